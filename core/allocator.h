@@ -1,0 +1,34 @@
+// Device and Allocator: where tensor memory lives. CpuAllocator() returns the process-wide
+// 64-byte-aligned host allocator. Allocators are thread-safe and outlive every tensor they made.
+#ifndef CORTADO_CORE_ALLOCATOR_H_
+#define CORTADO_CORE_ALLOCATOR_H_
+
+#include <cstddef>
+#include <string>
+
+namespace cortado {
+
+enum class DeviceType { kCpu, kCuda };
+
+struct Device {
+  DeviceType type = DeviceType::kCpu;
+  int index = 0;
+  bool operator==(const Device& o) const { return type == o.type && index == o.index; }
+  std::string ToString() const;
+};
+
+class Allocator {
+ public:
+  static constexpr size_t kAlignment = 64;
+  virtual ~Allocator() = default;
+  virtual Device device() const = 0;
+  // Returns nullptr when the memory cannot be had.
+  virtual void* Allocate(size_t nbytes) = 0;
+  virtual void Free(void* ptr) = 0;
+};
+
+Allocator* CpuAllocator();
+
+}  // namespace cortado
+
+#endif  // CORTADO_CORE_ALLOCATOR_H_
