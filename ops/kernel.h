@@ -1,0 +1,73 @@
+// Kernel: the compiled form of one graph node on one backend. Built once from a KernelInfo
+// (attributes completed with schema defaults, weights known at load time) and then immutable:
+// Compute() is const and keeps all per-request state in the KernelContext, so one kernel serves
+// concurrent requests without locks.
+#ifndef CORTADO_OPS_KERNEL_H_
+#define CORTADO_OPS_KERNEL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "core/tensor.h"
+#include "ops/attributes.h"
+
+namespace cortado {
+
+// What a kernel is created from. Pointers are valid only during creation.
+struct KernelInfo {
+  std::string op_type;
+  std::string domain;  // "" is the default ONNX domain
+  int opset = 0;       // the model's opset for `domain`
+  std::string node_name;
+  const AttributeMap* attrs = nullptr;
+  // One per node input: its dtype when known (kUndefined otherwise) and, for inputs fed by
+  // parameters or constants, the value (nullptr otherwise). Absent optional inputs are
+  // (kUndefined, nullptr).
+  std::vector<DType> input_dtypes;
+  std::vector<const Tensor*> constant_inputs;
+  int num_outputs = 0;
+};
+
+class KernelContext {
+ public:
+  // `inputs[i]` is nullptr for an absent optional input.
+  KernelContext(std::vector<const Tensor*> inputs, int num_outputs,
+                Allocator* allocator = CpuAllocator())
+      : inputs_(std::move(inputs)), outputs_(num_outputs), allocator_(allocator) {}
+
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  int num_outputs() const { return static_cast<int>(outputs_.size()); }
+  // nullptr when the input is absent (beyond the count, or an empty name in the graph).
+  const Tensor* input(int i) const {
+    return i < num_inputs() ? inputs_[i] : nullptr;
+  }
+  // The input, or InvalidArgument when it is absent.
+  absl::StatusOr<const Tensor*> RequiredInput(int i) const;
+
+  // Allocates output `i` on this context's allocator.
+  absl::StatusOr<Tensor*> AllocateOutput(int i, DType dtype, Shape shape);
+  // Sets output `i` to an existing tensor (for example, a reshaped view of an input).
+  void SetOutput(int i, Tensor tensor) { outputs_[i] = std::move(tensor); }
+  Tensor& output(int i) { return outputs_[i]; }
+  std::vector<Tensor>& outputs() { return outputs_; }
+  Allocator* allocator() const { return allocator_; }
+
+ private:
+  std::vector<const Tensor*> inputs_;
+  std::vector<Tensor> outputs_;
+  Allocator* allocator_;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  Kernel() = default;
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+  virtual absl::Status Compute(KernelContext& ctx) const = 0;
+};
+
+}  // namespace cortado
+
+#endif  // CORTADO_OPS_KERNEL_H_
