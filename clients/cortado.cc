@@ -1,0 +1,137 @@
+// The `cortado` command line tool.
+//   cortado run --model PATH --input NAME=FILE [--input ...] --output-dir DIR
+// FILE is a .npy or an ONNX TensorProto .pb. Writes one <output>.npy per model output into DIR,
+// prints each output's name, dtype and shape and the wall time of the run. Any error exits
+// non-zero with one line on stderr. Scripts outside this repository rely on this contract.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "core/npy.h"
+#include "predictor/onnx/onnx_importer.h"
+#include "predictor/predictor.h"
+
+namespace cortado {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: cortado run --model PATH --input NAME=FILE [--input NAME=FILE ...] --output-dir DIR\n"
+    "  PATH  an .onnx model, or a folder holding model.onnx\n"
+    "  FILE  a .npy array or an ONNX TensorProto (.pb)\n"
+    "  DIR   receives one <output name>.npy per model output\n";
+
+// Relative paths are taken from where the user ran the command (also under `bazel run`).
+std::string Resolve(const std::string& path) {
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (path.empty() || path[0] == '/' || cwd == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+std::string SafeFileName(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) c = '_';
+  }
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
+absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {
+  if (absl::EndsWith(path, ".npy")) return ReadNpyFile(path);
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  auto t = ParseOnnxTensor(bytes);
+  if (!t.ok()) return absl::Status(t.status().code(), absl::StrCat(path, ": ", t.status().message()));
+  return t;
+}
+
+absl::Status MakeDirs(const std::string& dir) {
+  std::string partial;
+  for (size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || (dir[i] == '/' && i > 0)) {
+      partial = dir.substr(0, i);
+      if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+        return absl::PermissionDeniedError(absl::StrCat("cannot create folder ", partial));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Run(const std::vector<std::string>& args) {
+  std::string model, output_dir;
+  TensorMap inputs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> absl::StatusOr<std::string> {
+      if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat(a, " needs a value"));
+      return args[++i];
+    };
+    if (a == "--model") {
+      ASSIGN_OR_RETURN(model, value());
+    } else if (a == "--output-dir") {
+      ASSIGN_OR_RETURN(output_dir, value());
+    } else if (a == "--input") {
+      ASSIGN_OR_RETURN(std::string spec, value());
+      const size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("--input wants NAME=FILE, got '", spec, "'"));
+      }
+      ASSIGN_OR_RETURN(Tensor t, ReadTensorFile(Resolve(spec.substr(eq + 1))));
+      inputs[spec.substr(0, eq)] = std::move(t);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown argument '", a, "' (see cortado --help)"));
+    }
+  }
+  if (model.empty()) return absl::InvalidArgumentError("--model is required (see cortado --help)");
+  if (output_dir.empty()) {
+    return absl::InvalidArgumentError("--output-dir is required (see cortado --help)");
+  }
+  ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(Resolve(model)));
+  const auto start = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(TensorMap outputs, predictor->Run(inputs));
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const std::string dir = Resolve(output_dir);
+  RETURN_IF_ERROR(MakeDirs(dir));
+  for (const ValueInfo& info : predictor->outputs()) {
+    const Tensor& t = outputs.at(info.name);
+    const std::string file = dir + "/" + SafeFileName(info.name) + ".npy";
+    RETURN_IF_ERROR(WriteNpyFile(file, t));
+    std::printf("%s: %s %s -> %s\n", info.name.c_str(), std::string(DTypeName(t.dtype())).c_str(),
+                ShapeToString(t.shape()).c_str(), file.c_str());
+  }
+  std::printf("wall time: %.3f ms\n", ms);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace cortado
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(cortado::kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] != "run") {
+    std::fprintf(stderr, "cortado: error: unknown command '%s' (see cortado --help)\n", args[0].c_str());
+    return 2;
+  }
+  absl::Status s = cortado::Run({args.begin() + 1, args.end()});
+  if (!s.ok()) {
+    std::string message(s.message());
+    for (char& c : message) c = c == '\n' ? ' ' : c;
+    std::fprintf(stderr, "cortado: error: %s\n", message.c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,305 @@
+#include "ops/gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+
+namespace cortado {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Blocked GEMM for float and double, after Goto and van de Geijn / BLIS: op(B) is packed into
+// kc x nr column strips and op(A) (scaled by alpha) into mr x kc row strips, both zero-padded to
+// whole strips, and an mr x nr register-tiled micro-kernel multiplies one strip of each.
+// ---------------------------------------------------------------------------------------------
+
+// C[0..mr) x [0..nr) (row stride ldc) = acc (+ beta * C when beta != 0). Used for partial tiles.
+template <typename T>
+void StoreTile(const T* acc, int64_t acc_ld, int64_t mr, int64_t nr, T beta, T* c,
+               int64_t ldc) {
+  for (int64_t i = 0; i < mr; ++i) {
+    T* row = c + i * ldc;
+    const T* src = acc + i * acc_ld;
+    if (beta == T(0)) {
+      for (int64_t j = 0; j < nr; ++j) row[j] = src[j];
+    } else if (beta == T(1)) {
+      for (int64_t j = 0; j < nr; ++j) row[j] += src[j];
+    } else {
+      for (int64_t j = 0; j < nr; ++j) row[j] = beta * row[j] + src[j];
+    }
+  }
+}
+
+// The micro-kernel: C (kMr x kNv vectors, row stride ldc) = A strip * B strip (+ beta * C).
+// `a` holds kc groups of kMr values, `b` kc groups of kNv vectors. Written with GCC vector
+// extensions so that each accumulator lives in one register; V is the vector type.
+template <typename V, typename T, int kMr, int kNv>
+__attribute__((always_inline)) inline void MicroKernelBody(int64_t kc, const T* __restrict a,
+                                                           const T* __restrict b, T beta,
+                                                           T* __restrict c, int64_t ldc) {
+  constexpr int kLanes = sizeof(V) / sizeof(T);
+  constexpr int kNr = kNv * kLanes;
+  V acc[kMr][kNv];
+#pragma GCC unroll 8
+  for (int i = 0; i < kMr; ++i) {
+#pragma GCC unroll 4
+    for (int j = 0; j < kNv; ++j) acc[i][j] = V{};
+  }
+  for (int64_t p = 0; p < kc; ++p) {
+    V bv[kNv];
+#pragma GCC unroll 4
+    for (int j = 0; j < kNv; ++j) std::memcpy(&bv[j], b + j * kLanes, sizeof(V));
+#pragma GCC unroll 8
+    for (int i = 0; i < kMr; ++i) {
+      const V av = V{} + a[i];  // broadcast
+#pragma GCC unroll 4
+      for (int j = 0; j < kNv; ++j) acc[i][j] += av * bv[j];
+    }
+    a += kMr;
+    b += kNr;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < kMr; ++i) {
+#pragma GCC unroll 4
+    for (int j = 0; j < kNv; ++j) {
+      T* dst = c + i * ldc + j * kLanes;
+      V out = acc[i][j];
+      if (beta != T(0)) {
+        V old;
+        std::memcpy(&old, dst, sizeof(V));
+        out += (V{} + beta) * old;
+      }
+      std::memcpy(dst, &out, sizeof(V));
+    }
+  }
+}
+
+typedef float F32x4 __attribute__((vector_size(16)));
+typedef double F64x2 __attribute__((vector_size(16)));
+typedef float F32x8 __attribute__((vector_size(32)));
+typedef double F64x4 __attribute__((vector_size(32)));
+
+// A micro-kernel and the tile it computes. Packing and blocking depend only on kMr and kNr.
+template <typename T>
+struct Arch {
+  int mr;
+  int nr;
+  void (*kernel)(int64_t kc, const T* a, const T* b, T beta, T* c, int64_t ldc);
+};
+
+// Baseline (SSE2, what -march=x86-64-v2 gives): 16 registers of 128 bits; a 6 x 2-vector tile
+// uses 12 for accumulators.
+void KernelF32Sse(int64_t kc, const float* a, const float* b, float beta, float* c,
+                  int64_t ldc) {
+  MicroKernelBody<F32x4, float, 6, 2>(kc, a, b, beta, c, ldc);
+}
+void KernelF64Sse(int64_t kc, const double* a, const double* b, double beta, double* c,
+                  int64_t ldc) {
+  MicroKernelBody<F64x2, double, 6, 2>(kc, a, b, beta, c, ldc);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(CORTADO_GEMM_NO_AVX2)
+#define CORTADO_GEMM_HAVE_AVX2 1
+// AVX2 + FMA: 16 registers of 256 bits; the same 6 x 2-vector tile, twice as wide.
+__attribute__((target("avx2,fma"))) void KernelF32Avx2(int64_t kc, const float* a,
+                                                       const float* b, float beta, float* c,
+                                                       int64_t ldc) {
+  MicroKernelBody<F32x8, float, 6, 2>(kc, a, b, beta, c, ldc);
+}
+__attribute__((target("avx2,fma"))) void KernelF64Avx2(int64_t kc, const double* a,
+                                                       const double* b, double beta, double* c,
+                                                       int64_t ldc) {
+  MicroKernelBody<F64x4, double, 6, 2>(kc, a, b, beta, c, ldc);
+}
+bool CpuHasAvx2Fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
+
+template <typename T>
+Arch<T> SelectArch();
+template <>
+Arch<float> SelectArch<float>() {
+#ifdef CORTADO_GEMM_HAVE_AVX2
+  if (CpuHasAvx2Fma()) return {6, 16, KernelF32Avx2};
+#endif
+  return {6, 8, KernelF32Sse};
+}
+template <>
+Arch<double> SelectArch<double>() {
+#ifdef CORTADO_GEMM_HAVE_AVX2
+  if (CpuHasAvx2Fma()) return {6, 8, KernelF64Avx2};
+#endif
+  return {6, 4, KernelF64Sse};
+}
+
+// Packs op(A)[0..mc) x [0..kc) (already offset) into mr-row strips: strip s holds, for each p,
+// the mr values op(A)[s*mr + i][p] times alpha, zero past mc.
+template <typename T>
+void PackA(bool trans, const T* a, int64_t lda, int64_t mc, int64_t kc, int mr, T alpha,
+           T* out) {
+  for (int64_t s = 0; s < mc; s += mr) {
+    const int64_t rows = std::min<int64_t>(mr, mc - s);
+    if (!trans) {
+      for (int64_t i = 0; i < rows; ++i) {
+        const T* src = a + (s + i) * lda;
+        for (int64_t p = 0; p < kc; ++p) out[p * mr + i] = alpha * src[p];
+      }
+    } else {
+      for (int64_t p = 0; p < kc; ++p) {
+        const T* src = a + p * lda + s;
+        for (int64_t i = 0; i < rows; ++i) out[p * mr + i] = alpha * src[i];
+      }
+    }
+    for (int64_t i = rows; i < mr; ++i) {
+      for (int64_t p = 0; p < kc; ++p) out[p * mr + i] = T(0);
+    }
+    out += mr * kc;
+  }
+}
+
+// Packs op(B)[0..kc) x [0..nc) (already offset) into nr-column strips: strip s holds, for each
+// p, the nr values op(B)[p][s*nr + j], zero past nc.
+template <typename T>
+void PackB(bool trans, const T* b, int64_t ldb, int64_t kc, int64_t nc, int nr, T* out) {
+  for (int64_t s = 0; s < nc; s += nr) {
+    const int64_t cols = std::min<int64_t>(nr, nc - s);
+    if (!trans) {
+      for (int64_t p = 0; p < kc; ++p) {
+        const T* src = b + p * ldb + s;
+        T* dst = out + p * nr;
+        std::memcpy(dst, src, cols * sizeof(T));
+        for (int64_t j = cols; j < nr; ++j) dst[j] = T(0);
+      }
+    } else {
+      for (int64_t j = 0; j < cols; ++j) {
+        const T* src = b + (s + j) * ldb;
+        for (int64_t p = 0; p < kc; ++p) out[p * nr + j] = src[p];
+      }
+      for (int64_t j = cols; j < nr; ++j) {
+        for (int64_t p = 0; p < kc; ++p) out[p * nr + j] = T(0);
+      }
+    }
+    out += nr * kc;
+  }
+}
+
+// C = beta * C for the degenerate cases (k == 0 or alpha == 0).
+template <typename T>
+void ScaleC(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    T* row = c + i * ldc;
+    if (beta == T(0)) {
+      std::fill(row, row + n, T(0));
+    } else if (beta != T(1)) {
+      for (int64_t j = 0; j < n; ++j) row[j] *= beta;
+    }
+  }
+}
+
+template <typename T>
+void GemmBlocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
+                 const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    ScaleC(m, n, beta, c, ldc);
+    return;
+  }
+  const Arch<T> arch = SelectArch<T>();
+  const int mr = arch.mr, nr = arch.nr;
+  // Cache blocks: a kc x nr strip of B stays in L1, an mc x kc block of A in L2, and the
+  // kc x nc panel of B in L3.
+  constexpr int64_t kKc = 256;
+  const int64_t kMc = 16 * mr;
+  const int64_t kNc = 256 * nr;
+  const int64_t kc_max = std::min(k, kKc);
+  const int64_t mc_max = std::min((m + mr - 1) / mr * mr, kMc);
+  const int64_t nc_max = std::min((n + nr - 1) / nr * nr, kNc);
+  std::unique_ptr<T[]> packed_a(new T[mc_max * kc_max]);
+  std::unique_ptr<T[]> packed_b(new T[nc_max * kc_max]);
+  T tile[8 * 16];  // one partial mr x nr tile (mr <= 8, nr <= 16)
+
+  for (int64_t jc = 0; jc < n; jc += kNc) {
+    const int64_t nc = std::min(kNc, n - jc);
+    for (int64_t pc = 0; pc < k; pc += kKc) {
+      const int64_t kc = std::min(kKc, k - pc);
+      PackB(trans_b, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc, nr,
+            packed_b.get());
+      const T beta_block = pc == 0 ? beta : T(1);
+      for (int64_t ic = 0; ic < m; ic += kMc) {
+        const int64_t mc = std::min(kMc, m - ic);
+        PackA(trans_a, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mc, kc, mr, alpha,
+              packed_a.get());
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int64_t cols = std::min<int64_t>(nr, nc - jr);
+          const T* bp = packed_b.get() + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int64_t rows = std::min<int64_t>(mr, mc - ir);
+            const T* ap = packed_a.get() + ir * kc;
+            T* cp = c + (ic + ir) * ldc + jc + jr;
+            if (rows == mr && cols == nr) {
+              arch.kernel(kc, ap, bp, beta_block, cp, ldc);
+            } else {
+              arch.kernel(kc, ap, bp, T(0), tile, nr);
+              StoreTile(tile, nr, rows, cols, beta_block, cp, ldc);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Integer GEMM: plain loops in the unsigned type of T, so overflow wraps as in numpy.
+template <typename T>
+void GemmInteger(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
+                 const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  using U = std::make_unsigned_t<T>;
+  std::unique_ptr<U[]> acc(new U[std::max<int64_t>(n, 1)]);
+  for (int64_t i = 0; i < m; ++i) {
+    std::fill(acc.get(), acc.get() + n, U(0));
+    for (int64_t p = 0; p < k; ++p) {
+      const U av = static_cast<U>(trans_a ? a[p * lda + i] : a[i * lda + p]);
+      if (av == 0) continue;
+      if (!trans_b) {
+        const T* brow = b + p * ldb;
+        for (int64_t j = 0; j < n; ++j) acc[j] += av * static_cast<U>(brow[j]);
+      } else {
+        for (int64_t j = 0; j < n; ++j) acc[j] += av * static_cast<U>(b[j * ldb + p]);
+      }
+    }
+    T* row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      U v = static_cast<U>(alpha) * acc[j];
+      if (beta != T(0)) v += static_cast<U>(beta) * static_cast<U>(row[j]);
+      row[j] = static_cast<T>(v);
+    }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+          int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  if constexpr (std::is_floating_point_v<T>) {
+    GemmBlocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  } else {
+    GemmInteger(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+}
+
+#define CORTADO_INSTANTIATE_GEMM_(T)                                                        \
+  template void Gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \
+                        int64_t, T, T*, int64_t);
+CORTADO_INSTANTIATE_GEMM_(float)
+CORTADO_INSTANTIATE_GEMM_(double)
+CORTADO_INSTANTIATE_GEMM_(int32_t)
+CORTADO_INSTANTIATE_GEMM_(int64_t)
+CORTADO_INSTANTIATE_GEMM_(uint32_t)
+CORTADO_INSTANTIATE_GEMM_(uint64_t)
+#undef CORTADO_INSTANTIATE_GEMM_
+
+}  // namespace cortado

@@ -1,0 +1,51 @@
+// Graph: the intermediate representation shared by the importers (ONNX, NetDef), the exporters,
+// the passes and the frontend's tracer. Nodes are in topological order once a Graph is handed
+// to the Plan (CheckAndSort makes it so). A plain value; not synchronized.
+#ifndef CORTADO_PREDICTOR_GRAPH_H_
+#define CORTADO_PREDICTOR_GRAPH_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "ops/attributes.h"
+#include "ops/registry.h"
+
+namespace cortado {
+
+struct ValueInfo {
+  std::string name;
+  TensorType type;
+};
+
+struct Node {
+  std::string name;
+  std::string op_type;
+  std::string domain;               // "" for the default ONNX domain
+  std::vector<std::string> inputs;  // "" marks an absent optional input
+  std::vector<std::string> outputs;
+  AttributeMap attrs;
+};
+
+struct Graph {
+  std::string name;
+  std::vector<Node> nodes;
+  std::vector<ValueInfo> inputs;   // values fed per request (parameters excluded)
+  std::vector<ValueInfo> outputs;  // values returned
+  std::map<std::string, Tensor> initializers;  // parameters, loaded once and shared
+  std::map<std::string, TensorType> value_types;  // known types of intermediate values
+  std::map<std::string, int> opsets;  // domain -> opset version ("" is ai.onnx)
+
+  int OpsetFor(const std::string& domain) const;
+  // Checks that every value is defined once before use and orders the nodes topologically;
+  // InvalidArgument names the offending node or value.
+  absl::Status CheckAndSort();
+};
+
+// "ai.onnx" for the default domain, else the domain itself (for messages).
+std::string DomainName(const std::string& domain);
+
+}  // namespace cortado
+
+#endif  // CORTADO_PREDICTOR_GRAPH_H_

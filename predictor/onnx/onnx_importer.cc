@@ -1,0 +1,282 @@
+#include "predictor/onnx/onnx_importer.h"
+
+#include <cstring>
+#include <exception>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "core/npy.h"
+#include "onnx/checker.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/shape_inference/implementation.h"
+
+namespace cortado {
+namespace {
+
+using onnx::TensorProto;
+
+struct OnnxDType {
+  int onnx;
+  DType dtype;
+};
+constexpr OnnxDType kDTypes[] = {
+    {TensorProto::FLOAT, DType::kFloat32},   {TensorProto::DOUBLE, DType::kFloat64},
+    {TensorProto::FLOAT16, DType::kFloat16}, {TensorProto::BFLOAT16, DType::kBFloat16},
+    {TensorProto::INT8, DType::kInt8},       {TensorProto::INT16, DType::kInt16},
+    {TensorProto::INT32, DType::kInt32},     {TensorProto::INT64, DType::kInt64},
+    {TensorProto::UINT8, DType::kUInt8},     {TensorProto::UINT16, DType::kUInt16},
+    {TensorProto::UINT32, DType::kUInt32},   {TensorProto::UINT64, DType::kUInt64},
+    {TensorProto::BOOL, DType::kBool},       {TensorProto::STRING, DType::kString},
+};
+
+// Copies `n` typed proto values into the tensor, narrowing as ONNX's storage rules say.
+template <typename Src>
+absl::Status CopyTyped(const google::protobuf::RepeatedField<Src>& src, Tensor& t) {
+  if (src.size() != t.num_elements()) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor has ", src.size(), " values, shape ",
+                                                   ShapeToString(t.shape()), " needs ",
+                                                   t.num_elements()));
+  }
+  return VisitDType(t.dtype(), DTypeSet::kAll, "TensorProto", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+      for (int i = 0; i < src.size(); ++i) t.data<T>()[i].bits = static_cast<uint16_t>(src[i]);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return absl::InternalError("string tensor in a numeric field");
+    } else {
+      for (int i = 0; i < src.size(); ++i) t.data<T>()[i] = static_cast<T>(src[i]);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto, const std::string& base_dir) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& kv : proto.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    if ((kv.key() == "offset" && !absl::SimpleAtoi(kv.value(), &offset)) ||
+        (kv.key() == "length" && !absl::SimpleAtoi(kv.value(), &length))) {
+      return absl::InvalidArgumentError(absl::StrCat("tensor '", proto.name(), "' has a bad external data ",
+                                                     kv.key(), " '", kv.value(), "'"));
+    }
+  }
+  if (location.empty() || location[0] == '/' || location.find("..") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor '", proto.name(),
+                                                   "' has an invalid external data location '",
+                                                   location, "'"));
+  }
+  ASSIGN_OR_RETURN(std::string file, ReadFileToString(base_dir + "/" + location));
+  if (offset < 0 || offset > static_cast<int64_t>(file.size()) ||
+      (length >= 0 && offset + length > static_cast<int64_t>(file.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat("external data of '", proto.name(),
+                                                   "' lies outside ", location));
+  }
+  return file.substr(offset, length < 0 ? std::string::npos : static_cast<size_t>(length));
+}
+
+absl::Status ConvertType(const onnx::TypeProto& type, const std::string& name, TensorType& out) {
+  if (!type.has_tensor_type()) {
+    return absl::UnimplementedError(
+        absl::StrCat("value '", name, "' is not a tensor (sequence, map and optional values are not supported)"));
+  }
+  const auto& tt = type.tensor_type();
+  ASSIGN_OR_RETURN(out.dtype, DTypeFromOnnx(tt.elem_type()));
+  if (tt.has_shape()) {
+    Shape shape;
+    for (const auto& d : tt.shape().dim()) shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
+    out.shape = shape;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std::string, int>& opsets,
+                                   const std::string& base_dir);
+
+absl::Status ConvertAttribute(const onnx::AttributeProto& a, const std::map<std::string, int>& opsets,
+                              const std::string& base_dir, AttributeMap& attrs) {
+  using onnx::AttributeProto;
+  switch (a.type()) {
+    case AttributeProto::FLOAT: attrs.Set(a.name(), a.f()); break;
+    case AttributeProto::INT: attrs.Set(a.name(), static_cast<int64_t>(a.i())); break;
+    case AttributeProto::STRING: attrs.Set(a.name(), a.s()); break;
+    case AttributeProto::FLOATS:
+      attrs.Set(a.name(), std::vector<float>(a.floats().begin(), a.floats().end()));
+      break;
+    case AttributeProto::INTS:
+      attrs.Set(a.name(), std::vector<int64_t>(a.ints().begin(), a.ints().end()));
+      break;
+    case AttributeProto::STRINGS:
+      attrs.Set(a.name(), std::vector<std::string>(a.strings().begin(), a.strings().end()));
+      break;
+    case AttributeProto::TENSOR: {
+      ASSIGN_OR_RETURN(Tensor t, TensorFromOnnx(a.t(), base_dir));
+      attrs.Set(a.name(), std::move(t));
+      break;
+    }
+    case AttributeProto::GRAPH: {
+      ASSIGN_OR_RETURN(Graph sub, ConvertGraph(a.g(), opsets, base_dir));
+      attrs.Set(a.name(), SubgraphAttr{std::make_shared<const Graph>(std::move(sub))});
+      break;
+    }
+    default:
+      return absl::UnimplementedError(absl::StrCat("attribute '", a.name(), "' has unsupported type ",
+                                                   AttributeProto::AttributeType_Name(a.type())));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std::string, int>& opsets,
+                                   const std::string& base_dir) {
+  Graph graph;
+  graph.name = g.name();
+  graph.opsets = opsets;
+  for (const TensorProto& init : g.initializer()) {
+    auto t = TensorFromOnnx(init, base_dir);
+    if (!t.ok()) {
+      return absl::Status(t.status().code(), absl::StrCat("initializer '", init.name(), "': ",
+                                                          t.status().message()));
+    }
+    graph.initializers[init.name()] = *std::move(t);
+  }
+  for (const auto& in : g.input()) {
+    if (graph.initializers.count(in.name())) continue;  // IR < 4 lists parameters as inputs
+    ValueInfo v{in.name(), {}};
+    RETURN_IF_ERROR(ConvertType(in.type(), in.name(), v.type));
+    graph.inputs.push_back(std::move(v));
+  }
+  for (const auto& out : g.output()) {
+    ValueInfo v{out.name(), {}};
+    RETURN_IF_ERROR(ConvertType(out.type(), out.name(), v.type));
+    graph.outputs.push_back(std::move(v));
+  }
+  for (const auto& vi : g.value_info()) {
+    TensorType t;
+    if (ConvertType(vi.type(), vi.name(), t).ok()) graph.value_types[vi.name()] = t;
+  }
+  int index = 0;
+  for (const auto& n : g.node()) {
+    Node node;
+    node.name = n.name().empty() ? absl::StrCat(n.op_type(), "_", index) : n.name();
+    node.op_type = n.op_type();
+    node.domain = n.domain() == "ai.onnx" ? "" : n.domain();
+    node.inputs.assign(n.input().begin(), n.input().end());
+    node.outputs.assign(n.output().begin(), n.output().end());
+    for (const auto& a : n.attribute()) {
+      absl::Status s = ConvertAttribute(a, opsets, base_dir, node.attrs);
+      if (!s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("node '", node.name, "' (", node.op_type,
+                                                   "): ", s.message()));
+      }
+    }
+    graph.nodes.push_back(std::move(node));
+    ++index;
+  }
+  return graph;
+}
+
+}  // namespace
+
+absl::StatusOr<DType> DTypeFromOnnx(int onnx_type) {
+  for (const OnnxDType& d : kDTypes) {
+    if (d.onnx == onnx_type) return d.dtype;
+  }
+  return absl::UnimplementedError(absl::StrCat(
+      "unsupported ONNX element type ",
+      TensorProto::DataType_IsValid(onnx_type)
+          ? TensorProto::DataType_Name(static_cast<TensorProto::DataType>(onnx_type))
+          : std::to_string(onnx_type)));
+}
+
+int OnnxTypeOf(DType dtype) {
+  for (const OnnxDType& d : kDTypes) {
+    if (d.dtype == dtype) return d.onnx;
+  }
+  return TensorProto::UNDEFINED;
+}
+
+absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto, const std::string& base_dir) {
+  ASSIGN_OR_RETURN(DType dtype, DTypeFromOnnx(proto.data_type()));
+  Shape shape(proto.dims().begin(), proto.dims().end());
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
+  if (proto.data_location() == TensorProto::EXTERNAL) {
+    ASSIGN_OR_RETURN(std::string raw, ReadExternalData(proto, base_dir));
+    if (raw.size() != t.nbytes()) {
+      return absl::InvalidArgumentError(absl::StrCat("external data has ", raw.size(),
+                                                     " bytes, expected ", t.nbytes()));
+    }
+    std::memcpy(t.raw_data(), raw.data(), raw.size());
+    return t;
+  }
+  if (dtype == DType::kString) {
+    if (proto.string_data_size() != t.num_elements()) {
+      return absl::InvalidArgumentError(absl::StrCat("string tensor has ", proto.string_data_size(),
+                                                     " values, shape needs ", t.num_elements()));
+    }
+    for (int i = 0; i < proto.string_data_size(); ++i) t.data<std::string>()[i] = proto.string_data(i);
+    return t;
+  }
+  if (proto.has_raw_data()) {
+    if (proto.raw_data().size() != t.nbytes()) {
+      return absl::InvalidArgumentError(absl::StrCat("raw_data has ", proto.raw_data().size(),
+                                                     " bytes, shape ", ShapeToString(shape),
+                                                     " of ", DTypeName(dtype), " needs ", t.nbytes()));
+    }
+    if (t.nbytes() > 0) std::memcpy(t.raw_data(), proto.raw_data().data(), t.nbytes());
+    return t;
+  }
+  switch (dtype) {
+    case DType::kFloat32: RETURN_IF_ERROR(CopyTyped(proto.float_data(), t)); break;
+    case DType::kFloat64: RETURN_IF_ERROR(CopyTyped(proto.double_data(), t)); break;
+    case DType::kInt64: RETURN_IF_ERROR(CopyTyped(proto.int64_data(), t)); break;
+    case DType::kUInt32:
+    case DType::kUInt64: RETURN_IF_ERROR(CopyTyped(proto.uint64_data(), t)); break;
+    default: RETURN_IF_ERROR(CopyTyped(proto.int32_data(), t)); break;
+  }
+  return t;
+}
+
+absl::StatusOr<Tensor> ParseOnnxTensor(const std::string& bytes) {
+  TensorProto proto;
+  if (!proto.ParseFromString(bytes)) return absl::InvalidArgumentError("not a valid ONNX TensorProto");
+  return TensorFromOnnx(proto);
+}
+
+absl::StatusOr<Graph> ImportOnnx(const std::string& bytes, const std::string& base_dir) {
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError("not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
+  }
+  if (!model.has_graph()) return absl::InvalidArgumentError("ONNX model has no graph");
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("ONNX checker rejected the model: ", e.what()));
+  }
+  try {
+    onnx::ShapeInferenceOptions options(/*check_type=*/false, /*error_mode=*/0,
+                                        /*enable_data_propagation=*/true);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("ONNX shape inference failed: ", e.what()));
+  }
+  std::map<std::string, int> opsets;
+  for (const auto& op : model.opset_import()) {
+    opsets[op.domain() == "ai.onnx" ? "" : op.domain()] = static_cast<int>(op.version());
+  }
+  ASSIGN_OR_RETURN(Graph graph, ConvertGraph(model.graph(), opsets, base_dir));
+  RETURN_IF_ERROR(graph.CheckAndSort());
+  return graph;
+}
+
+absl::StatusOr<Graph> ImportOnnxFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  const size_t slash = path.find_last_of('/');
+  auto graph = ImportOnnx(bytes, slash == std::string::npos ? "." : path.substr(0, slash));
+  if (!graph.ok()) {
+    return absl::Status(graph.status().code(), absl::StrCat(path, ": ", graph.status().message()));
+  }
+  return graph;
+}
+
+}  // namespace cortado

@@ -1,0 +1,31 @@
+// ONNX import on Debian's libonnx: parses a ModelProto, runs onnx's checker and shape
+// inference, and builds a Graph (initializers, external data, attributes, value types). Also the
+// TensorProto <-> Tensor conversions that the CLI and the conformance runner use.
+// Pure functions; thread-safe.
+#ifndef CORTADO_PREDICTOR_ONNX_ONNX_IMPORTER_H_
+#define CORTADO_PREDICTOR_ONNX_ONNX_IMPORTER_H_
+
+#include <string>
+
+#include "predictor/graph.h"
+
+namespace onnx {
+class TensorProto;
+}
+
+namespace cortado {
+
+// `base_dir` resolves external data files ("" when the model has none).
+absl::StatusOr<Graph> ImportOnnx(const std::string& bytes, const std::string& base_dir);
+absl::StatusOr<Graph> ImportOnnxFile(const std::string& path);
+
+absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto,
+                                      const std::string& base_dir = "");
+// A serialized TensorProto (the test-data .pb files).
+absl::StatusOr<Tensor> ParseOnnxTensor(const std::string& bytes);
+absl::StatusOr<DType> DTypeFromOnnx(int onnx_type);
+int OnnxTypeOf(DType dtype);
+
+}  // namespace cortado
+
+#endif  // CORTADO_PREDICTOR_ONNX_ONNX_IMPORTER_H_

@@ -1,0 +1,63 @@
+// Plan: a Graph compiled for execution. Built once per loaded model version (on a loader thread):
+// checks every node against its schema, propagates types and shapes, folds nodes whose inputs
+// are all constant, places each node on the highest-priority backend that supports it, builds
+// the kernels (weights pre-packed there) and numbers every value with a slot. Immutable after
+// Build, so one Plan serves any number of concurrent runs.
+#ifndef CORTADO_PREDICTOR_PLAN_H_
+#define CORTADO_PREDICTOR_PLAN_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "predictor/graph.h"
+
+namespace cortado {
+
+struct PlanOptions {
+  // Backend names allowed, in addition to the reference "cpu"; empty allows every registered one.
+  std::vector<std::string> backends;
+  bool fold_constants = true;
+};
+
+struct PlanStep {
+  std::string node_name;
+  std::string op_type;
+  const Backend* backend = nullptr;
+  std::unique_ptr<Kernel> kernel;
+  std::vector<int> inputs;         // slot per node input; -1 for an absent optional input
+  std::vector<int> outputs;        // slot per node output; -1 for an unused optional output
+  std::vector<int> release_after;  // slots no longer needed once this step has run
+};
+
+class Plan {
+ public:
+  static absl::StatusOr<std::unique_ptr<Plan>> Build(Graph graph, const PlanOptions& options = {});
+  Plan(const Plan&) = delete;
+  Plan& operator=(const Plan&) = delete;
+
+  const std::vector<ValueInfo>& inputs() const { return inputs_; }
+  const std::vector<ValueInfo>& outputs() const { return outputs_; }
+  const std::vector<PlanStep>& steps() const { return steps_; }
+  int num_slots() const { return static_cast<int>(constants_.size()); }
+  // Parameters and folded constants by slot (undefined for per-run values). Shared by all runs.
+  const std::vector<Tensor>& constants() const { return constants_; }
+  const std::vector<int>& input_slots() const { return input_slots_; }
+  const std::vector<int>& output_slots() const { return output_slots_; }
+  // Slot of a named value, or -1.
+  int SlotOf(const std::string& name) const;
+
+ private:
+  Plan() = default;
+  std::vector<ValueInfo> inputs_, outputs_;
+  std::vector<PlanStep> steps_;
+  std::vector<Tensor> constants_;
+  std::vector<int> input_slots_, output_slots_;
+  std::map<std::string, int> slots_;
+};
+
+}  // namespace cortado
+
+#endif  // CORTADO_PREDICTOR_PLAN_H_

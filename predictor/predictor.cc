@@ -1,0 +1,115 @@
+#include "predictor/predictor.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "predictor/onnx/onnx_importer.h"
+
+namespace cortado {
+namespace {
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string TypeString(const TensorType& t) {
+  std::string shape = "?";
+  if (t.shape) {
+    std::vector<std::string> dims;
+    for (int64_t d : *t.shape) dims.push_back(d < 0 ? "?" : std::to_string(d));
+    shape = absl::StrCat("[", absl::StrJoin(dims, ","), "]");
+  }
+  return absl::StrCat(DTypeName(t.dtype), shape);
+}
+
+absl::Status CheckInput(const ValueInfo& info, const Tensor& t) {
+  if (!t.defined()) {
+    return absl::InvalidArgumentError(absl::StrCat("input '", info.name, "' is empty"));
+  }
+  bool ok = info.type.dtype == DType::kUndefined || info.type.dtype == t.dtype();
+  if (ok && info.type.shape) {
+    ok = info.type.shape->size() == t.shape().size();
+    for (size_t i = 0; ok && i < t.shape().size(); ++i) {
+      ok = (*info.type.shape)[i] < 0 || (*info.type.shape)[i] == t.shape()[i];
+    }
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat("input '", info.name, "' expects ",
+                                                   TypeString(info.type), ", got ",
+                                                   TypeString({t.dtype(), t.shape()})));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromGraph(Graph graph,
+                                                                const PredictorOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, Plan::Build(std::move(graph), options.plan));
+  return std::unique_ptr<Predictor>(new Predictor(std::move(plan)));
+}
+
+absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromOnnxBytes(
+    const std::string& bytes, const std::string& base_dir, const PredictorOptions& options) {
+  ASSIGN_OR_RETURN(Graph graph, ImportOnnx(bytes, base_dir));
+  return FromGraph(std::move(graph), options);
+}
+
+absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromFile(const std::string& path,
+                                                               const PredictorOptions& options) {
+  std::string file = path;
+  if (IsDirectory(path)) {
+    file = path + "/model.onnx";
+    struct stat st;
+    if (stat(file.c_str(), &st) != 0) {
+      return absl::NotFoundError(absl::StrCat("no model.onnx in folder ", path));
+    }
+  }
+  ASSIGN_OR_RETURN(Graph graph, ImportOnnxFile(file));
+  auto predictor = FromGraph(std::move(graph), options);
+  if (!predictor.ok()) {
+    return absl::Status(predictor.status().code(),
+                        absl::StrCat(file, ": ", predictor.status().message()));
+  }
+  return predictor;
+}
+
+absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {
+  Workspace ws(*plan_);
+  for (const auto& [name, tensor] : inputs) {
+    bool known = false;
+    for (const ValueInfo& info : plan_->inputs()) known = known || info.name == name;
+    if (!known) {
+      std::vector<std::string> names;
+      for (const ValueInfo& info : plan_->inputs()) names.push_back(info.name);
+      return absl::InvalidArgumentError(absl::StrCat("unknown input '", name,
+                                                     "'; the model's inputs are: ",
+                                                     absl::StrJoin(names, ", ")));
+    }
+  }
+  for (size_t i = 0; i < plan_->inputs().size(); ++i) {
+    const ValueInfo& info = plan_->inputs()[i];
+    auto it = inputs.find(info.name);
+    if (it == inputs.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("missing input '", info.name, "' (",
+                                                     TypeString(info.type), ")"));
+    }
+    RETURN_IF_ERROR(CheckInput(info, it->second));
+    ws.blob(plan_->input_slots()[i]) = it->second;
+  }
+  RETURN_IF_ERROR(executor_.Run(ws));
+  TensorMap outputs;
+  for (size_t i = 0; i < plan_->outputs().size(); ++i) {
+    const Tensor& t = ws.blob(plan_->output_slots()[i]);
+    if (!t.defined()) {
+      return absl::InternalError(absl::StrCat("output '", plan_->outputs()[i].name,
+                                              "' was not produced"));
+    }
+    outputs[plan_->outputs()[i].name] = t;
+  }
+  return outputs;
+}
+
+}  // namespace cortado

@@ -1,0 +1,53 @@
+// Predictor: a loaded model ready to serve, Caffe2-style. Created once from a model file, bytes
+// or a Graph (importing, checking and planning it); then Run() may be called from any number of
+// threads at once: the Plan and its parameters are shared and immutable, and every run gets its
+// own Workspace.
+#ifndef CORTADO_PREDICTOR_PREDICTOR_H_
+#define CORTADO_PREDICTOR_PREDICTOR_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "predictor/executor.h"
+#include "predictor/plan.h"
+
+namespace cortado {
+
+using TensorMap = std::map<std::string, Tensor>;
+
+struct PredictorOptions {
+  PlanOptions plan;
+};
+
+class Predictor {
+ public:
+  // `path` is an .onnx file, or a folder holding model.onnx.
+  static absl::StatusOr<std::unique_ptr<Predictor>> FromFile(const std::string& path,
+                                                             const PredictorOptions& options = {});
+  // ONNX model bytes (external data, if any, resolves against `base_dir`).
+  static absl::StatusOr<std::unique_ptr<Predictor>> FromOnnxBytes(
+      const std::string& bytes, const std::string& base_dir = "",
+      const PredictorOptions& options = {});
+  static absl::StatusOr<std::unique_ptr<Predictor>> FromGraph(Graph graph,
+                                                              const PredictorOptions& options = {});
+  Predictor(const Predictor&) = delete;
+  Predictor& operator=(const Predictor&) = delete;
+
+  const std::vector<ValueInfo>& inputs() const { return plan_->inputs(); }
+  const std::vector<ValueInfo>& outputs() const { return plan_->outputs(); }
+  const Plan& plan() const { return *plan_; }
+
+  // Checks every input against the model (names, dtypes, ranks and fixed dimensions) and
+  // returns every model output by name.
+  absl::StatusOr<TensorMap> Run(const TensorMap& inputs) const;
+
+ private:
+  explicit Predictor(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
+  std::unique_ptr<Plan> plan_;
+  SimpleExecutor executor_;
+};
+
+}  // namespace cortado
+
+#endif  // CORTADO_PREDICTOR_PREDICTOR_H_

@@ -1,0 +1,105 @@
+// Runs ONNX's backend node tests through the Predictor.
+//   onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING]
+// DIR holds one folder per case (model.onnx, test_data_set_*/input_*.pb, output_*.pb), as
+// written by `python3 -m onnx.backend.test.cmd_tools generate-data`. Outputs are compared as
+// ONNX's own runner does: rtol 1e-3, atol 1e-7 for floats, exact for integers, bool and strings.
+// Prints each failing case with its reason, then "N passed, N failed"; exits non-zero when
+// fewer than N (the floor) cases pass.
+#include <dirent.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "core/npy.h"
+#include "ops/op_test_util.h"
+#include "predictor/onnx/onnx_importer.h"
+#include "predictor/predictor.h"
+
+namespace cortado {
+namespace {
+
+std::vector<std::string> ListDir(const std::string& dir, absl::string_view prefix) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != ".." && absl::StartsWith(name, prefix)) out.push_back(name);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::Status RunCase(const std::string& dir) {
+  ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(dir + "/model.onnx"));
+  const std::vector<std::string> sets = ListDir(dir, "test_data_set_");
+  if (sets.empty()) return absl::NotFoundError("no test_data_set_* folder");
+  for (const std::string& set : sets) {
+    const std::string path = dir + "/" + set;
+    TensorMap inputs;
+    for (size_t i = 0; i < predictor->inputs().size(); ++i) {
+      ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(absl::StrCat(path, "/input_", i, ".pb")));
+      ASSIGN_OR_RETURN(inputs[predictor->inputs()[i].name], ParseOnnxTensor(bytes));
+    }
+    ASSIGN_OR_RETURN(TensorMap outputs, predictor->Run(inputs));
+    for (size_t i = 0; i < predictor->outputs().size(); ++i) {
+      ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(absl::StrCat(path, "/output_", i, ".pb")));
+      ASSIGN_OR_RETURN(Tensor expected, ParseOnnxTensor(bytes));
+      const std::string& name = predictor->outputs()[i].name;
+      const std::string diff = CompareTensors(outputs.at(name), expected, 1e-3, 1e-7);
+      if (!diff.empty()) {
+        return absl::InternalError(absl::StrCat(set, " output '", name, "': ", diff));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+int Main(int argc, char** argv) {
+  std::string cases;
+  std::string filter;
+  int64_t floor = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--cases") {
+      cases = argv[i + 1];
+    } else if (flag == "--filter") {
+      filter = argv[i + 1];
+    } else if (flag == "--floor") {
+      if (!absl::SimpleAtoi(argv[i + 1], &floor)) floor = -1;
+    }
+  }
+  if (cases.empty() || floor < 0) {
+    std::fprintf(stderr, "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING]\n");
+    return 2;
+  }
+  int passed = 0, failed = 0;
+  for (const std::string& name : ListDir(cases, "test_")) {
+    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
+    absl::Status s = RunCase(cases + "/" + name);
+    if (s.ok()) {
+      ++passed;
+    } else {
+      ++failed;
+      std::string message(s.message());
+      std::replace(message.begin(), message.end(), '\n', ' ');
+      std::printf("FAIL %s: %s\n", name.c_str(), message.c_str());
+    }
+  }
+  if (passed < floor) {
+    std::printf("pass count %d is below the committed floor %lld\n", passed,
+                static_cast<long long>(floor));
+  }
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return passed >= floor && passed + failed > 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace cortado
+
+int main(int argc, char** argv) { return cortado::Main(argc, argv); }
