@@ -213,7 +213,7 @@ void GemmBlocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T 
   // kc x nc panel of B in L3.
   constexpr int64_t kKc = 256;
   const int64_t kMc = 16 * mr;
-  const int64_t kNc = 256 * nr;
+  const int64_t kNc = 64 * nr;
   const int64_t kc_max = std::min(k, kKc);
   const int64_t mc_max = std::min((m + mr - 1) / mr * mr, kMc);
   const int64_t nc_max = std::min((n + nr - 1) / nr * nr, kNc);

@@ -1,0 +1,190 @@
+#include "predictor/predictor.h"
+
+#include <random>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "onnx/onnx_pb.h"
+#include "ops/op_test_util.h"
+#include "predictor/onnx/onnx_importer.h"
+
+namespace cortado {
+namespace {
+
+// A two-layer MLP as ONNX bytes: x[N,8] -> Gemm(8x16) -> Relu -> Gemm(16x4) -> Softmax -> y.
+std::string MlpModelBytes() {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = model.mutable_graph();
+  g->set_name("mlp");
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  auto add_weight = [&](const std::string& name, std::vector<int64_t> dims) {
+    onnx::TensorProto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    int64_t n = 1;
+    for (int64_t d : dims) {
+      t->add_dims(d);
+      n *= d;
+    }
+    for (int64_t i = 0; i < n; ++i) t->add_float_data(dist(rng));
+  };
+  add_weight("w1", {8, 16});
+  add_weight("b1", {16});
+  add_weight("w2", {16, 4});
+  add_weight("b2", {4});
+  auto add_node = [&](const std::string& op, std::vector<std::string> in, const std::string& out) {
+    onnx::NodeProto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(op + "_" + out);
+    for (const auto& i : in) n->add_input(i);
+    n->add_output(out);
+  };
+  add_node("Gemm", {"x", "w1", "b1"}, "h");
+  add_node("Relu", {"h"}, "r");
+  add_node("Gemm", {"r", "w2", "b2"}, "logits");
+  add_node("Softmax", {"logits"}, "y");
+  auto add_value = [](google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list,
+                      const std::string& name, bool batch_dim, int64_t width) {
+    onnx::ValueInfoProto* v = list->Add();
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    if (batch_dim) tt->mutable_shape()->add_dim()->set_dim_param("N");
+    tt->mutable_shape()->add_dim()->set_dim_value(width);
+  };
+  add_value(g->mutable_input(), "x", true, 8);
+  add_value(g->mutable_output(), "y", true, 4);
+  return model.SerializeAsString();
+}
+
+Tensor RandomInput(int64_t batch, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist;
+  std::vector<float> v(batch * 8);
+  for (float& x : v) x = dist(rng);
+  return Tensor::FromVector<float>(v, {batch, 8});
+}
+
+TEST(PredictorTest, RunsAndReportsMetadata) {
+  auto p = Predictor::FromOnnxBytes(MlpModelBytes());
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ((*p)->inputs().size(), 1u);
+  EXPECT_EQ((*p)->inputs()[0].name, "x");
+  EXPECT_EQ(*(*p)->inputs()[0].type.shape, (Shape{-1, 8}));
+  auto out = (*p)->Run({{"x", RandomInput(3, 1)}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const Tensor& y = out->at("y");
+  ASSERT_EQ(y.shape(), (Shape{3, 4}));
+  for (int r = 0; r < 3; ++r) {  // softmax rows sum to one
+    double sum = 0;
+    for (int c = 0; c < 4; ++c) sum += y.data<float>()[r * 4 + c];
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
+TEST(PredictorTest, ConcurrentRunsMatchASingleThreadedRun) {
+  auto p = Predictor::FromOnnxBytes(MlpModelBytes());
+  ASSERT_TRUE(p.ok()) << p.status();
+  const Predictor& predictor = **p;
+  constexpr int kThreads = 8, kRuns = 100;
+  std::vector<Tensor> inputs, expected;
+  for (int i = 0; i < kThreads; ++i) {
+    inputs.push_back(RandomInput(1 + i, 100 + i));
+    expected.push_back(predictor.Run({{"x", inputs.back()}}).value().at("y"));
+  }
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRuns && errors[t].empty(); ++r) {
+        auto out = predictor.Run({{"x", inputs[t]}});
+        errors[t] = out.ok() ? CompareTensors(out->at("y"), expected[t], 0, 0)
+                             : std::string(out.status().message());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(errors[t], "") << "thread " << t;
+}
+
+TEST(PredictorTest, BadModelBytesAreErrors) {
+  const std::string bytes = MlpModelBytes();
+  for (const std::string& bad : {std::string(), std::string("garbage, not protobuf \xff\xff"),
+                                 bytes.substr(0, bytes.size() / 2), bytes.substr(0, 10)}) {
+    auto p = Predictor::FromOnnxBytes(bad);
+    EXPECT_FALSE(p.ok());
+    EXPECT_FALSE(p.status().message().empty());
+  }
+  auto missing = Predictor::FromFile("/nonexistent/model.onnx");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(PredictorTest, UnsupportedOperatorNamesNodeTypeDomainAndOpset) {
+  onnx::ModelProto model;
+  model.ParseFromString(MlpModelBytes());
+  model.mutable_graph()->mutable_node(1)->set_op_type("Frobnicate");
+  model.mutable_graph()->mutable_node(1)->set_domain("com.example");
+  auto* op = model.add_opset_import();
+  op->set_domain("com.example");
+  op->set_version(3);
+  auto graph = ImportOnnx(model.SerializeAsString(), "");
+  ASSERT_TRUE(graph.ok()) << graph.status();  // the checker allows custom domains
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_FALSE(p.ok());
+  const std::string msg(p.status().message());
+  EXPECT_NE(msg.find("Relu_r"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Frobnicate"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("com.example"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("opset 3"), std::string::npos) << msg;
+}
+
+TEST(PredictorTest, BadInputsAreErrors) {
+  auto p = Predictor::FromOnnxBytes(MlpModelBytes());
+  ASSERT_TRUE(p.ok()) << p.status();
+  struct Case {
+    TensorMap inputs;
+    std::string expect;
+  } cases[] = {
+      {{{"nope", RandomInput(1, 1)}}, "unknown input 'nope'"},
+      {{}, "missing input 'x'"},
+      {{{"x", Tensor::FromVector<float>({1, 2, 3}, {1, 3})}}, "expects float32[?,8]"},
+      {{{"x", Tensor::FromVector<double>(std::vector<double>(8), {1, 8})}}, "got float64[1,8]"},
+      {{{"x", Tensor::FromVector<float>(std::vector<float>(8), {8})}}, "expects float32[?,8]"},
+  };
+  for (const Case& c : cases) {
+    auto out = (*p)->Run(c.inputs);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(out.status().message().find(c.expect), std::string::npos) << out.status();
+  }
+}
+
+TEST(GraphTest, CheckAndSortOrdersNodesAndRejectsBadGraphs) {
+  Graph g;
+  g.inputs.push_back({"a", {DType::kFloat32, Shape{1}}});
+  g.outputs.push_back({"c", {}});
+  g.nodes.push_back({"second", "Relu", "", {"b"}, {"c"}, {}});
+  g.nodes.push_back({"first", "Relu", "", {"a"}, {"b"}, {}});
+  ASSERT_TRUE(g.CheckAndSort().ok());
+  EXPECT_EQ(g.nodes[0].name, "first");
+
+  Graph undefined = g;
+  undefined.nodes[0].inputs = {"zzz"};
+  EXPECT_NE(undefined.CheckAndSort().message().find("zzz"), std::string::npos);
+
+  Graph cycle;
+  cycle.outputs.push_back({"x", {}});
+  cycle.nodes.push_back({"n1", "Relu", "", {"y"}, {"x"}, {}});
+  cycle.nodes.push_back({"n2", "Relu", "", {"x"}, {"y"}, {}});
+  EXPECT_NE(cycle.CheckAndSort().message().find("cycle"), std::string::npos);
+
+  Graph twice = g;
+  twice.nodes[1].outputs = {"c"};
+  EXPECT_FALSE(twice.CheckAndSort().ok());
+}
+
+}  // namespace
+}  // namespace cortado

@@ -1,0 +1,50 @@
+// Real models exported by PyTorch 1.13 (../shared/fixtures/onnx) run through the Predictor on
+// the CPU and must give PyTorch's answer: max |ours - PyTorch| <= 1e-4 * max |PyTorch|.
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "core/npy.h"
+#include "gtest/gtest.h"
+#include "predictor/predictor.h"
+
+namespace cortado {
+namespace {
+
+std::string FixtureDir(const std::string& model) {
+  return std::string(std::getenv("TEST_SRCDIR")) + "/fixtures/onnx/" + model;
+}
+
+class FixtureTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FixtureTest, MatchesPyTorch) {
+  const std::string dir = FixtureDir(GetParam());
+  auto predictor = Predictor::FromFile(dir + "/model.onnx");
+  ASSERT_TRUE(predictor.ok()) << predictor.status();
+  auto input = ReadNpyFile(dir + "/input.npy");
+  ASSERT_TRUE(input.ok()) << input.status();
+  auto expected = ReadNpyFile(dir + "/output.npy");
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  ASSERT_EQ((*predictor)->inputs().size(), 1u);
+  ASSERT_EQ((*predictor)->outputs().size(), 1u);
+  auto outputs = (*predictor)->Run({{(*predictor)->inputs()[0].name, *input}});
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  const Tensor& out = outputs->begin()->second;
+  ASSERT_EQ(out.dtype(), DType::kFloat32);
+  ASSERT_EQ(out.shape(), expected->shape());
+  double max_err = 0, max_ref = 0;
+  for (int64_t i = 0; i < out.num_elements(); ++i) {
+    const double e = expected->data<float>()[i];
+    max_err = std::max(max_err, std::fabs(out.data<float>()[i] - e));
+    max_ref = std::max(max_ref, std::fabs(e));
+  }
+  std::printf("%s: max abs error %.3g, max |output| %.3g, ratio %.3g\n", GetParam().c_str(),
+              max_err, max_ref, max_err / max_ref);
+  EXPECT_LE(max_err, 1e-4 * max_ref);
+}
+
+INSTANTIATE_TEST_SUITE_P(PyTorchExports, FixtureTest,
+                         ::testing::Values("mlp", "squeezenet1_1", "mobilenet_v2"));
+
+}  // namespace
+}  // namespace cortado

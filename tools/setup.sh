@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what cortado needs on a Debian 12 machine and is missing: the Debian packages (only
+# those not yet installed; run as root or with sudo) and the pinned Python test tools in a
+# virtual environment outside the checkout ($CORTADO_VENV, default ~/.cache/cortado/venv).
+# Idempotent: a second run installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  bazel-bootstrap bazel-rules-java bazel-platforms g++ pkg-config
+  # libraries
+  libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # test tools (ONNX's backend test generators, numpy)
+  python3-onnx python3-numpy python3-venv python3-pip
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+venv="${CORTADO_VENV:-$HOME/.cache/cortado/venv}"
+if [ ! -x "$venv/bin/python" ]; then
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
+fi
+stamp="$venv/.requirements.$(sha1sum tools/requirements.txt | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tools/requirements.txt
+  touch "$stamp"
+fi
