@@ -1,8 +1,10 @@
 #include "predictor/predictor.h"
 
+#include <cstdlib>
 #include <random>
 #include <thread>
 
+#include "core/npy.h"
 #include "gtest/gtest.h"
 #include "onnx/onnx_pb.h"
 #include "ops/op_test_util.h"
@@ -160,6 +162,45 @@ TEST(PredictorTest, BadInputsAreErrors) {
     EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(out.status().message().find(c.expect), std::string::npos) << out.status();
   }
+}
+
+TEST(PredictorTest, LoadsExternalData) {
+  // Move w1's values into a side file, as onnx.save(..., save_as_external_data=True) does.
+  onnx::ModelProto model;
+  model.ParseFromString(MlpModelBytes());
+  onnx::TensorProto* w1 = model.mutable_graph()->mutable_initializer(0);
+  const std::vector<float> values(w1->float_data().begin(), w1->float_data().end());
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string padding = "pad!";
+  std::string raw(reinterpret_cast<const char*>(values.data()), values.size() * 4);
+  ASSERT_TRUE(WriteStringToFile(dir + "/weights.bin", padding + raw).ok());
+  w1->clear_float_data();
+  w1->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto add_entry = [&](const std::string& k, const std::string& v) {
+    auto* e = w1->add_external_data();
+    e->set_key(k);
+    e->set_value(v);
+  };
+  add_entry("location", "weights.bin");
+  add_entry("offset", std::to_string(padding.size()));
+  add_entry("length", std::to_string(raw.size()));
+  ASSERT_TRUE(WriteStringToFile(dir + "/external.onnx", model.SerializeAsString()).ok());
+
+  auto inline_model = Predictor::FromOnnxBytes(MlpModelBytes());
+  auto external_model = Predictor::FromFile(dir + "/external.onnx");
+  ASSERT_TRUE(external_model.ok()) << external_model.status();
+  const Tensor x = RandomInput(2, 5);
+  EXPECT_EQ(CompareTensors((*external_model)->Run({{"x", x}})->at("y"),
+                           (*inline_model)->Run({{"x", x}})->at("y"), 0, 0),
+            "");
+
+  // A location outside the model's folder and a truncated side file are refused.
+  w1->mutable_external_data(0)->set_value("../weights.bin");
+  EXPECT_FALSE(ImportOnnx(model.SerializeAsString(), dir).ok());
+  w1->mutable_external_data(0)->set_value("weights.bin");
+  ASSERT_TRUE(WriteStringToFile(dir + "/weights.bin", padding + raw.substr(0, 10)).ok());
+  auto truncated = ImportOnnx(model.SerializeAsString(), dir);
+  EXPECT_FALSE(truncated.ok());
 }
 
 TEST(GraphTest, CheckAndSortOrdersNodesAndRejectsBadGraphs) {

@@ -1,0 +1,34 @@
+// The KServe v2 gRPC endpoint (inference.GRPCInferenceService, wire-compatible with Triton) and
+// the standard grpc.health.v1.Health service. Handlers only parse and hand off to the
+// InferenceService; inference completes on its worker threads. Thread-safe.
+#ifndef CORTADO_SERVER_GRPC_GRPC_SERVER_H_
+#define CORTADO_SERVER_GRPC_GRPC_SERVER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "server/service.h"
+
+namespace cortado {
+
+struct GrpcOptions {
+  std::string address = "0.0.0.0";
+  int port = 8001;  // 0 picks a free port
+  int64_t max_message_bytes = int64_t{256} << 20;
+};
+
+class GrpcServer {
+ public:
+  // Starts serving `service` (which must outlive the server).
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(InferenceService* service,
+                                                           const GrpcOptions& options);
+  virtual ~GrpcServer() = default;
+  virtual int port() const = 0;  // the bound port
+  // Stops accepting calls; calls in flight get until `deadline` to finish.
+  virtual void Shutdown(std::chrono::milliseconds deadline) = 0;
+};
+
+}  // namespace cortado
+
+#endif  // CORTADO_SERVER_GRPC_GRPC_SERVER_H_

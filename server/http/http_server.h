@@ -1,0 +1,35 @@
+// The KServe v2 HTTP/REST endpoint on Boost.Beast (HTTP/1.1 keep-alive), with JSON tensors and
+// the binary tensor data extension. Network threads parse requests and hand them to the
+// InferenceService; responses are written when its worker threads complete. Thread-safe.
+#ifndef CORTADO_SERVER_HTTP_HTTP_SERVER_H_
+#define CORTADO_SERVER_HTTP_HTTP_SERVER_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "server/service.h"
+
+namespace cortado {
+
+struct HttpOptions {
+  std::string address = "0.0.0.0";
+  int port = 8000;  // 0 picks a free port
+  int threads = 2;  // network threads
+  int64_t max_body_bytes = int64_t{256} << 20;
+};
+
+class HttpServer {
+ public:
+  // Starts serving `service` (which must outlive the server).
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(InferenceService* service,
+                                                           const HttpOptions& options);
+  virtual ~HttpServer() = default;
+  virtual int port() const = 0;  // the bound port
+  // Stops accepting connections; requests in flight get until `deadline` to finish.
+  virtual void Shutdown(std::chrono::milliseconds deadline) = 0;
+};
+
+}  // namespace cortado
+
+#endif  // CORTADO_SERVER_HTTP_HTTP_SERVER_H_

@@ -1,0 +1,42 @@
+// The protocol-neutral request and response that both network adapters (gRPC, HTTP) translate
+// to and from, and the KServe v2 datatype names ("FP32", "INT64", "BYTES", ...). Values; not
+// synchronized.
+#ifndef CORTADO_SERVER_INFERENCE_H_
+#define CORTADO_SERVER_INFERENCE_H_
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace cortado {
+
+enum class Protocol { kGrpc, kHttp };
+
+struct InferRequest {
+  std::string model_name;
+  std::string model_version;  // "" serves the newest ready version
+  std::string id;             // echoed back
+  std::vector<std::pair<std::string, Tensor>> inputs;
+  std::vector<std::string> requested_outputs;  // empty returns every output
+  Protocol protocol = Protocol::kGrpc;
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+};
+
+struct InferResponse {
+  std::string model_name;
+  std::string model_version;
+  std::string id;
+  std::vector<std::pair<std::string, Tensor>> outputs;  // in the requested (or model) order
+};
+
+// KServe v2 datatype of a dtype ("FP32", "BYTES" for strings, ...).
+absl::string_view KServeDatatype(DType dtype);
+// The dtype of a KServe v2 datatype name, or InvalidArgument.
+absl::StatusOr<DType> DTypeFromKServe(absl::string_view datatype);
+
+}  // namespace cortado
+
+#endif  // CORTADO_SERVER_INFERENCE_H_
