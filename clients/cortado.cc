@@ -1,8 +1,11 @@
 // The `cortado` command line tool.
-//   cortado run --model PATH --input NAME=FILE [--input ...] --output-dir DIR
+//   cortado run --model PATH [--init INIT_NET] --input NAME=FILE [--input ...] --output-dir DIR
 // FILE is a .npy or an ONNX TensorProto .pb. Writes one <output>.npy per model output into DIR,
 // prints each output's name, dtype and shape and the wall time of the run. Any error exits
 // non-zero with one line on stderr. Scripts outside this repository rely on this contract.
+//
+// Client subcommands (clients/client_commands.h), against a running cortadod or any KServe v2
+// server: cortado infer | models | load | unload | health; see `cortado --help`.
 #include <sys/stat.h>
 
 #include <chrono>
@@ -14,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "clients/client_commands.h"
 #include "core/npy.h"
 #include "predictor/onnx/onnx_importer.h"
 #include "predictor/predictor.h"
@@ -22,8 +26,10 @@ namespace cortado {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: cortado run --model PATH --input NAME=FILE [--input NAME=FILE ...] --output-dir DIR\n"
-    "  PATH  an .onnx model, or a folder holding model.onnx\n"
+    "usage: cortado run --model PATH [--init INIT_NET] --input NAME=FILE [--input NAME=FILE ...]\n"
+    "                   --output-dir DIR\n"
+    "  PATH  an .onnx model; a folder holding model.onnx or init_net.pb + predict_net.pb;\n"
+    "        or a Caffe2 predict_net (binary or text) given with --init INIT_NET\n"
     "  FILE  a .npy array or an ONNX TensorProto (.pb)\n"
     "  DIR   receives one <output name>.npy per model output\n";
 
@@ -67,7 +73,7 @@ absl::Status MakeDirs(const std::string& dir) {
 }
 
 absl::Status Run(const std::vector<std::string>& args) {
-  std::string model, output_dir;
+  std::string model, init_net, output_dir;
   TensorMap inputs;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -77,6 +83,8 @@ absl::Status Run(const std::vector<std::string>& args) {
     };
     if (a == "--model") {
       ASSIGN_OR_RETURN(model, value());
+    } else if (a == "--init") {
+      ASSIGN_OR_RETURN(init_net, value());
     } else if (a == "--output-dir") {
       ASSIGN_OR_RETURN(output_dir, value());
     } else if (a == "--input") {
@@ -95,7 +103,9 @@ absl::Status Run(const std::vector<std::string>& args) {
   if (output_dir.empty()) {
     return absl::InvalidArgumentError("--output-dir is required (see cortado --help)");
   }
-  ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(Resolve(model)));
+  ASSIGN_OR_RETURN(auto predictor, init_net.empty()
+                                       ? Predictor::FromFile(Resolve(model))
+                                       : Predictor::FromNetDefFiles(Resolve(init_net), Resolve(model)));
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(TensorMap outputs, predictor->Run(inputs));
   const double ms =
@@ -120,13 +130,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(cortado::kUsage, args.empty() ? stderr : stdout);
+    std::fputs(cortado::kClientUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
   }
-  if (args[0] != "run") {
+  const bool client_command = cortado::IsClientCommand(args[0]);
+  if (args[0] != "run" && !client_command) {
     std::fprintf(stderr, "cortado: error: unknown command '%s' (see cortado --help)\n", args[0].c_str());
     return 2;
   }
-  absl::Status s = cortado::Run({args.begin() + 1, args.end()});
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  absl::Status s = client_command ? cortado::RunClientCommand(args[0], rest) : cortado::Run(rest);
   if (!s.ok()) {
     std::string message(s.message());
     for (char& c : message) c = c == '\n' ? ' ' : c;

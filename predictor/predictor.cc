@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "predictor/netdef/netdef_importer.h"
 #include "predictor/onnx/onnx_importer.h"
 
 namespace cortado {
@@ -12,6 +13,18 @@ namespace {
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// Prefixes load errors with the file they concern.
+absl::StatusOr<std::unique_ptr<Predictor>> Annotate(absl::StatusOr<std::unique_ptr<Predictor>> p,
+                                                    const std::string& file) {
+  if (p.ok() || absl::StrContains(p.status().message(), file)) return p;
+  return absl::Status(p.status().code(), absl::StrCat(file, ": ", p.status().message()));
 }
 
 std::string TypeString(const TensorType& t) {
@@ -61,19 +74,25 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromFile(const std::string
                                                                const PredictorOptions& options) {
   std::string file = path;
   if (IsDirectory(path)) {
+    if (Exists(path + "/init_net.pb") && Exists(path + "/predict_net.pb")) {
+      return FromNetDefFiles(path + "/init_net.pb", path + "/predict_net.pb", options);
+    }
     file = path + "/model.onnx";
-    struct stat st;
-    if (stat(file.c_str(), &st) != 0) {
-      return absl::NotFoundError(absl::StrCat("no model.onnx in folder ", path));
+    if (!Exists(file)) {
+      return absl::NotFoundError(absl::StrCat(
+          "folder ", path, " holds neither model.onnx nor init_net.pb + predict_net.pb"));
     }
   }
-  ASSIGN_OR_RETURN(Graph graph, ImportOnnxFile(file));
-  auto predictor = FromGraph(std::move(graph), options);
-  if (!predictor.ok()) {
-    return absl::Status(predictor.status().code(),
-                        absl::StrCat(file, ": ", predictor.status().message()));
-  }
-  return predictor;
+  auto graph = ImportOnnxFile(file);
+  if (!graph.ok()) return graph.status();
+  return Annotate(FromGraph(*std::move(graph), options), file);
+}
+
+absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromNetDefFiles(
+    const std::string& init_net, const std::string& predict_net, const PredictorOptions& options) {
+  auto graph = ImportNetDefFiles(init_net, predict_net);
+  if (!graph.ok()) return Annotate(graph.status(), predict_net);
+  return Annotate(FromGraph(*std::move(graph), options), predict_net);
 }
 
 absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {

@@ -22,9 +22,14 @@ struct PredictorOptions {
 
 class Predictor {
  public:
-  // `path` is an .onnx file, or a folder holding model.onnx.
+  // `path` is an .onnx file, or a folder holding model.onnx or a Caffe2 NetDef
+  // (init_net.pb + predict_net.pb).
   static absl::StatusOr<std::unique_ptr<Predictor>> FromFile(const std::string& path,
                                                              const PredictorOptions& options = {});
+  // A Caffe2 NetDef pair, binary or text.
+  static absl::StatusOr<std::unique_ptr<Predictor>> FromNetDefFiles(
+      const std::string& init_net, const std::string& predict_net,
+      const PredictorOptions& options = {});
   // ONNX model bytes (external data, if any, resolves against `base_dir`).
   static absl::StatusOr<std::unique_ptr<Predictor>> FromOnnxBytes(
       const std::string& bytes, const std::string& base_dir = "",

@@ -1,0 +1,229 @@
+#include "predictor/netdef/netdef_importer.h"
+
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "caffe2.pb.h"
+#include "core/npy.h"
+#include "google/protobuf/text_format.h"
+#include "predictor/netdef/op_mapping.h"
+
+namespace cortado {
+namespace {
+
+constexpr int kNetDefOpset = 11;  // Caffe2's conventions match ONNX opset 11 (Softmax, Split...)
+
+absl::StatusOr<Shape> FillShape(const Caffe2Args& args) {
+  if (!args.Has("shape")) return absl::InvalidArgumentError("missing argument 'shape'");
+  ASSIGN_OR_RETURN(std::vector<int64_t> shape, args.Ints("shape"));
+  if (args.Has("extra_shape")) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> extra, args.Ints("extra_shape"));
+    shape.insert(shape.end(), extra.begin(), extra.end());
+  }
+  RETURN_IF_ERROR(ValidateShape(shape));
+  return Shape(shape);
+}
+
+template <typename T, typename V>
+absl::StatusOr<Tensor> GivenValues(const Shape& shape, const std::vector<V>& values) {
+  if (static_cast<int64_t>(values.size()) != NumElements(shape)) {
+    return absl::InvalidArgumentError(absl::StrCat("'values' has ", values.size(),
+                                                   " entries, shape ", ShapeToString(shape),
+                                                   " needs ", NumElements(shape)));
+  }
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(DTypeOf<T>::value, shape));
+  for (size_t i = 0; i < values.size(); ++i) t.data<T>()[i] = static_cast<T>(values[i]);
+  return t;
+}
+
+// Fan-in and fan-out as Caffe2's XavierFill and MSRAFill compute them.
+int64_t FanIn(const Shape& s) { return s.empty() || s[0] == 0 ? 1 : NumElements(s) / s[0]; }
+int64_t FanOut(const Shape& s) { return s.size() < 2 || s[1] == 0 ? 1 : NumElements(s) / s[1]; }
+
+// Runs one init_net operator.
+absl::StatusOr<Tensor> RunFill(const caffe2::OperatorDef& op, std::mt19937& rng) {
+  const Caffe2Args args(op);
+  const std::string& type = op.type();
+  ASSIGN_OR_RETURN(Shape shape, FillShape(args));
+  if (type == "GivenTensorFill" || type == "GivenTensorDoubleFill") {
+    ASSIGN_OR_RETURN(std::vector<float> v, args.Floats("values"));
+    if (type == "GivenTensorDoubleFill") return GivenValues<double>(shape, v);
+    return GivenValues<float>(shape, v);
+  }
+  if (type == "GivenTensorIntFill" || type == "GivenTensorInt64Fill" ||
+      type == "GivenTensorInt16Fill" || type == "GivenTensorBoolFill") {
+    ASSIGN_OR_RETURN(std::vector<int64_t> v, args.Ints("values"));
+    if (type == "GivenTensorIntFill") return GivenValues<int32_t>(shape, v);
+    if (type == "GivenTensorInt16Fill") return GivenValues<int16_t>(shape, v);
+    if (type == "GivenTensorBoolFill") return GivenValues<bool>(shape, v);
+    return GivenValues<int64_t>(shape, v);
+  }
+  if (type == "GivenTensorStringFill") {
+    auto it = args.all().find("values");
+    if (it == args.all().end()) return absl::InvalidArgumentError("missing argument 'values'");
+    const auto& s = it->second->strings();
+    return GivenValues<std::string>(shape, std::vector<std::string>(s.begin(), s.end()));
+  }
+  if (type == "ConstantFill") {
+    ASSIGN_OR_RETURN(int64_t dtype, args.Int("dtype", caffe2::TensorProto::FLOAT));
+    auto it = args.all().find("value");
+    const caffe2::Argument* value = it == args.all().end() ? nullptr : it->second;
+    const int64_t n = NumElements(shape);
+    switch (dtype) {
+      case caffe2::TensorProto::FLOAT:
+        return GivenValues<float>(shape, std::vector<float>(n, value ? (value->has_f() ? value->f() : value->i()) : 0));
+      case caffe2::TensorProto::DOUBLE:
+        return GivenValues<double>(shape, std::vector<double>(n, value ? (value->has_f() ? value->f() : value->i()) : 0));
+      case caffe2::TensorProto::INT32:
+        return GivenValues<int32_t>(shape, std::vector<int64_t>(n, value ? value->i() : 0));
+      case caffe2::TensorProto::INT64:
+        return GivenValues<int64_t>(shape, std::vector<int64_t>(n, value ? value->i() : 0));
+      case caffe2::TensorProto::BOOL:
+        return GivenValues<bool>(shape, std::vector<int64_t>(n, value ? value->i() : 0));
+      case caffe2::TensorProto::UINT8:
+        return GivenValues<uint8_t>(shape, std::vector<int64_t>(n, value ? value->i() : 0));
+      default:
+        return absl::UnimplementedError(absl::StrCat("ConstantFill dtype ", dtype, " is not supported"));
+    }
+  }
+  const int64_t n = NumElements(shape);
+  std::vector<float> v(n);
+  if (type == "XavierFill") {
+    const float scale = std::sqrt(3.0f / FanIn(shape));
+    std::uniform_real_distribution<float> d(-scale, scale);
+    for (float& x : v) x = d(rng);
+  } else if (type == "MSRAFill") {
+    std::normal_distribution<float> d(0.0f, std::sqrt(2.0f / FanOut(shape)));
+    for (float& x : v) x = d(rng);
+  } else if (type == "GaussianFill") {
+    ASSIGN_OR_RETURN(float mean, args.Float("mean", 0.0f));
+    ASSIGN_OR_RETURN(float stddev, args.Float("std", 1.0f));
+    std::normal_distribution<float> d(mean, stddev);
+    for (float& x : v) x = d(rng);
+  } else if (type == "UniformFill") {
+    ASSIGN_OR_RETURN(float lo, args.Float("min", 0.0f));
+    ASSIGN_OR_RETURN(float hi, args.Float("max", 1.0f));
+    if (!(lo <= hi)) return absl::InvalidArgumentError("UniformFill needs min <= max");
+    std::uniform_real_distribution<float> d(lo, hi);
+    for (float& x : v) x = d(rng);
+  } else {
+    return absl::UnimplementedError(
+        absl::StrCat("init_net operator '", type, "' is not a supported fill"));
+  }
+  return GivenValues<float>(shape, v);
+}
+
+}  // namespace
+
+absl::StatusOr<caffe2::NetDef> ParseNetDef(const std::string& bytes, absl::string_view what) {
+  caffe2::NetDef net;
+  if (!bytes.empty() && net.ParseFromString(bytes)) return net;
+  net.Clear();
+  google::protobuf::TextFormat::Parser parser;
+  if (!bytes.empty() && parser.ParseFromString(bytes, &net)) return net;
+  return absl::InvalidArgumentError(absl::StrCat(
+      what, " is not a valid NetDef (neither binary nor text protobuf; truncated?)"));
+}
+
+absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
+                                   const caffe2::NetDef& predict_net) {
+  Graph graph;
+  graph.name = predict_net.name();
+  graph.opsets[""] = kNetDefOpset;
+
+  // init_net: fills, run once.
+  std::mt19937 rng(0);
+  for (int i = 0; i < init_net.op_size(); ++i) {
+    const caffe2::OperatorDef& op = init_net.op(i);
+    if (op.output_size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("init_net operator #", i, " (", op.type(),
+                                                     ") must have one output"));
+    }
+    auto t = RunFill(op, rng);
+    if (!t.ok()) {
+      return absl::Status(t.status().code(),
+                          absl::StrCat("init_net operator #", i, " (", op.type(), " -> '",
+                                       op.output(0), "'): ", t.status().message()));
+    }
+    graph.initializers[op.output(0)] = *std::move(t);
+  }
+
+  // predict_net: inputs are external_input minus parameters.
+  std::set<std::string> defined;
+  for (const std::string& name : predict_net.external_input()) {
+    defined.insert(name);
+    if (graph.initializers.count(name)) continue;
+    graph.inputs.push_back({name, {}});
+  }
+  // SSA: the last write of a blob keeps its name (so external outputs keep theirs); every
+  // earlier write, and any write to an input or parameter, gets a fresh name.
+  std::map<std::string, int> last_writer;
+  for (int i = 0; i < predict_net.op_size(); ++i) {
+    for (const std::string& out : predict_net.op(i).output()) last_writer[out] = i;
+  }
+  std::map<std::string, std::string> current;  // blob -> its current SSA value
+  for (const std::string& name : defined) current[name] = name;
+  ImportContext ctx(&graph);
+  for (int i = 0; i < predict_net.op_size(); ++i) {
+    const caffe2::OperatorDef& op = predict_net.op(i);
+    std::vector<std::string> inputs, outputs;
+    for (const std::string& in : op.input()) {
+      auto it = current.find(in);
+      if (it == current.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "operator #", i, " (", op.type(), ") reads blob '", in,
+            "' that neither init_net nor an earlier operator fills and that is not an external input"));
+      }
+      inputs.push_back(it->second);
+    }
+    for (const std::string& out : op.output()) {
+      const bool keep = last_writer[out] == i && !defined.count(out);
+      outputs.push_back(keep ? out : ctx.NewName(out));
+    }
+    RETURN_IF_ERROR(ImportOperator(op, i, inputs, outputs, ctx));
+    for (int k = 0; k < op.output_size(); ++k) current[op.output(k)] = outputs[k];
+  }
+  for (const std::string& name : predict_net.external_output()) {
+    auto it = current.find(name);
+    if (it == current.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("external output '", name, "' is never written"));
+    }
+    if (it->second != name) {
+      return absl::UnimplementedError(absl::StrCat(
+          "external output '", name, "' overwrites an input or parameter of the same name"));
+    }
+    graph.outputs.push_back({name, {}});
+  }
+  RETURN_IF_ERROR(graph.CheckAndSort());
+  return graph;
+}
+
+absl::StatusOr<Graph> ImportNetDefFiles(const std::string& init_path,
+                                        const std::string& predict_path) {
+  ASSIGN_OR_RETURN(std::string init_bytes, ReadFileToString(init_path));
+  ASSIGN_OR_RETURN(std::string predict_bytes, ReadFileToString(predict_path));
+  ASSIGN_OR_RETURN(caffe2::NetDef init, ParseNetDef(init_bytes, init_path));
+  ASSIGN_OR_RETURN(caffe2::NetDef predict, ParseNetDef(predict_bytes, predict_path));
+  return ImportNetDef(init, predict);
+}
+
+absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes) {
+  caffe2::MetaNetDef meta;
+  if (bytes.empty() || !meta.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError("not a valid MetaNetDef");
+  }
+  const caffe2::NetDef* init = nullptr;
+  const caffe2::NetDef* predict = nullptr;
+  for (const auto& entry : meta.nets()) {
+    if (entry.key() == "GLOBAL_INIT_NET_TYPE") init = &entry.value();
+    if (entry.key() == "PREDICT_NET_TYPE") predict = &entry.value();
+  }
+  if (init == nullptr || predict == nullptr) {
+    return absl::InvalidArgumentError(
+        "MetaNetDef lacks a GLOBAL_INIT_NET_TYPE or PREDICT_NET_TYPE net");
+  }
+  return ImportNetDef(*init, *predict);
+}
+
+}  // namespace cortado

@@ -1,0 +1,31 @@
+// Caffe2 NetDef import: runs init_net's fill operators once to produce the parameters, turns
+// predict_net into a Graph in SSA form (Caffe2's in-place ops and repeated writers become
+// distinct values) and maps each Caffe2 operator onto the canonical ONNX-semantics ops through
+// the table in op_mapping.h. Binary and text NetDefs load, and single-file MetaNetDefs.
+// Pure functions; thread-safe.
+#ifndef CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
+#define CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
+
+#include <string>
+
+#include "predictor/graph.h"
+
+namespace caffe2 {
+class NetDef;
+}
+
+namespace cortado {
+
+// Parses a NetDef in binary or protobuf text form.
+absl::StatusOr<caffe2::NetDef> ParseNetDef(const std::string& bytes, absl::string_view what);
+absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
+                                   const caffe2::NetDef& predict_net);
+// Files: init_net.pb and predict_net.pb (binary, or text such as .pbtxt).
+absl::StatusOr<Graph> ImportNetDefFiles(const std::string& init_path,
+                                        const std::string& predict_path);
+// A MetaNetDef holding GLOBAL_INIT_NET_TYPE and PREDICT_NET_TYPE nets.
+absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes);
+
+}  // namespace cortado
+
+#endif  // CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_

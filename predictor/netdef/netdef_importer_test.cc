@@ -1,0 +1,152 @@
+#include "predictor/netdef/netdef_importer.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "caffe2.pb.h"
+#include "core/npy.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "ops/op_test_util.h"
+#include "predictor/netdef/op_mapping.h"
+#include "predictor/predictor.h"
+
+namespace cortado {
+namespace {
+
+std::string LenetDir() { return std::string(std::getenv("TEST_SRCDIR")) + "/fixtures/netdef/lenet"; }
+
+// A real NetDef written by Caffe2's ONNX converter from a trained PyTorch LeNet; PyTorch
+// computed output_26.npy from the same weights.
+TEST(NetDefTest, LenetMatchesPyTorch) {
+  auto p = Predictor::FromFile(LenetDir());
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto input = ReadNpyFile(LenetDir() + "/input_1.npy");
+  auto expected = ReadNpyFile(LenetDir() + "/output_26.npy");
+  ASSERT_TRUE(input.ok() && expected.ok());
+  auto out = (*p)->Run({{"1", *input}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const Tensor& y = out->at("26");
+  ASSERT_EQ(y.shape(), expected->shape());
+  double max_err = 0;
+  for (int64_t i = 0; i < y.num_elements(); ++i) {
+    max_err = std::max(max_err, std::fabs(double{y.data<float>()[i]} - expected->data<float>()[i]));
+  }
+  std::printf("lenet: max abs error vs PyTorch %.3g\n", max_err);
+  EXPECT_LE(max_err, 1e-4);
+}
+
+caffe2::NetDef Text(const std::string& text) {
+  caffe2::NetDef net;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &net)) << text;
+  return net;
+}
+
+const char kInit[] = R"pb(
+  op { type: "GivenTensorFill" output: "w" arg { name: "shape" ints: 2 ints: 3 }
+       arg { name: "values" floats: 1 floats: -2 floats: 3 floats: 0.5 floats: 1 floats: -1 } }
+  op { type: "ConstantFill" output: "b" arg { name: "shape" ints: 2 } arg { name: "value" f: 0.25 } }
+)pb";
+
+// In-place ops and a blob written twice: FC -> y, Relu y -> y (in place), Scale-like Mul y -> y.
+const char kPredict[] = R"pb(
+  name: "inplace"
+  external_input: "x" external_input: "w" external_input: "b"
+  external_output: "y"
+  op { type: "FC" input: "x" input: "w" input: "b" output: "y" }
+  op { type: "Relu" input: "y" output: "y" engine: "CUDNN" }
+  op { type: "Add" input: "y" input: "y" output: "y" }
+)pb";
+
+TEST(NetDefTest, InPlaceOpsAndRepeatedWritersBecomeSsa) {
+  auto graph = ImportNetDef(Text(kInit), Text(kPredict));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->inputs.size(), 1u);
+  EXPECT_EQ(graph->inputs[0].name, "x");
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_TRUE(p.ok()) << p.status();
+  // x [1,3] = [1, 2, 3]: FC = [1-4+9, 0.5+2-3] + 0.25 = [6.25, -0.25]; relu; doubled.
+  auto out = (*p)->Run({{"x", Tensor::FromVector<float>({1, 2, 3}, {1, 3})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(CompareTensors(out->at("y"), Tensor::FromVector<float>({12.5f, 0.0f}, {1, 2})), "");
+}
+
+TEST(NetDefTest, TextAndBinaryFormsBothParse) {
+  const caffe2::NetDef net = Text(kPredict);
+  auto binary = ParseNetDef(net.SerializeAsString(), "predict_net.pb");
+  ASSERT_TRUE(binary.ok());
+  EXPECT_EQ(binary->op_size(), 3);
+  auto text = ParseNetDef(kPredict, "predict_net.pbtxt");
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->name(), "inplace");
+}
+
+TEST(NetDefTest, MetaNetDefLoads) {
+  caffe2::MetaNetDef meta;
+  auto* init = meta.add_nets();
+  init->set_key("GLOBAL_INIT_NET_TYPE");
+  *init->mutable_value() = Text(kInit);
+  auto* predict = meta.add_nets();
+  predict->set_key("PREDICT_NET_TYPE");
+  *predict->mutable_value() = Text(kPredict);
+  auto graph = ImportMetaNetDef(meta.SerializeAsString());
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  EXPECT_EQ(graph->outputs[0].name, "y");
+}
+
+TEST(NetDefTest, BadInputsAreClearErrors) {
+  // Truncated files.
+  auto lenet = ReadFileToString(LenetDir() + "/predict_net.pb");
+  ASSERT_TRUE(lenet.ok());
+  EXPECT_FALSE(ParseNetDef(lenet->substr(0, lenet->size() / 2), "predict_net.pb").ok());
+  EXPECT_FALSE(ParseNetDef("", "predict_net.pb").ok());
+
+  struct Case {
+    std::string init, predict, expect;
+  } cases[] = {
+      // predict_net reads a blob that init_net does not fill and that is no external input.
+      {R"pb(op { type: "ConstantFill" output: "b" arg { name: "shape" ints: 2 } })pb",
+       R"pb(external_input: "x" external_input: "b" external_output: "y"
+            op { type: "FC" input: "x" input: "w" input: "b" output: "y" })pb",
+       "reads blob 'w'"},
+      // An operator with no mapping names itself and its position.
+      {kInit,
+       R"pb(external_input: "x" external_output: "y"
+            op { type: "Relu" input: "x" output: "t" }
+            op { type: "FancyOp" input: "t" output: "y" })pb",
+       "operator #1 (FancyOp): Caffe2 operator 'FancyOp' has no mapping"},
+      // A wrong argument type.
+      {kInit,
+       R"pb(external_input: "x" external_output: "y"
+            op { type: "Softmax" input: "x" output: "y" arg { name: "axis" s: "one" } })pb",
+       "argument 'axis' must be an integer"},
+      // A fill whose values do not match its shape.
+      {R"pb(op { type: "GivenTensorFill" output: "w" arg { name: "shape" ints: 4 }
+                 arg { name: "values" floats: 1 } })pb",
+       kPredict, "'values' has 1 entries"},
+      // An init_net operator that is not a fill.
+      {R"pb(op { type: "Relu" input: "a" output: "w" arg { name: "shape" ints: 1 } })pb", kPredict,
+       "not a supported fill"},
+  };
+  for (const Case& c : cases) {
+    auto graph = ImportNetDef(Text(c.init), Text(c.predict));
+    ASSERT_FALSE(graph.ok()) << c.expect;
+    EXPECT_NE(graph.status().message().find(c.expect), std::string::npos) << graph.status();
+  }
+}
+
+TEST(NetDefTest, MapsTheDocumentedOperators) {
+  const std::vector<std::string> ops = MappedCaffe2Ops();
+  for (const char* op : {"FC", "FCTransposed", "SpatialBN", "Conv", "ConvTranspose", "MaxPool",
+                         "AveragePool", "Relu", "PRelu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax",
+                         "Sum", "Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Flatten",
+                         "Transpose", "Squeeze", "ExpandDims", "PadImage", "ResizeNearest",
+                         "InstanceNorm", "LRN", "Dropout", "BatchMatMul", "Copy", "Negative",
+                         "Cast", "Slice", "Split", "ChannelShuffle", "Clip", "NCHW2NHWC",
+                         "NHWC2NCHW"}) {
+    EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
+  }
+}
+
+}  // namespace
+}  // namespace cortado

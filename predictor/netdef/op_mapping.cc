@@ -1,0 +1,820 @@
+#include "predictor/netdef/op_mapping.h"
+
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_join.h"
+
+namespace cortado {
+namespace {
+
+using caffe2::OperatorDef;
+
+absl::Status ArgError(const std::string& name, absl::string_view want) {
+  return absl::InvalidArgumentError(absl::StrCat("argument '", name, "' must be ", want));
+}
+
+struct SpatialArgs {
+  std::vector<int64_t> kernel, strides, dilations, pads;  // pads: begins then ends
+};
+
+// Caffe2 spells each of these several ways: `kernels` (list), `kernel` (one for every spatial
+// axis), `kernel_h` + `kernel_w`; likewise stride, dilation and pad (`pad_t/l/b/r`).
+absl::StatusOr<std::vector<int64_t>> PerAxis(const Caffe2Args& args, const std::string& name,
+                                             int64_t def, int rank_hint) {
+  if (args.Has(name + "s")) return args.Ints(name + "s");
+  if (args.Has(name)) {
+    ASSIGN_OR_RETURN(int64_t v, args.Int(name, def));
+    return std::vector<int64_t>(rank_hint, v);
+  }
+  if (args.Has(name + "_h") || args.Has(name + "_w")) {
+    ASSIGN_OR_RETURN(int64_t h, args.Int(name + "_h", def));
+    ASSIGN_OR_RETURN(int64_t w, args.Int(name + "_w", def));
+    return std::vector<int64_t>{h, w};
+  }
+  return std::vector<int64_t>(rank_hint, def);
+}
+
+absl::StatusOr<SpatialArgs> ReadSpatial(const Caffe2Args& args, bool need_kernel) {
+  SpatialArgs s;
+  ASSIGN_OR_RETURN(s.kernel, PerAxis(args, "kernel", 0, 2));
+  const int rank = static_cast<int>(s.kernel.size());
+  if (need_kernel) {
+    for (int64_t k : s.kernel) {
+      if (k <= 0) return absl::InvalidArgumentError("the kernel size is missing or not positive");
+    }
+  }
+  ASSIGN_OR_RETURN(s.strides, PerAxis(args, "stride", 1, rank));
+  ASSIGN_OR_RETURN(s.dilations, PerAxis(args, "dilation", 1, rank));
+  if (args.Has("pads")) {
+    ASSIGN_OR_RETURN(s.pads, args.Ints("pads"));
+  } else if (args.Has("pad")) {
+    ASSIGN_OR_RETURN(int64_t p, args.Int("pad", 0));
+    s.pads.assign(2 * rank, p);
+  } else {
+    ASSIGN_OR_RETURN(int64_t t, args.Int("pad_t", 0));
+    ASSIGN_OR_RETURN(int64_t l, args.Int("pad_l", 0));
+    ASSIGN_OR_RETURN(int64_t b, args.Int("pad_b", 0));
+    ASSIGN_OR_RETURN(int64_t r, args.Int("pad_r", 0));
+    s.pads = {t, l, b, r};
+  }
+  if (s.strides.size() != s.kernel.size() || s.dilations.size() != s.kernel.size() ||
+      s.pads.size() != 2 * s.kernel.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "kernel, stride, dilation and pad arguments disagree on the number of spatial axes (",
+        s.kernel.size(), ", ", s.strides.size(), ", ", s.dilations.size(), ", ", s.pads.size(),
+        "/2)"));
+  }
+  return s;
+}
+
+absl::StatusOr<bool> IsNHWC(const Caffe2Args& args) {
+  ASSIGN_OR_RETURN(std::string order, args.String("order", "NCHW"));
+  if (order != "NCHW" && order != "NHWC") {
+    return absl::InvalidArgumentError(absl::StrCat("unknown order '", order, "'"));
+  }
+  return order == "NHWC";
+}
+
+Tensor Int64s(const std::vector<int64_t>& v) {
+  return Tensor::FromVector<int64_t>(v, {static_cast<int64_t>(v.size())});
+}
+
+// Caffe2's channels-last operators run on channels-first ones between two transposes
+// (4-D tensors, as Caffe2's NHWC kernels assume).
+std::string ToNCHW(ImportContext& ctx, const std::string& x) {
+  const std::string out = ctx.NewName(x + "_nchw");
+  ctx.AddNode("Transpose", {x}, {out}).attrs.Set("perm", std::vector<int64_t>{0, 3, 1, 2});
+  return out;
+}
+void FromNCHW(ImportContext& ctx, const std::string& x, const std::string& out) {
+  ctx.AddNode("Transpose", {x}, {out}).attrs.Set("perm", std::vector<int64_t>{0, 2, 3, 1});
+}
+
+// Caffe2's legacy broadcast (`broadcast: 1` with `axis`): B's dimensions line up with A's
+// starting at `axis`, so B is reshaped to B.shape + [1] * (rank(A) - axis - rank(B)). The rank of
+// A is only known at run time, so the shape is computed in the graph.
+std::string AlignAtAxis(ImportContext& ctx, const std::string& a, const std::string& b,
+                        int64_t axis) {
+  const std::string shape_a = ctx.NewName(a + "_shape");
+  ctx.AddNode("Shape", {a}, {shape_a});
+  const std::string rank_a = ctx.NewName(a + "_rank");
+  ctx.AddNode("Size", {shape_a}, {rank_a});
+  const std::string shape_b = ctx.NewName(b + "_shape");
+  ctx.AddNode("Shape", {b}, {shape_b});
+  const std::string rank_b = ctx.NewName(b + "_rank");
+  ctx.AddNode("Size", {shape_b}, {rank_b});
+  const std::string lead = ctx.NewName(b + "_lead");
+  ctx.AddNode("Add", {rank_b, ctx.AddConstant("axis", Tensor::Scalar<int64_t>(axis))}, {lead});
+  const std::string trailing = ctx.NewName(b + "_trailing");
+  ctx.AddNode("Sub", {rank_a, lead}, {trailing});
+  const std::string trailing_1d = ctx.NewName(b + "_trailing_1d");
+  ctx.AddNode("Reshape", {trailing, ctx.AddConstant("one_dim", Int64s({1}))}, {trailing_1d});
+  const std::string ones = ctx.NewName(b + "_ones");
+  ctx.AddNode("ConstantOfShape", {trailing_1d}, {ones})
+      .attrs.Set("value", Tensor::FromVector<int64_t>({1}, {1}));
+  const std::string new_shape = ctx.NewName(b + "_aligned_shape");
+  ctx.AddNode("Concat", {shape_b, ones}, {new_shape}).attrs.Set("axis", int64_t{0});
+  const std::string out = ctx.NewName(b + "_aligned");
+  ctx.AddNode("Reshape", {b, new_shape}, {out});
+  return out;
+}
+
+absl::Status RequireInputs(const std::vector<std::string>& inputs, size_t min, size_t max) {
+  if (inputs.size() < min || inputs.size() > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("takes ", min, " to ", max, " inputs, got ", inputs.size()));
+  }
+  return absl::OkStatus();
+}
+
+// Ops whose Caffe2 and ONNX forms agree, only renamed.
+Caffe2ImportFn Same(std::string onnx_op, size_t min_in, size_t max_in) {
+  return [onnx_op, min_in, max_in](const OperatorDef&, const Caffe2Args&,
+                                   const std::vector<std::string>& in,
+                                   const std::vector<std::string>& out, ImportContext& ctx) {
+    RETURN_IF_ERROR(RequireInputs(in, min_in, max_in));
+    ctx.AddNode(onnx_op, in, {out[0]});
+    return absl::OkStatus();
+  };
+}
+
+absl::Status ImportConv(const OperatorDef& op, const Caffe2Args& args,
+                        const std::vector<std::string>& in, const std::vector<std::string>& out,
+                        ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 2, 3));
+  ASSIGN_OR_RETURN(SpatialArgs s, ReadSpatial(args, /*need_kernel=*/false));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  ASSIGN_OR_RETURN(int64_t group, args.Int("group", 1));
+  ASSIGN_OR_RETURN(int64_t legacy_pad, args.Int("legacy_pad", 0));
+  const bool transpose = op.type() == "ConvTranspose";
+  std::vector<std::string> inputs = in;
+  if (nhwc) {
+    inputs[0] = ToNCHW(ctx, in[0]);
+    // Weights: Conv [M, kh, kw, C/g] and ConvTranspose [C, kh, kw, M/g] -> channels second.
+    inputs[1] = ToNCHW(ctx, in[1]);
+  }
+  const std::string y = nhwc ? ctx.NewName(out[0] + "_nchw") : out[0];
+  Node& node = ctx.AddNode(transpose ? "ConvTranspose" : "Conv", inputs, {y});
+  bool kernel_given = false;
+  for (int64_t k : s.kernel) kernel_given = kernel_given || k > 0;
+  if (kernel_given) node.attrs.Set("kernel_shape", s.kernel);
+  node.attrs.Set("strides", s.strides);
+  node.attrs.Set("dilations", s.dilations);
+  node.attrs.Set("group", group);
+  if (legacy_pad == 1) {
+    node.attrs.Set("auto_pad", std::string("VALID"));
+  } else if (legacy_pad == 2) {
+    node.attrs.Set("auto_pad", std::string("SAME_UPPER"));
+  } else if (legacy_pad == 0) {
+    node.attrs.Set("pads", s.pads);
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat("legacy_pad ", legacy_pad, " is not supported"));
+  }
+  if (transpose) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> adj, PerAxis(args, "adj", 0, s.kernel.size()));
+    node.attrs.Set("output_padding", adj);
+  }
+  if (nhwc) FromNCHW(ctx, y, out[0]);
+  return absl::OkStatus();
+}
+
+absl::Status ImportPool(const OperatorDef& op, const Caffe2Args& args,
+                        const std::vector<std::string>& in, const std::vector<std::string>& out,
+                        ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  ASSIGN_OR_RETURN(int64_t global, args.Int("global_pooling", 0));
+  const bool max = op.type().rfind("MaxPool", 0) == 0;
+  const std::string x = nhwc ? ToNCHW(ctx, in[0]) : in[0];
+  const std::string y = nhwc ? ctx.NewName(out[0] + "_nchw") : out[0];
+  if (global) {
+    ctx.AddNode(max ? "GlobalMaxPool" : "GlobalAveragePool", {x}, {y});
+  } else {
+    ASSIGN_OR_RETURN(SpatialArgs s, ReadSpatial(args, /*need_kernel=*/true));
+    ASSIGN_OR_RETURN(int64_t legacy_pad, args.Int("legacy_pad", 0));
+    Node& node = ctx.AddNode(max ? "MaxPool" : "AveragePool", {x}, {y});
+    node.attrs.Set("kernel_shape", s.kernel);
+    node.attrs.Set("strides", s.strides);
+    node.attrs.Set("pads", s.pads);
+    if (max) node.attrs.Set("dilations", s.dilations);
+    if (legacy_pad == 3) node.attrs.Set("ceil_mode", int64_t{1});  // CAFFE_LEGACY_POOLING
+    if (!max) {
+      ASSIGN_OR_RETURN(int64_t include_pad, args.Int("count_include_pad", 0));
+      node.attrs.Set("count_include_pad", include_pad);
+    }
+  }
+  if (nhwc) FromNCHW(ctx, y, out[0]);
+  return absl::OkStatus();
+}
+
+absl::Status ImportFC(const OperatorDef& op, const Caffe2Args& args,
+                      const std::vector<std::string>& in, const std::vector<std::string>& out,
+                      ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 3, 3));
+  ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", 1));
+  ASSIGN_OR_RETURN(int64_t axis_w, args.Int("axis_w", 1));
+  const std::string x = ctx.NewName(in[0] + "_2d");
+  ctx.AddNode("Flatten", {in[0]}, {x}).attrs.Set("axis", axis);
+  std::string w = in[1];
+  if (axis_w != 1) {
+    w = ctx.NewName(in[1] + "_2d");
+    ctx.AddNode("Flatten", {in[1]}, {w}).attrs.Set("axis", axis_w);
+  }
+  ctx.AddNode("Gemm", {x, w, in[2]}, {out[0]})
+      .attrs.Set("transB", int64_t{op.type() == "FCTransposed" ? 0 : 1});
+  return absl::OkStatus();
+}
+
+absl::Status ImportSpatialBN(const OperatorDef&, const Caffe2Args& args,
+                             const std::vector<std::string>& in,
+                             const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 5, 5));
+  ASSIGN_OR_RETURN(int64_t is_test, args.Int("is_test", 1));
+  if (!is_test) {
+    return absl::UnimplementedError("SpatialBN in training mode (is_test: 0) is not supported");
+  }
+  ASSIGN_OR_RETURN(float epsilon, args.Float("epsilon", 1e-5f));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  std::vector<std::string> inputs = in;
+  if (nhwc) inputs[0] = ToNCHW(ctx, in[0]);
+  const std::string y = nhwc ? ctx.NewName(out[0] + "_nchw") : out[0];
+  ctx.AddNode("BatchNormalization", inputs, {y}).attrs.Set("epsilon", epsilon);
+  if (nhwc) FromNCHW(ctx, y, out[0]);
+  return absl::OkStatus();
+}
+
+absl::Status ImportBinary(const OperatorDef& op, const Caffe2Args& args,
+                          const std::vector<std::string>& in, const std::vector<std::string>& out,
+                          ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 2, 2));
+  ASSIGN_OR_RETURN(int64_t broadcast, args.Int("broadcast", 0));
+  ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", -1));
+  std::string b = in[1];
+  if (broadcast && axis >= 0) b = AlignAtAxis(ctx, in[0], in[1], axis);
+  ctx.AddNode(op.type(), {in[0], b}, {out[0]});
+  return absl::OkStatus();
+}
+
+absl::Status ImportPRelu(const OperatorDef&, const Caffe2Args& args,
+                         const std::vector<std::string>& in, const std::vector<std::string>& out,
+                         ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 2, 2));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  // The slope is per channel: axis 1 in NCHW, the last axis (numpy's rule) in NHWC.
+  ctx.AddNode("PRelu", {in[0], nhwc ? in[1] : AlignAtAxis(ctx, in[0], in[1], 1)}, {out[0]});
+  return absl::OkStatus();
+}
+
+absl::Status ImportLeakyRelu(const OperatorDef&, const Caffe2Args& args,
+                             const std::vector<std::string>& in,
+                             const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(float alpha, args.Float("alpha", 0.01f));
+  ctx.AddNode("LeakyRelu", in, {out[0]}).attrs.Set("alpha", alpha);
+  return absl::OkStatus();
+}
+
+absl::Status ImportSoftmax(const OperatorDef&, const Caffe2Args& args,
+                           const std::vector<std::string>& in, const std::vector<std::string>& out,
+                           ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  // Caffe2 flattens to 2-D at `axis`, as ONNX Softmax does before opset 13 (the graph's opset).
+  ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", 1));
+  ctx.AddNode("Softmax", in, {out[0]}).attrs.Set("axis", axis);
+  return absl::OkStatus();
+}
+
+absl::Status ImportConcat(const OperatorDef&, const Caffe2Args& args,
+                          const std::vector<std::string>& in, const std::vector<std::string>& out,
+                          ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1 << 20));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", nhwc ? 3 : 1));
+  ASSIGN_OR_RETURN(int64_t add_axis, args.Int("add_axis", 0));
+  std::vector<std::string> inputs = in;
+  if (add_axis) {
+    for (std::string& x : inputs) {
+      const std::string e = ctx.NewName(x + "_expanded");
+      ctx.AddNode("Unsqueeze", {x}, {e}).attrs.Set("axes", std::vector<int64_t>{axis});
+      x = e;
+    }
+  }
+  ctx.AddNode("Concat", inputs, {out[0]}).attrs.Set("axis", axis);
+  if (out.size() > 1 && !out[1].empty()) {  // split_info: each input's size along axis (int32)
+    std::vector<std::string> sizes;
+    for (const std::string& x : inputs) {
+      const std::string shape = ctx.NewName(x + "_shape");
+      ctx.AddNode("Shape", {x}, {shape});
+      sizes.push_back(ctx.NewName(x + "_size"));
+      ctx.AddNode("Gather", {shape, ctx.AddConstant("axis", Int64s({axis}))}, {sizes.back()});
+    }
+    const std::string all = ctx.NewName(out[1] + "_int64");
+    ctx.AddNode("Concat", sizes, {all}).attrs.Set("axis", int64_t{0});
+    ctx.AddNode("Cast", {all}, {out[1]}).attrs.Set("to", int64_t{6});  // INT32
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ImportReshape(const OperatorDef&, const Caffe2Args& args,
+                           const std::vector<std::string>& in, const std::vector<std::string>& out,
+                           ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 2));
+  std::string shape;
+  if (in.size() == 2) {
+    shape = ctx.NewName(in[1] + "_int64");
+    ctx.AddNode("Cast", {in[1]}, {shape}).attrs.Set("to", int64_t{7});
+  } else {
+    if (!args.Has("shape")) return absl::InvalidArgumentError("needs a `shape` argument or input");
+    ASSIGN_OR_RETURN(std::vector<int64_t> dims, args.Ints("shape"));
+    shape = ctx.AddConstant("shape", Int64s(dims));
+  }
+  ctx.AddNode("Reshape", {in[0], shape}, {out[0]});
+  if (out.size() > 1 && !out[1].empty()) ctx.AddNode("Shape", {in[0]}, {out[1]});  // old_shape
+  return absl::OkStatus();
+}
+
+absl::Status ImportTranspose(const OperatorDef&, const Caffe2Args& args,
+                             const std::vector<std::string>& in,
+                             const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  Node& node = ctx.AddNode("Transpose", in, {out[0]});
+  if (args.Has("axes")) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> axes, args.Ints("axes"));
+    node.attrs.Set("perm", axes);
+  }
+  return absl::OkStatus();
+}
+
+// Squeeze and ExpandDims: `dims` becomes the ONNX `axes` attribute (opset 11).
+Caffe2ImportFn WithDims(std::string onnx_op) {
+  return [onnx_op](const OperatorDef&, const Caffe2Args& args, const std::vector<std::string>& in,
+                   const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
+    RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+    ASSIGN_OR_RETURN(std::vector<int64_t> dims, args.Ints("dims"));
+    ctx.AddNode(onnx_op, in, {out[0]}).attrs.Set("axes", dims);
+    return absl::OkStatus();
+  };
+}
+
+absl::Status ImportPadImage(const OperatorDef&, const Caffe2Args& args,
+                            const std::vector<std::string>& in, const std::vector<std::string>& out,
+                            ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(SpatialArgs s, ReadSpatial(args, /*need_kernel=*/false));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  ASSIGN_OR_RETURN(std::string mode, args.String("mode", "constant"));
+  ASSIGN_OR_RETURN(float value, args.Float("value", 0.0f));
+  if (mode != "constant" && mode != "reflect" && mode != "edge") {
+    return absl::InvalidArgumentError(absl::StrCat("unknown pad mode '", mode, "'"));
+  }
+  if (s.pads.size() != 4) return absl::InvalidArgumentError("PadImage pads 2-D images only");
+  const int64_t t = s.pads[0], l = s.pads[1], b = s.pads[2], r = s.pads[3];
+  const std::vector<int64_t> pads = nhwc ? std::vector<int64_t>{0, t, l, 0, 0, b, r, 0}
+                                         : std::vector<int64_t>{0, 0, t, l, 0, 0, b, r};
+  ctx.AddNode("Pad", {in[0], ctx.AddConstant("pads", Int64s(pads)),
+                      ctx.AddConstant("pad_value", Tensor::Scalar<float>(value))},
+              {out[0]})
+      .attrs.Set("mode", mode);
+  return absl::OkStatus();
+}
+
+absl::Status ImportResizeNearest(const OperatorDef&, const Caffe2Args& args,
+                                 const std::vector<std::string>& in,
+                                 const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(float hs, args.Float("height_scale", 1.0f));
+  ASSIGN_OR_RETURN(float ws, args.Float("width_scale", 1.0f));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  const std::vector<float> scales = nhwc ? std::vector<float>{1, hs, ws, 1}
+                                         : std::vector<float>{1, 1, hs, ws};
+  Node& node = ctx.AddNode(
+      "Resize", {in[0], "", ctx.AddConstant("scales", Tensor::FromVector<float>(scales, {4}))},
+      {out[0]});
+  node.attrs.Set("mode", std::string("nearest"));
+  node.attrs.Set("coordinate_transformation_mode", std::string("asymmetric"));
+  node.attrs.Set("nearest_mode", std::string("floor"));
+  return absl::OkStatus();
+}
+
+absl::Status ImportInstanceNorm(const OperatorDef&, const Caffe2Args& args,
+                                const std::vector<std::string>& in,
+                                const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 3, 3));
+  ASSIGN_OR_RETURN(float epsilon, args.Float("epsilon", 1e-5f));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  const std::string x = nhwc ? ToNCHW(ctx, in[0]) : in[0];
+  const std::string y = nhwc ? ctx.NewName(out[0] + "_nchw") : out[0];
+  ctx.AddNode("InstanceNormalization", {x, in[1], in[2]}, {y}).attrs.Set("epsilon", epsilon);
+  if (nhwc) FromNCHW(ctx, y, out[0]);
+  return absl::OkStatus();
+}
+
+absl::Status ImportLRN(const OperatorDef&, const Caffe2Args& args,
+                       const std::vector<std::string>& in, const std::vector<std::string>& out,
+                       ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(int64_t size, args.Int("size", 0));
+  ASSIGN_OR_RETURN(float alpha, args.Float("alpha", 0));
+  ASSIGN_OR_RETURN(float beta, args.Float("beta", 0));
+  ASSIGN_OR_RETURN(float bias, args.Float("bias", 1));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  if (size <= 0) return absl::InvalidArgumentError("LRN needs a positive `size`");
+  const std::string x = nhwc ? ToNCHW(ctx, in[0]) : in[0];
+  const std::string y = nhwc ? ctx.NewName(out[0] + "_nchw") : out[0];
+  Node& node = ctx.AddNode("LRN", {x}, {y});
+  node.attrs.Set("size", size);
+  node.attrs.Set("alpha", alpha);
+  node.attrs.Set("beta", beta);
+  node.attrs.Set("bias", bias);
+  if (nhwc) FromNCHW(ctx, y, out[0]);
+  return absl::OkStatus();
+}
+
+absl::Status ImportDropout(const OperatorDef&, const Caffe2Args& args,
+                           const std::vector<std::string>& in, const std::vector<std::string>& out,
+                           ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(int64_t is_test, args.Int("is_test", 0));
+  if (!is_test) {
+    return absl::UnimplementedError("Dropout in training mode (is_test: 0) is not supported");
+  }
+  ctx.AddNode("Identity", in, {out[0]});
+  if (out.size() > 1 && !out[1].empty()) {  // the mask: all kept
+    const std::string shape = ctx.NewName(out[1] + "_shape");
+    ctx.AddNode("Shape", in, {shape});
+    ctx.AddNode("ConstantOfShape", {shape}, {out[1]})
+        .attrs.Set("value", Tensor::FromVector<bool>({true}, {1}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ImportBatchMatMul(const OperatorDef&, const Caffe2Args& args,
+                               const std::vector<std::string>& in,
+                               const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 2, 2));
+  ASSIGN_OR_RETURN(int64_t trans_a, args.Int("trans_a", 0));
+  ASSIGN_OR_RETURN(int64_t trans_b, args.Int("trans_b", 0));
+  std::vector<std::string> inputs = in;
+  for (int i = 0; i < 2; ++i) {
+    if (!(i == 0 ? trans_a : trans_b)) continue;
+    // Swap the last two axes; Caffe2's BatchMatMul operands are 3-D here.
+    const std::string t = ctx.NewName(in[i] + "_t");
+    ctx.AddNode("Transpose", {in[i]}, {t}).attrs.Set("perm", std::vector<int64_t>{0, 2, 1});
+    inputs[i] = t;
+  }
+  ctx.AddNode("MatMul", inputs, {out[0]});
+  return absl::OkStatus();
+}
+
+// Caffe2 TensorProto.DataType -> ONNX TensorProto.DataType, for Cast's `to`.
+absl::StatusOr<int64_t> OnnxTypeOfCaffe2(int64_t c2) {
+  switch (c2) {
+    case caffe2::TensorProto::FLOAT: return 1;
+    case caffe2::TensorProto::INT32: return 6;
+    case caffe2::TensorProto::BYTE: return 2;
+    case caffe2::TensorProto::STRING: return 8;
+    case caffe2::TensorProto::BOOL: return 9;
+    case caffe2::TensorProto::UINT8: return 2;
+    case caffe2::TensorProto::INT8: return 3;
+    case caffe2::TensorProto::UINT16: return 4;
+    case caffe2::TensorProto::INT16: return 5;
+    case caffe2::TensorProto::INT64: return 7;
+    case caffe2::TensorProto::FLOAT16: return 10;
+    case caffe2::TensorProto::DOUBLE: return 11;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown Caffe2 data type ", c2));
+}
+
+absl::Status ImportCast(const OperatorDef&, const Caffe2Args& args,
+                        const std::vector<std::string>& in, const std::vector<std::string>& out,
+                        ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  if (!args.Has("to")) return absl::InvalidArgumentError("Cast needs a `to` argument");
+  ASSIGN_OR_RETURN(int64_t to, args.Int("to", 0));
+  ASSIGN_OR_RETURN(int64_t onnx_to, OnnxTypeOfCaffe2(to));
+  ctx.AddNode("Cast", in, {out[0]}).attrs.Set("to", onnx_to);
+  return absl::OkStatus();
+}
+
+absl::Status ImportSlice(const OperatorDef&, const Caffe2Args& args,
+                         const std::vector<std::string>& in, const std::vector<std::string>& out,
+                         ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(std::vector<int64_t> starts, args.Ints("starts"));
+  ASSIGN_OR_RETURN(std::vector<int64_t> ends, args.Ints("ends"));
+  if (starts.size() != ends.size()) {
+    return absl::InvalidArgumentError("`starts` and `ends` differ in length");
+  }
+  // Caffe2 counts negative indices from one past the end (-1 is the end itself).
+  std::vector<int64_t> axes;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    axes.push_back(static_cast<int64_t>(i));
+    if (starts[i] < 0) starts[i] += 1;
+    if (ends[i] < 0) ends[i] = ends[i] == -1 ? std::numeric_limits<int64_t>::max() : ends[i] + 1;
+  }
+  ctx.AddNode("Slice", {in[0], ctx.AddConstant("starts", Int64s(starts)),
+                        ctx.AddConstant("ends", Int64s(ends)), ctx.AddConstant("axes", Int64s(axes))},
+              {out[0]});
+  return absl::OkStatus();
+}
+
+absl::Status ImportSplit(const OperatorDef&, const Caffe2Args& args,
+                         const std::vector<std::string>& in, const std::vector<std::string>& out,
+                         ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", nhwc ? 3 : 1));
+  Node& node = ctx.AddNode("Split", in, out);
+  node.attrs.Set("axis", axis);
+  if (args.Has("split")) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> split, args.Ints("split"));
+    node.attrs.Set("split", split);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ImportChannelShuffle(const OperatorDef&, const Caffe2Args& args,
+                                  const std::vector<std::string>& in,
+                                  const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(int64_t group, args.Int("group", 1));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  if (group <= 0) return absl::InvalidArgumentError("`group` must be positive");
+  const std::string x = nhwc ? ToNCHW(ctx, in[0]) : in[0];
+  // [N, C, H, W] -> [N, g, C/g, H, W] -> swap axes 1 and 2 -> [N, C, H, W].
+  const std::string shape = ctx.NewName(x + "_shape");
+  ctx.AddNode("Shape", {x}, {shape});
+  const std::string hw = ctx.NewName(x + "_hw");
+  ctx.AddNode("Slice", {shape, ctx.AddConstant("starts", Int64s({2})),
+                        ctx.AddConstant("ends", Int64s({std::numeric_limits<int64_t>::max()}))},
+              {hw});
+  const std::string grouped_shape = ctx.NewName(x + "_grouped_shape");
+  ctx.AddNode("Concat", {ctx.AddConstant("groups", Int64s({0, group, -1})), hw}, {grouped_shape})
+      .attrs.Set("axis", int64_t{0});
+  const std::string grouped = ctx.NewName(x + "_grouped");
+  ctx.AddNode("Reshape", {x, grouped_shape}, {grouped});
+  const std::string shuffled = ctx.NewName(x + "_shuffled");
+  ctx.AddNode("Transpose", {grouped}, {shuffled})
+      .attrs.Set("perm", std::vector<int64_t>{0, 2, 1, 3, 4});
+  const std::string y = nhwc ? ctx.NewName(out[0] + "_nchw") : out[0];
+  ctx.AddNode("Reshape", {shuffled, shape}, {y});
+  if (nhwc) FromNCHW(ctx, y, out[0]);
+  return absl::OkStatus();
+}
+
+absl::Status ImportClip(const OperatorDef&, const Caffe2Args& args,
+                        const std::vector<std::string>& in, const std::vector<std::string>& out,
+                        ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(float lo, args.Float("min", -std::numeric_limits<float>::infinity()));
+  ASSIGN_OR_RETURN(float hi, args.Float("max", std::numeric_limits<float>::infinity()));
+  ctx.AddNode("Clip", {in[0], ctx.AddConstant("min", Tensor::Scalar<float>(lo)),
+                       ctx.AddConstant("max", Tensor::Scalar<float>(hi))},
+              {out[0]});
+  return absl::OkStatus();
+}
+
+Caffe2ImportFn Permute(std::vector<int64_t> perm) {
+  return [perm](const OperatorDef&, const Caffe2Args&, const std::vector<std::string>& in,
+                const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
+    RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+    ctx.AddNode("Transpose", in, {out[0]}).attrs.Set("perm", perm);
+    return absl::OkStatus();
+  };
+}
+
+const std::map<std::string, Caffe2ImportFn>& ImportTable() {
+  static const auto* table = new std::map<std::string, Caffe2ImportFn>{
+      {"AveragePool", ImportPool},
+      {"AveragePool2D", ImportPool},
+      {"Add", ImportBinary},
+      {"BatchMatMul", ImportBatchMatMul},
+      {"Cast", ImportCast},
+      {"ChannelShuffle", ImportChannelShuffle},
+      {"Clip", ImportClip},
+      {"Concat", ImportConcat},
+      {"Conv", ImportConv},
+      {"Conv2D", ImportConv},
+      {"ConvTranspose", ImportConv},
+      {"Copy", Same("Identity", 1, 1)},
+      {"Div", ImportBinary},
+      {"Dropout", ImportDropout},
+      {"ExpandDims", WithDims("Unsqueeze")},
+      {"FC", ImportFC},
+      {"FCTransposed", ImportFC},
+      {"Flatten", [](const OperatorDef&, const Caffe2Args& args, const std::vector<std::string>& in,
+                     const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
+         RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+         ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", 1));
+         ctx.AddNode("Flatten", in, {out[0]}).attrs.Set("axis", axis);
+         return absl::OkStatus();
+       }},
+      {"InstanceNorm", ImportInstanceNorm},
+      {"LeakyRelu", ImportLeakyRelu},
+      {"LRN", ImportLRN},
+      {"MaxPool", ImportPool},
+      {"MaxPool2D", ImportPool},
+      {"Mul", ImportBinary},
+      {"NCHW2NHWC", Permute({0, 2, 3, 1})},
+      {"NHWC2NCHW", Permute({0, 3, 1, 2})},
+      {"Negative", Same("Neg", 1, 1)},
+      {"PadImage", ImportPadImage},
+      {"PRelu", ImportPRelu},
+      {"Relu", Same("Relu", 1, 1)},
+      {"Reshape", ImportReshape},
+      {"ResizeNearest", ImportResizeNearest},
+      {"Sigmoid", Same("Sigmoid", 1, 1)},
+      {"Slice", ImportSlice},
+      {"Softmax", ImportSoftmax},
+      {"SpatialBN", ImportSpatialBN},
+      {"Split", ImportSplit},
+      {"Squeeze", WithDims("Squeeze")},
+      {"Sub", ImportBinary},
+      {"Sum", Same("Sum", 1, 1 << 20)},
+      {"Tanh", Same("Tanh", 1, 1)},
+      {"Transpose", ImportTranspose},
+  };
+  return *table;
+}
+
+}  // namespace
+
+Caffe2Args::Caffe2Args(const OperatorDef& op) {
+  for (const caffe2::Argument& a : op.arg()) args_[a.name()] = &a;
+}
+
+absl::StatusOr<int64_t> Caffe2Args::Int(const std::string& name, int64_t def) const {
+  auto it = args_.find(name);
+  if (it == args_.end()) return def;
+  if (!it->second->has_i()) return ArgError(name, "an integer (i)");
+  return it->second->i();
+}
+
+absl::StatusOr<float> Caffe2Args::Float(const std::string& name, float def) const {
+  auto it = args_.find(name);
+  if (it == args_.end()) return def;
+  if (it->second->has_f()) return it->second->f();
+  if (it->second->has_i()) return static_cast<float>(it->second->i());
+  return ArgError(name, "a float (f)");
+}
+
+absl::StatusOr<std::string> Caffe2Args::String(const std::string& name,
+                                               const std::string& def) const {
+  auto it = args_.find(name);
+  if (it == args_.end()) return def;
+  if (!it->second->has_s()) return ArgError(name, "a string (s)");
+  return it->second->s();
+}
+
+absl::StatusOr<std::vector<int64_t>> Caffe2Args::Ints(const std::string& name) const {
+  auto it = args_.find(name);
+  if (it == args_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("missing argument '", name, "'"));
+  }
+  const caffe2::Argument& a = *it->second;
+  if (a.has_i() || a.has_f() || a.has_s() || a.floats_size() > 0 || a.strings_size() > 0) {
+    return ArgError(name, "a list of integers (ints)");
+  }
+  return std::vector<int64_t>(a.ints().begin(), a.ints().end());
+}
+
+absl::StatusOr<std::vector<float>> Caffe2Args::Floats(const std::string& name) const {
+  auto it = args_.find(name);
+  if (it == args_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("missing argument '", name, "'"));
+  }
+  const caffe2::Argument& a = *it->second;
+  if (a.has_i() || a.has_f() || a.has_s() || a.ints_size() > 0 || a.strings_size() > 0) {
+    return ArgError(name, "a list of floats (floats)");
+  }
+  return std::vector<float>(a.floats().begin(), a.floats().end());
+}
+
+std::string ImportContext::NewName(const std::string& base) {
+  std::string name;
+  do {
+    name = absl::StrCat(base, "__", counter_++);
+  } while (graph_->initializers.count(name));
+  return name;
+}
+
+Node& ImportContext::AddNode(const std::string& op_type, std::vector<std::string> inputs,
+                             std::vector<std::string> outputs) {
+  Node node;
+  node.name = absl::StrCat(op_name_, "/", op_type, "_", counter_++);
+  node.op_type = op_type;
+  node.inputs = std::move(inputs);
+  node.outputs = std::move(outputs);
+  graph_->nodes.push_back(std::move(node));
+  return graph_->nodes.back();
+}
+
+std::string ImportContext::AddConstant(const std::string& base, Tensor value) {
+  const std::string name = NewName(absl::StrCat(op_name_, "/", base));
+  graph_->initializers[name] = std::move(value);
+  return name;
+}
+
+const Tensor* ImportContext::Constant(const std::string& name) const {
+  auto it = graph_->initializers.find(name);
+  return it == graph_->initializers.end() ? nullptr : &it->second;
+}
+
+absl::Status ImportOperator(const OperatorDef& op, int position, std::vector<std::string> inputs,
+                            std::vector<std::string> outputs, ImportContext& ctx) {
+  const std::string where = absl::StrCat("operator #", position, " (", op.type(),
+                                         op.name().empty() ? "" : " '" + op.name() + "'", ")");
+  auto it = ImportTable().find(op.type());
+  if (it == ImportTable().end()) {
+    return absl::UnimplementedError(
+        absl::StrCat(where, ": Caffe2 operator '", op.type(), "' has no mapping"));
+  }
+  if (outputs.empty()) return absl::InvalidArgumentError(absl::StrCat(where, ": has no output"));
+  ctx.set_op_name(op.name().empty() ? absl::StrCat(op.type(), "_", position) : op.name());
+  absl::Status s = it->second(op, Caffe2Args(op), inputs, outputs, ctx);
+  if (!s.ok()) return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
+  return absl::OkStatus();
+}
+
+std::vector<std::string> MappedCaffe2Ops() {
+  std::vector<std::string> out;
+  for (const auto& [name, fn] : ImportTable()) out.push_back(name);
+  return out;
+}
+
+absl::StatusOr<Tensor> TensorFromCaffe2(const caffe2::TensorProto& proto) {
+  DType dtype;
+  switch (proto.data_type()) {
+    case caffe2::TensorProto::FLOAT: dtype = DType::kFloat32; break;
+    case caffe2::TensorProto::DOUBLE: dtype = DType::kFloat64; break;
+    case caffe2::TensorProto::INT32: dtype = DType::kInt32; break;
+    case caffe2::TensorProto::INT64: dtype = DType::kInt64; break;
+    case caffe2::TensorProto::INT16: dtype = DType::kInt16; break;
+    case caffe2::TensorProto::UINT16: dtype = DType::kUInt16; break;
+    case caffe2::TensorProto::INT8: dtype = DType::kInt8; break;
+    case caffe2::TensorProto::UINT8: dtype = DType::kUInt8; break;
+    case caffe2::TensorProto::BOOL: dtype = DType::kBool; break;
+    case caffe2::TensorProto::FLOAT16: dtype = DType::kFloat16; break;
+    case caffe2::TensorProto::STRING: dtype = DType::kString; break;
+    default:
+      return absl::UnimplementedError(absl::StrCat(
+          "tensor '", proto.name(), "' has unsupported Caffe2 data type ",
+          caffe2::TensorProto::DataType_Name(proto.data_type())));
+  }
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, Shape(proto.dims().begin(), proto.dims().end())));
+  const int64_t n = t.num_elements();
+  auto count_error = [&](int64_t have) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor '", proto.name(), "' has ", have,
+                                                   " values, its dims need ", n));
+  };
+  if (proto.has_raw_data()) {
+    if (dtype == DType::kString || proto.raw_data().size() != t.nbytes()) {
+      return count_error(static_cast<int64_t>(proto.raw_data().size() / DTypeSize(dtype)));
+    }
+    std::memcpy(t.raw_data(), proto.raw_data().data(), t.nbytes());
+    return t;
+  }
+  return [&]() -> absl::StatusOr<Tensor> {
+    switch (dtype) {
+      case DType::kFloat32:
+        if (proto.float_data_size() != n) return count_error(proto.float_data_size());
+        std::copy(proto.float_data().begin(), proto.float_data().end(), t.data<float>());
+        return t;
+      case DType::kFloat64:
+        if (proto.double_data_size() != n) return count_error(proto.double_data_size());
+        std::copy(proto.double_data().begin(), proto.double_data().end(), t.data<double>());
+        return t;
+      case DType::kInt64:
+        if (proto.int64_data_size() != n) return count_error(proto.int64_data_size());
+        std::copy(proto.int64_data().begin(), proto.int64_data().end(), t.data<int64_t>());
+        return t;
+      case DType::kString:
+        if (proto.string_data_size() != n) return count_error(proto.string_data_size());
+        for (int64_t i = 0; i < n; ++i) t.data<std::string>()[i] = proto.string_data(i);
+        return t;
+      default:
+        break;
+    }
+    if (dtype == DType::kUInt8 && proto.has_byte_data()) {
+      if (static_cast<int64_t>(proto.byte_data().size()) != n) {
+        return count_error(static_cast<int64_t>(proto.byte_data().size()));
+      }
+      std::memcpy(t.raw_data(), proto.byte_data().data(), n);
+      return t;
+    }
+    if (proto.int32_data_size() != n) return count_error(proto.int32_data_size());
+    RETURN_IF_ERROR(VisitDType(dtype, DTypeSet::kAll, "Caffe2 tensor", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+        for (int64_t i = 0; i < n; ++i) t.data<T>()[i].bits = static_cast<uint16_t>(proto.int32_data(i));
+      } else if constexpr (std::is_arithmetic_v<T>) {
+        for (int64_t i = 0; i < n; ++i) t.data<T>()[i] = static_cast<T>(proto.int32_data(i));
+      }
+      return absl::OkStatus();
+    }));
+    return t;
+  }();
+}
+
+}  // namespace cortado
