@@ -1,24 +1,12 @@
 #include "predictor/predictor.h"
 
-#include <sys/stat.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
-#include "predictor/netdef/netdef_importer.h"
+#include "predictor/model_io.h"
 #include "predictor/onnx/onnx_importer.h"
 
 namespace cortado {
 namespace {
-
-bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
 
 // Prefixes load errors with the file they concern.
 absl::StatusOr<std::unique_ptr<Predictor>> Annotate(absl::StatusOr<std::unique_ptr<Predictor>> p,
@@ -72,27 +60,14 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromOnnxBytes(
 
 absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromFile(const std::string& path,
                                                                const PredictorOptions& options) {
-  std::string file = path;
-  if (IsDirectory(path)) {
-    if (Exists(path + "/init_net.pb") && Exists(path + "/predict_net.pb")) {
-      return FromNetDefFiles(path + "/init_net.pb", path + "/predict_net.pb", options);
-    }
-    file = path + "/model.onnx";
-    if (!Exists(file)) {
-      return absl::NotFoundError(absl::StrCat(
-          "folder ", path, " holds neither model.onnx nor init_net.pb + predict_net.pb"));
-    }
-  }
-  auto graph = ImportOnnxFile(file);
-  if (!graph.ok()) return graph.status();
-  return Annotate(FromGraph(*std::move(graph), options), file);
+  ASSIGN_OR_RETURN(Graph graph, LoadGraph(path));
+  return Annotate(FromGraph(std::move(graph), options), path);
 }
 
 absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromNetDefFiles(
     const std::string& init_net, const std::string& predict_net, const PredictorOptions& options) {
-  auto graph = ImportNetDefFiles(init_net, predict_net);
-  if (!graph.ok()) return Annotate(graph.status(), predict_net);
-  return Annotate(FromGraph(*std::move(graph), options), predict_net);
+  ASSIGN_OR_RETURN(Graph graph, LoadNetDefGraph(init_net, predict_net));
+  return Annotate(FromGraph(std::move(graph), options), predict_net);
 }
 
 absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {

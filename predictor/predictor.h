@@ -22,8 +22,7 @@ struct PredictorOptions {
 
 class Predictor {
  public:
-  // `path` is an .onnx file, or a folder holding model.onnx or a Caffe2 NetDef
-  // (init_net.pb + predict_net.pb).
+  // `path` is any model LoadGraph (model_io.h) reads: ONNX or a Caffe2 NetDef.
   static absl::StatusOr<std::unique_ptr<Predictor>> FromFile(const std::string& path,
                                                              const PredictorOptions& options = {});
   // A Caffe2 NetDef pair, binary or text.

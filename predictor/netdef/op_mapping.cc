@@ -510,8 +510,9 @@ absl::Status ImportSlice(const OperatorDef&, const Caffe2Args& args,
   std::vector<int64_t> axes;
   for (size_t i = 0; i < starts.size(); ++i) {
     axes.push_back(static_cast<int64_t>(i));
-    if (starts[i] < 0) starts[i] += 1;
-    if (ends[i] < 0) ends[i] = ends[i] == -1 ? std::numeric_limits<int64_t>::max() : ends[i] + 1;
+    for (int64_t* index : {&starts[i], &ends[i]}) {
+      if (*index < 0) *index = *index == -1 ? std::numeric_limits<int64_t>::max() : *index + 1;
+    }
   }
   ctx.AddNode("Slice", {in[0], ctx.AddConstant("starts", Int64s(starts)),
                         ctx.AddConstant("ends", Int64s(ends)), ctx.AddConstant("axes", Int64s(axes))},
@@ -584,6 +585,39 @@ Caffe2ImportFn Permute(std::vector<int64_t> perm) {
   };
 }
 
+// ConstantFill inside predict_net: with `input_as_shape` it is ONNX's ConstantOfShape.
+absl::Status ImportConstantFill(const OperatorDef&, const Caffe2Args& args,
+                                const std::vector<std::string>& in,
+                                const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+  ASSIGN_OR_RETURN(int64_t input_as_shape, args.Int("input_as_shape", 0));
+  if (!input_as_shape) {
+    return absl::UnimplementedError("ConstantFill with an input needs input_as_shape: 1");
+  }
+  ASSIGN_OR_RETURN(int64_t dtype, args.Int("dtype", caffe2::TensorProto::FLOAT));
+  Tensor value;
+  switch (dtype) {
+    case caffe2::TensorProto::FLOAT: {
+      ASSIGN_OR_RETURN(float v, args.Float("value", 0));
+      value = Tensor::FromVector<float>({v}, {1});
+      break;
+    }
+    case caffe2::TensorProto::INT64:
+    case caffe2::TensorProto::INT32:
+    case caffe2::TensorProto::BOOL: {
+      ASSIGN_OR_RETURN(int64_t v, args.Int("value", 0));
+      value = dtype == caffe2::TensorProto::INT64   ? Tensor::FromVector<int64_t>({v}, {1})
+              : dtype == caffe2::TensorProto::INT32 ? Tensor::FromVector<int32_t>({static_cast<int32_t>(v)}, {1})
+                                                    : Tensor::FromVector<bool>({v != 0}, {1});
+      break;
+    }
+    default:
+      return absl::UnimplementedError(absl::StrCat("ConstantFill dtype ", dtype, " is not supported"));
+  }
+  ctx.AddNode("ConstantOfShape", in, {out[0]}).attrs.Set("value", value);
+  return absl::OkStatus();
+}
+
 const std::map<std::string, Caffe2ImportFn>& ImportTable() {
   static const auto* table = new std::map<std::string, Caffe2ImportFn>{
       {"AveragePool", ImportPool},
@@ -594,6 +628,7 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"ChannelShuffle", ImportChannelShuffle},
       {"Clip", ImportClip},
       {"Concat", ImportConcat},
+      {"ConstantFill", ImportConstantFill},
       {"Conv", ImportConv},
       {"Conv2D", ImportConv},
       {"ConvTranspose", ImportConv},
@@ -624,7 +659,9 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"Relu", Same("Relu", 1, 1)},
       {"Reshape", ImportReshape},
       {"ResizeNearest", ImportResizeNearest},
+      {"Shape", Same("Shape", 1, 1)},
       {"Sigmoid", Same("Sigmoid", 1, 1)},
+      {"Size", Same("Size", 1, 1)},
       {"Slice", ImportSlice},
       {"Softmax", ImportSoftmax},
       {"SpatialBN", ImportSpatialBN},
