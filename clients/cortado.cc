@@ -4,6 +4,10 @@
 // prints each output's name, dtype and shape and the wall time of the run. Any error exits
 // non-zero with one line on stderr. Scripts outside this repository rely on this contract.
 //
+//   cortado convert IN OUT [--init INIT_NET] [--input-shape NAME=D0,D1,...]
+// converts between ONNX and Caffe2 NetDef by file name (OUT ending in .onnx is ONNX, anything
+// else a folder receiving init_net.pb + predict_net.pb).
+//
 // Client subcommands (clients/client_commands.h), against a running cortadod or any KServe v2
 // server: cortado infer | models | load | unload | health; see `cortado --help`.
 #include <sys/stat.h>
@@ -19,6 +23,9 @@
 #include "absl/strings/str_join.h"
 #include "clients/client_commands.h"
 #include "core/npy.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "predictor/model_io.h"
 #include "predictor/onnx/onnx_importer.h"
 #include "predictor/predictor.h"
 
@@ -31,7 +38,12 @@ constexpr char kUsage[] =
     "  PATH  an .onnx model; a folder holding model.onnx or init_net.pb + predict_net.pb;\n"
     "        or a Caffe2 predict_net (binary or text) given with --init INIT_NET\n"
     "  FILE  a .npy array or an ONNX TensorProto (.pb)\n"
-    "  DIR   receives one <output name>.npy per model output\n";
+    "  DIR   receives one <output name>.npy per model output\n"
+    "usage: cortado convert IN OUT [--init INIT_NET] [--input-shape NAME=D0,D1,... ...]\n"
+    "  IN    any model `run` reads; OUT ending in .onnx is written as ONNX, anything else\n"
+    "        as a folder holding init_net.pb + predict_net.pb (Caffe2 NetDef)\n"
+    "  --input-shape  an input's shape (-1 for a dynamic dimension); NetDefs do not record\n"
+    "        input shapes and ONNX needs them\n";
 
 // Relative paths are taken from where the user ran the command (also under `bazel run`).
 std::string Resolve(const std::string& path) {
@@ -123,6 +135,57 @@ absl::Status Run(const std::vector<std::string>& args) {
   return absl::OkStatus();
 }
 
+absl::Status Convert(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  std::string init_net;
+  std::map<std::string, Shape> shapes;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--init" || a == "--input-shape") {
+      if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat(a, " needs a value"));
+      const std::string& v = args[++i];
+      if (a == "--init") {
+        init_net = v;
+        continue;
+      }
+      const size_t eq = v.find('=');
+      Shape shape;
+      for (absl::string_view d : absl::StrSplit(v.substr(eq == std::string::npos ? 0 : eq + 1), ',')) {
+        int64_t dim;
+        if (eq == std::string::npos || !absl::SimpleAtoi(d, &dim) || dim < -1) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--input-shape wants NAME=D0,D1,... (-1 for dynamic), got '", v, "'"));
+        }
+        shape.push_back(dim);
+      }
+      shapes[v.substr(0, eq)] = shape;
+    } else if (absl::StartsWith(a, "--")) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown argument '", a, "' (see cortado --help)"));
+    } else {
+      paths.push_back(a);
+    }
+  }
+  if (paths.size() != 2) {
+    return absl::InvalidArgumentError("convert wants IN and OUT (see cortado --help)");
+  }
+  ASSIGN_OR_RETURN(Graph graph, init_net.empty()
+                                    ? LoadGraph(Resolve(paths[0]))
+                                    : LoadNetDefGraph(Resolve(init_net), Resolve(paths[0])));
+  for (ValueInfo& v : graph.inputs) {
+    auto it = shapes.find(v.name);
+    if (it == shapes.end()) continue;
+    v.type.shape = it->second;
+    shapes.erase(it);
+  }
+  if (!shapes.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--input-shape names '", shapes.begin()->first, "', which is no model input"));
+  }
+  RETURN_IF_ERROR(SaveGraph(std::move(graph), Resolve(paths[1])));
+  std::printf("wrote %s\n", Resolve(paths[1]).c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 }  // namespace cortado
 
@@ -134,12 +197,14 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   const bool client_command = cortado::IsClientCommand(args[0]);
-  if (args[0] != "run" && !client_command) {
+  if (args[0] != "run" && args[0] != "convert" && !client_command) {
     std::fprintf(stderr, "cortado: error: unknown command '%s' (see cortado --help)\n", args[0].c_str());
     return 2;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  absl::Status s = client_command ? cortado::RunClientCommand(args[0], rest) : cortado::Run(rest);
+  absl::Status s = client_command        ? cortado::RunClientCommand(args[0], rest)
+                   : args[0] == "convert" ? cortado::Convert(rest)
+                                          : cortado::Run(rest);
   if (!s.ok()) {
     std::string message(s.message());
     for (char& c : message) c = c == '\n' ? ' ' : c;
