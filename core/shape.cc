@@ -61,7 +61,7 @@ absl::StatusOr<Shape> BroadcastShapes(const Shape& a, const Shape& b) {
 }
 
 absl::StatusOr<int> NormalizeAxis(int64_t axis, int rank) {
-  if (axis < -rank || axis >= std::max(rank, 1)) {
+  if (axis < -rank || axis >= rank) {
     return absl::InvalidArgumentError(
         absl::StrCat("axis ", axis, " is out of range for rank ", rank));
   }

@@ -39,6 +39,7 @@ TEST(ShapeTest, NormalizeAxis) {
   EXPECT_EQ(*NormalizeAxis(0, 3), 0);
   EXPECT_FALSE(NormalizeAxis(3, 3).ok());
   EXPECT_FALSE(NormalizeAxis(-4, 3).ok());
+  EXPECT_FALSE(NormalizeAxis(0, 0).ok());  // a scalar has no axis
 }
 
 }  // namespace

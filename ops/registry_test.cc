@@ -21,8 +21,9 @@ const char* const kRequiredOps[] = {
 
 TEST(RegistryTest, EveryRequiredOpHasASchemaAndACpuKernelAtOpset17And13) {
   const OpRegistry& reg = OpRegistry::Global();
-  for (const char* op : kRequiredOps) {
+  for (const std::string op : kRequiredOps) {
     for (int opset : {13, 17}) {
+      if (op == "LayerNormalization" && opset < 17) continue;  // new in opset 17
       EXPECT_NE(reg.FindSchema("", op, opset), nullptr) << op << " opset " << opset;
       EXPECT_NE(reg.FindKernel(kCpuBackend, "", op, opset, DType::kUndefined), nullptr)
           << op << " opset " << opset;

@@ -26,9 +26,12 @@ enum class CellKind { kRnn, kGru, kLstm };
 
 int NumGates(CellKind kind) {
   switch (kind) {
-    case CellKind::kRnn: return 1;
-    case CellKind::kGru: return 3;
-    case CellKind::kLstm: return 4;
+    case CellKind::kRnn:
+      return 1;
+    case CellKind::kGru:
+      return 3;
+    case CellKind::kLstm:
+      return 4;
   }
   return 1;
 }
@@ -36,18 +39,24 @@ int NumGates(CellKind kind) {
 // Activation functions per direction: RNN f; GRU f, g; LSTM f, g, h.
 int NumActivations(CellKind kind) {
   switch (kind) {
-    case CellKind::kRnn: return 1;
-    case CellKind::kGru: return 2;
-    case CellKind::kLstm: return 3;
+    case CellKind::kRnn:
+      return 1;
+    case CellKind::kGru:
+      return 2;
+    case CellKind::kLstm:
+      return 3;
   }
   return 1;
 }
 
 const char* OpName(CellKind kind) {
   switch (kind) {
-    case CellKind::kRnn: return "RNN";
-    case CellKind::kGru: return "GRU";
-    case CellKind::kLstm: return "LSTM";
+    case CellKind::kRnn:
+      return "RNN";
+    case CellKind::kGru:
+      return "GRU";
+    case CellKind::kLstm:
+      return "LSTM";
   }
   return "";
 }
@@ -58,8 +67,17 @@ const char* OpName(CellKind kind) {
 
 struct Activation {
   enum class Kind {
-    kSigmoid, kTanh, kRelu, kAffine, kLeakyRelu, kThresholdedRelu, kScaledTanh, kHardSigmoid,
-    kElu, kSoftsign, kSoftplus,
+    kSigmoid,
+    kTanh,
+    kRelu,
+    kAffine,
+    kLeakyRelu,
+    kThresholdedRelu,
+    kScaledTanh,
+    kHardSigmoid,
+    kElu,
+    kSoftsign,
+    kSoftplus,
   };
   Kind kind = Kind::kSigmoid;
   float alpha = 0.0f;
@@ -69,17 +87,28 @@ struct Activation {
   T operator()(T x) const {
     const T a = static_cast<T>(alpha), b = static_cast<T>(beta);
     switch (kind) {
-      case Kind::kSigmoid: return T(1) / (T(1) + std::exp(-x));
-      case Kind::kTanh: return std::tanh(x);
-      case Kind::kRelu: return x > T(0) ? x : T(0);
-      case Kind::kAffine: return a * x + b;
-      case Kind::kLeakyRelu: return x >= T(0) ? x : a * x;
-      case Kind::kThresholdedRelu: return x > a ? x : T(0);
-      case Kind::kScaledTanh: return a * std::tanh(b * x);
-      case Kind::kHardSigmoid: return std::max(T(0), std::min(T(1), a * x + b));
-      case Kind::kElu: return x >= T(0) ? x : a * (std::exp(x) - T(1));
-      case Kind::kSoftsign: return x / (T(1) + std::fabs(x));
-      case Kind::kSoftplus: return std::log1p(std::exp(x));
+      case Kind::kSigmoid:
+        return T(1) / (T(1) + std::exp(-x));
+      case Kind::kTanh:
+        return std::tanh(x);
+      case Kind::kRelu:
+        return x > T(0) ? x : T(0);
+      case Kind::kAffine:
+        return a * x + b;
+      case Kind::kLeakyRelu:
+        return x >= T(0) ? x : a * x;
+      case Kind::kThresholdedRelu:
+        return x > a ? x : T(0);
+      case Kind::kScaledTanh:
+        return a * std::tanh(b * x);
+      case Kind::kHardSigmoid:
+        return std::max(T(0), std::min(T(1), a * x + b));
+      case Kind::kElu:
+        return x >= T(0) ? x : a * (std::exp(x) - T(1));
+      case Kind::kSoftsign:
+        return x / (T(1) + std::fabs(x));
+      case Kind::kSoftplus:
+        return std::log1p(std::exp(x));
     }
     return x;
   }
@@ -117,9 +146,15 @@ absl::StatusOr<std::vector<Activation>> ParseActivations(CellKind kind, const At
   std::vector<std::string> names = attrs.GetStrings("activations");
   if (names.empty()) {
     switch (kind) {
-      case CellKind::kRnn: names = {"Tanh"}; break;
-      case CellKind::kGru: names = {"Sigmoid", "Tanh"}; break;
-      case CellKind::kLstm: names = {"Sigmoid", "Tanh", "Tanh"}; break;
+      case CellKind::kRnn:
+        names = {"Tanh"};
+        break;
+      case CellKind::kGru:
+        names = {"Sigmoid", "Tanh"};
+        break;
+      case CellKind::kLstm:
+        names = {"Sigmoid", "Tanh", "Tanh"};
+        break;
     }
   }
   if (static_cast<int>(names.size()) == per_dir && num_directions == 2) {
@@ -127,10 +162,9 @@ absl::StatusOr<std::vector<Activation>> ParseActivations(CellKind kind, const At
     names.insert(names.end(), once.begin(), once.end());
   }
   if (static_cast<int>(names.size()) != per_dir * num_directions) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(OpName(kind), ": 'activations' must list ", per_dir * num_directions,
-                     " functions (", per_dir, " per direction), got ", names.size(), " [",
-                     absl::StrJoin(names, ","), "]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        OpName(kind), ": 'activations' must list ", per_dir * num_directions, " functions (",
+        per_dir, " per direction), got ", names.size(), " [", absl::StrJoin(names, ","), "]"));
   }
   const std::vector<float> alphas = attrs.GetFloats("activation_alpha");
   const std::vector<float> betas = attrs.GetFloats("activation_beta");
@@ -207,9 +241,9 @@ class RecurrentKernel : public Kernel {
     const AttributeMap& attrs = *info.attrs;
     const std::string direction = attrs.GetString("direction", "forward");
     if (direction != "forward" && direction != "reverse" && direction != "bidirectional") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          OpName(kind), ": direction must be forward, reverse or bidirectional, got '",
-          direction, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(OpName(kind), ": direction must be forward, reverse or bidirectional, got '",
+                       direction, "'"));
     }
     std::unique_ptr<RecurrentKernel> k(new RecurrentKernel());
     k->kind_ = kind;
@@ -286,9 +320,9 @@ absl::Status RecurrentKernel::Compute(KernelContext& ctx) const {
   ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(kW));
   ASSIGN_OR_RETURN(const Tensor* r, ctx.RequiredInput(kR));
   if (x->rank() != 3 || w->rank() != 3 || r->rank() != 3) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": X, W and R must have rank 3, got ", ShapeToString(x->shape()), ", ",
-        ShapeToString(w->shape()), ", ", ShapeToString(r->shape())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(op, ": X, W and R must have rank 3, got ", ShapeToString(x->shape()), ", ",
+                     ShapeToString(w->shape()), ", ", ShapeToString(r->shape())));
   }
   const DType dtype = x->dtype();
   for (int i = 0; i < ctx.num_inputs(); ++i) {
@@ -311,25 +345,27 @@ absl::Status RecurrentKernel::Compute(KernelContext& ctx) const {
   RETURN_IF_ERROR(CheckShape(r, {nd, g * h, h}, op, "R"));
   if (const Tensor* b = ctx.input(kB)) RETURN_IF_ERROR(CheckShape(b, {nd, 2 * g * h}, op, "B"));
   const Shape state = layout_ == 0 ? Shape{nd, dims.batch, h} : Shape{dims.batch, nd, h};
-  if (const Tensor* t = ctx.input(kInitialH)) RETURN_IF_ERROR(CheckShape(t, state, op, "initial_h"));
+  if (const Tensor* t = ctx.input(kInitialH))
+    RETURN_IF_ERROR(CheckShape(t, state, op, "initial_h"));
   if (kind_ == CellKind::kLstm) {
     if (const Tensor* t = ctx.input(kInitialC)) {
       RETURN_IF_ERROR(CheckShape(t, state, op, "initial_c"));
     }
-    if (const Tensor* t = ctx.input(kPeepholes)) RETURN_IF_ERROR(CheckShape(t, {nd, 3 * h}, op, "P"));
+    if (const Tensor* t = ctx.input(kPeepholes))
+      RETURN_IF_ERROR(CheckShape(t, {nd, 3 * h}, op, "P"));
   }
   std::vector<int64_t> lens(dims.batch, dims.seq);
   if (const Tensor* t = ctx.input(kSeqLens)) {
     if (t->dtype() != DType::kInt32 && t->dtype() != DType::kInt64) {
-      return absl::InvalidArgumentError(absl::StrCat(op, ": sequence_lens must be int32, got ",
-                                                     DTypeName(t->dtype())));
+      return absl::InvalidArgumentError(
+          absl::StrCat(op, ": sequence_lens must be int32, got ", DTypeName(t->dtype())));
     }
     RETURN_IF_ERROR(CheckShape(t, {dims.batch}, op, "sequence_lens"));
     ASSIGN_OR_RETURN(lens, t->ToInt64Vector());
     for (int64_t len : lens) {
       if (len < 0 || len > dims.seq) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            op, ": sequence_lens values must be in [0, ", dims.seq, "], got ", len));
+        return absl::InvalidArgumentError(
+            absl::StrCat(op, ": sequence_lens values must be in [0, ", dims.seq, "], got ", len));
       }
     }
   }
@@ -415,8 +451,8 @@ absl::Status RecurrentKernel::ComputeTyped(KernelContext& ctx, const Dims& dims,
     for (int64_t s = 0; s < max_len; ++s) {
       // hr[b] = H[b] * R^T; GRU without linear_before_reset multiplies the h gate's R only
       // after the reset gate is known.
-      Gemm<T>(false, true, batch, gru_reset_first ? 2 * h : gh, h, T(1), hs.data(), h, r, h,
-              T(0), hr.data(), gh);
+      Gemm<T>(false, true, batch, gru_reset_first ? 2 * h : gh, h, T(1), hs.data(), h, r, h, T(0),
+              hr.data(), gh);
       auto time_of = [&](int64_t b) { return reverse ? lens[b] - 1 - s : s; };
       if (gru_reset_first) {
         for (int64_t b = 0; b < batch; ++b) {
