@@ -222,8 +222,8 @@ TEST(GraphTest, CheckAndSortOrdersNodesAndRejectsBadGraphs) {
   cycle.nodes.push_back({"n2", "Relu", "", {"x"}, {"y"}, {}});
   EXPECT_NE(cycle.CheckAndSort().message().find("cycle"), std::string::npos);
 
-  Graph twice = g;
-  twice.nodes[1].outputs = {"c"};
+  Graph twice = g;  // sorted: first (a -> b), second (b -> c)
+  twice.nodes[0].outputs = {"c"};
   EXPECT_FALSE(twice.CheckAndSort().ok());
 }
 

@@ -200,13 +200,11 @@ absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto, const std::strin
   Shape shape(proto.dims().begin(), proto.dims().end());
   ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
   if (proto.data_location() == TensorProto::EXTERNAL) {
-    ASSIGN_OR_RETURN(std::string raw, ReadExternalData(proto, base_dir));
-    if (raw.size() != t.nbytes()) {
-      return absl::InvalidArgumentError(absl::StrCat("external data has ", raw.size(),
-                                                     " bytes, expected ", t.nbytes()));
-    }
-    std::memcpy(t.raw_data(), raw.data(), raw.size());
-    return t;
+    TensorProto inlined = proto;
+    ASSIGN_OR_RETURN(*inlined.mutable_raw_data(), ReadExternalData(proto, base_dir));
+    inlined.clear_external_data();
+    inlined.set_data_location(TensorProto::DEFAULT);
+    return TensorFromOnnx(inlined);
   }
   if (dtype == DType::kString) {
     if (proto.string_data_size() != t.num_elements()) {
@@ -248,6 +246,18 @@ absl::StatusOr<Graph> ImportOnnx(const std::string& bytes, const std::string& ba
     return absl::InvalidArgumentError("not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
   }
   if (!model.has_graph()) return absl::InvalidArgumentError("ONNX model has no graph");
+  // Bring external data in first: the checker then sees whole tensors, wherever the model lives.
+  for (TensorProto& init : *model.mutable_graph()->mutable_initializer()) {
+    if (init.data_location() != TensorProto::EXTERNAL) continue;
+    auto raw = ReadExternalData(init, base_dir);
+    if (!raw.ok()) {
+      return absl::Status(raw.status().code(),
+                          absl::StrCat("initializer '", init.name(), "': ", raw.status().message()));
+    }
+    init.set_raw_data(*std::move(raw));
+    init.clear_external_data();
+    init.set_data_location(TensorProto::DEFAULT);
+  }
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
