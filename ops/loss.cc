@@ -71,11 +71,10 @@ absl::Status CheckLossInputs(absl::string_view op, const Tensor& x, const Tensor
     return absl::InvalidArgumentError(
         absl::StrCat(op, ": target must be int32 or int64, got ", DTypeName(target.dtype())));
   }
-  if (weight != nullptr &&
-      (weight->dtype() != x.dtype() || weight->shape() != Shape{xs[1]})) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        op, ": weight must be ", DTypeName(x.dtype()), " [", xs[1], "], got ",
-        DTypeName(weight->dtype()), " ", ShapeToString(weight->shape())));
+  if (weight != nullptr && (weight->dtype() != x.dtype() || weight->shape() != Shape{xs[1]})) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(op, ": weight must be ", DTypeName(x.dtype()), " [", xs[1], "], got ",
+                     DTypeName(weight->dtype()), " ", ShapeToString(weight->shape())));
   }
   return absl::OkStatus();
 }
@@ -96,8 +95,8 @@ absl::Status NllLoss(const LossAttrs& attrs, Reduction reduction, const Tensor& 
       double loss = 0, w = 0;
       if (!(attrs.ignore_index && cls == *attrs.ignore_index)) {
         if (cls < 0 || cls >= c) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              attrs.op, ": target ", cls, " is out of range for ", c, " classes"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(attrs.op, ": target ", cls, " is out of range for ", c, " classes"));
         }
         w = weight != nullptr ? AsDouble(weight->data<T>()[cls]) : 1.0;
         loss = -AsDouble(x[(i * c + cls) * d_size + d]) * w;
@@ -109,8 +108,8 @@ absl::Status NllLoss(const LossAttrs& attrs, Reduction reduction, const Tensor& 
   }
   if (reduction == Reduction::kSum) out.data<T>()[0] = FromDouble<T>(total);
   if (reduction == Reduction::kMean) {
-    out.data<T>()[0] = FromDouble<T>(
-        weight_sum == 0 ? std::numeric_limits<double>::quiet_NaN() : total / weight_sum);
+    out.data<T>()[0] = FromDouble<T>(weight_sum == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                                     : total / weight_sum);
   }
   return absl::OkStatus();
 }
@@ -130,10 +129,9 @@ absl::Status ComputeLoss(const LossAttrs& attrs, KernelContext& ctx, MakeLogp ma
     if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, Half> ||
                   std::is_same_v<T, BFloat16>) {
       ASSIGN_OR_RETURN(Tensor logp, make_logp(*x));
-      ASSIGN_OR_RETURN(Tensor * y,
-                       ctx.AllocateOutput(0, x->dtype(), reduction == Reduction::kNone
-                                                             ? target->shape()
-                                                             : Shape{}));
+      ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(
+                                       0, x->dtype(),
+                                       reduction == Reduction::kNone ? target->shape() : Shape{}));
       if (target->dtype() == DType::kInt32) {
         return NllLoss<T, int32_t>(attrs, reduction, logp, *target, weight, *y);
       }

@@ -178,9 +178,8 @@ absl::StatusOr<std::vector<bool>> ReducedMask(absl::string_view op,
   for (int64_t axis : axes) {
     ASSIGN_OR_RETURN(int a, CheckedAxis(op, axis, rank));
     if (mask[a]) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(op, ": axis ", axis, " is repeated in axes [", absl::StrJoin(axes, ","),
-                       "]"));
+      return absl::InvalidArgumentError(absl::StrCat(op, ": axis ", axis, " is repeated in axes [",
+                                                     absl::StrJoin(axes, ","), "]"));
     }
     mask[a] = true;
   }
@@ -285,13 +284,19 @@ Acc<T> ReduceInit() {
 template <ReduceOp kOp, typename A>
 A ReduceStep(A acc, A x) {
   switch (kOp) {
-    case ReduceOp::kProd: return Mul(acc, x);
-    case ReduceOp::kMax: return (x > acc || IsNan(x)) ? x : acc;
-    case ReduceOp::kMin: return (x < acc || IsNan(x)) ? x : acc;
-    case ReduceOp::kL1: return Add(acc, Abs(x));
+    case ReduceOp::kProd:
+      return Mul(acc, x);
+    case ReduceOp::kMax:
+      return (x > acc || IsNan(x)) ? x : acc;
+    case ReduceOp::kMin:
+      return (x < acc || IsNan(x)) ? x : acc;
+    case ReduceOp::kL1:
+      return Add(acc, Abs(x));
     case ReduceOp::kL2:
-    case ReduceOp::kSumSquare: return Add(acc, Mul(x, x));
-    default: return Add(acc, x);
+    case ReduceOp::kSumSquare:
+      return Add(acc, Mul(x, x));
+    default:
+      return Add(acc, x);
   }
 }
 
@@ -331,17 +336,15 @@ void ReduceLoop(const T* x, const Shape& in_shape, const Shape& kept_shape, T* y
       const double v = ToDouble(x[i]);
       if (v > max[o] || std::isnan(v)) max[o] = v;
     });
-    ForEachReduced(in_shape, kept_shape, [&](int64_t o, int64_t i) {
-      sum[o] += std::exp(ToDouble(x[i]) - max[o]);
-    });
+    ForEachReduced(in_shape, kept_shape,
+                   [&](int64_t o, int64_t i) { sum[o] += std::exp(ToDouble(x[i]) - max[o]); });
     for (int64_t o = 0; o < out_n; ++o) {
       y[o] = FromDouble<T>(std::isfinite(max[o]) ? max[o] + std::log(sum[o]) : max[o]);
     }
   } else {
     std::vector<Acc<T>> acc(out_n, ReduceInit<kOp, T>());
-    ForEachReduced(in_shape, kept_shape, [&](int64_t o, int64_t i) {
-      acc[o] = ReduceStep<kOp>(acc[o], ToAcc(x[i]));
-    });
+    ForEachReduced(in_shape, kept_shape,
+                   [&](int64_t o, int64_t i) { acc[o] = ReduceStep<kOp>(acc[o], ToAcc(x[i])); });
     for (int64_t o = 0; o < out_n; ++o) y[o] = ReduceFinish<kOp, T>(acc[o], count);
   }
 }
@@ -421,9 +424,8 @@ class ReduceKernel final : public Kernel {
     const Shape kept = ReducedShape(x->shape(), mask, true);
     return VisitNumeric(x->dtype(), op_, [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
-      ASSIGN_OR_RETURN(Tensor * y,
-                       ctx.AllocateOutput(0, x->dtype(), ReducedShape(x->shape(), mask,
-                                                                      keepdims_)));
+      ASSIGN_OR_RETURN(
+          Tensor * y, ctx.AllocateOutput(0, x->dtype(), ReducedShape(x->shape(), mask, keepdims_)));
       ReduceLoop<kOp, T>(x->data<T>(), x->shape(), kept, y->data<T>());
       return absl::OkStatus();
     });
@@ -437,8 +439,8 @@ class ReduceKernel final : public Kernel {
   const bool noop_with_empty_axes_;
 };
 
-#define CORTADO_REGISTER_REDUCE_(name, op)    \
-  CORTADO_REGISTER_OP(ReduceSchema(name));     \
+#define CORTADO_REGISTER_REDUCE_(name, op)                                           \
+  CORTADO_REGISTER_OP(ReduceSchema(name));                                           \
   CORTADO_REGISTER_KERNEL(name, kCpuBackend, 1, kMaxOpset, WithHalf(NumericTypes()), \
                           MakeFactory<ReduceKernel<op>>())
 
@@ -487,8 +489,8 @@ class ArgKernel final : public Kernel {
         int64_t arg = 0;
         for (int64_t j = 1; j < l.n && !IsNan(best); ++j) {  // like numpy, the first NaN wins
           const Acc<T> v = ToAcc(in[base + j * l.inner]);
-          const bool better = kMax ? (select_last_ ? v >= best : v > best)
-                                   : (select_last_ ? v <= best : v < best);
+          const bool better =
+              kMax ? (select_last_ ? v >= best : v > best) : (select_last_ ? v <= best : v < best);
           if (better || IsNan(v)) {
             best = v;
             arg = j;
@@ -565,8 +567,8 @@ void SoftmaxLanes(const T* x, T* y, const Lanes& l) {
       const double log_sum = std::log(sum);
       for (int64_t j = 0; j < l.n; ++j) {
         const double shifted = ToDouble(x[base + j * s]) - max;
-        y[base + j * s] = FromDouble<T>(kOp == SoftmaxOp::kSoftmax ? std::exp(shifted) / sum
-                                                                    : shifted - log_sum);
+        y[base + j * s] =
+            FromDouble<T>(kOp == SoftmaxOp::kSoftmax ? std::exp(shifted) / sum : shifted - log_sum);
       }
     }
   });
@@ -624,10 +626,9 @@ CORTADO_REGISTER_KERNEL("Hardmax", kCpuBackend, 1, kMaxOpset, WithHalf(FloatType
 // Reads a scalar (0-D or one-element) integer input such as CumSum's axis or TopK's k.
 absl::StatusOr<int64_t> ScalarInt(absl::string_view op, absl::string_view what, const Tensor& t) {
   if (!IsInteger(t.dtype()) || t.num_elements() != 1 || t.rank() > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(op, ": ", what,
-                                                   " must be an integer scalar, got ",
-                                                   DTypeName(t.dtype()), " ",
-                                                   ShapeToString(t.shape())));
+    return absl::InvalidArgumentError(
+        absl::StrCat(op, ": ", what, " must be an integer scalar, got ", DTypeName(t.dtype()), " ",
+                     ShapeToString(t.shape())));
   }
   ASSIGN_OR_RETURN(std::vector<int64_t> v, t.ToInt64Vector());
   return v[0];
@@ -774,6 +775,7 @@ CORTADO_REGISTER_OP(OpSchema("TopK")
                         .OptionalAttr("k", AttrType::kInt)
                         .Attr("axis", int64_t{-1})
                         .Attr("largest", int64_t{1})
+                        // The output is always sorted: with sorted=0 any order is allowed.
                         .Attr("sorted", int64_t{1})
                         .Infer(InferTopK));
 CORTADO_REGISTER_KERNEL("TopK", kCpuBackend, 1, kMaxOpset, WithHalf(NumericTypes()),
@@ -813,9 +815,8 @@ absl::StatusOr<EinsumTerm> ParseEinsumTerm(absl::string_view s, absl::string_vie
       term.labels.push_back(std::isupper(static_cast<unsigned char>(c)) ? c - 'A' : 26 + c - 'a');
       ++i;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Einsum: unexpected '", std::string(1, c), "' in equation '", equation,
-                       "'"));
+      return absl::InvalidArgumentError(absl::StrCat("Einsum: unexpected '", std::string(1, c),
+                                                     "' in equation '", equation, "'"));
     }
   }
   return term;
@@ -831,9 +832,9 @@ absl::StatusOr<EinsumEquation> ParseEinsum(absl::string_view equation) {
   const std::string lhs = eq.substr(0, arrow);
   for (size_t start = 0;;) {
     const size_t comma = lhs.find(',', start);
-    ASSIGN_OR_RETURN(EinsumTerm term, ParseEinsumTerm(absl::string_view(lhs).substr(
-                                                          start, comma - start),
-                                                      equation));
+    ASSIGN_OR_RETURN(
+        EinsumTerm term,
+        ParseEinsumTerm(absl::string_view(lhs).substr(start, comma - start), equation));
     out.inputs.push_back(std::move(term));
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -877,7 +878,7 @@ absl::StatusOr<EinsumEquation> ParseEinsum(absl::string_view equation) {
 struct EinsumDims {
   std::vector<std::vector<int>> input_labels;  // one label per operand dimension
   std::vector<int> output_labels;
-  std::vector<int64_t> size;                   // per label; kUnseen when unused, -1 unknown
+  std::vector<int64_t> size;  // per label; kUnseen when unused, -1 unknown
 };
 
 constexpr int64_t kUnseen = -2;
@@ -902,14 +903,14 @@ absl::StatusOr<EinsumDims> BindEinsum(const EinsumEquation& eq, const std::vecto
   std::vector<int> ell(shapes.size(), 0);
   int max_ell = 0;
   for (size_t k = 0; k < shapes.size(); ++k) {
-    const int letters = static_cast<int>(eq.inputs[k].labels.size()) -
-                        (eq.inputs[k].has_ellipsis ? 1 : 0);
+    const int letters =
+        static_cast<int>(eq.inputs[k].labels.size()) - (eq.inputs[k].has_ellipsis ? 1 : 0);
     const int rank = static_cast<int>(shapes[k].size());
     ell[k] = rank - letters;
     if (ell[k] < 0 || (!eq.inputs[k].has_ellipsis && ell[k] != 0)) {
       return absl::InvalidArgumentError(absl::StrCat("Einsum: operand ", k, " has shape ",
-                                                     ShapeToString(shapes[k]), " but ",
-                                                     letters, " labels"));
+                                                     ShapeToString(shapes[k]), " but ", letters,
+                                                     " labels"));
     }
     max_ell = std::max(max_ell, ell[k]);
   }
@@ -977,7 +978,10 @@ class EinsumKernel final : public Kernel {
     }
     if (xs.empty()) return absl::InvalidArgumentError("Einsum: no inputs");
     ASSIGN_OR_RETURN(EinsumDims dims, BindEinsum(eq_, shapes));
-    // Loop over the output labels first, then over the summed ones.
+    // One loop over every label: the output's first, then the summed ones. Each operand (and,
+    // last, the output) steps by its strides over the loop labels; a repeated label adds its
+    // strides (a diagonal), a broadcast dimension of size 1 and a summed label in the output
+    // have none.
     std::vector<int> loop = dims.output_labels;
     std::vector<int> position(dims.size.size(), -1);
     for (size_t i = 0; i < loop.size(); ++i) position[loop[i]] = static_cast<int>(i);
@@ -987,44 +991,31 @@ class EinsumKernel final : public Kernel {
         loop.push_back(l);
       }
     }
-    const size_t n_out = dims.output_labels.size();
-    std::vector<int64_t> out_sizes, sum_sizes;
-    for (size_t i = 0; i < loop.size(); ++i) {
-      (i < n_out ? out_sizes : sum_sizes).push_back(dims.size[loop[i]]);
-    }
-    // Per-operand strides over the loop labels; a repeated label adds its strides (diagonal),
-    // a broadcast dimension of size 1 has none.
-    std::vector<std::vector<int64_t>> out_strides(xs.size()), sum_strides(xs.size());
+    std::vector<int64_t> sizes;
+    for (int l : loop) sizes.push_back(dims.size[l]);
+    const Shape out_shape = EinsumOutputShape(dims);
+    std::vector<std::vector<int64_t>> strides(xs.size() + 1, std::vector<int64_t>(loop.size(), 0));
     for (size_t k = 0; k < xs.size(); ++k) {
-      std::vector<int64_t> stride(loop.size(), 0);
       const std::vector<int64_t> st = Strides(shapes[k]);
       for (size_t d = 0; d < shapes[k].size(); ++d) {
-        if (shapes[k][d] != 1) stride[position[dims.input_labels[k][d]]] += st[d];
+        if (shapes[k][d] != 1) strides[k][position[dims.input_labels[k][d]]] += st[d];
       }
-      out_strides[k].assign(stride.begin(), stride.begin() + n_out);
-      sum_strides[k].assign(stride.begin() + n_out, stride.end());
     }
-    const Shape out_shape = EinsumOutputShape(dims);
+    const std::vector<int64_t> out_st = Strides(out_shape);
+    std::copy(out_st.begin(), out_st.end(), strides.back().begin());
     return VisitNumeric(xs[0]->dtype(), "Einsum", [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, xs[0]->dtype(), out_shape));
       std::vector<const T*> in;
       for (const Tensor* x : xs) in.push_back(x->data<T>());
-      T* out = y->data<T>();
-      int64_t o = 0;
-      ForEachIndex(out_sizes, out_strides, std::vector<int64_t>(xs.size(), 0),
-                   [&](const std::vector<int64_t>& base) {
-                     Acc<T> acc{0};
-                     ForEachIndex(sum_sizes, sum_strides, base,
-                                  [&](const std::vector<int64_t>& off) {
-                                    Acc<T> p{1};
-                                    for (size_t k = 0; k < in.size(); ++k) {
-                                      p = Mul(p, ToAcc(in[k][off[k]]));
-                                    }
-                                    acc = Add(acc, p);
-                                  });
-                     out[o++] = FromAcc<T>(acc);
+      std::vector<Acc<T>> acc(y->num_elements(), Acc<T>{0});
+      ForEachIndex(sizes, strides, std::vector<int64_t>(strides.size(), 0),
+                   [&](const std::vector<int64_t>& off) {
+                     Acc<T> p{1};
+                     for (size_t k = 0; k < in.size(); ++k) p = Mul(p, ToAcc(in[k][off[k]]));
+                     acc[off.back()] = Add(acc[off.back()], p);
                    });
+      for (int64_t o = 0; o < y->num_elements(); ++o) y->data<T>()[o] = FromAcc<T>(acc[o]);
       return absl::OkStatus();
     });
   }
@@ -1091,8 +1082,8 @@ class DetKernel final : public Kernel {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     const int rank = x->rank();
     if (rank < 2 || x->dim(rank - 1) != x->dim(rank - 2)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Det: input must be [*, M, M], got shape ", ShapeToString(x->shape())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Det: input must be [*, M, M], got shape ", ShapeToString(x->shape())));
     }
     const int64_t n = x->dim(rank - 1);
     const Shape out_shape(x->shape().begin(), x->shape().end() - 2);
@@ -1131,10 +1122,10 @@ CORTADO_REGISTER_KERNEL("Det", kCpuBackend, 11, kMaxOpset, WithHalf(FloatTypes()
 
 absl::Status LogSoftmaxAlongAxis(const Tensor& x, int axis, Tensor& out) {
   if (axis < 0 || axis >= x.rank() || out.dtype() != x.dtype() || out.shape() != x.shape()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "LogSoftmax: bad axis ", axis, " or output ", DTypeName(out.dtype()), " ",
-        ShapeToString(out.shape()), " for input ", DTypeName(x.dtype()), " ",
-        ShapeToString(x.shape())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("LogSoftmax: bad axis ", axis, " or output ", DTypeName(out.dtype()), " ",
+                     ShapeToString(out.shape()), " for input ", DTypeName(x.dtype()), " ",
+                     ShapeToString(x.shape())));
   }
   return VisitFloat(x.dtype(), "LogSoftmax", [&](auto tag) -> absl::Status {
     using T = typename decltype(tag)::type;
