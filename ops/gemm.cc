@@ -16,8 +16,7 @@ namespace {
 
 // C[0..mr) x [0..nr) (row stride ldc) = acc (+ beta * C when beta != 0). Used for partial tiles.
 template <typename T>
-void StoreTile(const T* acc, int64_t acc_ld, int64_t mr, int64_t nr, T beta, T* c,
-               int64_t ldc) {
+void StoreTile(const T* acc, int64_t acc_ld, int64_t mr, int64_t nr, T beta, T* c, int64_t ldc) {
   for (int64_t i = 0; i < mr; ++i) {
     T* row = c + i * ldc;
     const T* src = acc + i * acc_ld;
@@ -80,18 +79,13 @@ typedef double F64x2 __attribute__((vector_size(16)));
 typedef float F32x8 __attribute__((vector_size(32)));
 typedef double F64x4 __attribute__((vector_size(32)));
 
-// A micro-kernel and the tile it computes. Packing and blocking depend only on kMr and kNr.
+// A micro-kernel: C (mr x nr, row stride ldc) = A strip * B strip (+ beta * C).
 template <typename T>
-struct Arch {
-  int mr;
-  int nr;
-  void (*kernel)(int64_t kc, const T* a, const T* b, T beta, T* c, int64_t ldc);
-};
+using MicroKernel = void (*)(int64_t kc, const T* a, const T* b, T beta, T* c, int64_t ldc);
 
 // Baseline (SSE2, what -march=x86-64-v2 gives): 16 registers of 128 bits; a 6 x 2-vector tile
 // uses 12 for accumulators.
-void KernelF32Sse(int64_t kc, const float* a, const float* b, float beta, float* c,
-                  int64_t ldc) {
+void KernelF32Sse(int64_t kc, const float* a, const float* b, float beta, float* c, int64_t ldc) {
   MicroKernelBody<F32x4, float, 6, 2>(kc, a, b, beta, c, ldc);
 }
 void KernelF64Sse(int64_t kc, const double* a, const double* b, double beta, double* c,
@@ -102,14 +96,12 @@ void KernelF64Sse(int64_t kc, const double* a, const double* b, double beta, dou
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(CORTADO_GEMM_NO_AVX2)
 #define CORTADO_GEMM_HAVE_AVX2 1
 // AVX2 + FMA: 16 registers of 256 bits; the same 6 x 2-vector tile, twice as wide.
-__attribute__((target("avx2,fma"))) void KernelF32Avx2(int64_t kc, const float* a,
-                                                       const float* b, float beta, float* c,
-                                                       int64_t ldc) {
+__attribute__((target("avx2,fma"))) void KernelF32Avx2(int64_t kc, const float* a, const float* b,
+                                                       float beta, float* c, int64_t ldc) {
   MicroKernelBody<F32x8, float, 6, 2>(kc, a, b, beta, c, ldc);
 }
-__attribute__((target("avx2,fma"))) void KernelF64Avx2(int64_t kc, const double* a,
-                                                       const double* b, double beta, double* c,
-                                                       int64_t ldc) {
+__attribute__((target("avx2,fma"))) void KernelF64Avx2(int64_t kc, const double* a, const double* b,
+                                                       double beta, double* c, int64_t ldc) {
   MicroKernelBody<F64x4, double, 6, 2>(kc, a, b, beta, c, ldc);
 }
 bool CpuHasAvx2Fma() {
@@ -118,28 +110,10 @@ bool CpuHasAvx2Fma() {
 }
 #endif
 
-template <typename T>
-Arch<T> SelectArch();
-template <>
-Arch<float> SelectArch<float>() {
-#ifdef CORTADO_GEMM_HAVE_AVX2
-  if (CpuHasAvx2Fma()) return {6, 16, KernelF32Avx2};
-#endif
-  return {6, 8, KernelF32Sse};
-}
-template <>
-Arch<double> SelectArch<double>() {
-#ifdef CORTADO_GEMM_HAVE_AVX2
-  if (CpuHasAvx2Fma()) return {6, 8, KernelF64Avx2};
-#endif
-  return {6, 4, KernelF64Sse};
-}
-
 // Packs op(A)[0..mc) x [0..kc) (already offset) into mr-row strips: strip s holds, for each p,
 // the mr values op(A)[s*mr + i][p] times alpha, zero past mc.
-template <typename T>
-void PackA(bool trans, const T* a, int64_t lda, int64_t mc, int64_t kc, int mr, T alpha,
-           T* out) {
+template <typename T, int mr>
+void PackA(bool trans, const T* a, int64_t lda, int64_t mc, int64_t kc, T alpha, T* out) {
   for (int64_t s = 0; s < mc; s += mr) {
     const int64_t rows = std::min<int64_t>(mr, mc - s);
     if (!trans) {
@@ -162,15 +136,16 @@ void PackA(bool trans, const T* a, int64_t lda, int64_t mc, int64_t kc, int mr, 
 
 // Packs op(B)[0..kc) x [0..nc) (already offset) into nr-column strips: strip s holds, for each
 // p, the nr values op(B)[p][s*nr + j], zero past nc.
-template <typename T>
-void PackB(bool trans, const T* b, int64_t ldb, int64_t kc, int64_t nc, int nr, T* out) {
+template <typename T, int nr>
+void PackB(bool trans, const T* b, int64_t ldb, int64_t kc, int64_t nc, T* out) {
   for (int64_t s = 0; s < nc; s += nr) {
     const int64_t cols = std::min<int64_t>(nr, nc - s);
-    if (!trans) {
+    if (!trans && cols == nr) {
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * nr, b + p * ldb + s, sizeof(T) * nr);
+    } else if (!trans) {
       for (int64_t p = 0; p < kc; ++p) {
-        const T* src = b + p * ldb + s;
         T* dst = out + p * nr;
-        std::memcpy(dst, src, cols * sizeof(T));
+        std::memcpy(dst, b + p * ldb + s, cols * sizeof(T));
         for (int64_t j = cols; j < nr; ++j) dst[j] = T(0);
       }
     } else {
@@ -199,16 +174,11 @@ void ScaleC(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
   }
 }
 
-template <typename T>
-void GemmBlocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
-                 const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == T(0)) {
-    ScaleC(m, n, beta, c, ldc);
-    return;
-  }
-  const Arch<T> arch = SelectArch<T>();
-  const int mr = arch.mr, nr = arch.nr;
+// The blocked loops around a micro-kernel computing mr x nr tiles.
+template <typename T, int mr, int nr>
+void GemmBlocked(MicroKernel<T> kernel, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
+                 T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
+                 int64_t ldc) {
   // Cache blocks: a kc x nr strip of B stays in L1, an mc x kc block of A in L2, and the
   // kc x nc panel of B in L3.
   constexpr int64_t kKc = 256;
@@ -219,19 +189,19 @@ void GemmBlocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T 
   const int64_t nc_max = std::min((n + nr - 1) / nr * nr, kNc);
   std::unique_ptr<T[]> packed_a(new T[mc_max * kc_max]);
   std::unique_ptr<T[]> packed_b(new T[nc_max * kc_max]);
-  T tile[8 * 16];  // one partial mr x nr tile (mr <= 8, nr <= 16)
+  T tile[mr * nr];  // one partial tile
 
   for (int64_t jc = 0; jc < n; jc += kNc) {
     const int64_t nc = std::min(kNc, n - jc);
     for (int64_t pc = 0; pc < k; pc += kKc) {
       const int64_t kc = std::min(kKc, k - pc);
-      PackB(trans_b, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc, nr,
-            packed_b.get());
+      PackB<T, nr>(trans_b, trans_b ? b + jc * ldb + pc : b + pc * ldb + jc, ldb, kc, nc,
+                   packed_b.get());
       const T beta_block = pc == 0 ? beta : T(1);
       for (int64_t ic = 0; ic < m; ic += kMc) {
         const int64_t mc = std::min(kMc, m - ic);
-        PackA(trans_a, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mc, kc, mr, alpha,
-              packed_a.get());
+        PackA<T, mr>(trans_a, trans_a ? a + pc * lda + ic : a + ic * lda + pc, lda, mc, kc, alpha,
+                     packed_a.get());
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int64_t cols = std::min<int64_t>(nr, nc - jr);
           const T* bp = packed_b.get() + jr * kc;
@@ -240,9 +210,9 @@ void GemmBlocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T 
             const T* ap = packed_a.get() + ir * kc;
             T* cp = c + (ic + ir) * ldc + jc + jr;
             if (rows == mr && cols == nr) {
-              arch.kernel(kc, ap, bp, beta_block, cp, ldc);
+              kernel(kc, ap, bp, beta_block, cp, ldc);
             } else {
-              arch.kernel(kc, ap, bp, T(0), tile, nr);
+              kernel(kc, ap, bp, T(0), tile, nr);
               StoreTile(tile, nr, rows, cols, beta_block, cp, ldc);
             }
           }
@@ -252,10 +222,40 @@ void GemmBlocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T 
   }
 }
 
+template <typename T>
+void GemmFloat(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == T(0)) {
+    ScaleC(m, n, beta, c, ldc);
+    return;
+  }
+  constexpr bool kFloat = std::is_same_v<T, float>;
+#ifdef CORTADO_GEMM_HAVE_AVX2
+  if (CpuHasAvx2Fma()) {
+    if constexpr (kFloat) {
+      GemmBlocked<float, 6, 16>(KernelF32Avx2, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                                beta, c, ldc);
+    } else {
+      GemmBlocked<double, 6, 8>(KernelF64Avx2, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                                beta, c, ldc);
+    }
+    return;
+  }
+#endif
+  if constexpr (kFloat) {
+    GemmBlocked<float, 6, 8>(KernelF32Sse, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                             c, ldc);
+  } else {
+    GemmBlocked<double, 6, 4>(KernelF64Sse, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
+                              c, ldc);
+  }
+}
+
 // Integer GEMM: plain loops in the unsigned type of T, so overflow wraps as in numpy.
 template <typename T>
-void GemmInteger(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha,
-                 const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+void GemmInteger(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                 int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   using U = std::make_unsigned_t<T>;
   std::unique_ptr<U[]> acc(new U[std::max<int64_t>(n, 1)]);
   for (int64_t i = 0; i < m; ++i) {
@@ -285,13 +285,13 @@ template <typename T>
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
           int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   if constexpr (std::is_floating_point_v<T>) {
-    GemmBlocked(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    GemmFloat(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     GemmInteger(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 }
 
-#define CORTADO_INSTANTIATE_GEMM_(T)                                                        \
+#define CORTADO_INSTANTIATE_GEMM_(T)                                                           \
   template void Gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \
                         int64_t, T, T*, int64_t);
 CORTADO_INSTANTIATE_GEMM_(float)

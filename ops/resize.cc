@@ -1,0 +1,485 @@
+// Resize (opsets 10..17) and Upsample (opsets 7..9): nearest, n-linear and cubic interpolation
+// over every dimension, with ONNX's coordinate transformation modes, nearest rounding modes,
+// exclude_outside and tf_crop_and_resize extrapolation. Semantics follow ONNX's reference
+// implementation (onnx/backend/test/case/node/resize.py); Resize-10 and Upsample map output to
+// input coordinates as `asymmetric` and round nearest the way those opsets did (floor when
+// upsampling, ceil when downsampling).
+//
+// Interpolation is separable, so each dimension is resampled in turn: nearest copies elements
+// (every dtype, exactly); linear and cubic compute in double and convert back.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "ops/registry.h"
+
+namespace cortado {
+namespace {
+
+template <typename... Args>
+absl::Status Bad(absl::string_view op, const Args&... args) {
+  return absl::InvalidArgumentError(absl::StrCat(op, ": ", args...));
+}
+
+enum class Mode { kNearest, kLinear, kCubic };
+enum class Coord {
+  kHalfPixel,
+  kPytorchHalfPixel,
+  kAlignCorners,
+  kAsymmetric,
+  kTfHalfPixelForNn,
+  kTfCropAndResize
+};
+enum class Rounding { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kLegacy };
+
+struct ResizeParams {
+  Mode mode = Mode::kNearest;
+  Coord coord = Coord::kHalfPixel;
+  Rounding rounding = Rounding::kRoundPreferFloor;
+  double cubic_a = -0.75;
+  bool exclude_outside = false;
+  double extrapolation = 0;
+};
+
+// Which inputs hold what, by op and opset.
+struct InputLayout {
+  int roi = -1, scales = -1, sizes = -1;
+  bool scales_attr = false;  // Upsample-7
+};
+
+InputLayout Layout(absl::string_view op, int opset) {
+  if (op == "Upsample") return opset < 9 ? InputLayout{-1, -1, -1, true} : InputLayout{-1, 1, -1};
+  if (opset < 11) return {-1, 1, -1};
+  return {1, 2, 3};
+}
+
+absl::StatusOr<ResizeParams> ParseParams(const AttributeMap& attrs, absl::string_view op,
+                                         int opset) {
+  ResizeParams p;
+  const std::string mode = attrs.GetString("mode", "nearest");
+  if (mode == "nearest") {
+    p.mode = Mode::kNearest;
+  } else if (mode == "linear" || mode == "bilinear") {
+    p.mode = Mode::kLinear;
+  } else if (mode == "cubic" && op == "Resize" && opset >= 11) {
+    p.mode = Mode::kCubic;
+  } else {
+    return Bad(op, "unsupported mode '", mode, "'");
+  }
+  if (op == "Upsample" || opset < 11) {
+    p.coord = Coord::kAsymmetric;
+    p.rounding = Rounding::kLegacy;
+    return p;
+  }
+  const std::string coord = attrs.GetString("coordinate_transformation_mode", "half_pixel");
+  if (coord == "half_pixel") {
+    p.coord = Coord::kHalfPixel;
+  } else if (coord == "pytorch_half_pixel") {
+    p.coord = Coord::kPytorchHalfPixel;
+  } else if (coord == "align_corners") {
+    p.coord = Coord::kAlignCorners;
+  } else if (coord == "asymmetric") {
+    p.coord = Coord::kAsymmetric;
+  } else if (coord == "tf_half_pixel_for_nn") {
+    p.coord = Coord::kTfHalfPixelForNn;
+  } else if (coord == "tf_crop_and_resize") {
+    p.coord = Coord::kTfCropAndResize;
+  } else {
+    return Bad(op, "unsupported coordinate_transformation_mode '", coord, "'");
+  }
+  const std::string rounding = attrs.GetString("nearest_mode", "round_prefer_floor");
+  if (rounding == "round_prefer_floor") {
+    p.rounding = Rounding::kRoundPreferFloor;
+  } else if (rounding == "round_prefer_ceil") {
+    p.rounding = Rounding::kRoundPreferCeil;
+  } else if (rounding == "floor") {
+    p.rounding = Rounding::kFloor;
+  } else if (rounding == "ceil") {
+    p.rounding = Rounding::kCeil;
+  } else {
+    return Bad(op, "unsupported nearest_mode '", rounding, "'");
+  }
+  p.cubic_a = attrs.GetFloat("cubic_coeff_a", -0.75f);
+  p.exclude_outside = attrs.GetInt("exclude_outside") != 0;
+  p.extrapolation = attrs.GetFloat("extrapolation_value");
+  return p;
+}
+
+// The values of an optional float or integer input; nullopt when absent or empty.
+std::optional<std::vector<double>> DoubleValues(const Tensor* t) {
+  if (t == nullptr || !t->defined() || t->num_elements() == 0 || t->dtype() == DType::kString) {
+    return std::nullopt;
+  }
+  std::vector<double> v(t->num_elements());
+  for (int64_t i = 0; i < t->num_elements(); ++i) v[i] = t->ElementAsDouble(i);
+  return v;
+}
+
+// Output shape and per-dimension scale from `scales` or `sizes` (exactly one must be given).
+// Input dims may be -1 (inference): the output dim is then -1 too.
+struct Geometry {
+  Shape out;
+  std::vector<double> scale;
+};
+
+absl::StatusOr<Geometry> ComputeGeometry(const Shape& in,
+                                         const std::optional<std::vector<double>>& scales,
+                                         const std::optional<std::vector<double>>& sizes,
+                                         absl::string_view op) {
+  const size_t rank = in.size();
+  if (scales.has_value() == sizes.has_value()) {
+    return Bad(op, "exactly one of scales and sizes must be given");
+  }
+  const std::vector<double>& v = scales ? *scales : *sizes;
+  if (v.size() != rank) {
+    return Bad(op, scales ? "scales" : "sizes", " has ", v.size(), " entries for input ",
+               ShapeToString(in));
+  }
+  Geometry g{Shape(rank), std::vector<double>(rank)};
+  for (size_t d = 0; d < rank; ++d) {
+    if (scales) {
+      if (!(v[d] > 0) || !(v[d] < 1e9)) return Bad(op, "invalid scale ", v[d]);
+      g.scale[d] = v[d];
+      const double out = std::floor(v[d] * static_cast<double>(in[d]));
+      if (!(out < 1e15)) return Bad(op, "scale ", v[d], " makes dim ", in[d], " too large");
+      g.out[d] = in[d] < 0 ? -1 : static_cast<int64_t>(out);
+    } else {
+      if (!(v[d] >= 0) || !(v[d] < 1e15)) return Bad(op, "invalid size ", v[d]);
+      g.out[d] = static_cast<int64_t>(v[d]);
+      g.scale[d] = in[d] > 0 ? v[d] / static_cast<double>(in[d]) : 1.0;
+    }
+  }
+  return g;
+}
+
+struct Tap {
+  int64_t index;
+  double weight;
+};
+// Taps of each output position along one axis; an empty list means "outside": the output is the
+// extrapolation value.
+using AxisTaps = std::vector<std::vector<Tap>>;
+
+std::vector<double> LinearCoeffs(double r) { return {1 - r, r}; }
+
+std::vector<double> CubicCoeffs(double r, double a) {
+  return {((a * (r + 1) - 5 * a) * (r + 1) + 8 * a) * (r + 1) - 4 * a,
+          ((a + 2) * r - (a + 3)) * r * r + 1,
+          ((a + 2) * (1 - r) - (a + 3)) * (1 - r) * (1 - r) + 1,
+          ((a * ((1 - r) + 1) - 5 * a) * ((1 - r) + 1) + 8 * a) * ((1 - r) + 1) - 4 * a};
+}
+
+AxisTaps ComputeTaps(const ResizeParams& p, int64_t in, int64_t out, double scale, double roi_start,
+                     double roi_end) {
+  AxisTaps taps(out);
+  const double length = scale * static_cast<double>(in);  // as the reference computes it
+  for (int64_t j = 0; j < out; ++j) {
+    const double x = static_cast<double>(j);
+    double xo = 0;
+    switch (p.coord) {
+      case Coord::kHalfPixel:
+        xo = (x + 0.5) / scale - 0.5;
+        break;
+      case Coord::kPytorchHalfPixel:
+        xo = length > 1 ? (x + 0.5) / scale - 0.5 : 0;
+        break;
+      case Coord::kAlignCorners:
+        xo = length == 1 ? 0 : x * static_cast<double>(in - 1) / (length - 1);
+        break;
+      case Coord::kAsymmetric:
+        xo = x / scale;
+        break;
+      case Coord::kTfHalfPixelForNn:
+        xo = (x + 0.5) / scale;
+        break;
+      case Coord::kTfCropAndResize:
+        xo = length > 1 ? x * (roi_end - roi_start) * static_cast<double>(in - 1) / (length - 1)
+                        : (roi_end - roi_start) * static_cast<double>(in - 1) / 2;
+        xo += roi_start * static_cast<double>(in - 1);
+        if (xo < 0 || xo > static_cast<double>(in - 1)) continue;  // extrapolate
+        break;
+    }
+    const double fl = std::floor(xo);
+    const double ratio = xo - fl;
+    const int64_t base = static_cast<int64_t>(fl);
+    auto clamp = [in](int64_t i) { return std::clamp<int64_t>(i, 0, in - 1); };
+    if (p.mode == Mode::kNearest) {
+      int64_t i = base;
+      switch (p.rounding) {
+        case Rounding::kLegacy:
+          i = scale < 1 ? static_cast<int64_t>(std::ceil(xo)) : static_cast<int64_t>(xo);
+          break;
+        case Rounding::kRoundPreferFloor:
+          i = ratio <= 0.5 ? base : base + 1;
+          break;
+        case Rounding::kRoundPreferCeil:
+          i = ratio < 0.5 ? base : base + 1;
+          break;
+        case Rounding::kFloor:
+          i = base;
+          break;
+        case Rounding::kCeil:
+          i = ratio == 0 ? base : base + 1;
+          break;
+      }
+      taps[j] = {{clamp(i), 1.0}};
+      continue;
+    }
+    if (ratio == 0) {  // exactly on an input sample
+      taps[j] = {{clamp(base), 1.0}};
+      continue;
+    }
+    const bool cubic = p.mode == Mode::kCubic;
+    std::vector<double> w = cubic ? CubicCoeffs(ratio, p.cubic_a) : LinearCoeffs(ratio);
+    const int64_t first = cubic ? base - 1 : base;
+    double sum = 0;
+    for (size_t t = 0; t < w.size(); ++t) {
+      const int64_t i = first + static_cast<int64_t>(t);
+      if (p.exclude_outside && (i < 0 || i >= in)) w[t] = 0;
+      sum += w[t];
+    }
+    for (size_t t = 0; t < w.size(); ++t) {
+      if (p.exclude_outside) w[t] /= sum;
+      taps[j].push_back({clamp(first + static_cast<int64_t>(t)), w[t]});
+    }
+  }
+  return taps;
+}
+
+bool IsIdentity(const AxisTaps& taps, int64_t in) {
+  if (static_cast<int64_t>(taps.size()) != in) return false;
+  for (int64_t j = 0; j < in; ++j) {
+    if (taps[j].size() != 1 || taps[j][0].index != j || taps[j][0].weight != 1.0) return false;
+  }
+  return true;
+}
+
+// Resamples `axis` of `data` (of `shape`, updated) through `taps`. T is double (weighted sums)
+// or an element storage type (nearest: copies of the single tap).
+template <typename T>
+std::vector<T> ResampleAxis(const std::vector<T>& data, Shape& shape, int axis,
+                            const AxisTaps& taps, const T& extrapolation) {
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  const int64_t n = shape[axis], out_n = static_cast<int64_t>(taps.size());
+  std::vector<T> out(outer * out_n * inner);
+  for (int64_t o = 0; o < outer; ++o) {
+    const T* src = data.data() + o * n * inner;
+    for (int64_t j = 0; j < out_n; ++j) {
+      T* dst = out.data() + (o * out_n + j) * inner;
+      const std::vector<Tap>& tj = taps[j];
+      if (tj.empty()) {
+        std::fill_n(dst, inner, extrapolation);
+      } else if constexpr (std::is_same_v<T, double>) {
+        for (int64_t i = 0; i < inner; ++i) {
+          double acc = 0;
+          for (const Tap& t : tj) acc += t.weight * src[t.index * inner + i];
+          dst[i] = acc;
+        }
+      } else {
+        std::copy_n(src + tj[0].index * inner, inner, dst);
+      }
+    }
+  }
+  shape[axis] = out_n;
+  return out;
+}
+
+template <typename T>
+std::vector<T> ResampleAll(std::vector<T> data, Shape shape, const std::vector<AxisTaps>& taps,
+                           const T& extrapolation) {
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (IsIdentity(taps[d], shape[d])) continue;
+    data = ResampleAxis(data, shape, static_cast<int>(d), taps[d], extrapolation);
+  }
+  return data;
+}
+
+// double -> T for the interpolated result (truncating toward zero and saturating for integers).
+template <typename T>
+T FromDouble(double v) {
+  if constexpr (std::is_integral_v<T>) {
+    if (std::isnan(v)) return T(0);
+    if (v <= static_cast<double>(std::numeric_limits<T>::lowest()))
+      return std::numeric_limits<T>::lowest();
+    if (v >= static_cast<double>(std::numeric_limits<T>::max()))
+      return std::numeric_limits<T>::max();
+    return static_cast<T>(v);
+  } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+    return T(static_cast<float>(v));
+  } else {
+    return static_cast<T>(v);
+  }
+}
+
+template <typename F>
+absl::Status VisitStorage(DType dtype, absl::string_view op, F&& f) {
+  if (dtype == DType::kString) return f(TypeTag<std::string>{});
+  switch (DTypeSize(dtype)) {
+    case 1:
+      return f(TypeTag<uint8_t>{});
+    case 2:
+      return f(TypeTag<uint16_t>{});
+    case 4:
+      return f(TypeTag<uint32_t>{});
+    case 8:
+      return f(TypeTag<uint64_t>{});
+    default:
+      break;
+  }
+  return Bad(op, "unsupported dtype ", DTypeName(dtype));
+}
+
+class ResizeKernel : public Kernel {
+ public:
+  explicit ResizeKernel(const KernelInfo& info)
+      : op_(info.op_type),
+        layout_(Layout(info.op_type, info.opset)),
+        params_(ParseParams(*info.attrs, info.op_type, info.opset)),
+        scales_attr_(info.attrs->GetFloats("scales")) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    RETURN_IF_ERROR(params_.status());
+    const ResizeParams& p = *params_;
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    std::optional<std::vector<double>> scales, sizes, roi;
+    if (layout_.scales_attr) {
+      scales = std::vector<double>(scales_attr_.begin(), scales_attr_.end());
+    } else {
+      scales = DoubleValues(ctx.input(layout_.scales));
+    }
+    if (layout_.sizes >= 0) {
+      const Tensor* s = ctx.input(layout_.sizes);
+      if (s != nullptr && s->defined() && !IsInteger(s->dtype())) {
+        return Bad(op_, "sizes must be int64, got ", DTypeName(s->dtype()));
+      }
+      sizes = DoubleValues(s);
+    }
+    if (layout_.roi >= 0) roi = DoubleValues(ctx.input(layout_.roi));
+    ASSIGN_OR_RETURN(Geometry g, ComputeGeometry(x->shape(), scales, sizes, op_));
+    const int rank = x->rank();
+    if (p.coord == Coord::kTfCropAndResize && (!roi || static_cast<int>(roi->size()) != 2 * rank)) {
+      return Bad(op_, "tf_crop_and_resize needs roi with ", 2 * rank, " values");
+    }
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), g.out));
+    if (y->num_elements() == 0) return absl::OkStatus();
+    std::vector<AxisTaps> taps(rank);
+    for (int d = 0; d < rank; ++d) {
+      if (x->dim(d) == 0)
+        return Bad(op_, "cannot resize an empty dim of ", ShapeToString(x->shape()));
+      const double rs = roi ? (*roi)[d] : 0, re = roi ? (*roi)[d + rank] : 1;
+      taps[d] = ComputeTaps(p, x->dim(d), g.out[d], g.scale[d], rs, re);
+    }
+    if (p.mode == Mode::kNearest) {
+      return VisitStorage(x->dtype(), op_, [&](auto tag) {
+        using T = typename decltype(tag)::type;
+        const T* in = x->data<T>();
+        T fill{};
+        if constexpr (!std::is_same_v<T, std::string>) {
+          RETURN_IF_ERROR(VisitDType(x->dtype(), DTypeSet::kAll, op_, [&](auto vtag) {
+            using V = typename decltype(vtag)::type;
+            if constexpr (!std::is_same_v<V, std::string> && sizeof(V) == sizeof(T)) {
+              const V v = FromDouble<V>(p.extrapolation);
+              std::memcpy(&fill, &v, sizeof(T));
+            }
+            return absl::OkStatus();
+          }));
+        }
+        std::vector<T> out =
+            ResampleAll(std::vector<T>(in, in + x->num_elements()), x->shape(), taps, fill);
+        std::copy(out.begin(), out.end(), y->data<T>());
+        return absl::OkStatus();
+      });
+    }
+    return VisitDType(x->dtype(), DTypeSet::kAll, op_, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool>) {
+        return Bad(op_, "linear and cubic modes do not apply to ", DTypeName(x->dtype()));
+      } else {
+        std::vector<double> in(x->num_elements());
+        for (int64_t i = 0; i < x->num_elements(); ++i) {
+          if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+            in[i] = static_cast<float>(x->data<T>()[i]);
+          } else {
+            in[i] = static_cast<double>(x->data<T>()[i]);
+          }
+        }
+        std::vector<double> out = ResampleAll(std::move(in), x->shape(), taps, p.extrapolation);
+        for (size_t i = 0; i < out.size(); ++i) y->data<T>()[i] = FromDouble<T>(out[i]);
+        return absl::OkStatus();
+      }
+    });
+  }
+
+ private:
+  std::string op_;
+  InputLayout layout_;
+  absl::StatusOr<ResizeParams> params_;
+  std::vector<float> scales_attr_;
+};
+
+absl::Status InferResize(InferenceContext& ctx, absl::string_view op) {
+  const DType dtype = ctx.input(0).dtype;
+  const TensorType& in = ctx.input(0);
+  const InputLayout layout = Layout(op, ctx.opset());
+  ctx.set_output(
+      0, {dtype, in.shape ? std::optional<Shape>(Shape(in.shape->size(), -1)) : std::nullopt});
+  if (!in.shape) return absl::OkStatus();
+  std::optional<std::vector<double>> scales, sizes;
+  bool known = true;
+  auto read = [&](int i, std::optional<std::vector<double>>& v) {
+    if (i < 0 || !ctx.has_input(i)) return;
+    if (ctx.constant(i) == nullptr) {
+      // An input known to be empty counts as absent.
+      const std::optional<Shape>& s = ctx.input(i).shape;
+      known = known && s && NumElements(*s) == 0 && std::count(s->begin(), s->end(), -1) == 0;
+      return;
+    }
+    v = DoubleValues(ctx.constant(i));
+  };
+  if (layout.scales_attr) {
+    const std::vector<float> s = ctx.attrs().GetFloats("scales");
+    scales = std::vector<double>(s.begin(), s.end());
+  } else {
+    read(layout.scales, scales);
+  }
+  read(layout.sizes, sizes);
+  if (!known) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Geometry g, ComputeGeometry(*in.shape, scales, sizes, op));
+  ctx.set_output(0, {dtype, g.out});
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+CORTADO_REGISTER_OP(OpSchema("Resize")
+                        .Versions(10)
+                        .Inputs(2, 4)
+                        .Attr("mode", std::string("nearest"))
+                        .Attr("coordinate_transformation_mode", std::string("half_pixel"))
+                        .Attr("nearest_mode", std::string("round_prefer_floor"))
+                        .Attr("cubic_coeff_a", -0.75f)
+                        .Attr("exclude_outside", int64_t{0})
+                        .Attr("extrapolation_value", 0.0f)
+                        .Infer([](InferenceContext& ctx) { return InferResize(ctx, "Resize"); }));
+CORTADO_REGISTER_KERNEL("Resize", kCpuBackend, 10, kMaxOpset, std::vector<DType>{},
+                        MakeFactory<ResizeKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("Upsample")
+                        .Versions(7, 9)
+                        .Inputs(1, 2)
+                        .Attr("mode", std::string("nearest"))
+                        .OptionalAttr("scales", AttrType::kFloats)
+                        .Infer([](InferenceContext& ctx) { return InferResize(ctx, "Upsample"); }));
+CORTADO_REGISTER_KERNEL("Upsample", kCpuBackend, 7, 9, std::vector<DType>{},
+                        MakeFactory<ResizeKernel>());
+
+}  // namespace cortado
