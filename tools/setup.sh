@@ -14,6 +14,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test tools (ONNX's backend test generators, numpy)
   python3-onnx python3-numpy python3-venv python3-pip
+  # HTTP/REST adapter and client: Boost.Beast (header-only) and RapidJSON
+  libboost-dev rapidjson-dev
+  # gRPC adapter and clients; libb64 for the perf_analyzer that tritonclient's wheel ships
+  libgrpc++-dev protobuf-compiler-grpc libb64-0d
+  # server core: logging, metrics, and the metrics end-to-end test (a real Prometheus, curl)
+  libspdlog-dev libfmt-dev prometheus-cpp-dev prometheus curl
 )
 
 missing=()

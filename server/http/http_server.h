@@ -1,6 +1,12 @@
 // The KServe v2 HTTP/REST endpoint on Boost.Beast (HTTP/1.1 keep-alive), with JSON tensors and
 // the binary tensor data extension. Network threads parse requests and hand them to the
 // InferenceService; responses are written when its worker threads complete. Thread-safe.
+// Endpoints (see router.h): GET /v2, /v2/health/{live,ready}, /v2/models/{m}[/versions/{v}]
+// [/ready|/config|/stats]; POST .../infer, /v2/repository/index,
+// /v2/repository/models/{m}/{load,unload}. Errors are {"error": "..."} with Triton's mapping of
+// the service's absl::Status (400 invalid argument, 404 not found, 503 unavailable, 501
+// unimplemented, 500 internal); a body over max_body_bytes gets 413. Health and readiness answer
+// 200 (true) or 400 (false) with no body, as Triton does.
 #ifndef CORTADO_SERVER_HTTP_HTTP_SERVER_H_
 #define CORTADO_SERVER_HTTP_HTTP_SERVER_H_
 
