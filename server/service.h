@@ -17,6 +17,10 @@
 #include "grpc_service.pb.h"
 #include "server/inference.h"
 
+namespace prometheus {
+class Registry;
+}
+
 namespace cortado {
 
 enum class ModelControlMode { kNone, kPoll, kExplicit };
@@ -29,6 +33,9 @@ struct ServiceOptions {
   int infer_threads = 0;                 // 0: one per hardware thread
   int64_t max_request_bytes = int64_t{256} << 20;
   std::string server_version = "0.1.0";
+  // Where the metrics are registered (the daemon exposes it on --metrics-port); null: a private
+  // registry.
+  std::shared_ptr<prometheus::Registry> metrics_registry;
 };
 
 class InferenceService {

@@ -1,0 +1,264 @@
+#include "server/metrics.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <exception>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/exposer.h"
+
+namespace cortado {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
+  static const auto* b = new prometheus::Histogram::BucketBoundaries{
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+      0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+  return *b;
+}
+
+const prometheus::Histogram::BucketBoundaries& BatchBuckets() {
+  static const auto* b =
+      new prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256};
+  return *b;
+}
+
+const prometheus::Histogram::BucketBoundaries& LoadBuckets() {
+  static const auto* b =
+      new prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120};
+  return *b;
+}
+
+prometheus::MetricFamily Single(const std::string& name, const std::string& help,
+                                prometheus::MetricType type, double value) {
+  prometheus::MetricFamily f;
+  f.name = name;
+  f.help = help;
+  f.type = type;
+  prometheus::ClientMetric m;
+  if (type == prometheus::MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  f.metric.push_back(m);
+  return f;
+}
+
+// Reads /proc/self at each scrape.
+class ProcessCollector : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::vector<prometheus::MetricFamily> out;
+    std::ifstream in("/proc/self/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the parenthesized command name (which may hold spaces).
+    size_t close = stat.rfind(')');
+    if (close != std::string::npos) {
+      std::istringstream fields(stat.substr(close + 2));
+      std::vector<std::string> f;
+      std::string s;
+      while (fields >> s) f.push_back(s);
+      // f[0] is field 3 (state); utime=14, stime=15, starttime=22, vsize=23, rss=24.
+      auto field = [&](int n) -> double {
+        size_t i = static_cast<size_t>(n - 3);
+        return i < f.size() ? std::stod(f[i]) : 0.0;
+      };
+      const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+      const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+      out.push_back(Single("process_cpu_seconds_total",
+                           "Total user and system CPU time spent in seconds.",
+                           prometheus::MetricType::Counter, (field(14) + field(15)) / ticks));
+      out.push_back(Single("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                           prometheus::MetricType::Gauge, field(23)));
+      out.push_back(Single("process_resident_memory_bytes", "Resident memory size in bytes.",
+                           prometheus::MetricType::Gauge, field(24) * page));
+      double boot = BootTime();
+      if (boot > 0) {
+        out.push_back(Single("process_start_time_seconds",
+                             "Start time of the process since unix epoch in seconds.",
+                             prometheus::MetricType::Gauge, boot + field(22) / ticks));
+      }
+    }
+    int fds = 0;
+    if (DIR* d = opendir("/proc/self/fd")) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] != '.') ++fds;
+      }
+      closedir(d);
+      out.push_back(Single("process_open_fds", "Number of open file descriptors.",
+                           prometheus::MetricType::Gauge, fds - 1));  // less the DIR's own
+    }
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+      out.push_back(Single("process_max_fds", "Maximum number of open file descriptors.",
+                           prometheus::MetricType::Gauge, static_cast<double>(rl.rlim_cur)));
+    }
+    return out;
+  }
+
+ private:
+  static double BootTime() {
+    std::ifstream in("/proc/stat");
+    std::string key;
+    while (in >> key) {
+      if (key == "btime") {
+        double t = 0;
+        in >> t;
+        return t;
+      }
+      std::string rest;
+      std::getline(in, rest);
+    }
+    return 0;
+  }
+};
+
+}  // namespace
+
+std::string FailureReason(absl::StatusCode code) {
+  std::string name = absl::StatusCodeToString(code);  // "INVALID_ARGUMENT"
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
+    : registry_(std::move(registry)),
+      requests_(prometheus::BuildCounter()
+                    .Name("cortado_inference_requests_total")
+                    .Help("Inference requests by model, version and outcome; failures by reason "
+                          "(the status code).")
+                    .Register(*registry_)),
+      inferences_(prometheus::BuildCounter()
+                      .Name("cortado_inferences_total")
+                      .Help("Inferences performed (a batched request counts its batch size).")
+                      .Register(*registry_)),
+      executions_(prometheus::BuildCounter()
+                      .Name("cortado_executions_total")
+                      .Help("Model executions (runs of the predictor).")
+                      .Register(*registry_)),
+      request_duration_(prometheus::BuildHistogram()
+                            .Name("cortado_request_duration_seconds")
+                            .Help("Time from receiving a request to its response, in seconds.")
+                            .Register(*registry_)),
+      queue_duration_(prometheus::BuildHistogram()
+                          .Name("cortado_queue_duration_seconds")
+                          .Help("Time a request waited for a model instance, in seconds.")
+                          .Register(*registry_)),
+      compute_duration_(prometheus::BuildHistogram()
+                            .Name("cortado_compute_duration_seconds")
+                            .Help("Time spent running the model, in seconds.")
+                            .Register(*registry_)),
+      batch_size_(prometheus::BuildHistogram()
+                      .Name("cortado_batch_size")
+                      .Help("Batch size of each execution.")
+                      .Register(*registry_)),
+      loads_(prometheus::BuildCounter()
+                 .Name("cortado_model_loads_total")
+                 .Help("Model versions loaded successfully.")
+                 .Register(*registry_)),
+      load_failures_(prometheus::BuildCounter()
+                         .Name("cortado_model_load_failures_total")
+                         .Help("Model version loads that failed, by reason (the status code).")
+                         .Register(*registry_)),
+      load_duration_(prometheus::BuildHistogram()
+                         .Name("cortado_model_load_duration_seconds")
+                         .Help("Time to load a model version, in seconds.")
+                         .Register(*registry_)),
+      models_loaded_(prometheus::BuildGauge()
+                         .Name("cortado_models_loaded")
+                         .Help("Models with at least one version serving.")
+                         .Register(*registry_)
+                         .Add({})),
+      versions_loaded_(prometheus::BuildGauge()
+                           .Name("cortado_model_versions_loaded")
+                           .Help("Model versions serving.")
+                           .Register(*registry_)
+                           .Add({})),
+      in_flight_(prometheus::BuildGauge()
+                     .Name("cortado_inference_requests_in_flight")
+                     .Help("Inference requests accepted and not yet answered.")
+                     .Register(*registry_)
+                     .Add({})) {}
+
+const Metrics::Version& Metrics::ForVersion(const std::string& model, const std::string& version) {
+  absl::MutexLock lock(&mu_);
+  auto& slot = versions_[{model, version}];
+  if (!slot) {
+    const prometheus::Labels labels{{"model", model}, {"version", version}};
+    auto v = std::make_unique<Version>();
+    v->success = &requests_.Add(
+        {{"model", model}, {"version", version}, {"outcome", "success"}, {"reason", ""}});
+    v->inferences = &inferences_.Add(labels);
+    v->executions = &executions_.Add(labels);
+    v->request_duration = &request_duration_.Add(labels, DurationBuckets());
+    v->queue_duration = &queue_duration_.Add(labels, DurationBuckets());
+    v->compute_duration = &compute_duration_.Add(labels, DurationBuckets());
+    v->batch_size = &batch_size_.Add(labels, BatchBuckets());
+    slot = std::move(v);
+  }
+  return *slot;
+}
+
+void Metrics::RequestFailed(const std::string& model, const std::string& version,
+                            absl::StatusCode code) {
+  requests_
+      .Add({{"model", model},
+            {"version", version},
+            {"outcome", "failure"},
+            {"reason", FailureReason(code)}})
+      .Increment();
+}
+
+void Metrics::ModelLoaded(const std::string& model, const std::string& version,
+                          double seconds) {
+  const prometheus::Labels labels{{"model", model}, {"version", version}};
+  loads_.Add(labels).Increment();
+  load_duration_.Add(labels, LoadBuckets()).Observe(seconds);
+}
+
+void Metrics::ModelLoadFailed(const std::string& model, const std::string& version,
+                              absl::StatusCode code) {
+  load_failures_.Add({{"model", model}, {"version", version}, {"reason", FailureReason(code)}})
+      .Increment();
+}
+
+void Metrics::SetLoaded(int models, int versions) {
+  models_loaded_.Set(models);
+  versions_loaded_.Set(versions);
+}
+
+void Metrics::AddInFlight(double delta) { in_flight_.Increment(delta); }
+
+std::shared_ptr<prometheus::Collectable> MakeProcessCollector() {
+  return std::make_shared<ProcessCollector>();
+}
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    const std::string& address, int port, std::shared_ptr<prometheus::Registry> registry) {
+  std::unique_ptr<MetricsServer> server(new MetricsServer());
+  const std::string bind = absl::StrCat(address, ":", port);
+  try {
+    server->exposer_ = std::make_unique<prometheus::Exposer>(bind, 2);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", bind, ": ", e.what()));
+  }
+  server->registry_ = std::move(registry);
+  server->process_ = MakeProcessCollector();
+  server->exposer_->RegisterCollectable(server->registry_);
+  server->exposer_->RegisterCollectable(server->process_);
+  std::vector<int> ports = server->exposer_->GetListeningPorts();
+  server->port_ = ports.empty() ? port : ports[0];
+  return server;
+}
+
+MetricsServer::~MetricsServer() = default;
+
+}  // namespace cortado

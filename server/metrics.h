@@ -1,0 +1,121 @@
+// Metrics: the daemon's Prometheus metrics (prometheus-cpp), registered in one Registry that the
+// metrics endpoint (:8002/metrics, StartMetricsServer) exposes together with the standard
+// process_* metrics (CPU seconds, resident and virtual memory, open fds, start time).
+//
+// Per model and version (labels model, version):
+//   cortado_inference_requests_total{outcome="success"|"failure", reason}  requests by outcome;
+//       reason is "" on success, else the error's status code ("invalid_argument", "not_found",
+//       "unavailable", "internal", ...). Requests that name no known model count with model="".
+//   cortado_inferences_total, cortado_executions_total   inferences (batch items), executions
+//   cortado_request_duration_seconds, cortado_queue_duration_seconds,
+//   cortado_compute_duration_seconds, cortado_batch_size   histograms
+//   cortado_model_loads_total, cortado_model_load_failures_total{reason}
+//   cortado_model_load_duration_seconds   histogram of successful loads
+// Server-wide: cortado_models_loaded, cortado_model_versions_loaded, cortado_inference_requests_in_flight.
+//
+// Series are created when a version is first loaded or first counted, and kept for the life of
+// the process (counters never go backwards, even when a version is unloaded and loaded again).
+// Thread-safe: every method may be called from any thread.
+#ifndef CORTADO_SERVER_METRICS_H_
+#define CORTADO_SERVER_METRICS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "core/status.h"
+#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace cortado {
+
+// The label value of a failure reason: the status code in snake case ("invalid_argument").
+std::string FailureReason(absl::StatusCode code);
+
+class Metrics {
+ public:
+  // The series of one model version; pointers stay valid for the life of the Metrics.
+  struct Version {
+    prometheus::Counter* success = nullptr;
+    prometheus::Counter* inferences = nullptr;
+    prometheus::Counter* executions = nullptr;
+    prometheus::Histogram* request_duration = nullptr;
+    prometheus::Histogram* queue_duration = nullptr;
+    prometheus::Histogram* compute_duration = nullptr;
+    prometheus::Histogram* batch_size = nullptr;
+  };
+
+  explicit Metrics(std::shared_ptr<prometheus::Registry> registry);
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
+
+  // The series of `model` / `version`, created (at zero) on first use.
+  const Version& ForVersion(const std::string& model, const std::string& version);
+  void RequestFailed(const std::string& model, const std::string& version,
+                     absl::StatusCode code);
+  void ModelLoaded(const std::string& model, const std::string& version, double seconds);
+  void ModelLoadFailed(const std::string& model, const std::string& version,
+                       absl::StatusCode code);
+  void SetLoaded(int models, int versions);
+  void AddInFlight(double delta);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Counter>& inferences_;
+  prometheus::Family<prometheus::Counter>& executions_;
+  prometheus::Family<prometheus::Histogram>& request_duration_;
+  prometheus::Family<prometheus::Histogram>& queue_duration_;
+  prometheus::Family<prometheus::Histogram>& compute_duration_;
+  prometheus::Family<prometheus::Histogram>& batch_size_;
+  prometheus::Family<prometheus::Counter>& loads_;
+  prometheus::Family<prometheus::Counter>& load_failures_;
+  prometheus::Family<prometheus::Histogram>& load_duration_;
+  prometheus::Gauge& models_loaded_;
+  prometheus::Gauge& versions_loaded_;
+  prometheus::Gauge& in_flight_;
+
+  absl::Mutex mu_;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<Version>> versions_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// The standard process metrics read from /proc/self at each scrape: process_cpu_seconds_total,
+// process_resident_memory_bytes, process_virtual_memory_bytes, process_open_fds,
+// process_max_fds, process_start_time_seconds.
+std::shared_ptr<prometheus::Collectable> MakeProcessCollector();
+
+// The HTTP endpoint serving GET /metrics (prometheus-cpp's Exposer on civetweb).
+class MetricsServer {
+ public:
+  // Serves `registry` and the process metrics on address:port (port 0 picks a free one).
+  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
+      const std::string& address, int port, std::shared_ptr<prometheus::Registry> registry);
+  ~MetricsServer();
+  int port() const { return port_; }
+
+ private:
+  MetricsServer() = default;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_;
+  int port_ = 0;
+};
+
+}  // namespace cortado
+
+#endif  // CORTADO_SERVER_METRICS_H_

@@ -1,0 +1,75 @@
+#include "server/metrics.h"
+
+#include <set>
+
+#include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
+
+namespace cortado {
+namespace {
+
+TEST(MetricsTest, FailureReasonsAreSnakeCaseCodes) {
+  EXPECT_EQ(FailureReason(absl::StatusCode::kInvalidArgument), "invalid_argument");
+  EXPECT_EQ(FailureReason(absl::StatusCode::kNotFound), "not_found");
+  EXPECT_EQ(FailureReason(absl::StatusCode::kUnavailable), "unavailable");
+}
+
+TEST(MetricsTest, VersionSeriesAreStableAndCounted) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  Metrics m(registry);
+  const Metrics::Version& a = m.ForVersion("m", "1");
+  EXPECT_EQ(&a, &m.ForVersion("m", "1"));
+  EXPECT_NE(&a, &m.ForVersion("m", "2"));
+  a.success->Increment();
+  a.request_duration->Observe(0.003);
+  m.RequestFailed("m", "1", absl::StatusCode::kInvalidArgument);
+  m.RequestFailed("m", "1", absl::StatusCode::kInvalidArgument);
+  m.ModelLoaded("m", "1", 0.5);
+  m.ModelLoadFailed("m", "3", absl::StatusCode::kNotFound);
+  m.SetLoaded(1, 2);
+  const std::string text = prometheus::TextSerializer().Serialize(registry->Collect());
+  for (const char* want : {
+           "cortado_inference_requests_total{model=\"m\",outcome=\"success\",reason=\"\","
+           "version=\"1\"} 1",
+           "cortado_inference_requests_total{model=\"m\",outcome=\"failure\","
+           "reason=\"invalid_argument\",version=\"1\"} 2",
+           "cortado_request_duration_seconds_bucket{model=\"m\",version=\"1\",le=\"0.005\"} 1",
+           "cortado_request_duration_seconds_count{model=\"m\",version=\"1\"} 1",
+           "cortado_model_loads_total{model=\"m\",version=\"1\"} 1",
+           "cortado_model_load_failures_total{model=\"m\",reason=\"not_found\",version=\"3\"} 1",
+           "cortado_models_loaded 1",
+           "cortado_model_versions_loaded 2",
+           "# TYPE cortado_batch_size histogram",
+       }) {
+    EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
+  }
+}
+
+TEST(MetricsTest, ProcessCollector) {
+  auto families = MakeProcessCollector()->Collect();
+  std::set<std::string> names;
+  for (const auto& f : families) {
+    names.insert(f.name);
+    ASSERT_EQ(f.metric.size(), 1u);
+  }
+  for (const char* want : {"process_cpu_seconds_total", "process_resident_memory_bytes",
+                           "process_virtual_memory_bytes", "process_open_fds",
+                           "process_start_time_seconds", "process_max_fds"}) {
+    EXPECT_TRUE(names.count(want)) << want;
+  }
+  for (const auto& f : families) {
+    if (f.name == "process_resident_memory_bytes") EXPECT_GT(f.metric[0].gauge.value, 1e5);
+  }
+}
+
+TEST(MetricsTest, ServerPicksAFreePortAndReportsBindFailures) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto server = MetricsServer::Start("127.0.0.1", 0, registry);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_GT((*server)->port(), 0);
+  auto clash = MetricsServer::Start("127.0.0.1", (*server)->port(), registry);
+  EXPECT_FALSE(clash.ok());
+}
+
+}  // namespace
+}  // namespace cortado

@@ -1,0 +1,53 @@
+// Model configuration (config.pbtxt): parsing with protobuf's text format against Triton's
+// ModelConfig message, and completion of a (possibly empty) configuration from the loaded model:
+// inputs and outputs, platform and backend, version policy and instance groups are filled in,
+// and whatever the configuration states is checked against the model. Pure functions;
+// thread-safe.
+#ifndef CORTADO_SERVER_REPOSITORY_MODEL_CONFIG_H_
+#define CORTADO_SERVER_REPOSITORY_MODEL_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "core/dtype.h"
+#include "core/shape.h"
+#include "core/status.h"
+#include "model_config.pb.h"
+#include "predictor/graph.h"
+
+namespace cortado {
+
+// The platform and backend names a completed ONNX configuration reports (Triton's).
+inline constexpr char kOnnxPlatform[] = "onnxruntime_onnx";
+inline constexpr char kOnnxBackend[] = "onnxruntime";
+// ... and for a Caffe2 NetDef (init_net.pb + predict_net.pb).
+inline constexpr char kNetDefPlatform[] = "caffe2_netdef";
+inline constexpr char kNetDefBackend[] = "caffe2";
+
+// Parses config.pbtxt text. InvalidArgument names the line and column of a syntax error or an
+// unknown field ("config.pbtxt:3:5: ...").
+absl::StatusOr<inference::ModelConfig> ParseModelConfig(absl::string_view text);
+
+// Completes `config` for the model in folder `model_name` whose predictor has `inputs` and
+// `outputs` and was read from a file of `platform` (kOnnxPlatform or kNetDefPlatform);
+// InvalidArgument explains any disagreement between the two.
+absl::StatusOr<inference::ModelConfig> CompleteModelConfig(
+    inference::ModelConfig config, const std::string& model_name,
+    const std::vector<ValueInfo>& inputs, const std::vector<ValueInfo>& outputs,
+    absl::string_view platform = kOnnxPlatform);
+
+// TYPE_FP32 <-> DType::kFloat32, ...; TYPE_INVALID for kUndefined.
+inference::DataType ConfigDataType(DType dtype);
+absl::StatusOr<DType> DTypeFromConfig(inference::DataType type);
+
+// Total instance count of the configuration's instance groups (at least 1).
+int InstanceCount(const inference::ModelConfig& config);
+
+// The full tensor shape a configured input or output takes: [-1] + dims when max_batch_size > 0.
+Shape FullShape(const inference::ModelConfig& config,
+                const google::protobuf::RepeatedField<int64_t>& dims);
+
+}  // namespace cortado
+
+#endif  // CORTADO_SERVER_REPOSITORY_MODEL_CONFIG_H_

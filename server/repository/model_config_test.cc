@@ -1,0 +1,152 @@
+#include "server/repository/model_config.h"
+
+#include "gtest/gtest.h"
+#include "predictor/graph.h"
+
+namespace cortado {
+namespace {
+
+using inference::ModelConfig;
+
+std::vector<ValueInfo> Inputs() {
+  return {{"x", {DType::kFloat32, Shape{-1, 4}}}, {"mask", {DType::kInt64, Shape{-1, 4}}}};
+}
+std::vector<ValueInfo> Outputs() {
+  return {{"y", {DType::kFloat32, Shape{-1, 3}}}, {"z", {DType::kFloat32, Shape{-1}}}};
+}
+
+TEST(ModelConfigTest, ParsesTritonConfig) {
+  auto c = ParseModelConfig(R"pb(
+    name: "m"
+    platform: "onnxruntime_onnx"
+    max_batch_size: 8
+    input [ { name: "x" data_type: TYPE_FP32 dims: [ 4 ] } ]
+    output [ { name: "y" data_type: TYPE_FP32 dims: [ 3 ] } ]
+    version_policy: { latest: { num_versions: 2 } }
+    instance_group [ { count: 3 kind: KIND_CPU } ]
+    dynamic_batching { max_queue_delay_microseconds: 100 }
+    parameters { key: "k" value: { string_value: "v" } }
+  )pb");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->name(), "m");
+  EXPECT_EQ(c->max_batch_size(), 8);
+  EXPECT_EQ(c->input(0).dims(0), 4);
+  EXPECT_EQ(c->version_policy().latest().num_versions(), 2u);
+  EXPECT_EQ(c->instance_group(0).count(), 3);
+  EXPECT_TRUE(c->has_dynamic_batching());
+  EXPECT_EQ(c->parameters().at("k").string_value(), "v");
+}
+
+TEST(ModelConfigTest, SyntaxErrorNamesLineAndColumn) {
+  auto c = ParseModelConfig("name: \"m\"\nmax_batch_size: 8\ninput [ { name: \"x\" \n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("config.pbtxt:"), absl::string_view::npos)
+      << c.status();
+}
+
+TEST(ModelConfigTest, UnknownFieldIsAnError) {
+  auto c = ParseModelConfig("name: \"m\"\nmax_batch: 8\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("config.pbtxt:2:"), absl::string_view::npos)
+      << c.status();
+  EXPECT_NE(c.status().message().find("max_batch"), absl::string_view::npos) << c.status();
+}
+
+TEST(ModelConfigTest, EmptyConfigIsCompletedFromTheModel) {
+  auto c = CompleteModelConfig(ModelConfig(), "m", Inputs(), Outputs());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->name(), "m");
+  EXPECT_EQ(c->platform(), "onnxruntime_onnx");
+  EXPECT_EQ(c->backend(), "onnxruntime");
+  EXPECT_EQ(c->max_batch_size(), 0);
+  ASSERT_EQ(c->input_size(), 2);
+  EXPECT_EQ(c->input(0).name(), "x");
+  EXPECT_EQ(c->input(0).data_type(), inference::TYPE_FP32);
+  EXPECT_EQ(std::vector<int64_t>(c->input(0).dims().begin(), c->input(0).dims().end()),
+            (std::vector<int64_t>{-1, 4}));
+  EXPECT_EQ(c->input(1).data_type(), inference::TYPE_INT64);
+  ASSERT_EQ(c->output_size(), 2);
+  EXPECT_EQ(c->output(1).name(), "z");
+  EXPECT_EQ(c->version_policy().latest().num_versions(), 1u);
+  ASSERT_EQ(c->instance_group_size(), 1);
+  EXPECT_EQ(c->instance_group(0).count(), 1);
+  EXPECT_EQ(c->instance_group(0).kind(), inference::ModelInstanceGroup::KIND_CPU);
+  EXPECT_EQ(InstanceCount(*c), 1);
+}
+
+TEST(ModelConfigTest, BatchingConfigDropsTheBatchDimension) {
+  ModelConfig given = ParseModelConfig("max_batch_size: 16").value();
+  auto c = CompleteModelConfig(given, "m", Inputs(), Outputs());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(std::vector<int64_t>(c->input(0).dims().begin(), c->input(0).dims().end()),
+            (std::vector<int64_t>{4}));
+  EXPECT_EQ(FullShape(*c, c->input(0).dims()), (Shape{-1, 4}));
+  EXPECT_EQ(c->output(1).dims_size(), 0);  // [-1] less the batch dimension
+}
+
+TEST(ModelConfigTest, BatchingNeedsAVariableFirstDimension) {
+  ModelConfig given = ParseModelConfig("max_batch_size: 4").value();
+  auto c = CompleteModelConfig(given, "m", {{"x", {DType::kFloat32, Shape{2, 4}}}}, Outputs());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("batch"), absl::string_view::npos) << c.status();
+}
+
+TEST(ModelConfigTest, StatedFieldsAreCheckedAgainstTheModel) {
+  struct Case {
+    const char* config;
+    const char* expect;  // in the error
+  };
+  const Case cases[] = {
+      {"name: \"other\"", "folder is 'm'"},
+      {"platform: \"tensorflow_savedmodel\"", "platform"},
+      {"max_batch_size: -1", "negative"},
+      {"input [ { name: \"nope\" data_type: TYPE_FP32 dims: [ -1, 4 ] } ]", "not an input"},
+      {"input [ { name: \"x\" data_type: TYPE_FP64 dims: [ -1, 4 ] }, "
+       "{ name: \"mask\" data_type: TYPE_INT64 dims: [ -1, 4 ] } ]",
+       "TYPE_FP64"},
+      {"input [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1, 5 ] }, "
+       "{ name: \"mask\" data_type: TYPE_INT64 dims: [ -1, 4 ] } ]",
+       "dims"},
+      {"input [ { name: \"x\" data_type: TYPE_FP32 dims: [ -1, 4 ] } ]", "'mask'"},
+      {"output [ { name: \"w\" data_type: TYPE_FP32 dims: [ -1 ] } ]", "not an output"},
+      {"version_policy { latest { num_versions: 0 } }", "num_versions"},
+      {"version_policy { specific { } }", "specific"},
+      {"instance_group [ { kind: KIND_GPU count: 1 } ]", "KIND_GPU"},
+  };
+  for (const Case& k : cases) {
+    auto given = ParseModelConfig(k.config);
+    ASSERT_TRUE(given.ok()) << k.config << ": " << given.status();
+    auto c = CompleteModelConfig(*given, "m", Inputs(), Outputs());
+    ASSERT_FALSE(c.ok()) << k.config;
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << k.config;
+    EXPECT_NE(c.status().message().find(k.expect), absl::string_view::npos)
+        << k.config << ": " << c.status();
+  }
+}
+
+TEST(ModelConfigTest, OutputSubsetAndInstanceCountsAreKept) {
+  auto given = ParseModelConfig(R"pb(
+    output [ { name: "y" } ]
+    instance_group [ { count: 2 }, { count: 3 kind: KIND_CPU } ]
+  )pb");
+  ASSERT_TRUE(given.ok()) << given.status();
+  auto c = CompleteModelConfig(*given, "m", Inputs(), Outputs());
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->output_size(), 1);
+  EXPECT_EQ(c->output(0).data_type(), inference::TYPE_FP32);
+  EXPECT_EQ(InstanceCount(*c), 5);
+}
+
+TEST(ModelConfigTest, DataTypesRoundTrip) {
+  for (DType d : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16,
+                  DType::kInt8, DType::kInt64, DType::kUInt8, DType::kBool, DType::kString}) {
+    auto back = DTypeFromConfig(ConfigDataType(d));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, d);
+  }
+  EXPECT_FALSE(DTypeFromConfig(inference::TYPE_INVALID).ok());
+}
+
+}  // namespace
+}  // namespace cortado

@@ -1,0 +1,570 @@
+#include "server/repository/model_manager.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "predictor/model_io.h"
+#include "server/repository/model_config.h"
+#include "server/repository/version_policy.h"
+#include "server/logging.h"
+#include "spdlog/spdlog.h"
+
+namespace cortado {
+namespace {
+
+constexpr char kReady[] = "READY";
+constexpr char kLoading[] = "LOADING";
+constexpr char kUnavailable[] = "UNAVAILABLE";
+
+std::string VersionList(const std::vector<int64_t>& versions) {
+  return absl::StrJoin(versions, ", ");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(ModelManagerOptions options) {
+  RepositorySource source(options.repository);
+  RETURN_IF_ERROR(source.CheckRoot());
+  if (options.poll_secs < 1) options.poll_secs = 1;
+  std::unique_ptr<ModelManager> manager(new ModelManager(std::move(options)));
+  manager->loader_ = std::thread([m = manager.get()] { m->LoaderLoop(); });
+  return manager;
+}
+
+ModelManager::ModelManager(ModelManagerOptions options)
+    : options_(std::move(options)),
+      source_(options_.repository),
+      serving_(std::make_shared<const Serving>()) {}
+
+ModelManager::~ModelManager() { Stop(); }
+
+void ModelManager::Stop() {
+  {
+    absl::MutexLock lock(&loader_mu_);
+    stopping_ = true;
+  }
+  if (loader_.joinable()) loader_.join();
+}
+
+absl::Status ModelManager::RunOnLoader(std::function<absl::Status()> fn) {
+  std::future<absl::Status> result;
+  {
+    absl::MutexLock lock(&loader_mu_);
+    if (stopping_) return absl::UnavailableError("the model manager is shutting down");
+    tasks_.push_back(Task{std::move(fn), {}});
+    result = tasks_.back().done.get_future();
+  }
+  return result.get();
+}
+
+bool ModelManager::LoaderHasWork() const { return stopping_ || !tasks_.empty(); }
+
+void ModelManager::LoaderLoop() {
+  absl::Time next_poll = absl::Now() + absl::Seconds(options_.poll_secs);
+  for (;;) {
+    Task task;
+    bool poll_now = false;
+    {
+      absl::MutexLock lock(&loader_mu_);
+      if (options_.poll) {
+        loader_mu_.AwaitWithDeadline(absl::Condition(this, &ModelManager::LoaderHasWork),
+                                     next_poll);
+      } else {
+        loader_mu_.Await(absl::Condition(this, &ModelManager::LoaderHasWork));
+      }
+      if (stopping_) {
+        for (Task& t : tasks_) {
+          t.done.set_value(absl::UnavailableError("the model manager is shutting down"));
+        }
+        tasks_.clear();
+        return;
+      }
+      if (!tasks_.empty()) {
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      } else {
+        poll_now = options_.poll && absl::Now() >= next_poll;
+      }
+    }
+    if (task.fn) {
+      task.done.set_value(task.fn());
+    } else if (poll_now) {
+      ReconcileAll(/*force=*/false).IgnoreError();
+      next_poll = absl::Now() + absl::Seconds(options_.poll_secs);
+    }
+  }
+}
+
+absl::Status ModelManager::LoadAll() {
+  return RunOnLoader([this] { return ReconcileAll(/*force=*/false); });
+}
+
+absl::Status ModelManager::Poll() {
+  return RunOnLoader([this] { return ReconcileAll(/*force=*/false); });
+}
+
+absl::Status ModelManager::Load(const std::string& name) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  return RunOnLoader([this, name] { return Reconcile(name, /*force=*/true); });
+}
+
+absl::Status ModelManager::Unload(const std::string& name) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  return RunOnLoader([this, name]() -> absl::Status {
+    bool known;
+    {
+      absl::MutexLock lock(&mu_);
+      known = records_.count(name) > 0;
+    }
+    if (!known && !source_.HasModelFolder(name)) {
+      return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
+    }
+    Publish(name, {});
+    absl::MutexLock lock(&mu_);
+    ModelRecord& rec = records_[name];
+    rec.reason.clear();
+    rec.last_status = absl::OkStatus();
+    for (auto& [v, vr] : rec.versions) {
+      vr.handle.reset();
+      vr.key.clear();
+      vr.failed_key.clear();
+      vr.state = kUnavailable;
+      vr.reason = "unloaded";
+    }
+    spdlog::info("model '{}' unloaded", name);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ModelManager::ReconcileAll(bool force) {
+  auto names = source_.ListModels();
+  if (!names.ok()) {
+    spdlog::error("cannot read the model repository: {}", names.status().message());
+    return names.status();
+  }
+  absl::Status first;
+  std::set<std::string> on_disk(names->begin(), names->end());
+  for (const std::string& name : *names) {
+    absl::Status s = Reconcile(name, force);
+    if (first.ok() && !s.ok()) first = s;
+  }
+  std::vector<std::string> gone;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, rec] : records_) {
+      if (!on_disk.count(name)) gone.push_back(name);
+    }
+  }
+  for (const std::string& name : gone) RemoveModel(name);
+  return first;
+}
+
+void ModelManager::RemoveModel(const std::string& name) {
+  Publish(name, {});
+  absl::MutexLock lock(&mu_);
+  if (records_.erase(name)) {
+    spdlog::info("model '{}' removed from the repository; unloaded", name);
+  }
+}
+
+void ModelManager::SetVersionState(const std::string& name, int64_t version,
+                                   const std::string& state, const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  VersionRecord& vr = records_[name].versions[version];
+  vr.state = state;
+  vr.reason = reason;
+}
+
+absl::Status ModelManager::Reconcile(const std::string& name, bool force) {
+  auto dir = source_.ReadModel(name);
+  if (!dir.ok()) {
+    if (absl::IsNotFound(dir.status())) {
+      RemoveModel(name);
+    } else {
+      spdlog::error("model '{}': {}", name, dir.status().message());
+      absl::MutexLock lock(&mu_);
+      records_[name].reason = std::string(dir.status().message());
+    }
+    return dir.status();
+  }
+
+  ModelRecord rec;
+  {
+    absl::MutexLock lock(&mu_);
+    rec = records_[name];
+  }
+  VersionMap serving;
+  for (const auto& [v, vr] : rec.versions) {
+    if (vr.handle) serving[v] = vr.handle;
+  }
+
+  // config.pbtxt
+  inference::ModelConfig parsed;
+  if (dir->has_config) {
+    auto config = ParseModelConfig(dir->config_text);
+    if (!config.ok()) {
+      if (!force && rec.failed_config == dir->config_text) return rec.last_status;
+      absl::Status status = absl::InvalidArgumentError(
+          absl::StrCat("model '", name, "': ", config.status().message()));
+      if (serving.empty()) {
+        spdlog::error("{}; the model is unavailable", status.message());
+      } else {
+        spdlog::error("{}; its loaded versions keep serving", status.message());
+      }
+      if (options_.metrics) options_.metrics->ModelLoadFailed(name, "", status.code());
+      absl::MutexLock lock(&mu_);
+      ModelRecord& r = records_[name];
+      r.reason = std::string(config.status().message());
+      r.failed_config = dir->config_text;
+      r.last_status = status;
+      return status;
+    }
+    parsed = *std::move(config);
+  }
+  if (!parsed.has_version_policy()) parsed.mutable_version_policy()->mutable_latest()->set_num_versions(1);
+  const std::string config_key = absl::StrCat(dir->has_config ? "1" : "0", dir->config_text);
+
+  std::map<int64_t, const VersionDir*> by_version;
+  std::vector<int64_t> on_disk;
+  for (const VersionDir& v : dir->versions) {
+    by_version[v.version] = &v;
+    on_disk.push_back(v.version);
+  }
+  std::vector<int64_t> candidates = CandidateVersions(parsed.version_policy(), on_disk);
+  const size_t wanted = WantedVersionCount(parsed.version_policy(), candidates.size());
+
+  VersionMap taken;
+  std::vector<std::string> failures;
+  std::map<int64_t, std::string> kept_reason;  // serving versions whose reload failed
+  std::map<int64_t, std::string> keys;
+  std::map<int64_t, std::pair<std::string, std::string>> failed;  // version -> (key, reason)
+  bool retry_later = false;
+  for (int64_t v : candidates) {
+    if (taken.size() >= wanted) break;
+    const VersionDir& vdir = *by_version[v];
+    const std::string key = absl::StrCat(vdir.fingerprint, "\n", config_key);
+    const VersionRecord& vr = rec.versions[v];
+    if (vr.handle && vr.key == key) {
+      taken[v] = vr.handle;
+      keys[v] = key;
+      continue;
+    }
+    if (!force && vr.failed_key == key) {
+      if (vr.handle) {  // reload failed before; the loaded one keeps serving
+        taken[v] = vr.handle;
+        keys[v] = vr.key;
+        kept_reason[v] = vr.reason;
+      }
+      continue;
+    }
+    if (!vr.handle) SetVersionState(name, v, kLoading, "");
+    bool retry = false;
+    auto loaded = LoadVersion(name, vdir, parsed, &retry);
+    if (loaded.ok()) {
+      taken[v] = *loaded;
+      keys[v] = key;
+      continue;
+    }
+    const std::string reason(loaded.status().message());
+    failures.push_back(absl::StrCat("version ", v, ": ", reason));
+    retry_later = retry_later || retry;
+    if (!retry) failed[v] = {key, reason};
+    if (vr.handle) {
+      taken[v] = vr.handle;
+      keys[v] = vr.key;
+      kept_reason[v] = absl::StrCat("reload failed: ", reason);
+      spdlog::error("model '{}' version {} failed to reload: {}; the loaded one keeps serving",
+                    name, v, reason);
+    } else {
+      SetVersionState(name, v, kUnavailable, reason);
+      spdlog::error("model '{}' version {} failed to load: {}", name, v, reason);
+    }
+    if (options_.metrics) {
+      options_.metrics->ModelLoadFailed(name, std::to_string(v), loaded.status().code());
+    }
+  }
+
+  // Swap the serving set whole, then bring the records in line.
+  std::vector<int64_t> released;
+  for (const auto& [v, handle] : serving) {
+    if (!taken.count(v)) released.push_back(v);
+  }
+  std::vector<int64_t> ready;
+  for (const auto& [v, handle] : taken) ready.push_back(v);
+  const bool changed = released.size() > 0 || taken.size() != serving.size() ||
+                       [&] {
+                         for (const auto& [v, h] : taken) {
+                           auto it = serving.find(v);
+                           if (it == serving.end() || it->second != h) return true;
+                         }
+                         return false;
+                       }();
+  if (changed) Publish(name, taken);
+
+  absl::Status status;
+  std::string model_reason;
+  if (dir->versions.empty()) {
+    model_reason = absl::StrCat("no version folders in ", dir->path);
+  } else if (candidates.empty()) {
+    model_reason = "no version on disk matches the version policy";
+  } else if (taken.empty() && !failures.empty()) {
+    model_reason = "no version could be loaded";
+  }
+  if (!failures.empty()) {
+    status = absl::Status(
+        retry_later ? absl::StatusCode::kUnavailable : absl::StatusCode::kInvalidArgument,
+        absl::StrCat("model '", name, "': ", absl::StrJoin(failures, "; "),
+                     ready.empty() ? "" : absl::StrCat(" (serving versions: ", VersionList(ready), ")")));
+  } else if (!model_reason.empty()) {
+    status = absl::UnavailableError(absl::StrCat("model '", name, "': ", model_reason));
+    spdlog::warn("{}", status.message());
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    ModelRecord& r = records_[name];
+    r.reason = model_reason;
+    r.failed_config.clear();
+    r.last_status = status;
+    for (const auto& [v, handle] : taken) {
+      VersionRecord& vr = r.versions[v];
+      vr.handle = handle;
+      vr.key = keys[v];
+      vr.state = kReady;
+      vr.reason = kept_reason.count(v) ? kept_reason[v] : "";
+      if (!kept_reason.count(v)) vr.failed_key.clear();
+    }
+    for (const auto& [v, fk] : failed) {
+      VersionRecord& vr = r.versions[v];
+      vr.failed_key = fk.first;
+      if (!vr.handle) {
+        vr.state = kUnavailable;
+        vr.reason = fk.second;
+      }
+    }
+    for (int64_t v : released) {
+      VersionRecord& vr = r.versions[v];
+      vr.handle.reset();
+      vr.key.clear();
+      vr.state = kUnavailable;
+      vr.reason = "unloaded";
+    }
+    // Forget versions that are gone from disk and no longer serve.
+    for (auto it = r.versions.begin(); it != r.versions.end();) {
+      if (!by_version.count(it->first) && !it->second.handle) {
+        it = r.versions.erase(it);
+      } else {
+        if (it->second.state == kLoading) it->second.state = kUnavailable;  // retry later
+        ++it;
+      }
+    }
+  }
+  for (int64_t v : released) {
+    spdlog::info("model '{}' version {} unloaded; it is freed once its last request ends", name, v);
+  }
+  return status;
+}
+
+absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
+    const std::string& name, const VersionDir& dir, const inference::ModelConfig& config,
+    bool* retry_later) {
+  const auto start = std::chrono::steady_clock::now();
+  auto exists = [](const std::string& path) {
+    struct stat st;
+    return stat(path.c_str(), &st) == 0;
+  };
+  // model.onnx (or default_model_filename), else a NetDef pair in the folder.
+  std::string file;
+  absl::string_view platform = kOnnxPlatform;
+  if (!config.default_model_filename().empty()) {
+    file = absl::StrCat(dir.path, "/", config.default_model_filename());
+    if (!exists(file)) return absl::NotFoundError(absl::StrCat("no model file ", file));
+  } else if (exists(absl::StrCat(dir.path, "/", kDefaultModelFile))) {
+    file = absl::StrCat(dir.path, "/", kDefaultModelFile);
+  } else if (exists(absl::StrCat(dir.path, "/", kNetDefPredictNet)) ||
+             exists(absl::StrCat(dir.path, "/", kNetDefPredictNet, "txt"))) {
+    file = dir.path;  // Predictor::FromFile reads the NetDef pair in the folder
+    platform = kNetDefPlatform;
+  } else {
+    return absl::NotFoundError(absl::StrCat("no ", kDefaultModelFile, " (nor ", kNetDefInitNet,
+                                            " + ", kNetDefPredictNet, ") in ", dir.path));
+  }
+  spdlog::info("loading model '{}' version {} from {}", name, dir.version, file);
+  absl::StatusOr<std::unique_ptr<Predictor>> predictor = [&]() -> decltype(predictor) {
+    ASSIGN_OR_RETURN(Graph graph, LoadGraph(file));
+    // Types the model leaves open (a NetDef declares none) come from config.pbtxt, so that
+    // planning can infer the rest.
+    for (ValueInfo& in : graph.inputs) {
+      for (const auto& c : config.input()) {
+        if (c.name() != in.name) continue;
+        auto dtype = DTypeFromConfig(c.data_type());
+        if (in.type.dtype == DType::kUndefined && dtype.ok()) in.type.dtype = *dtype;
+        if (!in.type.shape && (c.dims_size() > 0 || c.data_type() != inference::TYPE_INVALID)) {
+          in.type.shape = FullShape(config, c.dims());
+        }
+      }
+    }
+    return Predictor::FromGraph(std::move(graph), options_.predictor);
+  }();
+  if (!predictor.ok()) {
+    predictor = absl::Status(predictor.status().code(),
+                             absl::StrCat(file, ": ", predictor.status().message()));
+  }
+  if (FingerprintFolder(dir.path) != dir.fingerprint) {
+    *retry_later = true;
+    return absl::UnavailableError(absl::StrCat(
+        "the files of ", dir.path,
+        " changed while it was loading (still being copied?); it is retried at the next "
+        "rescan. Publish versions by renaming a finished folder into place."));
+  }
+  if (!predictor.ok()) return predictor.status();
+  auto completed = CompleteModelConfig(config, name, (*predictor)->inputs(),
+                                       (*predictor)->outputs(), platform);
+  if (!completed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad configuration: ", completed.status().message()));
+  }
+  if (completed->has_dynamic_batching()) {
+    spdlog::info(
+        "model '{}': dynamic_batching is accepted but not done yet; each request runs as its own "
+        "execution",
+        name);
+  }
+  auto version = std::make_shared<const ModelVersion>(
+      name, dir.version, *std::move(completed),
+      std::unique_ptr<const Predictor>(std::move(*predictor)), options_.metrics);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (options_.metrics) options_.metrics->ModelLoaded(name, version->version_string(), seconds);
+  spdlog::info("model '{}' version {} loaded in {:.3f} s ({} instance(s))", name, dir.version,
+               seconds, version->queue()->max_concurrency());
+  return version;
+}
+
+void ModelManager::Publish(const std::string& name, VersionMap versions) {
+  int models = 0, count = 0;
+  {
+    absl::MutexLock lock(&serving_mu_);
+    auto next = std::make_shared<Serving>(*serving_);
+    if (versions.empty()) {
+      next->erase(name);
+    } else {
+      (*next)[name] = std::move(versions);
+    }
+    for (const auto& [n, vs] : *next) {
+      ++models;
+      count += static_cast<int>(vs.size());
+    }
+    serving_ = std::move(next);
+  }
+  if (options_.metrics) options_.metrics->SetLoaded(models, count);
+}
+
+std::shared_ptr<const ModelManager::Serving> ModelManager::Snapshot() const {
+  absl::MutexLock lock(&serving_mu_);
+  return serving_;
+}
+
+absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::Get(
+    const std::string& name, const std::string& version) const {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  int64_t number = -1;
+  if (!version.empty()) {
+    ASSIGN_OR_RETURN(number, ParseVersion(version));
+  }
+  auto snapshot = Snapshot();
+  auto it = snapshot->find(name);
+  if (it != snapshot->end() && !it->second.empty()) {
+    if (number < 0) return it->second.rbegin()->second;
+    auto v = it->second.find(number);
+    if (v != it->second.end()) return v->second;
+    std::vector<int64_t> ready;
+    for (const auto& [n, h] : it->second) ready.push_back(n);
+    return absl::NotFoundError(absl::StrCat("model '", name, "' has no version ", version,
+                                            " serving; serving versions: ", VersionList(ready)));
+  }
+  absl::MutexLock lock(&mu_);
+  auto rec = records_.find(name);
+  if (rec == records_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown model '", name, "'"));
+  }
+  std::string reason = rec->second.reason;
+  if (reason.empty()) {
+    for (const auto& [v, vr] : rec->second.versions) {
+      if (!vr.reason.empty() && vr.reason != "unloaded") {
+        reason = absl::StrCat("version ", v, ": ", vr.reason);
+      }
+    }
+  }
+  if (reason.empty()) {
+    return absl::NotFoundError(absl::StrCat("model '", name, "' is not loaded"));
+  }
+  return absl::UnavailableError(absl::StrCat("model '", name, "' is unavailable: ", reason));
+}
+
+std::vector<std::shared_ptr<const ModelVersion>> ModelManager::Versions(
+    const std::string& name) const {
+  std::vector<std::shared_ptr<const ModelVersion>> out;
+  auto snapshot = Snapshot();
+  auto it = snapshot->find(name);
+  if (it == snapshot->end()) return out;
+  for (const auto& [v, h] : it->second) out.push_back(h);
+  return out;
+}
+
+std::vector<std::string> ModelManager::ServingModels() const {
+  std::vector<std::string> out;
+  for (const auto& [name, vs] : *Snapshot()) out.push_back(name);
+  return out;
+}
+
+bool ModelManager::Known(const std::string& name) const {
+  if (!ValidateModelName(name).ok()) return false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (records_.count(name)) return true;
+  }
+  return source_.HasModelFolder(name);
+}
+
+inference::RepositoryIndexResponse ModelManager::Index(bool ready_only) const {
+  inference::RepositoryIndexResponse index;
+  std::set<std::string> names;
+  auto on_disk = source_.ListModels();
+  if (on_disk.ok()) names.insert(on_disk->begin(), on_disk->end());
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, rec] : records_) names.insert(name);
+  for (const std::string& name : names) {
+    auto rec = records_.find(name);
+    if (rec == records_.end()) {
+      if (!ready_only) index.add_models()->set_name(name);
+      continue;
+    }
+    bool any = false;
+    for (const auto& [v, vr] : rec->second.versions) {
+      if (vr.state.empty() || (ready_only && vr.state != kReady)) continue;
+      auto* m = index.add_models();
+      m->set_name(name);
+      m->set_version(std::to_string(v));
+      m->set_state(vr.state);
+      m->set_reason(vr.reason);
+      any = true;
+    }
+    if (!ready_only && (!rec->second.reason.empty() || !any)) {
+      auto* m = index.add_models();
+      m->set_name(name);
+      if (!rec->second.reason.empty()) {
+        m->set_state(kUnavailable);
+        m->set_reason(rec->second.reason);
+      }
+    }
+  }
+  return index;
+}
+
+}  // namespace cortado

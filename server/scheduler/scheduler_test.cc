@@ -1,0 +1,84 @@
+#include "server/scheduler/scheduler.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace cortado {
+namespace {
+
+// Waits (generously) until `pred` holds; returns whether it did.
+template <typename Pred>
+bool WaitFor(Pred pred) {
+  for (int i = 0; i < 20000 && !pred(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return pred();
+}
+
+TEST(SchedulerTest, RunsEveryItemOnWorkerThreads) {
+  std::atomic<int> ran{0};
+  std::atomic<int> on_caller{0};
+  const auto caller = std::this_thread::get_id();
+  {
+    Scheduler s(3);
+    EXPECT_EQ(s.num_threads(), 3);
+    auto q = std::make_shared<ExecutionQueue>(2);
+    for (int i = 0; i < 100; ++i) {
+      s.Submit(q, [&] {
+        if (std::this_thread::get_id() == caller) ++on_caller;
+        ++ran;
+      });
+      s.Post([&] { ++ran; });
+    }
+  }  // the destructor finishes everything submitted
+  EXPECT_EQ(ran.load(), 200);
+  EXPECT_EQ(on_caller.load(), 0);
+}
+
+TEST(SchedulerTest, InstanceCountBoundsConcurrencyPerQueue) {
+  Scheduler s(6);
+  auto q = std::make_shared<ExecutionQueue>(2);
+  std::atomic<int> running{0}, max_running{0}, done{0};
+  absl::Notification release;
+  for (int i = 0; i < 6; ++i) {
+    s.Submit(q, [&] {
+      int now = ++running;
+      int prev = max_running.load();
+      while (now > prev && !max_running.compare_exchange_weak(prev, now)) {
+      }
+      release.WaitForNotification();
+      --running;
+      ++done;
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return running.load() == 2; }));
+  // Four wait for an instance even though workers are free.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(running.load(), 2);
+  EXPECT_EQ(q->running(), 2);
+  EXPECT_EQ(q->waiting(), 4);
+  release.Notify();
+  ASSERT_TRUE(WaitFor([&] { return done.load() == 6; }));
+  EXPECT_EQ(max_running.load(), 2);
+  ASSERT_TRUE(WaitFor([&] { return q->running() == 0; }));
+  EXPECT_EQ(q->waiting(), 0);
+}
+
+TEST(SchedulerTest, QueuesDoNotBlockEachOther) {
+  Scheduler s(2);
+  auto slow = std::make_shared<ExecutionQueue>(1);
+  auto fast = std::make_shared<ExecutionQueue>(1);
+  absl::Notification release, fast_ran;
+  s.Submit(slow, [&] { release.WaitForNotification(); });
+  s.Submit(slow, [&] {});  // waits behind the first, without taking a worker
+  s.Submit(fast, [&] { fast_ran.Notify(); });
+  EXPECT_TRUE(fast_ran.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  release.Notify();
+}
+
+}  // namespace
+}  // namespace cortado

@@ -1,0 +1,475 @@
+// The InferenceService implementation: a ModelManager for the repository, a Scheduler whose
+// worker threads run every inference, and the metrics. Requests are validated against the
+// version they resolve to, hold that version until they are answered, and are counted so that
+// Shutdown can wait for them.
+#include "server/service.h"
+
+#include <atomic>
+#include <chrono>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "core/shape.h"
+#include "prometheus/registry.h"
+#include "server/logging.h"
+#include "server/metrics.h"
+#include "server/repository/model_config.h"
+#include "server/repository/model_manager.h"
+#include "server/scheduler/scheduler.h"
+#include "spdlog/spdlog.h"
+
+namespace cortado {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t Nanos(Clock::duration d) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  return ns < 0 ? 0 : static_cast<uint64_t>(ns);
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+absl::string_view ProtocolName(Protocol p) { return p == Protocol::kGrpc ? "grpc" : "http"; }
+
+std::string TypeString(DType dtype, const Shape& shape) {
+  return absl::StrCat(KServeDatatype(dtype), " ", ShapeToString(shape));
+}
+
+int64_t ByteSize(const Tensor& t) {
+  if (t.dtype() != DType::kString) return static_cast<int64_t>(t.nbytes());
+  int64_t n = 0;
+  const std::string* s = t.data<std::string>();
+  for (int64_t i = 0; i < t.num_elements(); ++i) n += static_cast<int64_t>(s[i].size()) + 4;
+  return n;
+}
+
+// Checks the request's inputs and requested outputs against the version's configuration.
+absl::Status Validate(const InferRequest& request, const ModelVersion& model,
+                      int64_t max_request_bytes, uint64_t* batch_size) {
+  const inference::ModelConfig& config = model.config();
+  const std::string where = absl::StrCat("model '", model.name(), "' version ", model.version());
+  std::vector<std::string> input_names;
+  for (const auto& in : config.input()) input_names.push_back(in.name());
+  std::set<std::string> seen;
+  int64_t bytes = 0;
+  int64_t batch = -1;
+  for (const auto& [name, tensor] : request.inputs) {
+    const inference::ModelInput* spec = nullptr;
+    for (const auto& in : config.input()) {
+      if (in.name() == name) spec = &in;
+    }
+    if (spec == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(where, " has no input '", name,
+                                                     "'; its inputs are: ",
+                                                     absl::StrJoin(input_names, ", ")));
+    }
+    if (!seen.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", name, "' is given twice"));
+    }
+    if (!tensor.defined()) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", name, "' has no data"));
+    }
+    ASSIGN_OR_RETURN(DType want, DTypeFromConfig(spec->data_type()));
+    const Shape expected = FullShape(config, spec->dims());
+    if (tensor.dtype() != want) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", name, "' has datatype ", KServeDatatype(tensor.dtype()), "; ", where,
+          " expects ", TypeString(want, expected)));
+    }
+    bool shape_ok = tensor.shape().size() == expected.size();
+    for (size_t i = 0; shape_ok && i < expected.size(); ++i) {
+      shape_ok = expected[i] < 0 || expected[i] == tensor.shape()[i];
+    }
+    if (!shape_ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", name, "' has shape ", ShapeToString(tensor.shape()), "; ", where,
+          " expects ", TypeString(want, expected), " (-1: any size)"));
+    }
+    if (config.max_batch_size() > 0) {
+      const int64_t b = tensor.shape()[0];
+      if (b > config.max_batch_size()) {
+        return absl::InvalidArgumentError(absl::StrCat("input '", name, "' has batch size ", b,
+                                                       ", more than the max_batch_size ",
+                                                       config.max_batch_size(), " of ", where));
+      }
+      if (batch >= 0 && b != batch) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "inputs have different batch sizes (", batch, " and ", b, " for '", name, "')"));
+      }
+      batch = b;
+    }
+    bytes += ByteSize(tensor);
+  }
+  if (bytes > max_request_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("the request's inputs hold ", bytes,
+                                                   " bytes, more than the limit of ",
+                                                   max_request_bytes, " bytes"));
+  }
+  for (const auto& in : config.input()) {
+    if (!seen.count(in.name()) && !in.optional()) {
+      auto want = DTypeFromConfig(in.data_type());
+      return absl::InvalidArgumentError(absl::StrCat(
+          "missing input '", in.name(), "' (",
+          TypeString(want.ok() ? *want : DType::kUndefined, FullShape(config, in.dims())),
+          ") for ", where));
+    }
+  }
+  std::set<std::string> outputs_seen;
+  for (const std::string& out : request.requested_outputs) {
+    bool known = false;
+    std::vector<std::string> names;
+    for (const auto& o : config.output()) {
+      known = known || o.name() == out;
+      names.push_back(o.name());
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(where, " has no output '", out,
+                                                     "'; its outputs are: ",
+                                                     absl::StrJoin(names, ", ")));
+    }
+    if (!outputs_seen.insert(out).second) {
+      return absl::InvalidArgumentError(absl::StrCat("output '", out, "' is requested twice"));
+    }
+  }
+  *batch_size = batch > 0 ? static_cast<uint64_t>(batch) : 1;
+  return absl::OkStatus();
+}
+
+class ServiceImpl : public InferenceService {
+ public:
+  explicit ServiceImpl(ServiceOptions options) : InferenceService(std::move(options)) {}
+
+  ~ServiceImpl() override {
+    {
+      absl::MutexLock lock(&mu_);
+      shutting_down_ = true;
+      ready_ = false;
+    }
+    if (manager_) manager_->Stop();
+    scheduler_.reset();  // answers everything queued
+    manager_.reset();
+  }
+
+  absl::Status Init() {
+    const ServiceOptions& o = options();
+    if (o.model_repository.empty()) {
+      return absl::InvalidArgumentError("no model repository given");
+    }
+    registry_ = o.metrics_registry ? o.metrics_registry : std::make_shared<prometheus::Registry>();
+    metrics_ = std::make_unique<Metrics>(registry_);
+    scheduler_ = std::make_unique<Scheduler>(o.infer_threads);
+    ModelManagerOptions mo;
+    mo.repository = o.model_repository;
+    mo.poll = o.model_control_mode == ModelControlMode::kPoll;
+    mo.poll_secs = o.repository_poll_secs;
+    mo.metrics = metrics_.get();
+    ASSIGN_OR_RETURN(manager_, ModelManager::Create(mo));
+
+    if (o.model_control_mode == ModelControlMode::kExplicit) {
+      for (const std::string& name : o.load_models) {
+        absl::Status s = name == "*" ? manager_->LoadAll() : manager_->Load(name);
+        if (!s.ok()) spdlog::error("--load-model {}: {}", name, s.message());
+      }
+    } else {
+      absl::Status s = manager_->LoadAll();
+      if (!s.ok()) spdlog::warn("not every model loaded: {}", s.message());
+    }
+    std::vector<std::string> serving = manager_->ServingModels();
+    spdlog::info("{} model(s) serving from {}: {}", serving.size(), o.model_repository,
+                 absl::StrJoin(serving, ", "));
+    absl::MutexLock lock(&mu_);
+    ready_ = true;
+    return absl::OkStatus();
+  }
+
+  bool Live() const override { return true; }
+
+  bool Ready() const override {
+    absl::MutexLock lock(&mu_);
+    return ready_ && !shutting_down_;
+  }
+
+  inference::ServerMetadataResponse ServerMetadata() const override {
+    inference::ServerMetadataResponse r;
+    r.set_name("cortado");
+    r.set_version(options().server_version);
+    for (const char* ext : {"binary_tensor_data", "model_repository", "model_configuration",
+                            "statistics", "schedule_policy"}) {
+      r.add_extensions(ext);
+    }
+    return r;
+  }
+
+  bool ModelReady(const std::string& name, const std::string& version) const override {
+    if (ShuttingDown()) return false;
+    return manager_->Get(name, version).ok();
+  }
+
+  absl::StatusOr<inference::ModelMetadataResponse> ModelMetadata(
+      const std::string& name, const std::string& version) const override {
+    ASSIGN_OR_RETURN(auto model, manager_->Get(name, version));
+    inference::ModelMetadataResponse r;
+    r.set_name(name);
+    for (const auto& v : manager_->Versions(name)) r.add_versions(v->version_string());
+    const inference::ModelConfig& config = model->config();
+    r.set_platform(config.platform());
+    for (const auto& in : config.input()) {
+      auto* t = r.add_inputs();
+      t->set_name(in.name());
+      auto dtype = DTypeFromConfig(in.data_type());
+      t->set_datatype(std::string(KServeDatatype(dtype.ok() ? *dtype : DType::kUndefined)));
+      for (int64_t d : FullShape(config, in.dims())) t->add_shape(d);
+    }
+    for (const auto& out : config.output()) {
+      auto* t = r.add_outputs();
+      t->set_name(out.name());
+      auto dtype = DTypeFromConfig(out.data_type());
+      t->set_datatype(std::string(KServeDatatype(dtype.ok() ? *dtype : DType::kUndefined)));
+      for (int64_t d : FullShape(config, out.dims())) t->add_shape(d);
+    }
+    return r;
+  }
+
+  absl::StatusOr<inference::ModelConfigResponse> ModelConfig(
+      const std::string& name, const std::string& version) const override {
+    ASSIGN_OR_RETURN(auto model, manager_->Get(name, version));
+    inference::ModelConfigResponse r;
+    *r.mutable_config() = model->config();
+    return r;
+  }
+
+  absl::StatusOr<inference::ModelStatisticsResponse> ModelStatistics(
+      const std::string& name, const std::string& version) const override {
+    std::vector<std::shared_ptr<const ModelVersion>> versions;
+    if (name.empty()) {
+      for (const std::string& m : manager_->ServingModels()) {
+        for (auto& v : manager_->Versions(m)) versions.push_back(std::move(v));
+      }
+    } else if (version.empty()) {
+      RETURN_IF_ERROR(manager_->Get(name, "").status());
+      versions = manager_->Versions(name);
+    } else {
+      ASSIGN_OR_RETURN(auto v, manager_->Get(name, version));
+      versions.push_back(std::move(v));
+    }
+    inference::ModelStatisticsResponse r;
+    for (const auto& v : versions) {
+      auto* s = r.add_model_stats();
+      s->set_name(v->name());
+      s->set_version(v->version_string());
+      v->stats().Fill(s);
+    }
+    return r;
+  }
+
+  inference::RepositoryIndexResponse RepositoryIndex(bool ready_only) const override {
+    return manager_->Index(ready_only);
+  }
+
+  absl::Status LoadModel(const std::string& name) override {
+    RETURN_IF_ERROR(CheckModelControl());
+    return manager_->Load(name);
+  }
+
+  absl::Status UnloadModel(const std::string& name) override {
+    RETURN_IF_ERROR(CheckModelControl());
+    return manager_->Unload(name);
+  }
+
+  void Infer(InferRequest request, InferCallback done) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++in_flight_;
+    }
+    metrics_->AddInFlight(1);
+    if (ShuttingDown()) {
+      Reject(std::move(request), absl::UnavailableError("the server is shutting down"), nullptr,
+             std::move(done));
+      return;
+    }
+    auto model = manager_->Get(request.model_name, request.model_version);
+    if (!model.ok()) {
+      Reject(std::move(request), model.status(), nullptr, std::move(done));
+      return;
+    }
+    uint64_t batch_size = 1;
+    absl::Status valid =
+        Validate(request, **model, options().max_request_bytes, &batch_size);
+    if (!valid.ok()) {
+      Reject(std::move(request), valid, *model, std::move(done));
+      return;
+    }
+    std::shared_ptr<const ModelVersion> version = *std::move(model);
+    auto queue = version->queue();
+    scheduler_->Submit(
+        std::move(queue), [this, version = std::move(version), request = std::move(request),
+                           done = std::move(done), batch_size, submitted = Clock::now()]() mutable {
+          Execute(*version, std::move(request), std::move(done), batch_size, submitted);
+        });
+  }
+
+  void Shutdown(std::chrono::milliseconds timeout) override {
+    int64_t pending;
+    {
+      absl::MutexLock lock(&mu_);
+      shutting_down_ = true;
+      ready_ = false;
+      pending = in_flight_;
+    }
+    spdlog::info("shutting down: not ready, refusing new requests; waiting up to {} ms for {} "
+                 "request(s) in flight",
+                 timeout.count(), pending);
+    bool drained;
+    {
+      absl::MutexLock lock(&mu_);
+      drained = mu_.AwaitWithTimeout(absl::Condition(this, &ServiceImpl::Drained),
+                                     absl::FromChrono(timeout));
+      pending = in_flight_;
+    }
+    if (drained) {
+      spdlog::info("every request in flight has been answered");
+    } else {
+      spdlog::warn("{} request(s) still in flight after {} ms", pending, timeout.count());
+    }
+    manager_->Stop();
+  }
+
+ private:
+  bool ShuttingDown() const {
+    absl::MutexLock lock(&mu_);
+    return shutting_down_;
+  }
+  bool Drained() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; }
+
+  absl::Status CheckModelControl() const {
+    if (ShuttingDown()) return absl::UnavailableError("the server is shutting down");
+    if (options().model_control_mode != ModelControlMode::kExplicit) {
+      return absl::FailedPreconditionError(
+          "explicit model load and unload are disabled; start cortadod with "
+          "--model-control-mode=explicit");
+    }
+    return absl::OkStatus();
+  }
+
+  // Counts and logs a finished request, answers it and ends its in-flight count.
+  void Finish(const InferRequest& request, const absl::Status& status, const std::string& model,
+              const std::string& version, InferCallback& done,
+              absl::StatusOr<InferResponse> result) {
+    if (!status.ok()) metrics_->RequestFailed(model, version, status.code());
+    if (AccessLogEnabled()) {
+      AccessRecord a;
+      a.protocol = ProtocolName(request.protocol);
+      a.method = "infer";
+      a.model = request.model_name;
+      a.version = version.empty() ? absl::string_view(request.model_version) : version;
+      a.id = request.id;
+      const std::string code = absl::StatusCodeToString(status.code());
+      a.status = code;
+      a.latency_ms = Seconds(Clock::now() - request.received) * 1e3;
+      LogAccess(a);
+    }
+    done(std::move(result));
+    metrics_->AddInFlight(-1);
+    absl::MutexLock lock(&mu_);
+    --in_flight_;
+  }
+
+  // Answers a request that will not run, on a worker thread.
+  void Reject(InferRequest request, absl::Status status,
+              std::shared_ptr<const ModelVersion> model, InferCallback done) {
+    std::string model_label, version_label;
+    if (model) {
+      model_label = model->name();
+      version_label = model->version_string();
+      model->stats().RecordFailure(Nanos(Clock::now() - request.received), NowMs());
+    } else if (manager_ && manager_->Known(request.model_name)) {
+      model_label = request.model_name;  // a known model; the version did not resolve
+    }
+    scheduler_->Post([this, request = std::move(request), status = std::move(status),
+                      model_label = std::move(model_label),
+                      version_label = std::move(version_label), done = std::move(done)]() mutable {
+      Finish(request, status, model_label, version_label, done, status);
+    });
+  }
+
+  void Execute(const ModelVersion& model, InferRequest request, InferCallback done,
+               uint64_t batch_size, Clock::time_point submitted) {
+    const Clock::time_point start = Clock::now();
+    TensorMap inputs;
+    for (auto& [name, tensor] : request.inputs) inputs.emplace(name, std::move(tensor));
+    request.inputs.clear();
+    const Clock::time_point infer_start = Clock::now();
+    auto outputs = model.predictor().Run(inputs);
+    const Clock::time_point infer_end = Clock::now();
+    if (!outputs.ok()) {
+      absl::Status status(outputs.status().code(),
+                          absl::StrCat("model '", model.name(), "' version ", model.version(),
+                                       ": ", outputs.status().message()));
+      model.stats().RecordFailure(Nanos(infer_end - request.received), NowMs());
+      Finish(request, status, model.name(), model.version_string(), done, status);
+      return;
+    }
+    InferResponse response;
+    response.model_name = model.name();
+    response.model_version = model.version_string();
+    response.id = request.id;
+    auto add = [&](const std::string& name) {
+      auto it = outputs->find(name);
+      if (it != outputs->end()) response.outputs.emplace_back(name, std::move(it->second));
+    };
+    if (request.requested_outputs.empty()) {
+      for (const auto& out : model.config().output()) add(out.name());
+    } else {
+      for (const std::string& name : request.requested_outputs) add(name);
+    }
+    const Clock::time_point end = Clock::now();
+    VersionStats::Times t;
+    t.request = Nanos(end - request.received);
+    t.queue = Nanos(start - submitted);
+    t.compute_input = Nanos(infer_start - start);
+    t.compute_infer = Nanos(infer_end - infer_start);
+    t.compute_output = Nanos(end - infer_end);
+    model.stats().RecordSuccess(batch_size, t, NowMs());
+    if (const Metrics::Version* m = model.metrics()) {
+      m->success->Increment();
+      m->inferences->Increment(static_cast<double>(batch_size));
+      m->executions->Increment();
+      m->request_duration->Observe(Seconds(end - request.received));
+      m->queue_duration->Observe(Seconds(start - submitted));
+      m->compute_duration->Observe(Seconds(end - start));
+      m->batch_size->Observe(static_cast<double>(batch_size));
+    }
+    Finish(request, absl::OkStatus(), model.name(), model.version_string(), done,
+           std::move(response));
+  }
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<ModelManager> manager_;
+
+  mutable absl::Mutex mu_;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<InferenceService>> InferenceService::Create(
+    const ServiceOptions& options) {
+  auto service = std::make_unique<ServiceImpl>(options);
+  RETURN_IF_ERROR(service->Init());
+  return std::unique_ptr<InferenceService>(std::move(service));
+}
+
+}  // namespace cortado
