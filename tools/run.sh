@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The main job: runs the example model shipped in config/ through the predictor and prints its
-# prediction.
+# The main job: builds and starts cortadod on the embedded model repository (config/repository)
+# with HTTP on :8000, gRPC on :8001 and Prometheus metrics on :8002. It prints a ready curl line;
+# Ctrl-C (SIGINT) drains requests in flight and stops it. Extra arguments go to cortadod.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bazel run //clients:cortado -- run --model config/examples/mlp/model.onnx \
-  --input features=config/examples/mlp/features.npy --output-dir /tmp/cortado-example
-/usr/bin/python3 -c "import numpy; print('probabilities:'); print(numpy.load('/tmp/cortado-example/probabilities.npy'))"
+exec bazel run //server:cortadod -- "$@"
