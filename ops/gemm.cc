@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 #include <type_traits>
+#include <utility>
 
 namespace cortado {
 namespace {
@@ -222,12 +223,107 @@ void GemmBlocked(MicroKernel<T> kernel, bool trans_a, bool trans_b, int64_t m, i
   }
 }
 
+// Vector type of 16 bytes (what x86-64-v2 has) for the level-1 loops.
+template <typename T>
+struct Vec16 {
+  typedef T type __attribute__((vector_size(16)));
+  static constexpr int kLanes = 16 / sizeof(T);
+};
+
+}  // namespace
+
+template <typename T>
+void Axpy(int64_t n, T alpha, const T* x, T* y) {
+  using V = typename Vec16<T>::type;
+  constexpr int kLanes = Vec16<T>::kLanes;
+  const V av = V{} + alpha;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    V xv, yv;
+    std::memcpy(&xv, x + i, sizeof(V));
+    std::memcpy(&yv, y + i, sizeof(V));
+    yv += av * xv;
+    std::memcpy(y + i, &yv, sizeof(V));
+  }
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+template void Axpy<float>(int64_t, float, const float*, float*);
+template void Axpy<double>(int64_t, double, const double*, double*);
+
+namespace {
+
+// Sum of x[i] * y[i].
+template <typename T>
+T Dot(int64_t n, const T* x, const T* y) {
+  using V = typename Vec16<T>::type;
+  constexpr int kLanes = Vec16<T>::kLanes;
+  V acc0{}, acc1{};
+  int64_t i = 0;
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    V x0, x1, y0, y1;
+    std::memcpy(&x0, x + i, sizeof(V));
+    std::memcpy(&x1, x + i + kLanes, sizeof(V));
+    std::memcpy(&y0, y + i, sizeof(V));
+    std::memcpy(&y1, y + i + kLanes, sizeof(V));
+    acc0 += x0 * y0;
+    acc1 += x1 * y1;
+  }
+  acc0 += acc1;
+  T sum = 0;
+  for (int j = 0; j < kLanes; ++j) sum += acc0[j];
+  for (; i < n; ++i) sum += x[i] * y[i];
+  return sum;
+}
+
+// Thin products (m <= 2 or n <= 2), where packing would cost more than it saves: each output
+// row (or column) is a set of dot products or a sum of axpys over contiguous rows.
+template <typename T>
+void GemmThin(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+              int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  // Viewing C^T = op(B)^T op(A)^T, an "n <= 2" problem is an "m <= 2" one with the operands
+  // swapped; `cs` is then the stride between C's elements of one output row.
+  const bool swap = m > n;
+  if (swap) {
+    std::swap(m, n);
+    std::swap(a, b);
+    std::swap(lda, ldb);
+    const bool ta = trans_a;
+    trans_a = !trans_b;
+    trans_b = !ta;
+  }
+  const int64_t cr = swap ? 1 : ldc, cs = swap ? ldc : 1;  // C(i, j) = c[i * cr + j * cs]
+  std::unique_ptr<T[]> row(new T[k]);
+  std::unique_ptr<T[]> acc(new T[n]);
+  for (int64_t i = 0; i < m; ++i) {
+    // Row i of op(A), contiguous.
+    const T* ai = a + i * lda;
+    if (trans_a) {
+      for (int64_t p = 0; p < k; ++p) row[p] = a[p * lda + i];
+      ai = row.get();
+    }
+    if (trans_b) {  // op(B) column j is row j of B: dot products
+      for (int64_t j = 0; j < n; ++j) acc[j] = Dot(k, ai, b + j * ldb);
+    } else {  // sum over p of a(i, p) times row p of B
+      std::fill(acc.get(), acc.get() + n, T(0));
+      for (int64_t p = 0; p < k; ++p) Axpy(n, ai[p], b + p * ldb, acc.get());
+    }
+    T* ci = c + i * cr;
+    for (int64_t j = 0; j < n; ++j) {
+      ci[j * cs] = alpha * acc[j] + (beta == T(0) ? T(0) : beta * ci[j * cs]);
+    }
+  }
+}
+
 template <typename T>
 void GemmFloat(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
                int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == T(0)) {
     ScaleC(m, n, beta, c, ldc);
+    return;
+  }
+  if (m <= 2 || n <= 2) {
+    GemmThin(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   constexpr bool kFloat = std::is_same_v<T, float>;

@@ -7,8 +7,9 @@
 //   C is M x N (ldc >= N) and must not overlap A or B.
 // When beta == 0, C is only written (NaN or garbage already in C does not propagate), as in BLAS.
 // float and double use a cache-blocked, packed, register-tiled kernel (with an AVX2+FMA
-// micro-kernel chosen at run time when the CPU has it); the integer types use plain loops with
-// wrapping arithmetic, as numpy does. Single-threaded, no shared state: thread-safe.
+// micro-kernel chosen at run time when the CPU has it), or direct dot products / axpys when op(A)
+// or op(B) has at most two rows or columns; the integer types use plain loops with wrapping
+// arithmetic, as numpy does. Single-threaded, no shared state: thread-safe.
 #ifndef CORTADO_OPS_GEMM_H_
 #define CORTADO_OPS_GEMM_H_
 
@@ -20,6 +21,10 @@ namespace cortado {
 template <typename T>
 void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
           int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
+
+// y[0..n) += alpha * x[0..n) (BLAS axpy), vectorized. Defined for T = float, double.
+template <typename T>
+void Axpy(int64_t n, T alpha, const T* x, T* y);
 
 }  // namespace cortado
 

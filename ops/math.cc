@@ -307,7 +307,7 @@ float Horner(float s, float c0, Rest... rest) {
 
 // 2^n for n in [-126, 127], built from its exponent bits.
 inline float Pow2(int32_t n) {
-  const int32_t bits = (n + 127) << 23;
+  const uint32_t bits = static_cast<uint32_t>(n + 127) << 23;
   float f;
   std::memcpy(&f, &bits, sizeof(f));
   return f;
@@ -317,7 +317,9 @@ inline float Pow2(int32_t n) {
 // Waite) so that r is accurate, and exp(r) is its Taylor series to r^7 (truncation < 1e-8
 // relative). 2^n is applied in two halves so that subnormal results and overflow come out right.
 inline float FastExp(float x) {
-  const float xc = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);  // beyond: 0 and inf
+  // Beyond the clamp the result is 0 or inf; NaN is clamped too (so n stays an integer) and
+  // restored at the end.
+  const float xc = !(x > -104.0f) ? -104.0f : (x > 89.0f ? 89.0f : x);
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const float nf = (xc * 1.44269504088896341f + kRound) - kRound;
   const float r = (xc - nf * 0.693359375f) + nf * 2.12194440e-4f;

@@ -60,24 +60,6 @@ absl::StatusOr<Tensor> Scratch(int64_t n) {
   return Tensor::Create(DTypeOf<T>::value, Shape{n});
 }
 
-// y[0..n) += a * x[0..n), written with vector extensions because -O2 does not vectorize
-// loops of unknown trip count.
-template <typename T>
-void Axpy(int64_t n, T a, const T* x, T* y) {
-  typedef T V __attribute__((vector_size(16)));
-  constexpr int kLanes = sizeof(V) / sizeof(T);
-  const V av = V{} + a;
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    V xv, yv;
-    std::memcpy(&xv, x + i, sizeof(V));
-    std::memcpy(&yv, y + i, sizeof(V));
-    yv += av * xv;
-    std::memcpy(y + i, &yv, sizeof(V));
-  }
-  for (; i < n; ++i) y[i] += a * x[i];
-}
-
 absl::Status CheckSameDType(absl::string_view op, const Tensor& a, const Tensor& b,
                             absl::string_view what) {
   if (a.dtype() != b.dtype()) {
@@ -978,8 +960,8 @@ struct PoolParams {
   bool col_major = false;  // MaxPool indices (storage_order 1)
 };
 
-// Pools `planes` planes of x into y (and the flat argmax into `indices` when not null).
-template <typename T, PoolKind kKind>
+// Pools `planes` planes of x into y (and, for kArgMax, the flat argmax into `indices`).
+template <typename T, PoolKind kKind, bool kArgMax = false>
 void PoolPlanes(const Geometry& g, int64_t planes, const T* x, T* y, int64_t* indices,
                 const PoolParams& params) {
   const int64_t in_size = g.in_size();
@@ -1006,11 +988,13 @@ void PoolPlanes(const Geometry& g, int64_t planes, const T* x, T* y, int64_t* in
               for (int64_t kw = tw.lo; kw < tw.hi; ++kw) {
                 const int64_t at = row + tw.start + kw * g.dilation[2];
                 const T v = xp[at];
-                if constexpr (kKind == PoolKind::kMax) {
+                if constexpr (kArgMax) {
                   if (v > best || best_at < 0) {
                     best = v;
                     best_at = at;
                   }
+                } else if constexpr (kKind == PoolKind::kMax) {
+                  best = v > best ? v : best;  // branch-free
                 } else if constexpr (kKind == PoolKind::kAverage) {
                   acc += static_cast<double>(v);
                 } else {
@@ -1024,7 +1008,7 @@ void PoolPlanes(const Geometry& g, int64_t planes, const T* x, T* y, int64_t* in
           const int64_t o = ((pl * g.out[0] + od) * g.out[1] + oh) * g.out[2] + ow;
           if constexpr (kKind == PoolKind::kMax) {
             y[o] = best;
-            if (indices != nullptr) {
+            if constexpr (kArgMax) {
               int64_t at = best_at;
               if (params.col_major && at >= 0) {  // (d, h, w) -> d + h * D + w * D * H
                 const int64_t iw = at % g.in[2], ih = at / g.in[2] % g.in[1];
@@ -1084,7 +1068,12 @@ class PoolKernel : public Kernel {
     }
     auto run = [&](auto tag) {
       using T = typename decltype(tag)::type;
-      PoolPlanes<T, kKind>(g, x->dim(0) * x->dim(1), x->data<T>(), y->data<T>(), indices, params_);
+      const int64_t planes = x->dim(0) * x->dim(1);
+      if (indices != nullptr) {
+        PoolPlanes<T, kKind, true>(g, planes, x->data<T>(), y->data<T>(), indices, params_);
+      } else {
+        PoolPlanes<T, kKind>(g, planes, x->data<T>(), y->data<T>(), nullptr, params_);
+      }
       return absl::OkStatus();
     };
     if constexpr (kKind == PoolKind::kMax) {

@@ -372,10 +372,12 @@ class ResizeKernel : public Kernel {
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), g.out));
     if (y->num_elements() == 0) return absl::OkStatus();
     std::vector<AxisTaps> taps(rank);
+    const bool crop = p.coord == Coord::kTfCropAndResize;  // the only mode that reads roi
     for (int d = 0; d < rank; ++d) {
-      if (x->dim(d) == 0)
+      if (x->dim(d) == 0) {
         return Bad(op_, "cannot resize an empty dim of ", ShapeToString(x->shape()));
-      const double rs = roi ? (*roi)[d] : 0, re = roi ? (*roi)[d + rank] : 1;
+      }
+      const double rs = crop ? (*roi)[d] : 0, re = crop ? (*roi)[d + rank] : 1;
       taps[d] = ComputeTaps(p, x->dim(d), g.out[d], g.scale[d], rs, re);
     }
     if (p.mode == Mode::kNearest) {

@@ -165,6 +165,14 @@ absl::Status SetView(KernelContext& ctx, const Tensor& x, Shape shape) {
   return absl::OkStatus();
 }
 
+// Allocates output 0 when `shape` has no elements (its other dims may be huge: no tables are
+// built for it) and returns true; false otherwise.
+absl::StatusOr<bool> AllocatedIfEmpty(KernelContext& ctx, DType dtype, const Shape& shape) {
+  if (std::find(shape.begin(), shape.end(), 0) == shape.end()) return false;
+  RETURN_IF_ERROR(ctx.AllocateOutput(0, dtype, shape).status());
+  return true;
+}
+
 // Normalizes axes against `rank`, rejecting out-of-range and repeated axes.
 absl::StatusOr<std::vector<int>> NormalizeAxes(const Ints& axes, int rank, absl::string_view op) {
   std::vector<int> out;
@@ -632,6 +640,8 @@ class ExpandKernel : public Kernel {
     absl::StatusOr<Shape> out = BroadcastShapes(x->shape(), shape);
     if (!out.ok()) return Bad("Expand", out.status().message());
     RETURN_IF_ERROR(ValidateShape(*out));
+    ASSIGN_OR_RETURN(bool empty, AllocatedIfEmpty(ctx, x->dtype(), *out));
+    if (empty) return absl::OkStatus();
     return RunTables(ctx, *x, *out, *out, BroadcastTables(x->shape(), *out), "Expand");
   }
 };
@@ -674,6 +684,8 @@ class TileKernel : public Kernel {
     ASSIGN_OR_RETURN(Ints repeats, IntValues(*r, "Tile", "repeats"));
     ASSIGN_OR_RETURN(Shape out, TileShape(x->shape(), repeats));
     RETURN_IF_ERROR(ValidateShape(out));
+    ASSIGN_OR_RETURN(bool empty, AllocatedIfEmpty(ctx, x->dtype(), out));
+    if (empty) return absl::OkStatus();
     // View the output as [r0, d0, r1, d1, ...]: the repeat index does not move in the input.
     const std::vector<int64_t> strides = Strides(x->shape());
     Shape view;
@@ -691,7 +703,7 @@ class TileKernel : public Kernel {
 template <bool kToSpace>
 absl::StatusOr<Shape> SpaceDepthShape(const Shape& in, int64_t bs, absl::string_view op) {
   if (in.size() != 4) return Bad(op, "input must be 4-D, got ", Str(in));
-  if (bs <= 0) return Bad(op, "blocksize must be positive, got ", bs);
+  if (bs <= 0 || bs > (1 << 20)) return Bad(op, "blocksize must be in [1, 2^20], got ", bs);
   const int64_t n = in[0], c = in[1], h = in[2], w = in[3];
   auto known = [](int64_t v, int64_t f) { return v < 0 ? int64_t{-1} : v * f; };
   if (kToSpace) {
@@ -703,6 +715,7 @@ absl::StatusOr<Shape> SpaceDepthShape(const Shape& in, int64_t bs, absl::string_
   if ((h >= 0 && h % bs != 0) || (w >= 0 && w % bs != 0)) {
     return Bad(op, "spatial dims of ", Str(in), " are not multiples of blocksize ", bs);
   }
+  if (c > (int64_t{1} << 40)) return Bad(op, "too many channels in ", Str(in));
   return Shape{n, known(c, bs * bs), h < 0 ? -1 : h / bs, w < 0 ? -1 : w / bs};
 }
 
@@ -956,6 +969,8 @@ class PadKernel : public Kernel {
     }
     ASSIGN_OR_RETURN(Shape out, PadShape(x->shape(), pads));
     RETURN_IF_ERROR(ValidateShape(out));
+    ASSIGN_OR_RETURN(bool empty, AllocatedIfEmpty(ctx, x->dtype(), out));
+    if (empty) return absl::OkStatus();
     const std::vector<int64_t> strides = Strides(x->shape());
     const int rank = x->rank();
     OffsetTables tables(rank);
@@ -1082,8 +1097,9 @@ absl::StatusOr<Ints> SplitSizes(int64_t dim, const std::optional<Ints>& split, i
     }
     int64_t sum = 0;
     for (int64_t s : *split) {
-      if (s < 0) return Bad("Split", "negative split size ", s);
-      sum += s;
+      if (s < 0 || __builtin_add_overflow(sum, s, &sum)) {
+        return Bad("Split", "invalid split sizes ", absl::StrJoin(*split, ","));
+      }
     }
     if (dim >= 0 && sum != dim) {
       return Bad("Split", "split sizes ", absl::StrJoin(*split, ","), " do not sum to dim ", dim);
@@ -1309,7 +1325,8 @@ absl::Status InferGatherND(InferenceContext& ctx) {
     return absl::OkStatus();
   }
   const int64_t b = ctx.attrs().GetInt("batch_dims"), k = ind->back();
-  if (b < 0 || b + k > static_cast<int64_t>(data->size())) {
+  const int64_t r = static_cast<int64_t>(data->size());
+  if (b < 0 || b > r || k > r - b) {
     return Bad("GatherND", "indices ", Str(*ind), " do not fit data ", Str(*data));
   }
   Shape out(ind->begin(), ind->end() - 1);
