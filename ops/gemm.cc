@@ -230,28 +230,6 @@ struct Vec16 {
   static constexpr int kLanes = 16 / sizeof(T);
 };
 
-}  // namespace
-
-template <typename T>
-void Axpy(int64_t n, T alpha, const T* x, T* y) {
-  using V = typename Vec16<T>::type;
-  constexpr int kLanes = Vec16<T>::kLanes;
-  const V av = V{} + alpha;
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    V xv, yv;
-    std::memcpy(&xv, x + i, sizeof(V));
-    std::memcpy(&yv, y + i, sizeof(V));
-    yv += av * xv;
-    std::memcpy(y + i, &yv, sizeof(V));
-  }
-  for (; i < n; ++i) y[i] += alpha * x[i];
-}
-template void Axpy<float>(int64_t, float, const float*, float*);
-template void Axpy<double>(int64_t, double, const double*, double*);
-
-namespace {
-
 // Sum of x[i] * y[i].
 template <typename T>
 T Dot(int64_t n, const T* x, const T* y) {
@@ -386,6 +364,24 @@ void Gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
     GemmInteger(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 }
+
+template <typename T>
+void Axpy(int64_t n, T alpha, const T* x, T* y) {
+  using V = typename Vec16<T>::type;
+  constexpr int kLanes = Vec16<T>::kLanes;
+  const V av = V{} + alpha;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    V xv, yv;
+    std::memcpy(&xv, x + i, sizeof(V));
+    std::memcpy(&yv, y + i, sizeof(V));
+    yv += av * xv;
+    std::memcpy(y + i, &yv, sizeof(V));
+  }
+  for (; i < n; ++i) y[i] += alpha * x[i];
+}
+template void Axpy<float>(int64_t, float, const float*, float*);
+template void Axpy<double>(int64_t, double, const double*, double*);
 
 #define CORTADO_INSTANTIATE_GEMM_(T)                                                           \
   template void Gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \

@@ -9,7 +9,8 @@
 // float and double use a cache-blocked, packed, register-tiled kernel (with an AVX2+FMA
 // micro-kernel chosen at run time when the CPU has it), or direct dot products / axpys when op(A)
 // or op(B) has at most two rows or columns; the integer types use plain loops with wrapping
-// arithmetic, as numpy does. Single-threaded, no shared state: thread-safe.
+// arithmetic, as numpy does. Single-threaded, no shared state: thread-safe. (Defining
+// CORTADO_GEMM_NO_AVX2 when compiling gemm.cc keeps the baseline SSE kernels, for testing them.)
 #ifndef CORTADO_OPS_GEMM_H_
 #define CORTADO_OPS_GEMM_H_
 

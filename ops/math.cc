@@ -55,6 +55,7 @@ constexpr unsigned kFloats = kF32F64 | kF16;
 constexpr unsigned kSignedNum = kFloats | kSInt;
 constexpr unsigned kNum = kSignedNum | kUInt;
 constexpr unsigned kAllTypes = kNum | kBoolBit | kStr;
+constexpr unsigned kPowBaseTypes = kFloats | kSInt;  // Pow's base; the exponent is any kNum
 
 constexpr unsigned DTypeBit(DType d) {
   switch (d) {
@@ -524,7 +525,10 @@ absl::Status InferElementwise(InferenceContext& ctx) {
 
 // Pow: base and exponent have independent dtypes; the output takes the base's.
 absl::Status InferPow(InferenceContext& ctx) {
-  const DType e = ctx.input(1).dtype;
+  const DType base = ctx.input(0).dtype, e = ctx.input(1).dtype;
+  if (base != DType::kUndefined && (DTypeBit(base) & kPowBaseTypes) == 0) {
+    return Unsupported("base", base, kPowBaseTypes);
+  }
   if (e != DType::kUndefined && (DTypeBit(e) & kNum) == 0) {
     return Unsupported("exponent", e, kNum);
   }
@@ -576,6 +580,8 @@ absl::Status InferWhere(InferenceContext& ctx) {
 
 // Clip: the output is the input; min and max share its dtype.
 absl::Status InferClip(InferenceContext& ctx) {
+  const DType x = ctx.input(0).dtype;
+  if (x != DType::kUndefined && (DTypeBit(x) & kNum) == 0) return Unsupported("input", x, kNum);
   for (int i = 1; i < ctx.num_inputs(); ++i) {
     if (ctx.has_input(i) && ctx.has_input(0) && ctx.input(i).dtype != ctx.input(0).dtype) {
       return absl::InvalidArgumentError(
@@ -1014,8 +1020,6 @@ struct PReluFn : Stateless {
 
 // ---------------------------------------------------------------------------------------------
 // Kernels with their own shape or type rules.
-
-constexpr unsigned kPowBaseTypes = kFloats | kSInt;
 
 // Pow: base and exponent of independent dtypes; the output has the base's dtype.
 class PowKernel final : public Kernel {

@@ -131,7 +131,7 @@ absl::Status InferMatMul(InferenceContext& ctx) {
 
 class MatMulKernel : public Kernel {
  public:
-  explicit MatMulKernel(const KernelInfo& info) {}
+  explicit MatMulKernel(const KernelInfo&) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
@@ -241,12 +241,18 @@ class GemmKernel : public Kernel {
     return VisitGemmType(a->dtype(), "Gemm", [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       if constexpr (std::is_integral_v<T>) {
-        if (alpha_ != std::floor(alpha_) || beta_ != std::floor(beta_)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("Gemm: alpha (", alpha_, ") and beta (", beta_,
-                           ") must be whole numbers for integer dtype ", DTypeName(a->dtype())));
+        auto whole = [](float v) { return v == std::floor(v) && std::fabs(v) < 1e9f; };
+        if (!whole(alpha_) || !whole(beta_)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "Gemm: alpha (", alpha_, ") and beta (", beta_,
+              ") must be whole numbers below 1e9 for integer dtype ", DTypeName(a->dtype())));
         }
       }
+      // Through int64 for integer T, so that a negative factor wraps for unsigned types.
+      auto cast = [](float v) {
+        if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<int64_t>(v));
+        return static_cast<T>(v);
+      };
       T* yp = y->data<T>();
       T beta = T(0);
       if (c != nullptr && beta_ != 0.0f) {
@@ -259,9 +265,9 @@ class GemmKernel : public Kernel {
           const T* crow = cp + (c_rows == 1 ? 0 : i) * c_cols;
           for (int64_t j = 0; j < d.n; ++j) yp[i * d.n + j] = crow[c_cols == 1 ? 0 : j];
         }
-        beta = static_cast<T>(beta_);
+        beta = cast(beta_);
       }
-      Gemm<T>(trans_a_, trans_b_, d.m, d.n, d.k, static_cast<T>(alpha_), a->data<T>(), a->dim(1),
+      Gemm<T>(trans_a_, trans_b_, d.m, d.n, d.k, cast(alpha_), a->data<T>(), a->dim(1),
               b->data<T>(), b->dim(1), beta, yp, d.n);
       return absl::OkStatus();
     });
@@ -315,7 +321,11 @@ absl::StatusOr<WindowAttrs> ReadWindowAttrs(absl::string_view op, const Attribut
   return w;
 }
 
-// Checks that an attribute list has `want` entries (or is absent) that are all >= `min`.
+// Bound on kernel sizes, strides, dilations and pads, far above any real model, so that the
+// window arithmetic on int64 cannot overflow.
+constexpr int64_t kMaxWindowAttr = int64_t{1} << 20;
+
+// Checks that an attribute list has `want` entries (or is absent), all in [min, kMaxWindowAttr].
 absl::Status CheckAttrList(absl::string_view op, absl::string_view name,
                            const std::vector<int64_t>& v, size_t want, int64_t min) {
   if (v.empty()) return absl::OkStatus();
@@ -324,9 +334,10 @@ absl::Status CheckAttrList(absl::string_view op, absl::string_view name,
         absl::StrCat(op, ": ", name, " has ", v.size(), " values, expected ", want));
   }
   for (int64_t x : v) {
-    if (x < min) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(op, ": ", name, " [", absl::StrJoin(v, ","), "] has a value below ", min));
+    if (x < min || x > kMaxWindowAttr) {
+      return absl::InvalidArgumentError(absl::StrCat(op, ": ", name, " [", absl::StrJoin(v, ","),
+                                                     "] has a value outside [", min, ", ",
+                                                     kMaxWindowAttr, "]"));
     }
   }
   return absl::OkStatus();
@@ -440,6 +451,13 @@ absl::StatusOr<Geometry> TransposedGeometry(const Shape& in, const std::vector<i
     return absl::InvalidArgumentError(absl::StrCat(op, ": output_shape [",
                                                    absl::StrJoin(w.output_shape, ","),
                                                    "] has fewer than ", nd, " values"));
+  }
+  for (int64_t v : w.output_shape) {
+    if (v < 0 || v > (int64_t{1} << 40)) {
+      return absl::InvalidArgumentError(absl::StrCat(op, ": output_shape [",
+                                                     absl::StrJoin(w.output_shape, ","),
+                                                     "] is negative or too large"));
+    }
   }
   const size_t lead = kMaxSpatial - nd;
   for (size_t i = 0; i < nd; ++i) {

@@ -704,6 +704,18 @@ Tensor F(Shape shape) { return Seq<float>(std::move(shape), 0.25, 0); }
 
 std::vector<BadCase> BadConvCases() {
   return {
+      {"conv_huge_stride",
+       "Conv",
+       17,
+       {{"strides", Ints{int64_t{1} << 40, 1}}},
+       {F({1, 1, 5, 5}), F({1, 1, 3, 3})},
+       1},
+      {"convtranspose_negative_output_shape",
+       "ConvTranspose",
+       17,
+       {{"output_shape", Ints{-4, 4}}},
+       {F({1, 1, 2, 2}), F({1, 1, 2, 2})},
+       1},
       {"conv_x_rank2", "Conv", 17, {}, {F({2, 3}), F({4, 3})}, 1},
       {"conv_channel_mismatch", "Conv", 17, {}, {F({1, 3, 5, 5}), F({4, 2, 3, 3})}, 1},
       {"conv_group_not_dividing_m",
@@ -794,6 +806,12 @@ INSTANTIATE_TEST_SUITE_P(Conv, NnBadInputTest, ::testing::ValuesIn(BadConvCases(
 
 std::vector<BadCase> BadMatMulCases() {
   return {
+      {"gemm_int_huge_alpha",
+       "Gemm",
+       17,
+       {{"alpha", 1e20f}},
+       {Seq<int32_t>({2, 2}, 1, 0), Seq<int32_t>({2, 2}, 1, 0)},
+       1},
       {"matmul_inner_mismatch", "MatMul", 17, {}, {F({2, 3}), F({4, 2})}, 1},
       {"matmul_batch_mismatch", "MatMul", 17, {}, {F({2, 2, 3}), F({3, 3, 2})}, 1},
       {"matmul_scalar", "MatMul", 17, {}, {F({}), F({3})}, 1},

@@ -19,14 +19,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ops/registry.h"
+#include "ops/tensor_util.h"
 
 namespace cortado {
+namespace tensor_ops {
 namespace {
-
-template <typename... Args>
-absl::Status Bad(absl::string_view op, const Args&... args) {
-  return absl::InvalidArgumentError(absl::StrCat(op, ": ", args...));
-}
 
 enum class Mode { kNearest, kLinear, kCubic };
 enum class Coord {
@@ -303,41 +300,6 @@ std::vector<T> ResampleAll(std::vector<T> data, Shape shape, const std::vector<A
   return data;
 }
 
-// double -> T for the interpolated result (truncating toward zero and saturating for integers).
-template <typename T>
-T FromDouble(double v) {
-  if constexpr (std::is_integral_v<T>) {
-    if (std::isnan(v)) return T(0);
-    if (v <= static_cast<double>(std::numeric_limits<T>::lowest()))
-      return std::numeric_limits<T>::lowest();
-    if (v >= static_cast<double>(std::numeric_limits<T>::max()))
-      return std::numeric_limits<T>::max();
-    return static_cast<T>(v);
-  } else if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
-    return T(static_cast<float>(v));
-  } else {
-    return static_cast<T>(v);
-  }
-}
-
-template <typename F>
-absl::Status VisitStorage(DType dtype, absl::string_view op, F&& f) {
-  if (dtype == DType::kString) return f(TypeTag<std::string>{});
-  switch (DTypeSize(dtype)) {
-    case 1:
-      return f(TypeTag<uint8_t>{});
-    case 2:
-      return f(TypeTag<uint16_t>{});
-    case 4:
-      return f(TypeTag<uint32_t>{});
-    case 8:
-      return f(TypeTag<uint64_t>{});
-    default:
-      break;
-  }
-  return Bad(op, "unsupported dtype ", DTypeName(dtype));
-}
-
 class ResizeKernel : public Kernel {
  public:
   explicit ResizeKernel(const KernelInfo& info)
@@ -381,22 +343,12 @@ class ResizeKernel : public Kernel {
       taps[d] = ComputeTaps(p, x->dim(d), g.out[d], g.scale[d], rs, re);
     }
     if (p.mode == Mode::kNearest) {
+      const Tensor fill = ScalarOf(x->dtype(), p.extrapolation);
       return VisitStorage(x->dtype(), op_, [&](auto tag) {
         using T = typename decltype(tag)::type;
         const T* in = x->data<T>();
-        T fill{};
-        if constexpr (!std::is_same_v<T, std::string>) {
-          RETURN_IF_ERROR(VisitDType(x->dtype(), DTypeSet::kAll, op_, [&](auto vtag) {
-            using V = typename decltype(vtag)::type;
-            if constexpr (!std::is_same_v<V, std::string> && sizeof(V) == sizeof(T)) {
-              const V v = FromDouble<V>(p.extrapolation);
-              std::memcpy(&fill, &v, sizeof(T));
-            }
-            return absl::OkStatus();
-          }));
-        }
-        std::vector<T> out =
-            ResampleAll(std::vector<T>(in, in + x->num_elements()), x->shape(), taps, fill);
+        std::vector<T> out = ResampleAll(std::vector<T>(in, in + x->num_elements()), x->shape(),
+                                         taps, fill.data<T>()[0]);
         std::copy(out.begin(), out.end(), y->data<T>());
         return absl::OkStatus();
       });
@@ -408,14 +360,11 @@ class ResizeKernel : public Kernel {
       } else {
         std::vector<double> in(x->num_elements());
         for (int64_t i = 0; i < x->num_elements(); ++i) {
-          if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
-            in[i] = static_cast<float>(x->data<T>()[i]);
-          } else {
-            in[i] = static_cast<double>(x->data<T>()[i]);
-          }
+          in[i] = ConvertValue<double>(x->data<T>()[i]);
         }
         std::vector<double> out = ResampleAll(std::move(in), x->shape(), taps, p.extrapolation);
-        for (size_t i = 0; i < out.size(); ++i) y->data<T>()[i] = FromDouble<T>(out[i]);
+        // Back to T as a cast does: integers truncate toward zero (and saturate).
+        for (size_t i = 0; i < out.size(); ++i) y->data<T>()[i] = ConvertValue<T>(out[i]);
         return absl::OkStatus();
       }
     });
@@ -472,7 +421,7 @@ CORTADO_REGISTER_OP(OpSchema("Resize")
                         .Attr("exclude_outside", int64_t{0})
                         .Attr("extrapolation_value", 0.0f)
                         .Infer([](InferenceContext& ctx) { return InferResize(ctx, "Resize"); }));
-CORTADO_REGISTER_KERNEL("Resize", kCpuBackend, 10, kMaxOpset, std::vector<DType>{},
+CORTADO_REGISTER_KERNEL("Resize", kCpuBackend, 10, kMaxOpset, AnyType(),
                         MakeFactory<ResizeKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("Upsample")
@@ -481,7 +430,7 @@ CORTADO_REGISTER_OP(OpSchema("Upsample")
                         .Attr("mode", std::string("nearest"))
                         .OptionalAttr("scales", AttrType::kFloats)
                         .Infer([](InferenceContext& ctx) { return InferResize(ctx, "Upsample"); }));
-CORTADO_REGISTER_KERNEL("Upsample", kCpuBackend, 7, 9, std::vector<DType>{},
-                        MakeFactory<ResizeKernel>());
+CORTADO_REGISTER_KERNEL("Upsample", kCpuBackend, 7, 9, AnyType(), MakeFactory<ResizeKernel>());
 
+}  // namespace tensor_ops
 }  // namespace cortado

@@ -1,4 +1,4 @@
-// Tests of the tensor family (ops/tensor.cc) and of Resize/Upsample (ops/resize.cc): tables of
+// Tests of the tensor family (ops/tensor.cc, ops/gather.cc, ops/resize.cc): tables of
 // cases run through the registry with RunOp, which also checks the inferred output types against
 // the computed ones. Expected values were computed with numpy 1.24 and ONNX 1.12's reference
 // implementations (onnx/backend/test/case/node/*.py) and pasted here; cases without expected
