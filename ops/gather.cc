@@ -344,6 +344,9 @@ class ScatterNDKernel : public Kernel {
   std::string reduction_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// OneHot, NonZero, Compress, ReverseSequence.
+
 absl::Status InferOneHot(InferenceContext& ctx) {
   const DType dtype = ctx.input(2).dtype;
   const Shape* ind = KnownShape(ctx, 0);

@@ -603,10 +603,16 @@ class SliceKernel : public Kernel {
 
 enum class PadMode { kConstant, kReflect, kEdge };
 
+// Larger pads could only make outputs of more elements than a tensor may hold.
+constexpr int64_t kMaxPad = int64_t{1} << 40;
+
 absl::StatusOr<Shape> PadShape(const Shape& in, const Ints& pads) {
   const size_t rank = in.size();
   if (pads.size() != 2 * rank) {
     return Bad("Pad", "pads has ", pads.size(), " entries, expected ", 2 * rank, " for ", Str(in));
+  }
+  for (int64_t p : pads) {
+    if (p < -kMaxPad || p > kMaxPad) return Bad("Pad", "pad ", p, " is out of range");
   }
   Shape out(rank);
   for (size_t d = 0; d < rank; ++d) {
@@ -1279,7 +1285,7 @@ class EyeLikeKernel : public Kernel {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Trilu, OneHot, NonZero, Compress, ReverseSequence, Dropout.
+// Trilu and Dropout.
 
 class TriluKernel : public Kernel {
  public:
