@@ -20,6 +20,10 @@ namespace cortado {
 
 inline constexpr int kMaxOpset = 17;  // the newest default-domain opset we verify
 inline constexpr char kCpuBackend[] = "cpu";
+// The domain of the gradient operators the eager frontend's backward pass runs (ConvGrad,
+// MaxPoolGrad, ...). They take the forward op's attributes, cover opsets 1..kMaxOpset, and
+// never appear in exported models.
+inline constexpr char kTrainingDomain[] = "ai.cortado.training";
 
 // What static analysis knows of a value: its dtype (kUndefined if unknown) and shape (nullopt if
 // the rank is unknown; a dimension of -1 if that dimension is unknown).
@@ -173,5 +177,12 @@ std::vector<DType> NumericTypes();   // SignedTypes + uint8..uint64
   static const bool CORTADO_CONCAT_(_cortado_kernel_, __COUNTER__) =               \
       ::cortado::OpRegistry::Global().AddKernel(                                   \
           ::cortado::KernelDef{op, "", backend, since, until, dtypes, factory})
+
+// The same for a gradient operator in kTrainingDomain (cpu backend, opsets 1..kMaxOpset).
+#define CORTADO_REGISTER_TRAINING_KERNEL(op, dtypes, factory)                                 \
+  static const bool CORTADO_CONCAT_(_cortado_kernel_, __COUNTER__) =                           \
+      ::cortado::OpRegistry::Global().AddKernel(::cortado::KernelDef{                          \
+          op, ::cortado::kTrainingDomain, ::cortado::kCpuBackend, 1, ::cortado::kMaxOpset,   \
+          dtypes, factory})
 
 #endif  // CORTADO_OPS_REGISTRY_H_
