@@ -115,6 +115,10 @@ inline absl::StatusOr<DType> DTypeFromOnnx(int64_t code, absl::string_view op) {
   }
   return Bad(op, "unsupported ONNX data type ", code);
 }
+inline int64_t OnnxDataType(DType dtype) {
+  static constexpr int64_t kCodes[] = {0, 1, 11, 10, 16, 3, 5, 6, 7, 2, 4, 12, 13, 9, 8};
+  return kCodes[static_cast<int>(dtype)];
+}
 
 // The values of an integer tensor (a shape, axes, indices...).
 inline absl::StatusOr<Ints> IntValues(const Tensor& t, absl::string_view op,

@@ -1,0 +1,48 @@
+// Call: the one way an eager operation runs an operator. It runs the op through RunOp (the
+// shared operator library) and, when a Tracer is active on this thread, reports the op so that
+// trace() can record it into a Graph. Call does no autograd; the functions in ops.h attach
+// gradient nodes to its outputs. Thread-safe; the tracer is per-thread.
+#ifndef CORTADO_FRONTEND_DISPATCH_H_
+#define CORTADO_FRONTEND_DISPATCH_H_
+
+#include <string>
+#include <vector>
+
+#include "frontend/tensor.h"
+
+namespace cortado {
+namespace frontend {
+
+// Runs ai.onnx operator `op_type` (opset 17) on `inputs` (an undefined Tensor is an absent
+// optional input); throws cortado::Error on failure. The outputs do not require grad.
+std::vector<Tensor> Call(const std::string& op_type, const std::vector<Tensor>& inputs,
+                         AttributeMap attrs = {}, int num_outputs = 1);
+// The same, for a single output.
+Tensor Call1(const std::string& op_type, const std::vector<Tensor>& inputs,
+             AttributeMap attrs = {});
+
+// Receives every op Call runs on this thread while installed (see TracerScope).
+class Tracer {
+ public:
+  virtual ~Tracer() = default;
+  virtual void Record(const std::string& op_type, const AttributeMap& attrs,
+                      const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs) = 0;
+};
+
+Tracer* CurrentTracer();
+// Installs `tracer` on this thread while alive.
+class TracerScope {
+ public:
+  explicit TracerScope(Tracer* tracer);
+  ~TracerScope();
+  TracerScope(const TracerScope&) = delete;
+  TracerScope& operator=(const TracerScope&) = delete;
+
+ private:
+  Tracer* previous_;
+};
+
+}  // namespace frontend
+}  // namespace cortado
+
+#endif  // CORTADO_FRONTEND_DISPATCH_H_
