@@ -1,7 +1,8 @@
 // Loss operators: NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (opsets 12-17), with
 // their schemas and reference CPU kernels. Both take scores [N, C, d1..dk], integer targets
 // [N, d1..dk] and optional class weights [C]; SoftmaxCrossEntropyLoss is the NLL loss of the
-// log-softmax over C, which it can also return. Sums run in double.
+// log-softmax over C, which it can also return. Sums run in double. SoftmaxCrossEntropyLossGrad
+// (kTrainingDomain) is its gradient for the eager frontend's backward pass.
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -178,6 +179,109 @@ class SoftmaxCrossEntropyKernel final : public Kernel {
   const LossAttrs attrs_;
 };
 
+// SoftmaxCrossEntropyLossGrad (training domain): the gradient of SoftmaxCrossEntropyLoss without
+// weights with respect to its scores, from the forward op's log-probabilities:
+//   dX[n, c, d] = (exp(log_prob[n, c, d]) - (c == labels[n, d])) * g[n, d],
+// with g = dLoss[n, d] (reduction none), dLoss (sum) or dLoss / count of non-ignored labels
+// (mean), and g = 0 where the label is ignore_index.
+absl::Status InferLossGrad(InferenceContext& ctx) {
+  const TensorType& dloss = ctx.input(0);
+  const TensorType& logp = ctx.input(1);
+  if (dloss.dtype != DType::kUndefined && logp.dtype != DType::kUndefined &&
+      dloss.dtype != logp.dtype) {
+    return absl::InvalidArgumentError(absl::StrCat("dLoss has dtype ", DTypeName(dloss.dtype),
+                                                   " but log_prob has ", DTypeName(logp.dtype)));
+  }
+  ctx.set_output(0, logp);
+  return absl::OkStatus();
+}
+
+template <typename T, typename I>
+absl::Status SoftmaxCrossEntropyGrad(const LossAttrs& attrs, Reduction reduction,
+                                     const Tensor& dloss, const Tensor& logp, const Tensor& labels,
+                                     Tensor& dx) {
+  const int64_t n = logp.dim(0), c = logp.dim(1);
+  const int64_t d_size = n == 0 ? 0 : labels.num_elements() / n;
+  const I* t = labels.data<I>();
+  int64_t count = 0;
+  for (int64_t i = 0; i < labels.num_elements(); ++i) {
+    const int64_t cls = t[i];
+    if (attrs.ignore_index && cls == *attrs.ignore_index) continue;
+    if (cls < 0 || cls >= c) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(attrs.op, ": label ", cls, " is out of range for ", c, " classes"));
+    }
+    ++count;
+  }
+  const T* x = logp.data<T>();
+  const T* g = dloss.data<T>();
+  T* out = dx.data<T>();
+  // The factor every non-ignored position's gradient is scaled by (all positions are ignored
+  // when count is 0 under mean, so the factor is then unused).
+  const double shared = reduction == Reduction::kNone ? 1.0
+                        : reduction == Reduction::kSum
+                            ? static_cast<double>(g[0])
+                            : (count > 0 ? static_cast<double>(g[0]) / count : 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t d = 0; d < d_size; ++d) {
+      const int64_t cls = t[i * d_size + d];
+      const bool ignored = attrs.ignore_index && cls == *attrs.ignore_index;
+      const double scale = ignored                         ? 0.0
+                           : reduction == Reduction::kNone ? static_cast<double>(g[i * d_size + d])
+                                                           : shared;
+      T* row = out + i * c * d_size + d;
+      const T* xrow = x + i * c * d_size + d;
+      for (int64_t k = 0; k < c; ++k) {
+        const double p = std::exp(static_cast<double>(xrow[k * d_size]));
+        row[k * d_size] = static_cast<T>(ignored ? 0.0 : (p - (k == cls ? 1.0 : 0.0)) * scale);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+class SoftmaxCrossEntropyGradKernel final : public Kernel {
+ public:
+  explicit SoftmaxCrossEntropyGradKernel(const KernelInfo& info) : attrs_(info) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    const std::string& op = attrs_.op;
+    ASSIGN_OR_RETURN(const Tensor* dloss, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* logp, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* labels, ctx.RequiredInput(2));
+    RETURN_IF_ERROR(CheckLossInputs(op, *logp, *labels, nullptr));
+    ASSIGN_OR_RETURN(Reduction reduction, attrs_.ParsedReduction());
+    if (dloss->dtype() != logp->dtype()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(op, ": dLoss has dtype ", DTypeName(dloss->dtype()), " but log_prob has ",
+                       DTypeName(logp->dtype())));
+    }
+    if (reduction == Reduction::kNone ? dloss->shape() != labels->shape()
+                                      : dloss->num_elements() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ": dLoss must be ",
+          reduction == Reduction::kNone ? ShapeToString(labels->shape()) + " (labels' shape)"
+                                        : std::string("a scalar"),
+          " for reduction ", attrs_.reduction, ", got ", ShapeToString(dloss->shape())));
+    }
+    ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, logp->dtype(), logp->shape()));
+    auto run = [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      if (labels->dtype() == DType::kInt32) {
+        return SoftmaxCrossEntropyGrad<T, int32_t>(attrs_, reduction, *dloss, *logp, *labels, *dx);
+      }
+      return SoftmaxCrossEntropyGrad<T, int64_t>(attrs_, reduction, *dloss, *logp, *labels, *dx);
+    };
+    if (logp->dtype() == DType::kFloat32) return run(TypeTag<float>{});
+    if (logp->dtype() == DType::kFloat64) return run(TypeTag<double>{});
+    return absl::InvalidArgumentError(
+        absl::StrCat(op, ": unsupported dtype ", DTypeName(logp->dtype())));
+  }
+
+ private:
+  const LossAttrs attrs_;
+};
+
 absl::Status InferLoss(InferenceContext& ctx) {
   const TensorType& x = ctx.input(0);
   TensorType loss{x.dtype, Shape{}};
@@ -207,6 +311,17 @@ CORTADO_REGISTER_KERNEL("NegativeLogLikelihoodLoss", kCpuBackend, 12, kMaxOpset,
 CORTADO_REGISTER_OP(LossSchema("SoftmaxCrossEntropyLoss", 2));
 CORTADO_REGISTER_KERNEL("SoftmaxCrossEntropyLoss", kCpuBackend, 12, kMaxOpset, LossTypes(),
                         MakeFactory<SoftmaxCrossEntropyKernel>());
+
+// Gradient operator of the eager frontend's backward pass (kTrainingDomain, opsets 1..17).
+CORTADO_REGISTER_OP(OpSchema("SoftmaxCrossEntropyLossGrad", kTrainingDomain)
+                        .Versions(1)
+                        .Inputs(3, 3)
+                        .Outputs(1, 1)
+                        .Attr("reduction", std::string("mean"))
+                        .OptionalAttr("ignore_index", AttrType::kInt)
+                        .Infer(InferLossGrad));
+CORTADO_REGISTER_TRAINING_KERNEL("SoftmaxCrossEntropyLossGrad", FloatTypes(),
+                                 MakeFactory<SoftmaxCrossEntropyGradKernel>());
 
 }  // namespace
 }  // namespace cortado

@@ -1,5 +1,6 @@
 // Elementwise math operators: schemas and reference CPU kernels for the activations, unary math
-// functions, numpy-broadcasting arithmetic, comparisons, logic and the variadic Min/Max/Sum/Mean.
+// functions, numpy-broadcasting arithmetic, comparisons, logic and the variadic Min/Max/Sum/Mean,
+// and ReluGrad (kTrainingDomain, for the eager frontend's backward pass).
 //
 // Every kernel is a thin class over a few shared loops:
 //   - UnaryMap: y[i] = fn(x[i]) over a flat array;
@@ -1153,6 +1154,63 @@ class WhereKernel final : public Kernel {
   }
 };
 
+// ReluGrad (training domain): dX = dY where Y > 0, else 0, for Y = Relu(X) of dY's shape.
+absl::Status InferReluGrad(InferenceContext& ctx) {
+  const TensorType& dy = ctx.input(0);
+  const TensorType& y = ctx.input(1);
+  for (const TensorType* t : {&dy, &y}) {
+    if (t->dtype != DType::kUndefined && (DTypeBit(t->dtype) & kF32F64) == 0) {
+      return Unsupported(t == &dy ? "dY" : "Y", t->dtype, kF32F64);
+    }
+  }
+  if (dy.dtype != DType::kUndefined && y.dtype != DType::kUndefined && dy.dtype != y.dtype) {
+    return absl::InvalidArgumentError(absl::StrCat("dY and Y must have the same dtype, got ",
+                                                   DTypeName(dy.dtype), " and ",
+                                                   DTypeName(y.dtype)));
+  }
+  if (dy.shape && y.shape) {
+    bool match = dy.shape->size() == y.shape->size();
+    for (size_t i = 0; match && i < dy.shape->size(); ++i) {
+      const int64_t a = (*dy.shape)[i], b = (*y.shape)[i];
+      match = a < 0 || b < 0 || a == b;
+    }
+    if (!match) {
+      return absl::InvalidArgumentError(absl::StrCat("dY ", ShapeToString(*dy.shape), " and Y ",
+                                                     ShapeToString(*y.shape),
+                                                     " must have the same shape"));
+    }
+  }
+  ctx.set_output(0, dy.shape ? dy : TensorType{dy.dtype, y.shape});
+  return absl::OkStatus();
+}
+
+class ReluGradKernel final : public Kernel {
+ public:
+  explicit ReluGradKernel(const KernelInfo&) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    constexpr absl::string_view op = "ReluGrad";
+    ASSIGN_OR_RETURN(const Tensor* dy, GetInput(ctx, 0, op));
+    ASSIGN_OR_RETURN(const Tensor* y, GetInput(ctx, 1, op));
+    RETURN_IF_ERROR(CheckSameDType(op, *dy, *y, 0, 1));
+    if (dy->shape() != y->shape()) {
+      return absl::InvalidArgumentError(absl::StrCat(op, ": dY ", ShapeToString(dy->shape()),
+                                                     " and Y ", ShapeToString(y->shape()),
+                                                     " must have the same shape"));
+    }
+    return Dispatch<kF32F64>(dy->dtype(), op, "input", [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, dy->dtype(), dy->shape()));
+      const T* pd = dy->data<T>();
+      const T* py = y->data<T>();
+      T* po = dx->data<T>();
+      const int64_t n = dy->num_elements();
+      for (int64_t i = 0; i < n; ++i) po[i] = py[i] > T(0) ? pd[i] : T(0);
+      return absl::OkStatus();
+    });
+  }
+};
+
 // ---------------------------------------------------------------------------------------------
 // Registrations. Schemas start at the first opset whose semantics the kernel implements (the
 // pre-7 "broadcast"/"axis" attributes of the binary ops are not supported); dtype lists are the
@@ -1332,6 +1390,14 @@ CORTADO_MATH_VARIADIC_("Max", MaxFn, kNum, false);
 CORTADO_MATH_VARIADIC_("Sum", AddFn, kFloats, false);
 CORTADO_MATH_VARIADIC_("Mean", AddFn, kFloats, true);
 #undef CORTADO_MATH_VARIADIC_
+
+// Gradient operators of the eager frontend's backward pass (kTrainingDomain, opsets 1..17).
+CORTADO_REGISTER_OP(OpSchema("ReluGrad", kTrainingDomain)
+                        .Versions(1)
+                        .Inputs(2, 2)
+                        .Outputs(1, 1)
+                        .Infer(InferReluGrad));
+CORTADO_REGISTER_TRAINING_KERNEL("ReluGrad", TypesOf(kF32F64), MakeFactory<ReluGradKernel>());
 
 }  // namespace
 }  // namespace cortado

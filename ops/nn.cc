@@ -2,12 +2,15 @@
 // AveragePool, LpPool, GlobalAveragePool, GlobalMaxPool, GlobalLpPool, MaxUnpool) and the
 // normalizations (BatchNormalization, LayerNormalization, InstanceNormalization,
 // LpNormalization, LRN, MeanVarianceNormalization): schemas with type and shape inference, and
-// reference CPU kernels. The matrix products all go through Gemm (ops/gemm.h).
+// reference CPU kernels. The matrix products all go through Gemm (ops/gemm.h). Also the gradient
+// operators of these families that the eager frontend's backward pass runs (kTrainingDomain):
+// ConvGrad, MaxPoolGrad, AveragePoolGrad, BatchNormalizationGrad and LayerNormalizationGrad.
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
@@ -909,6 +912,174 @@ class ConvTransposeKernel : public Kernel {
 };
 
 // ---------------------------------------------------------------------------------------------
+// ConvGrad (training domain): the gradients of Conv with respect to X, W and the bias.
+// ---------------------------------------------------------------------------------------------
+
+// True when two shapes, either possibly holding unknown (-1) dims, can be the same.
+bool ShapesMayMatch(const Shape& a, const Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] >= 0 && b[i] >= 0 && a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// The first known dtype among `types`, or InvalidArgument when two known ones differ (for
+// inference, which prefixes the op's name).
+absl::StatusOr<DType> CommonDType(std::initializer_list<std::pair<const char*, DType>> types) {
+  DType first = DType::kUndefined;
+  const char* first_name = "";
+  for (const auto& [name, d] : types) {
+    if (d == DType::kUndefined) continue;
+    if (first == DType::kUndefined) {
+      first = d;
+      first_name = name;
+    } else if (d != first) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " has dtype ", DTypeName(d), " but ",
+                                                     first_name, " has ", DTypeName(first)));
+    }
+  }
+  return first;
+}
+
+// dY is [N, M, out...] for X [N, C, in...] and W [M, C/group, k...]; outputs dX (X's shape),
+// dW (W's shape) and optionally dB [M].
+absl::Status InferConvGrad(InferenceContext& ctx) {
+  constexpr absl::string_view op = "ConvGrad";
+  const TensorType& dy = ctx.input(0);
+  const TensorType& x = ctx.input(1);
+  const TensorType& w = ctx.input(2);
+  RETURN_IF_ERROR(CommonDType({{"dY", dy.dtype}, {"X", x.dtype}, {"W", w.dtype}}).status());
+  if (x.shape && w.shape) {
+    ASSIGN_OR_RETURN(WindowAttrs attrs, ReadWindowAttrs(op, ctx.attrs()));
+    ASSIGN_OR_RETURN(Shape y, ConvOutputShape(op, attrs, ctx.attrs().GetInt("group", 1), *x.shape,
+                                              *w.shape, nullptr, false, nullptr));
+    if (dy.shape && !ShapesMayMatch(*dy.shape, y)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "dY has shape ", ShapeToString(*dy.shape), " but Conv of X ", ShapeToString(*x.shape),
+          " and W ", ShapeToString(*w.shape), " gives ", ShapeToString(y)));
+    }
+  }
+  ctx.set_output(0, x);
+  ctx.set_output(1, w);
+  std::optional<Shape> db;
+  if (w.shape && !w.shape->empty()) db = Shape{(*w.shape)[0]};
+  ctx.set_output(2, TensorType{w.dtype, db});
+  return absl::OkStatus();
+}
+
+// Per image and group, with col = Im2Col(X[n, g]) ([C/group * taps, out_size]):
+//   dW[g] += dY[n, g] * col^T,   dcol = W[g]^T * dY[n, g],   dX[n, g] = Col2Im(dcol);
+// dB[m] is the sum of dY[:, m]. A pointwise convolution (1x1, stride 1, no padding) skips the
+// im2col: X and dX are their own column matrices.
+class ConvGradKernel : public Kernel {
+ public:
+  explicit ConvGradKernel(const KernelInfo& info) : group_(info.attrs->GetInt("group", 1)) {
+    absl::StatusOr<WindowAttrs> w = ReadWindowAttrs(kOp, *info.attrs);
+    if (w.ok()) {
+      attrs_ = *std::move(w);
+    } else {
+      status_ = w.status();
+    }
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    RETURN_IF_ERROR(status_);
+    ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(2));
+    RETURN_IF_ERROR(CheckSameDType(kOp, *x, *dy, "dY"));
+    RETURN_IF_ERROR(CheckSameDType(kOp, *x, *w, "W"));
+    Geometry g;
+    ASSIGN_OR_RETURN(Shape y_shape, ConvOutputShape(kOp, attrs_, group_, x->shape(), w->shape(),
+                                                    nullptr, false, &g));
+    if (dy->shape() != y_shape) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kOp, ": dY has shape ", ShapeToString(dy->shape()), " but Conv of X ",
+                       ShapeToString(x->shape()), " and W ", ShapeToString(w->shape()), " gives ",
+                       ShapeToString(y_shape)));
+    }
+    ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    ASSIGN_OR_RETURN(Tensor * dw, ctx.AllocateOutput(1, w->dtype(), w->shape()));
+    Tensor* db = nullptr;
+    if (ctx.num_outputs() > 2) {
+      ASSIGN_OR_RETURN(db, ctx.AllocateOutput(2, w->dtype(), {w->dim(0)}));
+    }
+    return VisitFloatType(x->dtype(), kOp, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      return Run<T>(g, *dy, *x, *w, dx, dw, db);
+    });
+  }
+
+ private:
+  static constexpr absl::string_view kOp = "ConvGrad";
+
+  template <typename T>
+  absl::Status Run(const Geometry& g, const Tensor& dy, const Tensor& x, const Tensor& w,
+                   Tensor* dx, Tensor* dw, Tensor* db) const {
+    const int64_t batch = x.dim(0), c = x.dim(1), m = w.dim(0);
+    const int64_t cg = c / group_, mg = m / group_;
+    const int64_t in_size = g.in_size(), out_size = g.out_size();
+    const int64_t kdim = cg * g.kernel_size();
+    const T* dyp = dy.data<T>();
+    const T* xp = x.data<T>();
+    const T* wp = w.data<T>();
+    T* dxp = dx->data<T>();
+    T* dwp = dw->data<T>();
+    std::memset(dw->raw_data(), 0, dw->nbytes());
+    if (db != nullptr) {
+      T* dbp = db->data<T>();
+      for (int64_t j = 0; j < m; ++j) {
+        double sum = 0;
+        for (int64_t n = 0; n < batch; ++n) {
+          const T* v = dyp + (n * m + j) * out_size;
+          for (int64_t i = 0; i < out_size; ++i) sum += static_cast<double>(v[i]);
+        }
+        dbp[j] = static_cast<T>(sum);
+      }
+    }
+    bool pointwise = g.kernel_size() == 1;
+    for (int i = 0; i < kMaxSpatial; ++i) {
+      pointwise = pointwise && g.stride[i] == 1 && g.pad_begin[i] == 0 && g.pad_end[i] == 0;
+    }
+    if (!pointwise || out_size == 0 || mg == 0) std::memset(dx->raw_data(), 0, dx->nbytes());
+    if (dy.num_elements() == 0 || kdim == 0) return absl::OkStatus();
+    Tensor col;
+    if (!pointwise) {
+      ASSIGN_OR_RETURN(col, Scratch<T>(kdim * out_size));
+    }
+    for (int64_t n = 0; n < batch; ++n) {
+      for (int64_t grp = 0; grp < group_; ++grp) {
+        const T* xg = xp + (n * c + grp * cg) * in_size;
+        T* dxg = dxp + (n * c + grp * cg) * in_size;
+        const T* dyg = dyp + (n * m + grp * mg) * out_size;
+        const T* wg = wp + grp * mg * kdim;
+        T* dwg = dwp + grp * mg * kdim;
+        if (pointwise) {
+          Gemm<T>(false, true, mg, kdim, out_size, T(1), dyg, out_size, xg, in_size, T(1), dwg,
+                  kdim);
+          Gemm<T>(true, false, cg, in_size, mg, T(1), wg, kdim, dyg, out_size, T(0), dxg, in_size);
+          continue;
+        }
+        T* cols = col.data<T>();
+        Im2Col<T>(g, cg, xg, cols);
+        Gemm<T>(false, true, mg, kdim, out_size, T(1), dyg, out_size, cols, out_size, T(1), dwg,
+                kdim);
+        // The column buffer is free again: it now receives dcol = W[g]^T * dY[n, g].
+        Gemm<T>(true, false, kdim, out_size, mg, T(1), wg, kdim, dyg, out_size, T(0), cols,
+                out_size);
+        Col2Im<T>(g, cg, cols, dxg);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const int64_t group_;
+  WindowAttrs attrs_;
+  absl::Status status_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Pools
 // ---------------------------------------------------------------------------------------------
 
@@ -1104,6 +1275,166 @@ class PoolKernel : public Kernel {
  private:
   WindowAttrs attrs_;
   PoolParams params_;
+  absl::Status status_;
+};
+
+// MaxPoolGrad (training domain): dX = zeros like X, then dX[Indices[i]] += dY[i], with Indices
+// MaxPool's second output (flat row-major indices into X; -1, a window with no input tap,
+// contributes nothing).
+absl::Status InferMaxPoolGrad(InferenceContext& ctx) {
+  const TensorType& dy = ctx.input(0);
+  const TensorType& ind = ctx.input(1);
+  const TensorType& x = ctx.input(2);
+  RETURN_IF_ERROR(CommonDType({{"dY", dy.dtype}, {"X", x.dtype}}).status());
+  if (ind.dtype != DType::kUndefined && ind.dtype != DType::kInt64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Indices must be int64, got ", DTypeName(ind.dtype)));
+  }
+  if (dy.shape && ind.shape && !ShapesMayMatch(*dy.shape, *ind.shape)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "Indices ", ShapeToString(*ind.shape), " must have dY's shape ", ShapeToString(*dy.shape)));
+  }
+  ctx.set_output(0, x);
+  return absl::OkStatus();
+}
+
+class MaxPoolGradKernel : public Kernel {
+ public:
+  explicit MaxPoolGradKernel(const KernelInfo&) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    constexpr absl::string_view op = "MaxPoolGrad";
+    ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* ind, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(2));
+    RETURN_IF_ERROR(CheckSameDType(op, *x, *dy, "dY"));
+    RETURN_IF_ERROR(CheckPoolInput(op, x->shape()));
+    if (dy->rank() != x->rank() || dy->dim(0) != x->dim(0) || dy->dim(1) != x->dim(1)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ": dY ", ShapeToString(dy->shape()), " does not fit X ", ShapeToString(x->shape())));
+    }
+    if (ind->dtype() != DType::kInt64 || ind->shape() != dy->shape()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(op, ": Indices must be int64 of dY's shape ", ShapeToString(dy->shape()),
+                       ", got ", DTypeName(ind->dtype()), ShapeToString(ind->shape())));
+    }
+    ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    std::memset(dx->raw_data(), 0, dx->nbytes());
+    const int64_t* ip = ind->data<int64_t>();
+    const int64_t total = x->num_elements();
+    return VisitFloatType(x->dtype(), op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* dyp = dy->data<T>();
+      T* dxp = dx->data<T>();
+      for (int64_t i = 0; i < dy->num_elements(); ++i) {
+        const int64_t at = ip[i];
+        if (at == -1) continue;
+        if (at < 0 || at >= total) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              op, ": index ", at, " is outside X of shape ", ShapeToString(x->shape())));
+        }
+        dxp[at] += dyp[i];
+      }
+      return absl::OkStatus();
+    });
+  }
+};
+
+// AveragePoolGrad (training domain): the adjoint of AveragePool, with its attributes: every
+// window spreads dY / count over its input taps (count as the forward op divides by).
+absl::Status InferAveragePoolGrad(InferenceContext& ctx) {
+  constexpr absl::string_view op = "AveragePoolGrad";
+  const TensorType& dy = ctx.input(0);
+  const TensorType& x = ctx.input(1);
+  RETURN_IF_ERROR(CommonDType({{"dY", dy.dtype}, {"X", x.dtype}}).status());
+  if (x.shape) {
+    ASSIGN_OR_RETURN(WindowAttrs w, ReadWindowAttrs(op, ctx.attrs()));
+    w.dilations.clear();
+    ASSIGN_OR_RETURN(Shape y, PoolOutputShape(op, w, *x.shape, nullptr));
+    if (dy.shape && !ShapesMayMatch(*dy.shape, y)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("dY has shape ", ShapeToString(*dy.shape), " but AveragePool of X ",
+                       ShapeToString(*x.shape), " gives ", ShapeToString(y)));
+    }
+  }
+  ctx.set_output(0, x);
+  return absl::OkStatus();
+}
+
+template <typename T>
+void AveragePoolGradPlanes(const Geometry& g, int64_t planes, const T* dy, T* dx,
+                           bool count_include_pad) {
+  const int64_t in_size = g.in_size();
+  std::array<std::vector<TapRange>, kMaxSpatial> taps;
+  for (int d = 0; d < kMaxSpatial; ++d) {
+    for (int64_t o = 0; o < g.out[d]; ++o) taps[d].push_back(Taps(g, d, o));
+  }
+  int64_t o = 0;
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    T* xp = dx + pl * in_size;
+    for (int64_t od = 0; od < g.out[0]; ++od) {
+      const TapRange& td = taps[0][od];
+      for (int64_t oh = 0; oh < g.out[1]; ++oh) {
+        const TapRange& th = taps[1][oh];
+        for (int64_t ow = 0; ow < g.out[2]; ++ow, ++o) {
+          const TapRange& tw = taps[2][ow];
+          const int64_t count = count_include_pad
+                                    ? td.padded * th.padded * tw.padded
+                                    : (td.hi - td.lo) * (th.hi - th.lo) * (tw.hi - tw.lo);
+          if (count <= 0) continue;
+          const T v = static_cast<T>(static_cast<double>(dy[o]) / static_cast<double>(count));
+          for (int64_t kd = td.lo; kd < td.hi; ++kd) {
+            const int64_t id = td.start + kd * g.dilation[0];
+            for (int64_t kh = th.lo; kh < th.hi; ++kh) {
+              T* row = xp + (id * g.in[1] + th.start + kh * g.dilation[1]) * g.in[2] + tw.start;
+              for (int64_t kw = tw.lo; kw < tw.hi; ++kw) row[kw * g.dilation[2]] += v;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+class AveragePoolGradKernel : public Kernel {
+ public:
+  explicit AveragePoolGradKernel(const KernelInfo& info)
+      : count_include_pad_(info.attrs->GetInt("count_include_pad") != 0) {
+    absl::StatusOr<WindowAttrs> w = ReadWindowAttrs(kOp, *info.attrs);
+    if (w.ok()) {
+      attrs_ = *std::move(w);
+      attrs_.dilations.clear();  // as AveragePool, which has none before opset 18
+    } else {
+      status_ = w.status();
+    }
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    RETURN_IF_ERROR(status_);
+    ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(1));
+    RETURN_IF_ERROR(CheckSameDType(kOp, *x, *dy, "dY"));
+    Geometry g;
+    ASSIGN_OR_RETURN(Shape y_shape, PoolOutputShape(kOp, attrs_, x->shape(), &g));
+    if (dy->shape() != y_shape) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(kOp, ": dY has shape ", ShapeToString(dy->shape()), " but AveragePool of X ",
+                       ShapeToString(x->shape()), " gives ", ShapeToString(y_shape)));
+    }
+    ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    std::memset(dx->raw_data(), 0, dx->nbytes());
+    return VisitFloatType(x->dtype(), kOp, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      AveragePoolGradPlanes<T>(g, x->dim(0) * x->dim(1), dy->data<T>(), dx->data<T>(),
+                               count_include_pad_);
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  static constexpr absl::string_view kOp = "AveragePoolGrad";
+  const bool count_include_pad_;
+  WindowAttrs attrs_;
   absl::Status status_;
 };
 
@@ -1548,6 +1879,190 @@ class LayerNormKernel : public Kernel {
   const DType stash_;
 };
 
+// BatchNormalizationGrad (training domain): the gradient of training-mode BatchNormalization
+// (statistics over all axes but 1, biased variance), recomputing the batch mean and variance
+// from X. With xhat = (x - mean) * inv_std and M elements per channel:
+//   dBias = sum dY,  dScale = sum dY * xhat,
+//   dX = scale * inv_std * (dY - dBias / M - xhat * dScale / M).
+absl::Status InferNormGrad(InferenceContext& ctx) {
+  const TensorType& dy = ctx.input(0);
+  const TensorType& x = ctx.input(1);
+  RETURN_IF_ERROR(CommonDType({{"dY", dy.dtype}, {"X", x.dtype}}).status());
+  if (dy.shape && x.shape && !ShapesMayMatch(*dy.shape, *x.shape)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "dY ", ShapeToString(*dy.shape), " must have X's shape ", ShapeToString(*x.shape)));
+  }
+  ctx.set_output(0, x);
+  ctx.set_output(1, ctx.input(2));
+  ctx.set_output(2, ctx.input(2));
+  return absl::OkStatus();
+}
+
+// Checks that dY has X's dtype and shape.
+absl::Status CheckGradLikeX(absl::string_view op, const Tensor& dy, const Tensor& x) {
+  RETURN_IF_ERROR(CheckSameDType(op, x, dy, "dY"));
+  if (dy.shape() != x.shape()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        op, ": dY ", ShapeToString(dy.shape()), " must have X's shape ", ShapeToString(x.shape())));
+  }
+  return absl::OkStatus();
+}
+
+class BatchNormGradKernel : public Kernel {
+ public:
+  explicit BatchNormGradKernel(const KernelInfo& info)
+      : epsilon_(info.attrs->GetFloat("epsilon", 1e-5f)) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    constexpr absl::string_view op = "BatchNormalizationGrad";
+    ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(2));
+    if (x->rank() < 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(op, ": X must be [N, C, ...], got ", ShapeToString(x->shape())));
+    }
+    RETURN_IF_ERROR(CheckGradLikeX(op, *dy, *x));
+    const int64_t batch = x->dim(0), channels = x->dim(1);
+    const int64_t inner = Product(x->shape(), 2, x->rank());
+    ASSIGN_OR_RETURN(std::vector<double> s, ParamVector(op, "scale", *scale, {channels}));
+    ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    std::vector<double> dscale(channels), dbias(channels);
+    RETURN_IF_ERROR(VisitFloatType(x->dtype(), op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* xp = x->data<T>();
+      const T* dyp = dy->data<T>();
+      T* dxp = dx->data<T>();
+      const double count = static_cast<double>(batch * inner);
+      for (int64_t c = 0; c < channels; ++c) {
+        double sum = 0;
+        for (int64_t n = 0; n < batch; ++n) {
+          const T* v = xp + (n * channels + c) * inner;
+          for (int64_t i = 0; i < inner; ++i) sum += static_cast<double>(v[i]);
+        }
+        const double mean = count > 0 ? sum / count : 0;
+        double sq = 0, sum_dy = 0, sum_dy_xc = 0;
+        for (int64_t n = 0; n < batch; ++n) {
+          const T* v = xp + (n * channels + c) * inner;
+          const T* d = dyp + (n * channels + c) * inner;
+          for (int64_t i = 0; i < inner; ++i) {
+            const double xc = static_cast<double>(v[i]) - mean;
+            sq += xc * xc;
+            sum_dy += static_cast<double>(d[i]);
+            sum_dy_xc += static_cast<double>(d[i]) * xc;
+          }
+        }
+        const double var = count > 0 ? sq / count : 0;
+        const double inv_std = 1.0 / std::sqrt(var + epsilon_);
+        dbias[c] = sum_dy;
+        dscale[c] = sum_dy_xc * inv_std;
+        if (count == 0) continue;
+        // dX = k * (dY - mean(dY)) - k2 * (x - mean).
+        const double k = s[c] * inv_std;
+        const double k2 = k * inv_std * dscale[c] / count;
+        const double shift = -k * sum_dy / count;
+        for (int64_t n = 0; n < batch; ++n) {
+          const int64_t base = (n * channels + c) * inner;
+          for (int64_t i = 0; i < inner; ++i) {
+            dxp[base + i] = static_cast<T>(k * static_cast<double>(dyp[base + i]) -
+                                           k2 * (static_cast<double>(xp[base + i]) - mean) + shift);
+          }
+        }
+      }
+      return absl::OkStatus();
+    }));
+    const std::vector<double>* outs[2] = {&dscale, &dbias};
+    for (int i = 1; i < ctx.num_outputs() && i <= 2; ++i) {
+      ASSIGN_OR_RETURN(Tensor * t, ctx.AllocateOutput(i, scale->dtype(), scale->shape()));
+      RETURN_IF_ERROR(StoreParams(op, *outs[i - 1], t));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const float epsilon_;
+};
+
+// LayerNormalizationGrad (training domain): the gradient of LayerNormalization over the axes
+// from `axis` on, from the forward op's Mean and InvStdDev (outputs 1 and 2). Per group of H
+// normalized elements, with xhat = (x - mean) * inv_std and g = dY * scale:
+//   dX = inv_std * (g - mean(g) - xhat * mean(g * xhat)),
+// and dScale = sum dY * xhat, dBias = sum dY over the groups, reduced to scale's shape.
+class LayerNormGradKernel : public Kernel {
+ public:
+  explicit LayerNormGradKernel(const KernelInfo& info) : axis_(info.attrs->GetInt("axis", -1)) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    constexpr absl::string_view op = "LayerNormalizationGrad";
+    ASSIGN_OR_RETURN(const Tensor* dy, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(2));
+    ASSIGN_OR_RETURN(const Tensor* mean_t, ctx.RequiredInput(3));
+    ASSIGN_OR_RETURN(const Tensor* inv_std_t, ctx.RequiredInput(4));
+    if (x->rank() < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(op, ": X must have rank >= 1"));
+    }
+    RETURN_IF_ERROR(CheckGradLikeX(op, *dy, *x));
+    RETURN_IF_ERROR(CheckSameDType(op, *x, *scale, "Scale"));
+    absl::StatusOr<int> axis = NormalizeAxis(axis_, x->rank());
+    if (!axis.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(op, ": ", axis.status().message()));
+    }
+    const Shape norm_shape(x->shape().begin() + *axis, x->shape().end());
+    ASSIGN_OR_RETURN(std::vector<double> s, ExpandParam(op, "Scale", *scale, norm_shape));
+    Shape stat_shape = x->shape();
+    std::fill(stat_shape.begin() + *axis, stat_shape.end(), 1);
+    ASSIGN_OR_RETURN(std::vector<double> means, ParamVector(op, "Mean", *mean_t, stat_shape));
+    ASSIGN_OR_RETURN(std::vector<double> inv_stds,
+                     ParamVector(op, "InvStdDev", *inv_std_t, stat_shape));
+    const int64_t outer = Product(x->shape(), 0, *axis);
+    const int64_t inner = NumElements(norm_shape);
+    ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    std::vector<double> dscale(inner, 0.0), dbias(inner, 0.0);
+    RETURN_IF_ERROR(VisitFloatType(x->dtype(), op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      std::vector<double> xhat(inner);
+      for (int64_t o = 0; o < outer; ++o) {
+        const T* xv = x->data<T>() + o * inner;
+        const T* dv = dy->data<T>() + o * inner;
+        T* out = dx->data<T>() + o * inner;
+        const double mean = means[o], inv_std = inv_stds[o];
+        double sum_g = 0, sum_gx = 0;
+        for (int64_t i = 0; i < inner; ++i) {
+          const double d = static_cast<double>(dv[i]);
+          xhat[i] = (static_cast<double>(xv[i]) - mean) * inv_std;
+          const double gi = d * s[i];
+          sum_g += gi;
+          sum_gx += gi * xhat[i];
+          dscale[i] += d * xhat[i];
+          dbias[i] += d;
+        }
+        const double mg = inner > 0 ? sum_g / inner : 0, mgx = inner > 0 ? sum_gx / inner : 0;
+        for (int64_t i = 0; i < inner; ++i) {
+          out[i] =
+              static_cast<T>(inv_std * (static_cast<double>(dv[i]) * s[i] - mg - xhat[i] * mgx));
+        }
+      }
+      return absl::OkStatus();
+    }));
+    const std::vector<double>* full[2] = {&dscale, &dbias};
+    for (int i = 1; i < ctx.num_outputs() && i <= 2; ++i) {
+      // Sum over the dimensions along which scale broadcasts.
+      std::vector<double> reduced(scale->num_elements(), 0.0);
+      ForEachBroadcast<1>(norm_shape, {&scale->shape()},
+                          [&](int64_t o, const std::array<int64_t, 1>& in) {
+                            reduced[in[0]] += (*full[i - 1])[o];
+                          });
+      ASSIGN_OR_RETURN(Tensor * t, ctx.AllocateOutput(i, scale->dtype(), scale->shape()));
+      RETURN_IF_ERROR(StoreParams(op, reduced, t));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const int64_t axis_;
+};
+
 class InstanceNormKernel : public Kernel {
  public:
   explicit InstanceNormKernel(const KernelInfo& info)
@@ -1896,6 +2411,59 @@ CORTADO_REGISTER_OP(OpSchema("MeanVarianceNormalization")
                         .Infer(InferSameAsInput0));
 CORTADO_REGISTER_KERNEL("MeanVarianceNormalization", kCpuBackend, 9, kMaxOpset, FloatTypes(),
                         MakeFactory<MeanVarianceNormKernel>());
+
+// Gradient operators of the eager frontend's backward pass (kTrainingDomain, opsets 1..17).
+CORTADO_REGISTER_OP(OpSchema("ConvGrad", kTrainingDomain)
+                        .Versions(1)
+                        .Inputs(3, 3)
+                        .Outputs(2, 3)
+                        .Attr("auto_pad", std::string("NOTSET"))
+                        .OptionalAttr("dilations", AttrType::kInts)
+                        .Attr("group", int64_t{1})
+                        .OptionalAttr("kernel_shape", AttrType::kInts)
+                        .OptionalAttr("pads", AttrType::kInts)
+                        .OptionalAttr("strides", AttrType::kInts)
+                        .Infer(InferConvGrad));
+CORTADO_REGISTER_TRAINING_KERNEL("ConvGrad", FloatTypes(), MakeFactory<ConvGradKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("MaxPoolGrad", kTrainingDomain)
+                        .Versions(1)
+                        .Inputs(3, 3)
+                        .Outputs(1, 1)
+                        .Infer(InferMaxPoolGrad));
+CORTADO_REGISTER_TRAINING_KERNEL("MaxPoolGrad", FloatTypes(), MakeFactory<MaxPoolGradKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("AveragePoolGrad", kTrainingDomain)
+                        .Versions(1)
+                        .Inputs(2, 2)
+                        .Outputs(1, 1)
+                        .Attr("auto_pad", std::string("NOTSET"))
+                        .Attr("ceil_mode", int64_t{0})
+                        .Attr("count_include_pad", int64_t{0})
+                        .RequiredAttr("kernel_shape", AttrType::kInts)
+                        .OptionalAttr("pads", AttrType::kInts)
+                        .OptionalAttr("strides", AttrType::kInts)
+                        .Infer(InferAveragePoolGrad));
+CORTADO_REGISTER_TRAINING_KERNEL("AveragePoolGrad", FloatTypes(),
+                                 MakeFactory<AveragePoolGradKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("BatchNormalizationGrad", kTrainingDomain)
+                        .Versions(1)
+                        .Inputs(3, 3)
+                        .Outputs(1, 3)
+                        .Attr("epsilon", 1e-5f)
+                        .Infer(InferNormGrad));
+CORTADO_REGISTER_TRAINING_KERNEL("BatchNormalizationGrad", FloatTypes(),
+                                 MakeFactory<BatchNormGradKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("LayerNormalizationGrad", kTrainingDomain)
+                        .Versions(1)
+                        .Inputs(5, 5)
+                        .Outputs(1, 3)
+                        .Attr("axis", int64_t{-1})
+                        .Infer(InferNormGrad));
+CORTADO_REGISTER_TRAINING_KERNEL("LayerNormalizationGrad", FloatTypes(),
+                                 MakeFactory<LayerNormGradKernel>());
 
 }  // namespace
 }  // namespace cortado
