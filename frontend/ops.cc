@@ -589,7 +589,10 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   const Tensor scale = weight.defined() ? weight : Tensor::ones(normalized_shape, x.dtype());
   std::vector<Tensor> inputs = {x, scale};
   if (bias.defined()) inputs.push_back(bias);
-  AttributeMap attrs = Attrs({{"axis", int64_t{-n}}, {"epsilon", float(eps)}});
+  // Statistics in the input's precision (float64 training keeps float64 statistics).
+  AttributeMap attrs = Attrs({{"axis", int64_t{-n}},
+                              {"epsilon", float(eps)},
+                              {"stash_type", tensor_ops::OnnxDataType(x.dtype())}});
   const bool grad = NeedsGrad(inputs);
   std::vector<Tensor> outputs = Call("LayerNormalization", inputs, attrs, grad ? 3 : 1);
   if (!grad) return outputs[0];
