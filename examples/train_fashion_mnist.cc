@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -107,6 +108,16 @@ absl::StatusOr<std::string> Publish(frontend::nn::Module& model, const Tensor& e
   options.output_names = {"logits"};
   const fs::path file = onnx ? staging / "model.onnx" : staging;
   RETURN_IF_ERROR(frontend::Export(model, {example}, file.string(), options));
+  if (!onnx && !fs::exists(dir / "config.pbtxt")) {
+    // A NetDef records no input types; the server reads them from config.pbtxt.
+    const fs::path config = dir / ".config.pbtxt.tmp";
+    std::ofstream out(config);
+    out << "platform: \"caffe2_netdef\"\n"
+        << "input [ { name: \"image\" data_type: TYPE_FP32 dims: [ -1, 1, 28, 28 ] } ]\n";
+    out.close();
+    fs::rename(config, dir / "config.pbtxt", ec);
+    if (!out || ec) return absl::InternalError("cannot write " + (dir / "config.pbtxt").string());
+  }
   const fs::path final_dir = dir / std::to_string(version);
   fs::rename(staging, final_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot publish ", final_dir.string(), ": ", ec.message()));
