@@ -17,17 +17,16 @@ import argparse
 import http.client
 import json
 import os
-import re
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+import cortadod  # noqa: E402  (tests/cortadod.py: starts the daemon on free ports)
 
 
 def percentile(values, p):
@@ -65,25 +64,15 @@ def main():
     os.makedirs(os.path.join(model_root, "1"))
     shutil.copy(src_onnx, os.path.join(model_root, "1", "model.onnx"))
 
-    log = open(os.path.join(tmp, "cortadod.log"), "w+")
-    proc = subprocess.Popen(
-        [args.cortadod, "--model-repository", os.path.join(tmp, "repo"),
-         "--model-control-mode=poll", "--repository-poll-secs=1", "--http-port=0",
-         "--grpc-port=0", "--metrics-port=0", "--http-address=127.0.0.1",
-         "--grpc-address=127.0.0.1", "--metrics-address=127.0.0.1",
-         "--http-thread-count=4"],
-        stdout=subprocess.DEVNULL, stderr=log)
-    port = None
-    for _ in range(600):
-        log.seek(0)
-        text = log.read()
-        if "cortadod ready" in text:
-            port = int(re.search(r"HTTP endpoint: http://[^:]*:(\d+)", text).group(1))
-            break
-        time.sleep(0.1)
-    if port is None:
-        proc.kill()
-        sys.exit("cortadod did not start; see " + log.name)
+    try:
+        server = cortadod.start(
+            args.cortadod, ["--model-repository", os.path.join(tmp, "repo"),
+                            "--model-control-mode=poll", "--repository-poll-secs=1",
+                            "--http-thread-count=4"],
+            os.path.join(tmp, "cortadod.log"), timeout=60)
+    except RuntimeError as e:
+        sys.exit(str(e))
+    port = server.http_port
 
     body = args.input_json.encode()
     path = "/v2/models/%s/infer" % args.model_name
@@ -136,8 +125,7 @@ def main():
     stop.set()
     for t in threads:
         t.join()
-    proc.send_signal(signal.SIGTERM)
-    rc = proc.wait(timeout=60)
+    rc = server.stop(timeout=60)
 
     print("cortadod reload under load: concurrency %d, %d versions published over %.0f s"
           % (args.concurrency, args.versions, args.reload))
@@ -151,8 +139,7 @@ def main():
                  versions if len(versions) < 15 else "%d..%d" % (versions[0], versions[-1])))
     if errors:
         print("first errors:", errors[:5])
-    log.seek(0)
-    loads = log.read().count("loaded in")
+    loads = server.log().count("loaded in")
     print("versions loaded: %d; cortadod exit status after SIGTERM: %d" % (loads, rc))
     shutil.rmtree(tmp, ignore_errors=True)
     return 0 if not errors and rc == 0 else 1

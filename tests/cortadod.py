@@ -1,59 +1,98 @@
-"""Starting and stopping a real cortadod for the end-to-end tests.
+"""Starting and stopping a real cortadod for the end-to-end tests and drivers.
 
-start(cortadod, args, log_path) runs the daemon with every port 0 (it binds free ones and logs
-them), waits until /v2/health/ready answers, and returns a Server with the HTTP address.
+start(cortadod, args, log_path) runs the daemon with every port 0 on 127.0.0.1 (it binds free
+ones and logs them), its stdout and stderr both into log_path, waits until GET /v2/health/ready
+answers 200, and returns a Server with the addresses it logged. If it exits or is not ready within
+the timeout, start kills it and raises RuntimeError with the end of the log.
+
+Standard library only, so that drivers run by /usr/bin/python3 (server/reload_under_load.py) can
+use it as well as the tests in the tools/setup.sh virtual environment. Not thread-safe: one
+thread starts and stops a Server.
 """
+import http.client
 import re
 import subprocess
 import time
 
-import tritonclient.http as httpclient
-from tritonclient.utils import InferenceServerException
+_PORTS = ["--http-address", "127.0.0.1", "--http-port", "0", "--grpc-address", "127.0.0.1",
+          "--grpc-port", "0", "--metrics-address", "127.0.0.1", "--metrics-port", "0"]
 
 
 class Server:
-    def __init__(self, process, http_url, log_path):
+    """A started cortadod. http_url, grpc_url and metrics_url are "127.0.0.1:PORT" (None for an
+    endpoint the log did not announce); the *_port attributes are the same ports as ints."""
+
+    def __init__(self, process, log_path, http_port, grpc_port, metrics_port):
         self.process = process
-        self.http_url = http_url
         self.log_path = log_path
+        self.http_port = http_port
+        self.grpc_port = grpc_port
+        self.metrics_port = metrics_port
+        self.http_url, self.grpc_url, self.metrics_url = (
+            None if p is None else "127.0.0.1:%d" % p for p in (http_port, grpc_port, metrics_port))
+        self.killed = False  # set when stop() had to SIGKILL it
 
     def log(self):
         with open(self.log_path) as f:
             return f.read()
 
-    def stop(self):
-        """SIGTERM, then the exit status (it drains requests and exits 0)."""
+    def poll(self):
+        """None while it runs, else its exit status."""
+        return self.process.poll()
+
+    def stop(self, timeout=30):
+        """SIGTERM, then the exit status (it drains requests and exits 0); SIGKILL after timeout
+        seconds (then killed is True and the status is -9)."""
         self.process.terminate()
         try:
-            return self.process.wait(timeout=30)
+            return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            self.killed = True
             self.process.kill()
             return self.process.wait()
 
 
+def _port(pattern, text):
+    m = re.search(pattern, text)
+    return int(m.group(1)) if m else None
+
+
+def _ready(port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", "/v2/health/ready")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
 def start(cortadod, args, log_path, timeout=120):
-    ports = ["--http-address", "127.0.0.1", "--http-port", "0", "--grpc-address", "127.0.0.1",
-             "--grpc-port", "0", "--metrics-address", "127.0.0.1", "--metrics-port", "0"]
+    """Runs cortadod with the free-port flags, then args; see the module comment."""
     with open(log_path, "w") as log:
-        process = subprocess.Popen([cortadod] + ports + list(args), stdout=log,
+        process = subprocess.Popen([cortadod] + _PORTS + list(args), stdout=log,
                                    stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
-    url = client = None
+    http_port = None
     while time.monotonic() < deadline and process.poll() is None:
-        if url is None:
+        if http_port is None:
             with open(log_path) as f:
-                m = re.search(r"HTTP endpoint: http://\S+:(\d+)", f.read())
-            if m:
-                url = "127.0.0.1:%s" % m.group(1)
-                client = httpclient.InferenceServerClient(url)
-        if client is not None:
-            try:
-                if client.is_server_ready():
-                    return Server(process, url, log_path)
-            except (InferenceServerException, ConnectionError, OSError):
-                pass
+                http_port = _port(r"HTTP endpoint: http://\S+:(\d+)", f.read())
+        if http_port is not None and _ready(http_port):
+            # The metrics and gRPC endpoints come up (and are logged) before the HTTP one.
+            with open(log_path) as f:
+                text = f.read()
+            return Server(process, log_path, http_port,
+                          _port(r"gRPC endpoint: \S+:(\d+)", text),
+                          _port(r"metrics endpoint: http://\S+:(\d+)", text))
         time.sleep(0.2)
-    process.kill()
+    status = process.poll()
+    if status is None:
+        process.kill()
+        process.wait()
     with open(log_path) as f:
-        raise RuntimeError("cortadod did not become ready (exit %s):\n%s" %
-                           (process.poll(), f.read()[-5000:]))
+        raise RuntimeError("cortadod did not become ready (%s):\n---- cortadod log ----\n%s"
+                           "---- end of log ----" % (
+                               "not ready after %s s" % timeout if status is None
+                               else "exit %s" % status, f.read()[-20000:]))

@@ -11,12 +11,10 @@ usage: e2e_grpc_test.py CORTADOD CORTADO FIXTURE_DIR   (run by tests/e2e_grpc_te
 """
 import os
 import queue
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import numpy as np
@@ -27,6 +25,9 @@ import grpc
 import tritonclient.grpc as grpcclient
 from tritonclient.grpc import service_pb2, service_pb2_grpc
 from tritonclient.utils import InferenceServerException
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cortadod  # noqa: E402
 
 CORTADOD, CORTADO, FIXTURE = (os.path.abspath(p) for p in sys.argv[1:4])
 del sys.argv[1:4]
@@ -65,66 +66,34 @@ def one_node_model(op, dtype, width, const=None):
 
 
 SERVER = None
-GRPC_PORT = None
 URL = None
 HTTP_URL = None
+SERVER_EXIT = None
 
 
 def setUpModule():
-    global SERVER, GRPC_PORT, URL, HTTP_URL
+    global SERVER, URL, HTTP_URL
     os.makedirs(REPO)
     with open(os.path.join(FIXTURE, "model.onnx"), "rb") as f:
         publish("mlp", 1, f.read())
     publish("addone", 1, one_node_model("Add", TensorProto.FLOAT, 4, const=1.0))
     publish("echo", 1, one_node_model("Identity", TensorProto.STRING, 2))
-    # Every port is 0: the daemon binds free ones and logs them.
-    args = [CORTADOD, "--model-repository", REPO, "--grpc-address", "127.0.0.1",
-            "--grpc-port", "0", "--http-address", "127.0.0.1", "--http-port", "0",
-            "--metrics-address", "127.0.0.1", "--metrics-port", "0",
-            "--model-control-mode", "explicit", "--load-model", "mlp", "--load-model", "echo"]
-    with open(LOG, "w") as log:
-        SERVER = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    client = None
-    while time.monotonic() < deadline and SERVER.poll() is None:
-        if GRPC_PORT is None:
-            with open(LOG) as f:
-                text = f.read()
-            m = re.search(r"gRPC endpoint: \S+:(\d+)", text)
-            h = re.search(r"HTTP endpoint: \S+:(\d+)", text)
-            if m and h:
-                GRPC_PORT = int(m.group(1))
-                URL = "127.0.0.1:%d" % GRPC_PORT
-                HTTP_URL = "127.0.0.1:%s" % h.group(1)
-                client = grpcclient.InferenceServerClient(URL)
-        if client is not None:
-            try:
-                if client.is_server_ready():
-                    return
-            except InferenceServerException:
-                pass
-        time.sleep(0.2)
-    dump_log()
-    SERVER.kill()
-    raise RuntimeError("cortadod did not become ready (exit %s); see the log above" % SERVER.poll())
+    SERVER = cortadod.start(CORTADOD, ["--model-repository", REPO, "--model-control-mode",
+                                       "explicit", "--load-model", "mlp", "--load-model", "echo"],
+                            LOG)
+    URL, HTTP_URL = SERVER.grpc_url, SERVER.http_url
 
 
 def tearDownModule():
     global SERVER_EXIT
     if SERVER is not None and SERVER.poll() is None:
-        SERVER.terminate()
-        try:
-            SERVER_EXIT = SERVER.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            SERVER.kill()
+        SERVER_EXIT = SERVER.stop(timeout=60)
+        if SERVER.killed:
             SERVER_EXIT = "killed after 60 s"
         print("cortadod exited with %s after SIGTERM" % SERVER_EXIT)
     elif SERVER is not None:
-        SERVER_EXIT = "%s before SIGTERM" % SERVER.returncode
+        SERVER_EXIT = "%s before SIGTERM" % SERVER.poll()
     shutil.rmtree(TMP, ignore_errors=True)
-
-
-SERVER_EXIT = None
 
 
 def dump_log():

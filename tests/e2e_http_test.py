@@ -29,6 +29,9 @@ from onnx import TensorProto, helper
 import tritonclient.http as httpclient
 from tritonclient.utils import InferenceServerException
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cortadod  # noqa: E402
+
 CORTADOD, CORTADO, FIXTURE = (os.path.abspath(p) for p in sys.argv[1:4])
 del sys.argv[1:4]
 
@@ -82,43 +85,17 @@ def setUpModule():
         publish("mlp", 1, f.read())
     publish("addone", 1, one_node_model("Add", TensorProto.FLOAT, 4, const=1.0))
     publish("echo", 1, one_node_model("Identity", TensorProto.STRING, 2))
-    # Every port is 0: the daemon binds free ones and logs them.
-    args = [CORTADOD, "--model-repository", REPO, "--http-address", "127.0.0.1",
-            "--http-port", "0", "--grpc-address", "127.0.0.1", "--grpc-port", "0",
-            "--metrics-address", "127.0.0.1", "--metrics-port", "0",
-            "--http-max-input-size", str(BODY_LIMIT), "--log-access",
-            "--model-control-mode", "explicit", "--load-model", "mlp", "--load-model", "echo"]
-    with open(LOG, "w") as log:
-        SERVER = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    client = None
-    while time.monotonic() < deadline and SERVER.poll() is None:
-        if PORT is None:
-            with open(LOG) as f:
-                m = re.search(r"HTTP endpoint: http://\S+:(\d+)", f.read())
-            if m:
-                PORT = int(m.group(1))
-                URL = "127.0.0.1:%d" % PORT
-                client = httpclient.InferenceServerClient(URL)
-        if client is not None:
-            try:
-                if client.is_server_ready():
-                    return
-            except (InferenceServerException, ConnectionError, OSError):
-                pass
-        time.sleep(0.2)
-    dump_log()
-    SERVER.kill()
-    raise RuntimeError("cortadod did not become ready (exit %s); see the log above" % SERVER.poll())
+    SERVER = cortadod.start(CORTADOD, ["--model-repository", REPO, "--http-max-input-size",
+                                       str(BODY_LIMIT), "--log-access", "--model-control-mode",
+                                       "explicit", "--load-model", "mlp", "--load-model", "echo"],
+                            LOG)
+    PORT, URL = SERVER.http_port, SERVER.http_url
 
 
 def tearDownModule():
     if SERVER is not None and SERVER.poll() is None:
-        SERVER.terminate()
-        try:
-            code = SERVER.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            SERVER.kill()
+        code = SERVER.stop(timeout=60)
+        if SERVER.killed:
             code = "killed after 60 s"
         print("cortadod exited with %s after SIGTERM" % code)
         if code != 0:
