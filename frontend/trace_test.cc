@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <iostream>
 #include <set>
 #include <stdexcept>
 
@@ -114,21 +113,13 @@ TEST_P(TraceModelTest, PredictorAndExportsMatchEager) {
   ASSERT_TRUE(onnx.ok()) << onnx.status();
   ExpectMatchesEager(*onnx, model, "ONNX reloaded");
 
-  // NetDef: save, load, run (or a clean Unimplemented where Caffe2 has no operator).
+  // NetDef: save, load, run (LayerNorm and GELU's Erf included).
   const std::string netdef_dir = TempPath(model.name + "_netdef");
   absl::Status saved = SaveGraph(*graph, netdef_dir);
-  if (model.netdef_exportable) {
-    ASSERT_TRUE(saved.ok()) << saved;
-    auto netdef = LoadGraph(netdef_dir);
-    ASSERT_TRUE(netdef.ok()) << netdef.status();
-    ExpectMatchesEager(*netdef, model, "NetDef reloaded");
-  } else {
-    // LayerNormalization and Erf (GELU) have no Caffe2 operator in the NetDef exporter.
-    EXPECT_EQ(saved.code(), absl::StatusCode::kUnimplemented) << saved;
-    EXPECT_NE(saved.message().find("cannot be exported to Caffe2"), absl::string_view::npos)
-        << saved;
-    std::cout << "NetDef export of " << model.name << ": " << saved << "\n";
-  }
+  ASSERT_TRUE(saved.ok()) << saved;
+  auto netdef = LoadGraph(netdef_dir);
+  ASSERT_TRUE(netdef.ok()) << netdef.status();
+  ExpectMatchesEager(*netdef, model, "NetDef reloaded");
 
   // Export() is trace + SaveGraph.
   const std::string export_path = TempPath(model.name + "_export.onnx");

@@ -45,7 +45,7 @@ void RandomizeAffine(nn::Module& module) {
 std::vector<ModelCase> AllModels(uint64_t seed) {
   manual_seed(seed);
   std::vector<ModelCase> models;
-  models.push_back({"mlp", std::make_shared<Mlp>(), [](int64_t n) { return Shape{n, 8}; }, true});
+  models.push_back({"mlp", std::make_shared<Mlp>(), [](int64_t n) { return Shape{n, 8}; }});
   // [N, 1, 12, 12] -> conv 3x3 pad 1 -> [N, 4, 12, 12] -> max pool 2 -> [N, 4, 6, 6]
   // -> conv 3x3 -> [N, 8, 4, 4] -> avg pool 2 -> [N, 8, 2, 2] -> flatten -> [N, 32] -> [N, 10].
   auto cnn = std::make_shared<nn::Sequential>(
@@ -54,13 +54,13 @@ std::vector<ModelCase> AllModels(uint64_t seed) {
       std::make_shared<nn::Conv2d>(4, 8, 3), std::make_shared<nn::ReLU>(),
       std::make_shared<nn::AvgPool2d>(2), std::make_shared<nn::Flatten>(),
       std::make_shared<nn::Linear>(32, 10), std::make_shared<nn::Dropout>(0.5));
-  models.push_back({"cnn", cnn, [](int64_t n) { return Shape{n, 1, 12, 12}; }, true});
+  models.push_back({"cnn", cnn, [](int64_t n) { return Shape{n, 1, 12, 12}; }});
   // [N, 3, 8] -> Linear -> LayerNorm -> GELU -> Linear -> Softmax(-1) -> [N, 3, 5].
   auto norm = std::make_shared<nn::Sequential>(
       std::make_shared<nn::Linear>(8, 16), std::make_shared<nn::LayerNorm>(Shape{16}),
       std::make_shared<nn::GELU>(), std::make_shared<nn::Linear>(16, 5),
       std::make_shared<nn::Softmax>(-1));
-  models.push_back({"norm", norm, [](int64_t n) { return Shape{n, 3, 8}; }, false});
+  models.push_back({"norm", norm, [](int64_t n) { return Shape{n, 3, 8}; }});
   for (ModelCase& m : models) {
     RandomizeAffine(*m.module);
     m.module->train();

@@ -21,7 +21,6 @@ struct ModelCase {
   std::string name;  // "mlp", "cnn", "norm"
   std::shared_ptr<nn::Module> module;
   std::function<Shape(int64_t batch)> input_shape;
-  bool netdef_exportable;  // false where an op has no Caffe2 form (LayerNormalization, Erf)
 };
 
 // The three models, freshly initialised from `seed`, in training mode. The CNN has run a few

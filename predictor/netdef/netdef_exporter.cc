@@ -49,14 +49,19 @@ class ExportContext {
     }
     return static_cast<float>(t->ElementAsDouble(0));
   }
-  // Rank of a value when known from type inference.
-  int RankOf(const std::string& name) const {
+  // Shape of a value when known from type inference (-1 marks a dynamic dimension), else null.
+  const Shape* ShapeOf(const std::string& name) const {
     auto it = graph_.value_types.find(name);
-    if (it != graph_.value_types.end() && it->second.shape) return it->second.shape->size();
+    if (it != graph_.value_types.end() && it->second.shape) return &*it->second.shape;
     for (const ValueInfo& v : graph_.inputs) {
-      if (v.name == name && v.type.shape) return v.type.shape->size();
+      if (v.name == name && v.type.shape) return &*v.type.shape;
     }
-    return -1;
+    return nullptr;
+  }
+  // Rank of a value when known from type inference, else -1.
+  int RankOf(const std::string& name) const {
+    const Shape* shape = ShapeOf(name);
+    return shape == nullptr ? -1 : static_cast<int>(shape->size());
   }
   OperatorDef* Add(const std::string& type, std::vector<std::string> in,
                    std::vector<std::string> out, const std::string& name) {
@@ -180,6 +185,52 @@ absl::Status ExportBatchNorm(const Node& n, int, ExportContext& ctx) {
   OperatorDef* op = ctx.Add("SpatialBN", n.inputs, {n.outputs[0]}, n.name);
   ArgInt(op, "is_test", 1);
   ArgFloat(op, "epsilon", n.attrs.GetFloat("epsilon", 1e-5f));
+  return absl::OkStatus();
+}
+
+// LayerNormalization -> LayerNorm with elementwise_affine: both normalize over the axes from
+// `axis` on; Caffe2 takes gamma and beta together and computes its statistics in the input's
+// type. Its extra outputs (mean, std = 1 / InvStdDev, of another shape) get names of their own.
+absl::Status ExportLayerNorm(const Node& n, int, ExportContext& ctx) {
+  if (n.inputs.size() < 3 || n.inputs[2].empty()) {
+    return Unsupported("LayerNormalization without a bias (Caffe2's LayerNorm takes gamma and "
+                       "beta together)");
+  }
+  for (size_t i = 1; i < n.outputs.size(); ++i) {
+    if (!n.outputs[i].empty()) {
+      return Unsupported("LayerNormalization's Mean and InvStdDev outputs");
+    }
+  }
+  const int64_t stash_type = n.attrs.GetInt("stash_type", 1);
+  if (stash_type != 1 && stash_type != 11) {
+    return Unsupported(absl::StrCat("LayerNormalization with stash_type ", stash_type));
+  }
+  int64_t axis = n.attrs.GetInt("axis", -1);
+  if (const Shape* shape = ctx.ShapeOf(n.inputs[0]); shape != nullptr) {
+    const int64_t rank = static_cast<int64_t>(shape->size());
+    if (rank < 2) return Unsupported("LayerNormalization of a 0-D or 1-D input");
+    if (axis < -rank || axis >= rank) return Unsupported("LayerNormalization axis out of range");
+    // Counted from the end, the axis does not depend on the rank, and an importer sees that a
+    // gamma of rank -axis already has the normalized shape.
+    if (axis >= 0) axis -= rank;
+    // Caffe2 wants one gamma and one beta value for each normalized element; ONNX broadcasts.
+    int64_t count = 1;
+    for (int64_t d = rank + axis; d < rank && count >= 0; ++d) {
+      count = (*shape)[d] < 0 ? -1 : count * (*shape)[d];
+    }
+    for (int i : {1, 2}) {
+      const Tensor* t = ctx.Constant(n.inputs[i]);
+      if (count >= 0 && t != nullptr && t->num_elements() != count) {
+        return Unsupported("LayerNormalization with a scale or bias broadcast along the "
+                           "normalized axes (Caffe2 needs a value for each element)");
+      }
+    }
+  }
+  OperatorDef* op = ctx.Add("LayerNorm", n.inputs,
+                            {n.outputs[0], n.outputs[0] + "_mean", n.outputs[0] + "_std"}, n.name);
+  ArgInt(op, "axis", axis);
+  ArgFloat(op, "epsilon", n.attrs.GetFloat("epsilon", 1e-5f));
+  ArgInt(op, "elementwise_affine", 1);
   return absl::OkStatus();
 }
 
@@ -371,6 +422,7 @@ const std::map<std::string, ExportFn>& ExportTable() {
          return n.outputs.size() > 1 && !n.outputs[1].empty() ? Unsupported("Dropout's mask output")
                                                               : absl::OkStatus();
        }},
+      {"Erf", Renamed("Erf")},
       {"Exp", Renamed("Exp")},
       {"Flatten", [](const Node& n, int, ExportContext& ctx) {
          ArgInt(ctx.Add("Flatten", n.inputs, {n.outputs[0]}, n.name), "axis",
@@ -386,6 +438,7 @@ const std::map<std::string, ExportFn>& ExportTable() {
                   n.attrs.GetFloat("epsilon", 1e-5f));
          return absl::OkStatus();
        }},
+      {"LayerNormalization", ExportLayerNorm},
       {"LeakyRelu", [](const Node& n, int, ExportContext& ctx) {
          ArgFloat(ctx.Add("LeakyRelu", n.inputs, {n.outputs[0]}, n.name), "alpha",
                   n.attrs.GetFloat("alpha", 0.01f));

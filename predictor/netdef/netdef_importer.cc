@@ -12,8 +12,6 @@
 namespace cortado {
 namespace {
 
-constexpr int kNetDefOpset = 11;  // Caffe2's conventions match ONNX opset 11 (Softmax, Split...)
-
 absl::StatusOr<Shape> FillShape(const Caffe2Args& args) {
   if (!args.Has("shape")) return absl::InvalidArgumentError("missing argument 'shape'");
   ASSIGN_OR_RETURN(std::vector<int64_t> shape, args.Ints("shape"));
@@ -130,7 +128,7 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
                                    const caffe2::NetDef& predict_net) {
   Graph graph;
   graph.name = predict_net.name();
-  graph.opsets[""] = kNetDefOpset;
+  graph.opsets[""] = ImportOpset(predict_net);
 
   // init_net: fills, run once.
   std::mt19937 rng(0);
@@ -162,6 +160,19 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
   for (int i = 0; i < predict_net.op_size(); ++i) {
     for (const std::string& out : predict_net.op(i).output()) last_writer[out] = i;
   }
+  // Which outputs are read: by a later operator before the next write, or as external outputs.
+  // The importers skip unread outputs after the first (they get "").
+  std::vector<std::vector<bool>> read(predict_net.op_size());
+  {
+    std::set<std::string> live(predict_net.external_output().begin(),
+                               predict_net.external_output().end());
+    for (int i = predict_net.op_size() - 1; i >= 0; --i) {
+      const caffe2::OperatorDef& op = predict_net.op(i);
+      for (const std::string& out : op.output()) read[i].push_back(live.count(out) > 0);
+      for (const std::string& out : op.output()) live.erase(out);
+      for (const std::string& in : op.input()) live.insert(in);
+    }
+  }
   std::map<std::string, std::string> current;  // blob -> its current SSA value
   for (const std::string& name : defined) current[name] = name;
   ImportContext ctx(&graph);
@@ -177,9 +188,10 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
       }
       inputs.push_back(it->second);
     }
-    for (const std::string& out : op.output()) {
+    for (int k = 0; k < op.output_size(); ++k) {
+      const std::string& out = op.output(k);
       const bool keep = last_writer[out] == i && !defined.count(out);
-      outputs.push_back(keep ? out : ctx.NewName(out));
+      outputs.push_back(k > 0 && !read[i][k] ? "" : keep ? out : ctx.NewName(out));
     }
     RETURN_IF_ERROR(ImportOperator(op, i, inputs, outputs, ctx));
     for (int k = 0; k < op.output_size(); ++k) current[op.output(k)] = outputs[k];

@@ -80,6 +80,22 @@ Tensor Int64s(const std::vector<int64_t>& v) {
   return Tensor::FromVector<int64_t>(v, {static_cast<int64_t>(v.size())});
 }
 
+constexpr int kCaffe2Opset = 11;  // Caffe2's conventions match ONNX opset 11 (Softmax, Split...)
+constexpr int kLayerNormOpset = 17;
+
+// From opset 13 Squeeze, Unsqueeze and Split take their axes and sizes as inputs, not attributes.
+bool ListsAreInputs(ImportContext& ctx) { return ctx.graph().OpsetFor("") >= 13; }
+
+// Squeeze or Unsqueeze of `x` along `axes`, in the graph's opset.
+void AddWithAxes(ImportContext& ctx, const std::string& op_type, const std::string& x,
+                 const std::vector<int64_t>& axes, const std::string& out) {
+  if (ListsAreInputs(ctx)) {
+    ctx.AddNode(op_type, {x, ctx.AddConstant("axes", Int64s(axes))}, {out});
+  } else {
+    ctx.AddNode(op_type, {x}, {out}).attrs.Set("axes", axes);
+  }
+}
+
 // Caffe2's channels-last operators run on channels-first ones between two transposes
 // (4-D tensors, as Caffe2's NHWC kernels assume).
 std::string ToNCHW(ImportContext& ctx, const std::string& x) {
@@ -279,9 +295,20 @@ absl::Status ImportSoftmax(const OperatorDef&, const Caffe2Args& args,
                            const std::vector<std::string>& in, const std::vector<std::string>& out,
                            ImportContext& ctx) {
   RETURN_IF_ERROR(RequireInputs(in, 1, 1));
-  // Caffe2 flattens to 2-D at `axis`, as ONNX Softmax does before opset 13 (the graph's opset).
+  // Caffe2 flattens to 2-D at `axis`, as ONNX Softmax does before opset 13.
   ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", 1));
-  ctx.AddNode("Softmax", in, {out[0]}).attrs.Set("axis", axis);
+  if (!ListsAreInputs(ctx)) {
+    ctx.AddNode("Softmax", in, {out[0]}).attrs.Set("axis", axis);
+    return absl::OkStatus();
+  }
+  // From opset 13 Softmax works along one axis: flatten, softmax the rows, restore the shape.
+  const std::string rows = ctx.NewName(in[0] + "_2d");
+  ctx.AddNode("Flatten", in, {rows}).attrs.Set("axis", axis);
+  const std::string y = ctx.NewName(out[0] + "_2d");
+  ctx.AddNode("Softmax", {rows}, {y}).attrs.Set("axis", int64_t{1});
+  const std::string shape = ctx.NewName(in[0] + "_shape");
+  ctx.AddNode("Shape", in, {shape});
+  ctx.AddNode("Reshape", {y, shape}, {out[0]});
   return absl::OkStatus();
 }
 
@@ -296,7 +323,7 @@ absl::Status ImportConcat(const OperatorDef&, const Caffe2Args& args,
   if (add_axis) {
     for (std::string& x : inputs) {
       const std::string e = ctx.NewName(x + "_expanded");
-      ctx.AddNode("Unsqueeze", {x}, {e}).attrs.Set("axes", std::vector<int64_t>{axis});
+      AddWithAxes(ctx, "Unsqueeze", x, {axis}, e);
       x = e;
     }
   }
@@ -346,13 +373,13 @@ absl::Status ImportTranspose(const OperatorDef&, const Caffe2Args& args,
   return absl::OkStatus();
 }
 
-// Squeeze and ExpandDims: `dims` becomes the ONNX `axes` attribute (opset 11).
+// Squeeze and ExpandDims: `dims` becomes the ONNX `axes` (attribute, or input from opset 13).
 Caffe2ImportFn WithDims(std::string onnx_op) {
   return [onnx_op](const OperatorDef&, const Caffe2Args& args, const std::vector<std::string>& in,
                    const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
     RETURN_IF_ERROR(RequireInputs(in, 1, 1));
     ASSIGN_OR_RETURN(std::vector<int64_t> dims, args.Ints("dims"));
-    ctx.AddNode(onnx_op, in, {out[0]}).attrs.Set("axes", dims);
+    AddWithAxes(ctx, onnx_op, in[0], dims, out[0]);
     return absl::OkStatus();
   };
 }
@@ -407,6 +434,86 @@ absl::Status ImportInstanceNorm(const OperatorDef&, const Caffe2Args& args,
   const std::string y = nhwc ? ctx.NewName(out[0] + "_nchw") : out[0];
   ctx.AddNode("InstanceNormalization", {x, in[1], in[2]}, {y}).attrs.Set("epsilon", epsilon);
   if (nhwc) FromNCHW(ctx, y, out[0]);
+  return absl::OkStatus();
+}
+
+// Caffe2's LayerNorm normalizes over the axes from `axis` on, as LayerNormalization (opset 17)
+// does. Its gamma and beta (elementwise_affine) need only as many elements as those axes, so
+// they are reshaped to the normalized shape unless their shape already is it; without them the
+// scale is ones of that shape. Its mean and std have shape X.shape[:axis] + [1]
+// (LayerNormalization's Mean and InvStdDev: X.shape[:axis] + [1] * (rank - axis)), and
+// std = sqrt(var + epsilon) = 1 / InvStdDev.
+absl::Status ImportLayerNorm(const OperatorDef&, const Caffe2Args& args,
+                             const std::vector<std::string>& in,
+                             const std::vector<std::string>& out, ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 1, 3));
+  ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", 1));
+  ASSIGN_OR_RETURN(float epsilon, args.Float("epsilon", 1e-5f));
+  ASSIGN_OR_RETURN(int64_t affine, args.Int("elementwise_affine", 0));
+  if (ctx.graph().OpsetFor("") < kLayerNormOpset) {
+    return absl::InternalError("LayerNorm is imported into a graph below opset 17");
+  }
+  if (affine && in.size() != 3) {
+    return absl::InvalidArgumentError("elementwise_affine needs the inputs X, gamma and beta");
+  }
+  const std::string& x = in[0];
+  std::string x_shape, normalized_shape;
+  auto shape_of_x = [&]() {
+    if (x_shape.empty()) {
+      x_shape = ctx.NewName(x + "_shape");
+      ctx.AddNode("Shape", {x}, {x_shape});
+    }
+    return x_shape;
+  };
+  auto shape_from_axis = [&]() {
+    if (normalized_shape.empty()) {
+      normalized_shape = ctx.NewName(x + "_normalized_shape");
+      ctx.AddNode("Slice", {shape_of_x(), ctx.AddConstant("starts", Int64s({axis})),
+                            ctx.AddConstant("ends", Int64s({std::numeric_limits<int64_t>::max()}))},
+                  {normalized_shape});
+    }
+    return normalized_shape;
+  };
+  std::vector<std::string> inputs = {x};
+  if (affine) {
+    for (int i : {1, 2}) {
+      const Tensor* c = ctx.Constant(in[i]);
+      if (c != nullptr && axis < 0 && c->rank() == -axis) {
+        inputs.push_back(in[i]);  // the normalized shape already (LayerNormalization checks it)
+      } else {
+        inputs.push_back(ctx.NewName(in[i] + "_normalized"));
+        ctx.AddNode("Reshape", {in[i], shape_from_axis()}, {inputs.back()});
+      }
+    }
+  } else {
+    inputs.push_back(ctx.NewName(x + "_ones"));
+    ctx.AddNode("ConstantOfShape", {shape_from_axis()}, {inputs.back()})
+        .attrs.Set("value", Tensor::FromVector<float>({1.0f}, {1}));
+  }
+  const bool want_mean = out.size() > 1 && !out[1].empty();
+  const bool want_std = out.size() > 2 && !out[2].empty();
+  std::vector<std::string> outputs = {out[0]};
+  if (want_mean || want_std) {
+    outputs.push_back(want_mean ? ctx.NewName(out[1] + "_unshaped") : "");
+    outputs.push_back(want_std ? ctx.NewName(out[2] + "_inv_std") : "");
+  }
+  Node& node = ctx.AddNode("LayerNormalization", inputs, outputs);
+  node.attrs.Set("axis", axis);
+  node.attrs.Set("epsilon", epsilon);
+  if (!want_mean && !want_std) return absl::OkStatus();
+  const std::string leading = ctx.NewName(x + "_leading_shape");
+  ctx.AddNode("Slice", {shape_of_x(), ctx.AddConstant("starts", Int64s({0})),
+                        ctx.AddConstant("ends", Int64s({axis}))},
+              {leading});
+  const std::string moments_shape = ctx.NewName(x + "_moments_shape");
+  ctx.AddNode("Concat", {leading, ctx.AddConstant("one", Int64s({1}))}, {moments_shape})
+      .attrs.Set("axis", int64_t{0});
+  if (want_mean) ctx.AddNode("Reshape", {outputs[1], moments_shape}, {out[1]});
+  if (want_std) {
+    const std::string inv_std = ctx.NewName(out[2] + "_inv");
+    ctx.AddNode("Reshape", {outputs[2], moments_shape}, {inv_std});
+    ctx.AddNode("Reciprocal", {inv_std}, {out[2]});
+  }
   return absl::OkStatus();
 }
 
@@ -526,12 +633,20 @@ absl::Status ImportSplit(const OperatorDef&, const Caffe2Args& args,
   RETURN_IF_ERROR(RequireInputs(in, 1, 1));
   ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
   ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", nhwc ? 3 : 1));
-  Node& node = ctx.AddNode("Split", in, out);
-  node.attrs.Set("axis", axis);
-  if (args.Has("split")) {
-    ASSIGN_OR_RETURN(std::vector<int64_t> split, args.Ints("split"));
-    node.attrs.Set("split", split);
+  // Every part is an output of ONNX Split, read or not.
+  std::vector<std::string> parts = out;
+  for (std::string& part : parts) {
+    if (part.empty()) part = ctx.NewName("unread_part");
   }
+  std::vector<std::string> inputs = in;
+  std::vector<int64_t> split;
+  if (args.Has("split")) {
+    ASSIGN_OR_RETURN(split, args.Ints("split"));
+    if (ListsAreInputs(ctx)) inputs.push_back(ctx.AddConstant("split", Int64s(split)));
+  }
+  Node& node = ctx.AddNode("Split", inputs, parts);
+  node.attrs.Set("axis", axis);
+  if (!split.empty() && !ListsAreInputs(ctx)) node.attrs.Set("split", split);
   return absl::OkStatus();
 }
 
@@ -635,6 +750,7 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"Copy", Same("Identity", 1, 1)},
       {"Div", ImportBinary},
       {"Dropout", ImportDropout},
+      {"Erf", Same("Erf", 1, 1)},
       {"ExpandDims", WithDims("Unsqueeze")},
       {"FC", ImportFC},
       {"FCTransposed", ImportFC},
@@ -646,6 +762,7 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
          return absl::OkStatus();
        }},
       {"InstanceNorm", ImportInstanceNorm},
+      {"LayerNorm", ImportLayerNorm},
       {"LeakyRelu", ImportLeakyRelu},
       {"LRN", ImportLRN},
       {"MaxPool", ImportPool},
@@ -772,6 +889,13 @@ absl::Status ImportOperator(const OperatorDef& op, int position, std::vector<std
   absl::Status s = it->second(op, Caffe2Args(op), inputs, outputs, ctx);
   if (!s.ok()) return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
   return absl::OkStatus();
+}
+
+int ImportOpset(const caffe2::NetDef& predict_net) {
+  for (const OperatorDef& op : predict_net.op()) {
+    if (op.type() == "LayerNorm") return kLayerNormOpset;
+  }
+  return kCaffe2Opset;
 }
 
 std::vector<std::string> MappedCaffe2Ops() {

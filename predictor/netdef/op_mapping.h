@@ -54,6 +54,8 @@ class ImportContext {
   std::string op_name_;
 };
 
+// An importer gets every output of the Caffe2 operator; outputs after the first may be "" where
+// nothing reads them (an unread mean, mask, old shape or split_info), and need not be computed.
 using Caffe2ImportFn = std::function<absl::Status(
     const caffe2::OperatorDef& op, const Caffe2Args& args, const std::vector<std::string>& inputs,
     const std::vector<std::string>& outputs, ImportContext& ctx)>;
@@ -65,6 +67,13 @@ absl::Status ImportOperator(const caffe2::OperatorDef& op, int position,
                             ImportContext& ctx);
 // Every Caffe2 op type the importer maps, sorted.
 std::vector<std::string> MappedCaffe2Ops();
+
+// The default-domain ONNX opset an import of `predict_net` is written in: 11, whose Softmax
+// (flattening at `axis`), Split, Squeeze and Unsqueeze (attributes) follow Caffe2's conventions,
+// or 17 where an operator maps to an ONNX operator that needs it (LayerNorm ->
+// LayerNormalization). The mappings read the graph's opset and write their nodes for it, so the
+// importer sets graph.opsets[""] to this before importing the first operator.
+int ImportOpset(const caffe2::NetDef& predict_net);
 
 // Converts a Caffe2 TensorProto (parameters, Argument.t) to a Tensor.
 absl::StatusOr<Tensor> TensorFromCaffe2(const caffe2::TensorProto& proto);

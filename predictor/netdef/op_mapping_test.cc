@@ -210,10 +210,45 @@ std::vector<Case> Cases() {
        [](const Tensor& x, const std::vector<Tensor>& p) { return Onnx("Sum", {}, {x, p[0], x}); }},
       {"cast_to_int32", {2, 3}, {}, "type: 'Cast' input: 'x' arg { name: 'to' i: 2 }",
        [](const Tensor& x, const std::vector<Tensor>&) { return Onnx("Cast", Attrs({{"to", int64_t{6}}}), {x}); }},
+      {"erf", {3, 4}, {}, "type: 'Erf' input: 'x'",
+       [](const Tensor& x, const std::vector<Tensor>&) { return Onnx("Erf", {}, {x}); }},
+      {"layer_norm_defaults", {3, 5}, {}, "type: 'LayerNorm' input: 'x'",  // axis 1, no gamma/beta
+       [](const Tensor& x, const std::vector<Tensor>&) {
+         return Onnx("LayerNormalization", Attrs({{"axis", int64_t{1}}}),
+                     {x, Tensor::FromVector<float>(std::vector<float>(5, 1.0f), {5})}, 17);
+       }},
+      {"layer_norm_affine_last_axis", {2, 3, 4}, {{"g", {4}}, {"b", {4}}},
+       "type: 'LayerNorm' input: 'x' input: 'g' input: 'b' arg { name: 'axis' i: -1 }"
+       " arg { name: 'epsilon' f: 0.001 } arg { name: 'elementwise_affine' i: 1 }",
+       [](const Tensor& x, const std::vector<Tensor>& p) {
+         return Onnx("LayerNormalization", Attrs({{"axis", int64_t{-1}}, {"epsilon", 0.001f}}),
+                     {x, p[0], p[1]}, 17);
+       }},
+      // Caffe2 only needs gamma and beta to have as many elements as the normalized axes.
+      {"layer_norm_affine_flat_gamma", {2, 3, 4}, {{"g", {12}}, {"b", {12}}},
+       "type: 'LayerNorm' input: 'x' input: 'g' input: 'b' arg { name: 'axis' i: 1 }"
+       " arg { name: 'elementwise_affine' i: 1 }",
+       [](const Tensor& x, const std::vector<Tensor>& p) -> absl::StatusOr<Tensor> {
+         ASSIGN_OR_RETURN(Tensor g, p[0].Reshaped({3, 4}));
+         ASSIGN_OR_RETURN(Tensor b, p[1].Reshaped({3, 4}));
+         return Onnx("LayerNormalization", Attrs({{"axis", int64_t{1}}}), {x, g, b}, 17);
+       }},
+      {"layer_norm_affine_axis_minus_2", {2, 3, 4}, {{"g", {3, 4}}, {"b", {3, 4}}},
+       "type: 'LayerNorm' input: 'x' input: 'g' input: 'b' arg { name: 'axis' i: -2 }"
+       " arg { name: 'elementwise_affine' i: 1 }",
+       [](const Tensor& x, const std::vector<Tensor>& p) {
+         return Onnx("LayerNormalization", Attrs({{"axis", int64_t{-2}}}), {x, p[0], p[1]}, 17);
+       }},
   };
 }
 
-TEST(OpMappingTest, EachFamilyMatchesTheOnnxOperator) {
+// Each case runs twice: alone (opset 11 unless it is a LayerNorm), and after an unrelated
+// LayerNorm that puts the whole import at opset 17, where Softmax, Split, Squeeze and Unsqueeze
+// take other forms.
+class OpMappingTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(OpMappingTest, EachFamilyMatchesTheOnnxOperator) {
+  const bool with_layer_norm = GetParam();
   int seed = 1;
   for (const Case& c : Cases()) {
     SCOPED_TRACE(c.name);
@@ -226,8 +261,9 @@ TEST(OpMappingTest, EachFamilyMatchesTheOnnxOperator) {
       init_text += Fill(name, params.back()) + "\n";
       absl::StrAppend(&external, " external_input: '", name, "'");
     }
-    const std::string predict_text =
-        absl::StrCat(external, " external_output: 'y' op { ", c.op, " output: 'y' }");
+    const std::string predict_text = absl::StrCat(
+        external, " external_output: 'y' op { ", c.op, " output: 'y' }",
+        with_layer_norm ? " op { type: 'LayerNorm' input: 'x' output: 'unread' }" : "");
     caffe2::NetDef init, predict;
     ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(init_text, &init));
     ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(predict_text, &predict)) << predict_text;
@@ -236,6 +272,8 @@ TEST(OpMappingTest, EachFamilyMatchesTheOnnxOperator) {
               *predict.mutable_op(0)->mutable_output(predict.op(0).output_size() - 1));
     auto graph = ImportNetDef(init, predict);
     ASSERT_TRUE(graph.ok()) << graph.status();
+    const bool layer_norm = with_layer_norm || c.name.rfind("layer_norm", 0) == 0;
+    EXPECT_EQ(graph->OpsetFor(""), layer_norm ? 17 : 11);
     auto p = Predictor::FromGraph(*std::move(graph));
     ASSERT_TRUE(p.ok()) << p.status();
     auto out = (*p)->Run({{"x", x}});
@@ -243,6 +281,75 @@ TEST(OpMappingTest, EachFamilyMatchesTheOnnxOperator) {
     auto expected = c.reference(x, params);
     ASSERT_TRUE(expected.ok()) << expected.status();
     EXPECT_EQ(CompareTensors(out->at("y"), *expected, 1e-5, 1e-6), "");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Opsets, OpMappingTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "AfterALayerNorm" : "Alone";
+                         });
+
+// Caffe2's LayerNorm also returns the mean and the standard deviation sqrt(var + epsilon), of
+// shape X.shape[:axis] + [1]; unread ones are not computed.
+TEST(OpMappingTest, LayerNormMeanAndStd) {
+  const Tensor x = Random({2, 3, 4}, 7);
+  const Tensor g = Random({3, 4}, 8), b = Random({3, 4}, 9);
+  struct Outputs {
+    std::string external;  // the external outputs besides y
+    int64_t axis;
+    bool affine;
+    Shape moments;
+  } cases[] = {{"external_output: 'mean' external_output: 'std'", 1, false, {2, 1}},
+               {"external_output: 'std'", -2, true, {2, 1}},
+               {"external_output: 'mean'", 2, false, {2, 3, 1}}};
+  for (const Outputs& c : cases) {
+    SCOPED_TRACE(c.external);
+    caffe2::NetDef init, predict;
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+        absl::StrCat(Fill("g", g), "\n", Fill("b", b)), &init));
+    const std::string predict_text = absl::StrCat(
+        "external_input: 'x' external_input: 'g' external_input: 'b' external_output: 'y' ",
+        c.external, " op { type: 'LayerNorm' input: 'x'",
+        c.affine ? " input: 'g' input: 'b' arg { name: 'elementwise_affine' i: 1 }" : "",
+        " output: 'y' output: 'mean' output: 'std' arg { name: 'axis' i: ", c.axis,
+        " } arg { name: 'epsilon' f: 0.01 } }");
+    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(predict_text, &predict))
+        << predict_text;
+    auto graph = ImportNetDef(init, predict);
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    int reciprocals = 0;
+    for (const Node& n : graph->nodes) reciprocals += n.op_type == "Reciprocal";
+    const bool want_std = c.external.find("'std'") != std::string::npos;
+    const bool want_mean = c.external.find("'mean'") != std::string::npos;
+    EXPECT_EQ(reciprocals, want_std ? 1 : 0);
+    auto p = Predictor::FromGraph(*std::move(graph));
+    ASSERT_TRUE(p.ok()) << p.status();
+    auto out = (*p)->Run({{"x", x}});
+    ASSERT_TRUE(out.ok()) << out.status();
+
+    const Shape normalized(x.shape().begin() + (c.axis < 0 ? 3 + c.axis : c.axis), x.shape().end());
+    const Tensor ones =
+        Tensor::FromVector<float>(std::vector<float>(NumElements(normalized), 1.0f), normalized);
+    const std::vector<Tensor> inputs = c.affine ? std::vector<Tensor>{x, g, b}
+                                                : std::vector<Tensor>{x, ones};
+    auto expected = RunOp(OpRun{"LayerNormalization", 17,
+                                Attrs({{"axis", c.axis}, {"epsilon", 0.01f}}), inputs, 3});
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    EXPECT_EQ(CompareTensors(out->at("y"), (*expected)[0], 1e-5, 1e-6), "");
+    if (want_mean) {
+      auto mean = (*expected)[1].Reshaped(c.moments);
+      ASSERT_TRUE(mean.ok());
+      EXPECT_EQ(CompareTensors(out->at("mean"), *mean, 1e-5, 1e-6), "");
+    } else {
+      EXPECT_EQ(out->count("mean"), 0u);
+    }
+    if (want_std) {
+      auto inv_std = (*expected)[2].Reshaped(c.moments);
+      ASSERT_TRUE(inv_std.ok());
+      auto std_dev = Onnx("Reciprocal", {}, {*inv_std});
+      ASSERT_TRUE(std_dev.ok());
+      EXPECT_EQ(CompareTensors(out->at("std"), *std_dev, 1e-5, 1e-6), "");
+    }
   }
 }
 
