@@ -1,14 +1,16 @@
 // Training throughput of the eager frontend against PyTorch: the CNN and the MLP of
 // examples/fashion_models.h, trained with Adam on the same Fashion-MNIST images (the first
 // (warmup + steps) * batch_size of the training set, in order), with the same batch size and
-// thread count. PyTorch runs in a child process (bench/train_bench_torch.py) in the same run;
-// the ratio printed is ours / PyTorch's images per second.
+// thread count (ours: set_num_threads, PyTorch: torch.set_num_threads). PyTorch runs in a child
+// process (bench/train_bench_torch.py) in the same run; the ratio printed is ours / PyTorch's
+// images per second. By default both run at 1 and at 2 threads; --threads N runs N only.
 //
-//   bazel run -c opt //bench:train_bench -- [--steps 40] [--batch_size 64] [--threads 1]
+//   bazel run -c opt //bench:train_bench -- [--steps 40] [--batch_size 64] [--threads N]
 #include <chrono>
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -22,8 +24,8 @@
 ABSL_FLAG(int, steps, 40, "timed training steps per model");
 ABSL_FLAG(int, warmup, 3, "untimed steps first");
 ABSL_FLAG(int, batch_size, 64, "batch size");
-ABSL_FLAG(int, threads, 1,
-          "threads for PyTorch (torch.set_num_threads); the frontend's kernels use one thread");
+ABSL_FLAG(int, threads, 0,
+          "threads for both (set_num_threads, torch.set_num_threads); 0: compare at 1 and at 2");
 ABSL_FLAG(std::string, data, cortado::frontend::data::kFashionMnistDir, "Fashion-MNIST folder");
 ABSL_FLAG(std::string, python, "",
           "Python with torch (default: $CORTADO_VENV/bin/python, else /usr/bin/python3)");
@@ -48,7 +50,7 @@ double TrainImagesPerSecond(frontend::nn::Module& model,
   return images / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::map<std::string, double> RunPyTorch() {
+std::map<std::string, double> RunPyTorch(int threads) {
   std::string python = absl::GetFlag(FLAGS_python);
   if (python.empty()) {
     const char* venv = std::getenv("CORTADO_VENV");
@@ -60,7 +62,7 @@ std::map<std::string, double> RunPyTorch() {
   const std::string command = absl::StrCat(
       python, " bench/train_bench_torch.py --data ", absl::GetFlag(FLAGS_data), " --steps ",
       absl::GetFlag(FLAGS_steps), " --warmup ", absl::GetFlag(FLAGS_warmup), " --batch_size ",
-      absl::GetFlag(FLAGS_batch_size), " --threads ", absl::GetFlag(FLAGS_threads));
+      absl::GetFlag(FLAGS_batch_size), " --threads ", threads);
   std::map<std::string, double> result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -85,25 +87,35 @@ int Main() {
     frontend::data::Example e = train->get_batch(indices);
     batches.emplace_back(e.data, e.target);
   }
-  std::map<std::string, double> ours;
-  for (const std::string name : {"cnn", "mlp"}) {
-    frontend::manual_seed(0);
-    auto model = name == "cnn" ? examples::FashionCnn() : examples::FashionMlp();
-    ours[name] = TrainImagesPerSecond(*model, batches, warmup);
-  }
-  const std::map<std::string, double> torch = RunPyTorch();
-  std::printf("training throughput, batch %d, %d timed steps, %d thread(s) for PyTorch\n",
-              batch_size, absl::GetFlag(FLAGS_steps), absl::GetFlag(FLAGS_threads));
-  std::printf("%-6s %14s %14s %8s\n", "model", "cortado img/s", "PyTorch img/s", "ratio");
-  for (const auto& [name, rate] : ours) {
-    auto it = torch.find(name);
-    if (it == torch.end()) {
-      std::printf("%-6s %14.0f %14s %8s\n", name.c_str(), rate, "(failed)", "-");
-    } else {
-      std::printf("%-6s %14.0f %14.0f %7.2fx\n", name.c_str(), rate, it->second, rate / it->second);
+  std::vector<int> thread_counts = {1, 2};
+  if (absl::GetFlag(FLAGS_threads) > 0) thread_counts = {absl::GetFlag(FLAGS_threads)};
+  std::printf("training throughput, batch %d, %d timed steps\n", batch_size,
+              absl::GetFlag(FLAGS_steps));
+  std::printf("%-6s %7s %14s %14s %8s\n", "model", "threads", "cortado img/s", "PyTorch img/s",
+              "ratio");
+  bool ok = true;
+  for (int threads : thread_counts) {
+    frontend::set_num_threads(threads);
+    std::map<std::string, double> ours;
+    for (const std::string name : {"cnn", "mlp"}) {
+      frontend::manual_seed(0);
+      auto model = name == "cnn" ? examples::FashionCnn() : examples::FashionMlp();
+      ours[name] = TrainImagesPerSecond(*model, batches, warmup);
     }
+    const std::map<std::string, double> torch = RunPyTorch(threads);
+    for (const auto& [name, rate] : ours) {
+      auto it = torch.find(name);
+      if (it == torch.end()) {
+        ok = false;
+        std::printf("%-6s %7d %14.0f %14s %8s\n", name.c_str(), threads, rate, "(failed)", "-");
+      } else {
+        std::printf("%-6s %7d %14.0f %14.0f %7.2fx\n", name.c_str(), threads, rate, it->second,
+                    rate / it->second);
+      }
+    }
+    std::fflush(stdout);
   }
-  return torch.size() == ours.size() ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "core/thread_pool.h"
 #include "frontend/autograd.h"
 #include "frontend/ops.h"
 #include "frontend/tensor_impl.h"
@@ -222,6 +223,10 @@ std::mt19937_64& GlobalGenerator() {
   return generator;
 }
 void manual_seed(uint64_t seed) { GlobalGenerator().seed(seed); }
+
+// --- threads (intra-op parallelism, core/thread_pool.h) ---
+void set_num_threads(int n) { SetIntraOpThreads(n); }
+int get_num_threads() { return IntraOpThreads(); }
 
 }  // namespace frontend
 }  // namespace cortado

@@ -202,6 +202,12 @@ class NoGradGuard {
 void manual_seed(uint64_t seed);
 std::mt19937_64& GlobalGenerator();
 
+// --- threads (added for intra-op parallelism; see core/thread_pool.h) ---
+// The number of threads each operator's kernel may use (the caller's included), process-wide,
+// as torch.set_num_threads. Default 1. Results are deterministic for a given thread count.
+void set_num_threads(int n);
+int get_num_threads();
+
 }  // namespace frontend
 }  // namespace cortado
 

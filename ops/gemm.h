@@ -6,11 +6,13 @@
 //   op(B) is K x N: B is K x N (ldb >= N), or N x K when trans_b (ldb >= K);
 //   C is M x N (ldc >= N) and must not overlap A or B.
 // When beta == 0, C is only written (NaN or garbage already in C does not propagate), as in BLAS.
-// float and double use a cache-blocked, packed, register-tiled kernel (with an AVX2+FMA
-// micro-kernel chosen at run time when the CPU has it), or direct dot products / axpys when op(A)
-// or op(B) has at most two rows or columns; the integer types use plain loops with wrapping
-// arithmetic, as numpy does. Single-threaded, no shared state: thread-safe. (Defining
-// CORTADO_GEMM_NO_AVX2 when compiling gemm.cc keeps the baseline SSE kernels, for testing them.)
+// float and double use a cache-blocked, packed, register-tiled kernel (with an AVX-512 or
+// AVX2+FMA micro-kernel chosen at run time when the CPU has it), or direct dot products / axpys
+// when op(A) or op(B) has at most two rows or columns; the integer types use plain loops with
+// wrapping arithmetic, as numpy does. Large float products split C over the intra-op threads
+// (core/thread_pool.h; each element is computed the same way whatever the split). No shared
+// state: thread-safe. (Defining CORTADO_GEMM_NO_AVX2 when compiling gemm.cc keeps the baseline
+// SSE kernels, for testing them; CORTADO_GEMM_NO_AVX512 keeps AVX2 the widest.)
 #ifndef CORTADO_OPS_GEMM_H_
 #define CORTADO_OPS_GEMM_H_
 

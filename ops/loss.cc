@@ -3,6 +3,7 @@
 // [N, d1..dk] and optional class weights [C]; SoftmaxCrossEntropyLoss is the NLL loss of the
 // log-softmax over C, which it can also return. Sums run in double. SoftmaxCrossEntropyLossGrad
 // (kTrainingDomain) is its gradient for the eager frontend's backward pass.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "core/thread_pool.h"
 #include "ops/reduce.h"
 #include "ops/registry.h"
 
@@ -222,21 +224,27 @@ absl::Status SoftmaxCrossEntropyGrad(const LossAttrs& attrs, Reduction reduction
                         : reduction == Reduction::kSum
                             ? static_cast<double>(g[0])
                             : (count > 0 ? static_cast<double>(g[0]) / count : 0.0);
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t d = 0; d < d_size; ++d) {
-      const int64_t cls = t[i * d_size + d];
-      const bool ignored = attrs.ignore_index && cls == *attrs.ignore_index;
-      const double scale = ignored                         ? 0.0
-                           : reduction == Reduction::kNone ? static_cast<double>(g[i * d_size + d])
-                                                           : shared;
-      T* row = out + i * c * d_size + d;
-      const T* xrow = x + i * c * d_size + d;
-      for (int64_t k = 0; k < c; ++k) {
-        const double p = std::exp(static_cast<double>(xrow[k * d_size]));
-        row[k * d_size] = static_cast<T>(ignored ? 0.0 : (p - (k == cls ? 1.0 : 0.0)) * scale);
-      }
-    }
-  }
+  // Rows over the intra-op threads; every element is computed on its own.
+  ParallelFor(n, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, c * d_size)),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; ++i) {
+                  for (int64_t d = 0; d < d_size; ++d) {
+                    const int64_t cls = t[i * d_size + d];
+                    const bool ignored = attrs.ignore_index && cls == *attrs.ignore_index;
+                    const double scale = ignored ? 0.0
+                                         : reduction == Reduction::kNone
+                                             ? static_cast<double>(g[i * d_size + d])
+                                             : shared;
+                    T* row = out + i * c * d_size + d;
+                    const T* xrow = x + i * c * d_size + d;
+                    for (int64_t k = 0; k < c; ++k) {
+                      const double p = std::exp(static_cast<double>(xrow[k * d_size]));
+                      row[k * d_size] =
+                          static_cast<T>(ignored ? 0.0 : (p - (k == cls ? 1.0 : 0.0)) * scale);
+                    }
+                  }
+                }
+              });
   return absl::OkStatus();
 }
 

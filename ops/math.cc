@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "core/status.h"
 #include "core/tensor.h"
+#include "core/thread_pool.h"
 #include "ops/broadcast.h"
 #include "ops/kernel.h"
 #include "ops/registry.h"
@@ -40,6 +41,9 @@
 
 namespace cortado {
 namespace {
+
+// Elementwise loops shorter than this run on one thread (see core/thread_pool.h).
+constexpr int64_t kMinParallelElements = 32768;
 
 // ---------------------------------------------------------------------------------------------
 // Dtype sets, as bit masks usable in `if constexpr`.
@@ -369,7 +373,11 @@ inline float FastErf(float x) {
 template <typename T, typename O, typename Fn>
 void UnaryMap(const T* x, O* y, int64_t n, const Fn& fn) {
   using C = Calc<T>;
-  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<O>(fn(static_cast<C>(x[i])));
+  auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) y[i] = static_cast<O>(fn(static_cast<C>(x[i])));
+  };
+  if (n < 2 * kMinParallelElements) return run(0, n);
+  ParallelFor(n, kMinParallelElements, run);
 }
 
 // Numpy broadcasting of N inputs to `out`, one contiguous output row at a time:
@@ -453,10 +461,18 @@ void BroadcastBinary(const Tensor& a, const Tensor& b, Tensor* out, const Fn& fn
   const A* pa = a.data<A>();
   const B* pb = b.data<B>();
   O* po = out->data<O>();
-  ForEachRow<2>(
-      out->shape(), {&a.shape(), &b.shape()},
-      [&](int64_t o, const std::array<int64_t, 2>& base, const std::array<int64_t, 2>& step,
-          int64_t n) { BinaryRow(pa + base[0], step[0], pb + base[1], step[1], po + o, n, fn); });
+  ForEachRow<2>(out->shape(), {&a.shape(), &b.shape()},
+                [&](int64_t o, const std::array<int64_t, 2>& base,
+                    const std::array<int64_t, 2>& step, int64_t n) {
+                  // A long row (equal shapes, a scalar operand) is split over the intra-op threads.
+                  auto run = [&](int64_t begin, int64_t end) {
+                    BinaryRow(pa + base[0] + begin * step[0], step[0],
+                              pb + base[1] + begin * step[1], step[1], po + o + begin, end - begin,
+                              fn);
+                  };
+                  if (n < 2 * kMinParallelElements) return run(0, n);
+                  ParallelFor(n, kMinParallelElements, run);
+                });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1204,8 +1220,13 @@ class ReluGradKernel final : public Kernel {
       const T* pd = dy->data<T>();
       const T* py = y->data<T>();
       T* po = dx->data<T>();
-      const int64_t n = dy->num_elements();
-      for (int64_t i = 0; i < n; ++i) po[i] = py[i] > T(0) ? pd[i] : T(0);
+      // Both loads unconditional, so that the loop vectorizes into a select.
+      ParallelFor(dy->num_elements(), kMinParallelElements, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const T d = pd[i];
+          po[i] = py[i] > T(0) ? d : T(0);
+        }
+      });
       return absl::OkStatus();
     });
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
@@ -18,13 +19,132 @@
 #include <utility>
 #include <vector>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "absl/strings/str_join.h"
+#include "core/thread_pool.h"
 #include "ops/broadcast.h"
 #include "ops/gemm.h"
 #include "ops/registry.h"
 
+// As in math.cc: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
+// the loop vectorizer (it does not reorder floating-point sums, so results are unchanged).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("tree-vectorize", "no-trapping-math")
+#endif
+
 namespace cortado {
 namespace {
+
+// Runs fn(part, begin, end) for each of `parts` contiguous parts of [0, n) (part p is
+// [p * n / parts, (p + 1) * n / parts)) on the intra-op threads. Kernels size per-part scratch
+// (or partial sums, reduced in part order afterwards) by parts = ParallelChunks(n, min_chunk).
+template <typename F>
+void ForEachPart(int64_t n, int64_t parts, F&& fn) {
+  ParallelFor(parts, 1, [&](int64_t first, int64_t last) {
+    for (int64_t p = first; p < last; ++p) fn(p, p * n / parts, (p + 1) * n / parts);
+  });
+}
+
+typedef double D2 __attribute__((vector_size(16)));
+
+// Two consecutive elements as doubles.
+template <typename T>
+D2 LoadD2(const T* p) {
+  if constexpr (std::is_same_v<T, float>) {
+#ifdef __SSE2__
+    double bits;  // the two floats, loaded as one 8-byte value for cvtps2pd
+    std::memcpy(&bits, p, sizeof(bits));
+    return reinterpret_cast<D2>(_mm_cvtps_pd(_mm_castpd_ps(_mm_set_sd(bits))));
+#else
+    return D2{static_cast<double>(p[0]), static_cast<double>(p[1])};
+#endif
+  } else {
+    D2 d;
+    std::memcpy(&d, p, sizeof(D2));
+    return d;
+  }
+}
+
+// Short copies, fills and sums (the runs of Im2Col and Col2Im, often a dozen elements), inline:
+// a call to memcpy or memset per run would cost more than the run.
+template <typename T>
+inline void CopyRun(T* dst, const T* src, int64_t n) {
+  typedef T V __attribute__((vector_size(16)));
+  constexpr int kLanes = sizeof(V) / sizeof(T);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    V v;
+    std::memcpy(&v, src + i, sizeof(V));
+    std::memcpy(dst + i, &v, sizeof(V));
+  }
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+template <typename T>
+inline void ZeroRun(T* dst, int64_t n) {
+  typedef T V __attribute__((vector_size(16)));
+  constexpr int kLanes = sizeof(V) / sizeof(T);
+  int64_t i = 0;
+  V zero{};
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __asm__("" : "+x"(zero));  // opaque, so that GCC does not turn the loops into memset calls
+#endif
+  for (; i + kLanes <= n; i += kLanes) std::memcpy(dst + i, &zero, sizeof(V));
+  for (; i < n; ++i) dst[i] = zero[0];
+}
+
+template <typename T>
+inline void AddRun(T* dst, const T* src, int64_t n) {
+  typedef T V __attribute__((vector_size(16)));
+  constexpr int kLanes = sizeof(V) / sizeof(T);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    V a, b;
+    std::memcpy(&a, dst + i, sizeof(V));
+    std::memcpy(&b, src + i, sizeof(V));
+    a += b;
+    std::memcpy(dst + i, &a, sizeof(V));
+  }
+  for (; i < n; ++i) dst[i] += src[i];
+}
+
+// Sum of v[0..n) in double, as four interleaved partial sums (a fixed order).
+template <typename T>
+double SumD(const T* v, int64_t n) {
+  D2 a0{}, a1{};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a0 += LoadD2(v + i);
+    a1 += LoadD2(v + i + 2);
+  }
+  a0 += a1;
+  double sum = a0[0] + a0[1];
+  for (; i < n; ++i) sum += static_cast<double>(v[i]);
+  return sum;
+}
+
+// Sum of (v[i] - mean)^2 over v[0..n) in double, in a fixed order.
+template <typename T>
+double SumSqDevD(const T* v, int64_t n, double mean) {
+  const D2 m = D2{} + mean;
+  D2 a0{}, a1{};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const D2 d0 = LoadD2(v + i) - m, d1 = LoadD2(v + i + 2) - m;
+    a0 += d0 * d0;
+    a1 += d1 * d1;
+  }
+  a0 += a1;
+  double sum = a0[0] + a0[1];
+  for (; i < n; ++i) {
+    const double d = static_cast<double>(v[i]) - mean;
+    sum += d * d;
+  }
+  return sum;
+}
 
 // dtypes of the matrix products (what Gemm in ops/gemm.h implements).
 std::vector<DType> GemmTypes() {
@@ -549,37 +669,123 @@ void ForEachColumnRun(const Geometry& g, int64_t channels, F&& f) {
   }
 }
 
-// col[channels * kernel_size, out_size] = the windows of img[channels, in...].
+// The padded path of Im2Col and Col2Im: a 2-D (or 1-D) window with stride 1 along the rows,
+// over rows of at least one vector. The image is first copied into a zero-padded buffer, after
+// which every run of the column matrix is a plain copy (or sum) of out[2] elements, without
+// the per-run edge handling: for small images that bookkeeping costs as much as the copying.
 template <typename T>
-void Im2Col(const Geometry& g, int64_t channels, const T* img, T* col) {
+bool UsePaddedColumns(const Geometry& g) {
+  return g.in[0] == 1 && g.kernel[0] == 1 && g.pad_begin[0] == 0 && g.pad_end[0] == 0 &&
+         g.stride[2] == 1 && g.out[2] * sizeof(T) >= 16;
+}
+
+// Elements of the padded image buffer that Im2Col and Col2Im need (0: none).
+template <typename T>
+int64_t ColumnScratchSize(const Geometry& g, int64_t channels) {
+  if (!UsePaddedColumns<T>(g)) return 0;
+  return channels * (g.in[1] + g.pad_begin[1] + g.pad_end[1]) *
+         (g.in[2] + g.pad_begin[2] + g.pad_end[2]);
+}
+
+// dst[0..n) = src[0..n) for n of at least one vector: the last vector may overlap the one
+// before it.
+template <typename T>
+inline void CopyRunOverlapping(T* dst, const T* src, int64_t n) {
+  typedef T V __attribute__((vector_size(16)));
+  constexpr int kLanes = sizeof(V) / sizeof(T);
+  V v;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    std::memcpy(&v, src + i, sizeof(V));
+    std::memcpy(dst + i, &v, sizeof(V));
+  }
+  if (i < n) {
+    std::memcpy(&v, src + n - kLanes, sizeof(V));
+    std::memcpy(dst + n - kLanes, &v, sizeof(V));
+  }
+}
+
+// col[channels * kernel_size, out_size] = the windows of img[channels, in...]. `scratch` holds
+// ColumnScratchSize(g, channels) elements (it may be null when that is 0).
+template <typename T>
+void Im2Col(const Geometry& g, int64_t channels, const T* img, T* col, T* scratch) {
+  if (UsePaddedColumns<T>(g)) {
+    const int64_t ih = g.in[1], iw = g.in[2], top = g.pad_begin[1], left = g.pad_begin[2];
+    const int64_t ph = ih + top + g.pad_end[1], pw = iw + left + g.pad_end[2];
+    for (int64_t c = 0; c < channels; ++c) {
+      T* plane = scratch + c * ph * pw;
+      ZeroRun(plane, top * pw);
+      for (int64_t r = 0; r < ih; ++r) {
+        T* row = plane + (top + r) * pw;
+        ZeroRun(row, left);
+        CopyRun(row + left, img + (c * ih + r) * iw, iw);
+        ZeroRun(row + left + iw, pw - left - iw);
+      }
+      ZeroRun(plane + (top + ih) * pw, (ph - top - ih) * pw);
+    }
+    const int64_t oh = g.out[1], ow = g.out[2];
+    T* dst = col;
+    for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+        for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+          const T* src = scratch + c * ph * pw + kh * g.dilation[1] * pw + kw * g.dilation[2];
+          for (int64_t o = 0; o < oh; ++o, dst += ow) {
+            CopyRunOverlapping(dst, src + o * g.stride[1] * pw, ow);
+          }
+        }
+      }
+    }
+    return;
+  }
   const int64_t ow = g.out[2], s = g.stride[2];
   ForEachColumnRun(g, channels, [&](int64_t ci, int64_t ii, int64_t lo, int64_t hi, int64_t off) {
     T* dst = col + ci;
     if (ii < 0) {
-      std::fill(dst, dst + ow, T(0));
+      ZeroRun(dst, ow);
       return;
     }
-    std::fill(dst, dst + lo, T(0));
+    ZeroRun(dst, lo);
     const T* src = img + ii + off;
     if (s == 1) {
-      std::memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));
+      CopyRun(dst + lo, src + lo, hi - lo);
     } else {
       for (int64_t o = lo; o < hi; ++o) dst[o] = src[o * s];
     }
-    std::fill(dst + hi, dst + ow, T(0));
+    ZeroRun(dst + hi, ow - hi);
   });
 }
 
-// img[channels, in...] += the windows in col (the adjoint of Im2Col).
+// img[channels, in...] += the windows in col (the adjoint of Im2Col), with Im2Col's scratch.
 template <typename T>
-void Col2Im(const Geometry& g, int64_t channels, const T* col, T* img) {
+void Col2Im(const Geometry& g, int64_t channels, const T* col, T* img, T* scratch) {
+  if (UsePaddedColumns<T>(g)) {
+    const int64_t ih = g.in[1], iw = g.in[2], top = g.pad_begin[1], left = g.pad_begin[2];
+    const int64_t ph = ih + top + g.pad_end[1], pw = iw + left + g.pad_end[2];
+    ZeroRun(scratch, channels * ph * pw);
+    const int64_t oh = g.out[1], ow = g.out[2];
+    const T* src = col;
+    for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+        for (int64_t kw = 0; kw < g.kernel[2]; ++kw) {
+          T* dst = scratch + c * ph * pw + kh * g.dilation[1] * pw + kw * g.dilation[2];
+          for (int64_t o = 0; o < oh; ++o, src += ow) AddRun(dst + o * g.stride[1] * pw, src, ow);
+        }
+      }
+    }
+    for (int64_t c = 0; c < channels; ++c) {
+      for (int64_t r = 0; r < ih; ++r) {
+        AddRun(img + (c * ih + r) * iw, scratch + (c * ph + top + r) * pw + left, iw);
+      }
+    }
+    return;
+  }
   const int64_t s = g.stride[2];
   ForEachColumnRun(g, channels, [&](int64_t ci, int64_t ii, int64_t lo, int64_t hi, int64_t off) {
     if (ii < 0) return;
     T* dst = img + ii + off;
     const T* src = col + ci;
     if (s == 1) {
-      Axpy<T>(hi - lo, T(1), src + lo, dst + lo);
+      AddRun(dst + lo, src + lo, hi - lo);
     } else {
       for (int64_t o = lo; o < hi; ++o) dst[o * s] += src[o];
     }
@@ -805,39 +1011,53 @@ class ConvKernel : public Kernel {
     T* yp = y->data<T>();
     if (y->num_elements() == 0) return absl::OkStatus();
     if (cg == 1 && mg == 1 && g.kernel[0] == 1 && g.in[0] == 1) {
-      ASSIGN_OR_RETURN(Tensor phase, Scratch<T>(g.in[2] + g.stride[2]));
-      for (int64_t p = 0; p < batch * c; ++p) {
-        DepthwisePlane<T>(g, xp + p * in_size, wp + (p % c) * g.kernel_size(),
-                          bp != nullptr ? bp[p % c] : T(0), yp + p * out_size, phase.data<T>());
-      }
+      // Planes over the intra-op threads, each part with its own ConvRow scratch.
+      const int64_t planes = batch * c, phase_size = g.in[2] + g.stride[2];
+      const int64_t parts = ParallelChunks(planes, std::max<int64_t>(1, 16384 / out_size));
+      ASSIGN_OR_RETURN(Tensor phase, Scratch<T>(parts * phase_size));
+      ForEachPart(planes, parts, [&](int64_t part, int64_t begin, int64_t end) {
+        for (int64_t p = begin; p < end; ++p) {
+          DepthwisePlane<T>(g, xp + p * in_size, wp + (p % c) * g.kernel_size(),
+                            bp != nullptr ? bp[p % c] : T(0), yp + p * out_size,
+                            phase.data<T>() + part * phase_size);
+        }
+      });
       return absl::OkStatus();
     }
     bool pointwise = g.kernel_size() == 1;  // 1x1, stride 1, no padding: X is its own im2col
     for (int i = 0; i < kMaxSpatial; ++i) {
       pointwise = pointwise && g.stride[i] == 1 && g.pad_begin[i] == 0 && g.pad_end[i] == 0;
     }
+    // Images over the intra-op threads, each part with its own column buffer. (One image: the
+    // Gemm splits instead.)
+    const int64_t parts = ParallelChunks(batch, 1);
+    // Per part: the column matrix, then Im2Col's scratch.
+    const int64_t part_size = kdim * out_size + ColumnScratchSize<T>(g, cg);
     Tensor col;
     if (!pointwise) {
-      ASSIGN_OR_RETURN(col, Scratch<T>(kdim * out_size));
+      ASSIGN_OR_RETURN(col, Scratch<T>(parts * part_size));
     }
-    for (int64_t n = 0; n < batch; ++n) {
-      for (int64_t grp = 0; grp < group_; ++grp) {
-        const T* xg = xp + (n * c + grp * cg) * in_size;
-        T* yg = yp + (n * m + grp * mg) * out_size;
-        const T* cols = xg;
-        if (!pointwise) {
-          Im2Col<T>(g, cg, xg, col.data<T>());
-          cols = col.data<T>();
-        }
-        if (bp != nullptr) {
-          for (int64_t j = 0; j < mg; ++j) {
-            std::fill(yg + j * out_size, yg + (j + 1) * out_size, bp[grp * mg + j]);
+    ForEachPart(batch, parts, [&](int64_t part, int64_t begin, int64_t end) {
+      T* colp = pointwise ? nullptr : col.data<T>() + part * part_size;
+      for (int64_t n = begin; n < end; ++n) {
+        for (int64_t grp = 0; grp < group_; ++grp) {
+          const T* xg = xp + (n * c + grp * cg) * in_size;
+          T* yg = yp + (n * m + grp * mg) * out_size;
+          const T* cols = xg;
+          if (!pointwise) {
+            Im2Col<T>(g, cg, xg, colp, colp + kdim * out_size);
+            cols = colp;
           }
+          if (bp != nullptr) {
+            for (int64_t j = 0; j < mg; ++j) {
+              std::fill(yg + j * out_size, yg + (j + 1) * out_size, bp[grp * mg + j]);
+            }
+          }
+          Gemm<T>(false, false, mg, out_size, kdim, T(1), wp + grp * mg * kdim, kdim, cols,
+                  out_size, bp != nullptr ? T(1) : T(0), yg, out_size);
         }
-        Gemm<T>(false, false, mg, out_size, kdim, T(1), wp + grp * mg * kdim, kdim, cols, out_size,
-                bp != nullptr ? T(1) : T(0), yg, out_size);
       }
-    }
+    });
     return absl::OkStatus();
   }
 
@@ -889,7 +1109,7 @@ class ConvTransposeKernel : public Kernel {
     const T* wp = w.data<T>();
     T* yp = y->data<T>();
     if (y->num_elements() == 0) return absl::OkStatus();
-    ASSIGN_OR_RETURN(Tensor col, Scratch<T>(rows * x_size));
+    ASSIGN_OR_RETURN(Tensor col, Scratch<T>(rows * x_size + ColumnScratchSize<T>(g, mg)));
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t grp = 0; grp < group_; ++grp) {
         T* yg = yp + (n * m + grp * mg) * y_size;
@@ -900,7 +1120,7 @@ class ConvTransposeKernel : public Kernel {
         // col[mg * taps, x_size] = W_g^T [mg * taps, cg] * X_g [cg, x_size].
         Gemm<T>(true, false, rows, x_size, cg, T(1), wp + grp * cg * rows, rows,
                 xp + (n * c + grp * cg) * x_size, x_size, T(0), col.data<T>(), x_size);
-        Col2Im<T>(g, mg, col.data<T>(), yg);
+        Col2Im<T>(g, mg, col.data<T>(), yg, col.data<T>() + rows * x_size);
       }
     }
     return absl::OkStatus();
@@ -1029,47 +1249,69 @@ class ConvGradKernel : public Kernel {
     std::memset(dw->raw_data(), 0, dw->nbytes());
     if (db != nullptr) {
       T* dbp = db->data<T>();
-      for (int64_t j = 0; j < m; ++j) {
-        double sum = 0;
-        for (int64_t n = 0; n < batch; ++n) {
-          const T* v = dyp + (n * m + j) * out_size;
-          for (int64_t i = 0; i < out_size; ++i) sum += static_cast<double>(v[i]);
-        }
-        dbp[j] = static_cast<T>(sum);
-      }
+      ParallelFor(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, batch * out_size)),
+                  [&](int64_t begin, int64_t end) {
+                    for (int64_t j = begin; j < end; ++j) {
+                      double sum = 0;
+                      for (int64_t n = 0; n < batch; ++n) {
+                        sum += SumD(dyp + (n * m + j) * out_size, out_size);
+                      }
+                      dbp[j] = static_cast<T>(sum);
+                    }
+                  });
     }
     bool pointwise = g.kernel_size() == 1;
     for (int i = 0; i < kMaxSpatial; ++i) {
       pointwise = pointwise && g.stride[i] == 1 && g.pad_begin[i] == 0 && g.pad_end[i] == 0;
     }
-    if (!pointwise || out_size == 0 || mg == 0) std::memset(dx->raw_data(), 0, dx->nbytes());
-    if (dy.num_elements() == 0 || kdim == 0) return absl::OkStatus();
-    Tensor col;
-    if (!pointwise) {
-      ASSIGN_OR_RETURN(col, Scratch<T>(kdim * out_size));
+    if (dy.num_elements() == 0 || kdim == 0) {
+      std::memset(dx->raw_data(), 0, dx->nbytes());
+      return absl::OkStatus();
     }
-    for (int64_t n = 0; n < batch; ++n) {
-      for (int64_t grp = 0; grp < group_; ++grp) {
-        const T* xg = xp + (n * c + grp * cg) * in_size;
-        T* dxg = dxp + (n * c + grp * cg) * in_size;
-        const T* dyg = dyp + (n * m + grp * mg) * out_size;
-        const T* wg = wp + grp * mg * kdim;
-        T* dwg = dwp + grp * mg * kdim;
-        if (pointwise) {
-          Gemm<T>(false, true, mg, kdim, out_size, T(1), dyg, out_size, xg, in_size, T(1), dwg,
+    // Images over the intra-op threads: part 0 accumulates dW in place, part p > 0 into its own
+    // zeroed buffer, added to dW in part order afterwards (deterministic for a thread count).
+    const int64_t parts = ParallelChunks(batch, 1), w_size = w.num_elements();
+    // Per part: the column matrix, then Im2Col's and Col2Im's scratch.
+    const int64_t part_size = kdim * out_size + ColumnScratchSize<T>(g, cg);
+    Tensor col, partial_dw;
+    if (!pointwise) {
+      ASSIGN_OR_RETURN(col, Scratch<T>(parts * part_size));
+    }
+    if (parts > 1) {
+      ASSIGN_OR_RETURN(partial_dw, Tensor::Zeros(w.dtype(), {(parts - 1) * w_size}));
+    }
+    ForEachPart(batch, parts, [&](int64_t part, int64_t begin, int64_t end) {
+      T* dw_part = part == 0 ? dwp : partial_dw.data<T>() + (part - 1) * w_size;
+      T* cols = pointwise ? nullptr : col.data<T>() + part * part_size;
+      T* scratch = pointwise ? nullptr : cols + kdim * out_size;
+      for (int64_t n = begin; n < end; ++n) {
+        for (int64_t grp = 0; grp < group_; ++grp) {
+          const T* xg = xp + (n * c + grp * cg) * in_size;
+          T* dxg = dxp + (n * c + grp * cg) * in_size;
+          const T* dyg = dyp + (n * m + grp * mg) * out_size;
+          const T* wg = wp + grp * mg * kdim;
+          T* dwg = dw_part + grp * mg * kdim;
+          if (pointwise) {
+            Gemm<T>(false, true, mg, kdim, out_size, T(1), dyg, out_size, xg, in_size, T(1), dwg,
+                    kdim);
+            Gemm<T>(true, false, cg, in_size, mg, T(1), wg, kdim, dyg, out_size, T(0), dxg,
+                    in_size);
+            continue;
+          }
+          std::memset(dxg, 0, cg * in_size * sizeof(T));  // here, on this part's thread
+          Im2Col<T>(g, cg, xg, cols, scratch);
+          Gemm<T>(false, true, mg, kdim, out_size, T(1), dyg, out_size, cols, out_size, T(1), dwg,
                   kdim);
-          Gemm<T>(true, false, cg, in_size, mg, T(1), wg, kdim, dyg, out_size, T(0), dxg, in_size);
-          continue;
+          // The column buffer is free again: it now receives dcol = W[g]^T * dY[n, g].
+          Gemm<T>(true, false, kdim, out_size, mg, T(1), wg, kdim, dyg, out_size, T(0), cols,
+                  out_size);
+          Col2Im<T>(g, cg, cols, dxg, scratch);
         }
-        T* cols = col.data<T>();
-        Im2Col<T>(g, cg, xg, cols);
-        Gemm<T>(false, true, mg, kdim, out_size, T(1), dyg, out_size, cols, out_size, T(1), dwg,
-                kdim);
-        // The column buffer is free again: it now receives dcol = W[g]^T * dY[n, g].
-        Gemm<T>(true, false, kdim, out_size, mg, T(1), wg, kdim, dyg, out_size, T(0), cols,
-                out_size);
-        Col2Im<T>(g, cg, cols, dxg);
       }
+    });
+    for (int64_t part = 1; part < parts; ++part) {
+      const T* src = partial_dw.data<T>() + (part - 1) * w_size;
+      for (int64_t i = 0; i < w_size; ++i) dwp[i] += src[i];
     }
     return absl::OkStatus();
   }
@@ -1149,16 +1391,81 @@ struct PoolParams {
   bool col_major = false;  // MaxPool indices (storage_order 1)
 };
 
-// Pools `planes` planes of x into y (and, for kArgMax, the flat argmax into `indices`).
+// True for the common 2x2, stride 2 window of a 2-D max pool that lies wholly inside the input
+// (no padding, no dilation, no ceil_mode overhang) with row-major indices.
+bool IsPlainMaxPool2x2(const Geometry& g, const PoolParams& params) {
+  if (params.col_major || g.in[0] != 1 || g.out[0] != 1 || g.kernel[0] != 1) return false;
+  for (int d = 1; d < kMaxSpatial; ++d) {
+    if (g.kernel[d] != 2 || g.stride[d] != 2 || g.dilation[d] != 1 || g.pad_begin[d] != 0 ||
+        2 * g.out[d] > g.in[d]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// MaxPool with a plain 2x2 window (IsPlainMaxPool2x2) over planes [begin, end): the general
+// walk of PoolPlanes, unrolled, with the same results (taps in row-major order; with kArgMax the
+// first maximum wins and a NaN first tap stays, without it a NaN never replaces the maximum).
+template <typename T, bool kArgMax>
+void MaxPool2x2Planes(const Geometry& g, int64_t begin, int64_t end, const T* x, T* y,
+                      int64_t* indices) {
+  const int64_t ih = g.in[1], iw = g.in[2], oh = g.out[1], ow = g.out[2];
+  const int64_t in_size = ih * iw, out_size = oh * ow;
+  for (int64_t pl = begin; pl < end; ++pl) {
+    const T* xp = x + pl * in_size;
+    T* yp = y + pl * out_size;
+    for (int64_t r = 0; r < oh; ++r) {
+      const T* row0 = xp + 2 * r * iw;
+      const T* row1 = row0 + iw;
+      T* out = yp + r * ow;
+      if constexpr (kArgMax) {
+        int64_t* ind = indices + pl * out_size + r * ow;
+        const int64_t base = pl * in_size + 2 * r * iw;
+        for (int64_t c = 0; c < ow; ++c) {
+          T best = row0[2 * c];
+          int64_t at = base + 2 * c;
+          const T v1 = row0[2 * c + 1], v2 = row1[2 * c], v3 = row1[2 * c + 1];
+          at = v1 > best ? base + 2 * c + 1 : at;
+          best = v1 > best ? v1 : best;
+          at = v2 > best ? base + iw + 2 * c : at;
+          best = v2 > best ? v2 : best;
+          at = v3 > best ? base + iw + 2 * c + 1 : at;
+          best = v3 > best ? v3 : best;
+          out[c] = best;
+          ind[c] = at;
+        }
+      } else {
+        for (int64_t c = 0; c < ow; ++c) {
+          T best = std::numeric_limits<T>::lowest();
+          const T v0 = row0[2 * c], v1 = row0[2 * c + 1], v2 = row1[2 * c], v3 = row1[2 * c + 1];
+          best = v0 > best ? v0 : best;
+          best = v1 > best ? v1 : best;
+          best = v2 > best ? v2 : best;
+          best = v3 > best ? v3 : best;
+          out[c] = best;
+        }
+      }
+    }
+  }
+}
+
+// Pools planes [begin, end) of x into y (and, for kArgMax, the flat argmax into `indices`).
 template <typename T, PoolKind kKind, bool kArgMax = false>
-void PoolPlanes(const Geometry& g, int64_t planes, const T* x, T* y, int64_t* indices,
+void PoolPlanes(const Geometry& g, int64_t begin, int64_t end, const T* x, T* y, int64_t* indices,
                 const PoolParams& params) {
+  if constexpr (kKind == PoolKind::kMax) {
+    if (IsPlainMaxPool2x2(g, params)) {
+      MaxPool2x2Planes<T, kArgMax>(g, begin, end, x, y, indices);
+      return;
+    }
+  }
   const int64_t in_size = g.in_size();
   std::array<std::vector<TapRange>, kMaxSpatial> taps;
   for (int d = 0; d < kMaxSpatial; ++d) {
     for (int64_t o = 0; o < g.out[d]; ++o) taps[d].push_back(Taps(g, d, o));
   }
-  for (int64_t pl = 0; pl < planes; ++pl) {
+  for (int64_t pl = begin; pl < end; ++pl) {
     const T* xp = x + pl * in_size;
     for (int64_t od = 0; od < g.out[0]; ++od) {
       const TapRange& td = taps[0][od];
@@ -1178,10 +1485,9 @@ void PoolPlanes(const Geometry& g, int64_t planes, const T* x, T* y, int64_t* in
                 const int64_t at = row + tw.start + kw * g.dilation[2];
                 const T v = xp[at];
                 if constexpr (kArgMax) {
-                  if (v > best || best_at < 0) {
-                    best = v;
-                    best_at = at;
-                  }
+                  const bool take = v > best || best_at < 0;  // branch-free where it can be
+                  best = take ? v : best;
+                  best_at = take ? at : best_at;
                 } else if constexpr (kKind == PoolKind::kMax) {
                   best = v > best ? v : best;  // branch-free
                 } else if constexpr (kKind == PoolKind::kAverage) {
@@ -1258,11 +1564,14 @@ class PoolKernel : public Kernel {
     auto run = [&](auto tag) {
       using T = typename decltype(tag)::type;
       const int64_t planes = x->dim(0) * x->dim(1);
-      if (indices != nullptr) {
-        PoolPlanes<T, kKind, true>(g, planes, x->data<T>(), y->data<T>(), indices, params_);
-      } else {
-        PoolPlanes<T, kKind>(g, planes, x->data<T>(), y->data<T>(), nullptr, params_);
-      }
+      const int64_t work = std::max<int64_t>(1, g.out_size() * g.kernel_size());
+      ParallelFor(planes, std::max<int64_t>(1, 32768 / work), [&](int64_t begin, int64_t end) {
+        if (indices != nullptr) {
+          PoolPlanes<T, kKind, true>(g, begin, end, x->data<T>(), y->data<T>(), indices, params_);
+        } else {
+          PoolPlanes<T, kKind>(g, begin, end, x->data<T>(), y->data<T>(), nullptr, params_);
+        }
+      });
       return absl::OkStatus();
     };
     if constexpr (kKind == PoolKind::kMax) {
@@ -1319,16 +1628,38 @@ class MaxPoolGradKernel : public Kernel {
                        ", got ", DTypeName(ind->dtype()), ShapeToString(ind->shape())));
     }
     ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, x->dtype(), x->shape()));
-    std::memset(dx->raw_data(), 0, dx->nbytes());
     const int64_t* ip = ind->data<int64_t>();
     const int64_t total = x->num_elements();
-    return VisitFloatType(x->dtype(), op, [&](auto tag) {
+    const int64_t planes = x->dim(0) * x->dim(1);
+    if (planes == 0) return absl::OkStatus();
+    const int64_t in_size = total / planes, out_size = dy->num_elements() / planes;
+    return VisitFloatType(x->dtype(), op, [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       const T* dyp = dy->data<T>();
       T* dxp = dx->data<T>();
-      for (int64_t i = 0; i < dy->num_elements(); ++i) {
-        const int64_t at = ip[i];
-        if (at == -1) continue;
+      // MaxPool's indices point into their own plane: planes go over the intra-op threads, each
+      // adding in index order. Any other index (never from MaxPool) is added afterwards, in
+      // order, on this thread, which also rejects those outside X.
+      std::atomic<bool> stray{false};
+      ParallelFor(planes, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, out_size)),
+                  [&](int64_t begin, int64_t end) {
+                    for (int64_t pl = begin; pl < end; ++pl) {
+                      const int64_t lo = pl * in_size, hi = lo + in_size;
+                      std::fill(dxp + lo, dxp + hi, T(0));
+                      for (int64_t i = pl * out_size; i < (pl + 1) * out_size; ++i) {
+                        const int64_t at = ip[i];
+                        if (at >= lo && at < hi) {
+                          dxp[at] += dyp[i];
+                        } else if (at != -1) {
+                          stray.store(true, std::memory_order_relaxed);
+                        }
+                      }
+                    }
+                  });
+      if (!stray.load()) return absl::OkStatus();
+      for (int64_t i = 0; i < planes * out_size; ++i) {
+        const int64_t at = ip[i], pl = i / out_size;
+        if (at == -1 || (at >= pl * in_size && at < (pl + 1) * in_size)) continue;
         if (at < 0 || at >= total) {
           return absl::InvalidArgumentError(absl::StrCat(
               op, ": index ", at, " is outside X of shape ", ShapeToString(x->shape())));
@@ -1361,16 +1692,18 @@ absl::Status InferAveragePoolGrad(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
+// Planes [begin, end) of dx = the adjoint of AveragePool applied to dy.
 template <typename T>
-void AveragePoolGradPlanes(const Geometry& g, int64_t planes, const T* dy, T* dx,
+void AveragePoolGradPlanes(const Geometry& g, int64_t begin, int64_t end, const T* dy, T* dx,
                            bool count_include_pad) {
   const int64_t in_size = g.in_size();
+  std::fill(dx + begin * in_size, dx + end * in_size, T(0));
   std::array<std::vector<TapRange>, kMaxSpatial> taps;
   for (int d = 0; d < kMaxSpatial; ++d) {
     for (int64_t o = 0; o < g.out[d]; ++o) taps[d].push_back(Taps(g, d, o));
   }
-  int64_t o = 0;
-  for (int64_t pl = 0; pl < planes; ++pl) {
+  int64_t o = begin * g.out_size();
+  for (int64_t pl = begin; pl < end; ++pl) {
     T* xp = dx + pl * in_size;
     for (int64_t od = 0; od < g.out[0]; ++od) {
       const TapRange& td = taps[0][od];
@@ -1422,11 +1755,14 @@ class AveragePoolGradKernel : public Kernel {
                        ShapeToString(x->shape()), " gives ", ShapeToString(y_shape)));
     }
     ASSIGN_OR_RETURN(Tensor * dx, ctx.AllocateOutput(0, x->dtype(), x->shape()));
-    std::memset(dx->raw_data(), 0, dx->nbytes());
     return VisitFloatType(x->dtype(), kOp, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      AveragePoolGradPlanes<T>(g, x->dim(0) * x->dim(1), dy->data<T>(), dx->data<T>(),
-                               count_include_pad_);
+      const int64_t work = std::max<int64_t>(1, g.out_size() * g.kernel_size());
+      ParallelFor(x->dim(0) * x->dim(1), std::max<int64_t>(1, 32768 / work),
+                  [&](int64_t begin, int64_t end) {
+                    AveragePoolGradPlanes<T>(g, begin, end, dy->data<T>(), dx->data<T>(),
+                                             count_include_pad_);
+                  });
       return absl::OkStatus();
     });
   }
@@ -1644,13 +1980,14 @@ absl::Status StoreParams(absl::string_view op, const std::vector<double>& v, Ten
 template <typename T>
 void ScaleShiftPlanes(const T* x, int64_t batch, int64_t channels, int64_t inner,
                       const std::vector<double>& a, const std::vector<double>& b, T* y) {
-  for (int64_t n = 0; n < batch; ++n) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const int64_t base = (n * channels + c) * inner;
-      const T av = static_cast<T>(a[c]), bv = static_cast<T>(b[c]);
-      for (int64_t i = 0; i < inner; ++i) y[base + i] = x[base + i] * av + bv;
-    }
-  }
+  ParallelFor(batch * channels, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, inner)),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t p = begin; p < end; ++p) {
+                  const int64_t base = p * inner, c = p % channels;
+                  const T av = static_cast<T>(a[c]), bv = static_cast<T>(b[c]);
+                  for (int64_t i = 0; i < inner; ++i) y[base + i] = x[base + i] * av + bv;
+                }
+              });
 }
 
 absl::Status InferBatchNorm(InferenceContext& ctx) {
@@ -1698,20 +2035,22 @@ class BatchNormKernel : public Kernel {
       std::vector<double> mean = p[2], var = p[3];
       if (training_) {
         // Batch statistics over N and the spatial dims (biased variance, as ONNX specifies).
+        // Channels over the intra-op threads; each sums in a fixed order.
         const double count = static_cast<double>(batch * inner);
-        for (int64_t c = 0; c < channels; ++c) {
-          double sum = 0, sq = 0;
-          for (int64_t n = 0; n < batch; ++n) {
-            const T* v = xp + (n * channels + c) * inner;
-            for (int64_t i = 0; i < inner; ++i) sum += v[i];
-          }
-          mean[c] = count > 0 ? sum / count : 0;
-          for (int64_t n = 0; n < batch; ++n) {
-            const T* v = xp + (n * channels + c) * inner;
-            for (int64_t i = 0; i < inner; ++i) sq += (v[i] - mean[c]) * (v[i] - mean[c]);
-          }
-          var[c] = count > 0 ? sq / count : 0;
-        }
+        ParallelFor(channels, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, batch * inner)),
+                    [&](int64_t begin, int64_t end) {
+                      for (int64_t c = begin; c < end; ++c) {
+                        double sum = 0, sq = 0;
+                        for (int64_t n = 0; n < batch; ++n) {
+                          sum += SumD(xp + (n * channels + c) * inner, inner);
+                        }
+                        mean[c] = count > 0 ? sum / count : 0;
+                        for (int64_t n = 0; n < batch; ++n) {
+                          sq += SumSqDevD(xp + (n * channels + c) * inner, inner, mean[c]);
+                        }
+                        var[c] = count > 0 ? sq / count : 0;
+                      }
+                    });
       }
       std::vector<double> a(channels), b(channels);
       for (int64_t c = 0; c < channels; ++c) {
@@ -1934,41 +2273,63 @@ class BatchNormGradKernel : public Kernel {
       const T* dyp = dy->data<T>();
       T* dxp = dx->data<T>();
       const double count = static_cast<double>(batch * inner);
-      for (int64_t c = 0; c < channels; ++c) {
+      // Channels over the intra-op threads; each sums in a fixed order.
+      auto channel = [&](int64_t c) {
         double sum = 0;
-        for (int64_t n = 0; n < batch; ++n) {
-          const T* v = xp + (n * channels + c) * inner;
-          for (int64_t i = 0; i < inner; ++i) sum += static_cast<double>(v[i]);
-        }
+        for (int64_t n = 0; n < batch; ++n) sum += SumD(xp + (n * channels + c) * inner, inner);
         const double mean = count > 0 ? sum / count : 0;
+        const D2 mean2 = D2{} + mean;
+        D2 sq2{}, dy2{}, dyxc2{};
         double sq = 0, sum_dy = 0, sum_dy_xc = 0;
         for (int64_t n = 0; n < batch; ++n) {
           const T* v = xp + (n * channels + c) * inner;
           const T* d = dyp + (n * channels + c) * inner;
-          for (int64_t i = 0; i < inner; ++i) {
+          int64_t i = 0;
+          for (; i + 2 <= inner; i += 2) {
+            const D2 xc = LoadD2(v + i) - mean2, dv = LoadD2(d + i);
+            sq2 += xc * xc;
+            dy2 += dv;
+            dyxc2 += dv * xc;
+          }
+          for (; i < inner; ++i) {
             const double xc = static_cast<double>(v[i]) - mean;
             sq += xc * xc;
             sum_dy += static_cast<double>(d[i]);
             sum_dy_xc += static_cast<double>(d[i]) * xc;
           }
         }
+        sq += sq2[0] + sq2[1];
+        sum_dy += dy2[0] + dy2[1];
+        sum_dy_xc += dyxc2[0] + dyxc2[1];
         const double var = count > 0 ? sq / count : 0;
         const double inv_std = 1.0 / std::sqrt(var + epsilon_);
         dbias[c] = sum_dy;
         dscale[c] = sum_dy_xc * inv_std;
-        if (count == 0) continue;
+        if (count == 0) return;
         // dX = k * (dY - mean(dY)) - k2 * (x - mean).
         const double k = s[c] * inv_std;
         const double k2 = k * inv_std * dscale[c] / count;
         const double shift = -k * sum_dy / count;
+        const D2 k_2 = D2{} + k, k2_2 = D2{} + k2, shift2 = D2{} + shift;
         for (int64_t n = 0; n < batch; ++n) {
           const int64_t base = (n * channels + c) * inner;
-          for (int64_t i = 0; i < inner; ++i) {
+          int64_t i = 0;
+          for (; i + 2 <= inner; i += 2) {
+            const D2 r =
+                k_2 * LoadD2(dyp + base + i) - k2_2 * (LoadD2(xp + base + i) - mean2) + shift2;
+            dxp[base + i] = static_cast<T>(r[0]);
+            dxp[base + i + 1] = static_cast<T>(r[1]);
+          }
+          for (; i < inner; ++i) {
             dxp[base + i] = static_cast<T>(k * static_cast<double>(dyp[base + i]) -
                                            k2 * (static_cast<double>(xp[base + i]) - mean) + shift);
           }
         }
-      }
+      };
+      ParallelFor(channels, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, batch * inner)),
+                  [&](int64_t begin, int64_t end) {
+                    for (int64_t c = begin; c < end; ++c) channel(c);
+                  });
       return absl::OkStatus();
     }));
     const std::vector<double>* outs[2] = {&dscale, &dbias};

@@ -24,6 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/thread_pool.h"
 #include "ops/broadcast.h"
 #include "ops/registry.h"
 
@@ -549,7 +550,7 @@ enum class SoftmaxOp { kSoftmax, kLogSoftmax, kHardmax };
 template <SoftmaxOp kOp, typename T>
 void SoftmaxLanes(const T* x, T* y, const Lanes& l) {
   const int64_t s = l.inner;
-  ForEachLane(l, [&](int64_t, int64_t base) {
+  auto lane = [&](int64_t base) {
     double max = -std::numeric_limits<double>::infinity();
     int64_t arg = 0;
     for (int64_t j = 0; j < l.n; ++j) {
@@ -571,7 +572,14 @@ void SoftmaxLanes(const T* x, T* y, const Lanes& l) {
             FromDouble<T>(kOp == SoftmaxOp::kSoftmax ? std::exp(shifted) / sum : shifted - log_sum);
       }
     }
-  });
+  };
+  // Lanes are independent: they go over the intra-op threads (as ForEachLane orders them).
+  ParallelFor(l.outer * l.inner, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, l.n)),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t k = begin; k < end; ++k) {
+                  lane(k / l.inner * l.n * l.inner + k % l.inner);
+                }
+              });
 }
 
 template <SoftmaxOp kOp>

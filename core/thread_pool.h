@@ -1,0 +1,45 @@
+// The intra-op thread pool: lets one kernel split its work over a few threads. Kernels call
+// ParallelFor; the eager frontend's set_num_threads calls SetIntraOpThreads. The default is 1
+// thread, since the server already parallelizes across requests; then every ParallelFor runs
+// inline on the calling thread, and no pool thread exists. With more, the pool's threads poll
+// for a while (a fraction of a millisecond) after each job before they sleep, since a training
+// step runs its kernels back to back.
+//
+// Contract: ParallelFor(n, min_chunk, fn) splits [0, n) into contiguous chunks, calls fn(begin,
+// end) exactly once per chunk and returns when all have returned. The partition depends only on
+// n, min_chunk and IntraOpThreads(): chunk i of c is [i * n / c, (i + 1) * n / c) with
+// c = min(IntraOpThreads(), max(1, n / min_chunk)), whether the chunks then run in parallel or
+// one after another, so a kernel that combines per-chunk results in chunk order is deterministic
+// for a given thread count. fn runs on the pool's threads and on the calling thread, so it must
+// be safe to call concurrently on disjoint chunks. An exception thrown by fn is rethrown by
+// ParallelFor (the first one, after every chunk has finished or been skipped).
+//
+// Thread-safety: every function may be called from any thread. The process has one pool; while
+// it runs one ParallelFor, a ParallelFor from another thread runs its chunks inline on its own
+// thread (no waiting, no deadlock), and so does a ParallelFor nested inside fn. SetIntraOpThreads
+// waits for the running ParallelFor to finish; it must not be called from inside fn.
+#ifndef CORTADO_CORE_THREAD_POOL_H_
+#define CORTADO_CORE_THREAD_POOL_H_
+
+#include <cstdint>
+#include <functional>
+
+namespace cortado {
+
+// The number of threads ParallelFor uses, the caller included (n - 1 pool threads). n < 1 means
+// 1; n is capped at 256.
+void SetIntraOpThreads(int n);
+int IntraOpThreads();
+
+// Runs fn over [0, n) in chunks of at least min_chunk indices (see the contract above). n <= 0
+// calls nothing.
+void ParallelFor(int64_t n, int64_t min_chunk,
+                 const std::function<void(int64_t begin, int64_t end)>& fn);
+
+// The number of chunks ParallelFor(n, min_chunk, ...) makes now (0 when n <= 0), for kernels
+// that keep one partial result per chunk.
+int64_t ParallelChunks(int64_t n, int64_t min_chunk);
+
+}  // namespace cortado
+
+#endif  // CORTADO_CORE_THREAD_POOL_H_
