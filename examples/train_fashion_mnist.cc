@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -33,6 +34,8 @@ ABSL_FLAG(std::string, data, cortado::frontend::data::kFashionMnistDir,
 ABSL_FLAG(std::string, repository, "", "model repository to publish into (empty: no export)");
 ABSL_FLAG(std::string, model, "fashion_cnn", "model name in the repository");
 ABSL_FLAG(std::string, format, "onnx", "export format: onnx or netdef");
+ABSL_FLAG(int, threads, static_cast<int>(std::thread::hardware_concurrency()),
+          "threads each kernel may use (default: every core)");
 
 namespace cortado {
 namespace {
@@ -126,6 +129,7 @@ absl::StatusOr<std::string> Publish(frontend::nn::Module& model, const Tensor& e
 
 int Main() {
   frontend::manual_seed(absl::GetFlag(FLAGS_seed));
+  frontend::set_num_threads(absl::GetFlag(FLAGS_threads));
   auto train_set = data::LoadFashionMnist(absl::GetFlag(FLAGS_data), true);
   auto test_set = data::LoadFashionMnist(absl::GetFlag(FLAGS_data), false);
   if (!train_set.ok() || !test_set.ok()) {
