@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ops/registry.h"
+#include "ops/tensor_util.h"
 
 namespace cortado {
 namespace {
@@ -53,37 +54,14 @@ absl::Status VisitFloat(DType dtype, absl::string_view what, F&& f) {
 // Window functions
 // ---------------------------------------------------------------------------------------------
 
-// TensorProto.DataType values accepted by output_datatype.
+// The numeric TensorProto.DataType values accepted by output_datatype.
 absl::StatusOr<DType> FromOnnxDataType(int64_t v) {
-  switch (v) {
-    case 1:
-      return DType::kFloat32;
-    case 2:
-      return DType::kUInt8;
-    case 3:
-      return DType::kInt8;
-    case 4:
-      return DType::kUInt16;
-    case 5:
-      return DType::kInt16;
-    case 6:
-      return DType::kInt32;
-    case 7:
-      return DType::kInt64;
-    case 10:
-      return DType::kFloat16;
-    case 11:
-      return DType::kFloat64;
-    case 12:
-      return DType::kUInt32;
-    case 13:
-      return DType::kUInt64;
-    case 16:
-      return DType::kBFloat16;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("output_datatype ", v, " is not a numeric TensorProto data type"));
+  absl::StatusOr<DType> dtype = tensor_ops::DTypeFromOnnx(v, "output_datatype");
+  if (dtype.ok() && (*dtype == DType::kString || *dtype == DType::kBool)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("output_datatype ", v, " is not a numeric TensorProto data type"));
   }
+  return dtype;
 }
 
 // Generalized cosine window: sum_k a_k * cos(2 pi k n / N), with signs folded into a_k.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
@@ -79,45 +80,15 @@ To ConvertValue(const From& v) {
   }
 }
 
-// The ONNX TensorProto.DataType code of a dtype, and back.
+// The ONNX TensorProto.DataType code of each dtype, indexed by DType (0: none), and back: the
+// one mapping between the two, used by the kernels, the ONNX importer/exporter and the frontend.
+inline constexpr int64_t kOnnxDataTypes[] = {0, 1, 11, 10, 16, 3, 5, 6, 7, 2, 4, 12, 13, 9, 8};
+inline int64_t OnnxDataType(DType dtype) { return kOnnxDataTypes[static_cast<int>(dtype)]; }
 inline absl::StatusOr<DType> DTypeFromOnnx(int64_t code, absl::string_view op) {
-  switch (code) {
-    case 1:
-      return DType::kFloat32;
-    case 2:
-      return DType::kUInt8;
-    case 3:
-      return DType::kInt8;
-    case 4:
-      return DType::kUInt16;
-    case 5:
-      return DType::kInt16;
-    case 6:
-      return DType::kInt32;
-    case 7:
-      return DType::kInt64;
-    case 8:
-      return DType::kString;
-    case 9:
-      return DType::kBool;
-    case 10:
-      return DType::kFloat16;
-    case 11:
-      return DType::kFloat64;
-    case 12:
-      return DType::kUInt32;
-    case 13:
-      return DType::kUInt64;
-    case 16:
-      return DType::kBFloat16;
-    default:
-      break;
+  for (int i = 1; i < static_cast<int>(std::size(kOnnxDataTypes)); ++i) {
+    if (kOnnxDataTypes[i] == code) return static_cast<DType>(i);
   }
   return Bad(op, "unsupported ONNX data type ", code);
-}
-inline int64_t OnnxDataType(DType dtype) {
-  static constexpr int64_t kCodes[] = {0, 1, 11, 10, 16, 3, 5, 6, 7, 2, 4, 12, 13, 9, 8};
-  return kCodes[static_cast<int>(dtype)];
 }
 
 // The values of an integer tensor (a shape, axes, indices...).

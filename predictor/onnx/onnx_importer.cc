@@ -9,25 +9,12 @@
 #include "onnx/checker.h"
 #include "onnx/onnx_pb.h"
 #include "onnx/shape_inference/implementation.h"
+#include "ops/tensor_util.h"
 
 namespace cortado {
 namespace {
 
 using onnx::TensorProto;
-
-struct OnnxDType {
-  int onnx;
-  DType dtype;
-};
-constexpr OnnxDType kDTypes[] = {
-    {TensorProto::FLOAT, DType::kFloat32},   {TensorProto::DOUBLE, DType::kFloat64},
-    {TensorProto::FLOAT16, DType::kFloat16}, {TensorProto::BFLOAT16, DType::kBFloat16},
-    {TensorProto::INT8, DType::kInt8},       {TensorProto::INT16, DType::kInt16},
-    {TensorProto::INT32, DType::kInt32},     {TensorProto::INT64, DType::kInt64},
-    {TensorProto::UINT8, DType::kUInt8},     {TensorProto::UINT16, DType::kUInt16},
-    {TensorProto::UINT32, DType::kUInt32},   {TensorProto::UINT64, DType::kUInt64},
-    {TensorProto::BOOL, DType::kBool},       {TensorProto::STRING, DType::kString},
-};
 
 // Copies `n` typed proto values into the tensor, narrowing as ONNX's storage rules say.
 template <typename Src>
@@ -178,9 +165,8 @@ absl::StatusOr<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std
 }  // namespace
 
 absl::StatusOr<DType> DTypeFromOnnx(int onnx_type) {
-  for (const OnnxDType& d : kDTypes) {
-    if (d.onnx == onnx_type) return d.dtype;
-  }
+  absl::StatusOr<DType> dtype = tensor_ops::DTypeFromOnnx(onnx_type, "");
+  if (dtype.ok()) return dtype;
   return absl::UnimplementedError(absl::StrCat(
       "unsupported ONNX element type ",
       TensorProto::DataType_IsValid(onnx_type)
@@ -188,12 +174,7 @@ absl::StatusOr<DType> DTypeFromOnnx(int onnx_type) {
           : std::to_string(onnx_type)));
 }
 
-int OnnxTypeOf(DType dtype) {
-  for (const OnnxDType& d : kDTypes) {
-    if (d.dtype == dtype) return d.onnx;
-  }
-  return TensorProto::UNDEFINED;
-}
+int OnnxTypeOf(DType dtype) { return static_cast<int>(tensor_ops::OnnxDataType(dtype)); }
 
 absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto, const std::string& base_dir) {
   ASSIGN_OR_RETURN(DType dtype, DTypeFromOnnx(proto.data_type()));
