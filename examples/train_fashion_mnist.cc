@@ -91,21 +91,21 @@ absl::StatusOr<std::string> Publish(frontend::nn::Module& model, const Tensor& e
   fs::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir.string(), ": ", ec.message()));
   int64_t version = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (!name.empty() && name.size() < 18 &&
         name.find_first_not_of("0123456789") == std::string::npos && name[0] != '0') {
       version = std::max<int64_t>(version, std::stoll(name));
     }
   }
+  if (ec) return absl::InternalError(absl::StrCat("cannot list ", dir.string(), ": ", ec.message()));
   ++version;
   const fs::path staging = dir / absl::StrCat(".tmp-", version);
   fs::remove_all(staging, ec);
-  fs::create_directories(staging, ec);
-  const bool onnx = absl::GetFlag(FLAGS_format) == "onnx";
-  if (!onnx && absl::GetFlag(FLAGS_format) != "netdef") {
-    return absl::InvalidArgumentError("--format must be onnx or netdef");
+  if (!fs::create_directories(staging, ec)) {
+    return absl::InternalError(absl::StrCat("cannot create ", staging.string(), ": ", ec.message()));
   }
+  const bool onnx = absl::GetFlag(FLAGS_format) == "onnx";
   frontend::TraceOptions options;
   options.input_names = {"image"};
   options.output_names = {"logits"};
@@ -128,6 +128,10 @@ absl::StatusOr<std::string> Publish(frontend::nn::Module& model, const Tensor& e
 }
 
 int Main() {
+  if (absl::GetFlag(FLAGS_format) != "onnx" && absl::GetFlag(FLAGS_format) != "netdef") {
+    std::fprintf(stderr, "--format must be onnx or netdef\n");
+    return 2;
+  }
   frontend::manual_seed(absl::GetFlag(FLAGS_seed));
   frontend::set_num_threads(absl::GetFlag(FLAGS_threads));
   auto train_set = data::LoadFashionMnist(absl::GetFlag(FLAGS_data), true);
