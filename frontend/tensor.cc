@@ -111,6 +111,12 @@ Tensor Tensor::from_buffer(const void* data, DType dtype, const Shape& shape) {
 }
 
 const cortado::Tensor& Tensor::value() const { return Checked(impl_)->value; }
+void Tensor::CheckDType(DType expected) const {
+  if (dtype() != expected) {
+    throw Error(absl::InvalidArgumentError(absl::StrCat("data<", DTypeName(expected),
+                                                        ">() on a ", DTypeName(dtype()), " tensor")));
+  }
+}
 cortado::Tensor& Tensor::mutable_value() { return Checked(impl_)->value; }
 
 int64_t Tensor::size(int d) const {

@@ -84,14 +84,17 @@ class Tensor {
   int dim() const { return value().rank(); }
   int64_t size(int dim) const;  // negative dims count from the end
   int64_t numel() const { return value().num_elements(); }
+  // The elements as T; throws unless T is the tensor's dtype.
   template <typename T>
   const T* data() const {
+    CheckDType(DTypeOf<T>::value);
     return value().data<T>();
   }
   // Writable elements, for in-place updates of parameters and buffers (optimizers, init,
   // state_dict load). Not recorded by autograd or the tracer.
   template <typename T>
   T* mutable_data() {
+    CheckDType(DTypeOf<T>::value);
     return mutable_value().data<T>();
   }
   cortado::Tensor& mutable_value();
@@ -154,6 +157,8 @@ class Tensor {
   Tensor tanh() const;
 
  private:
+  void CheckDType(DType expected) const;
+
   std::shared_ptr<TensorImpl> impl_;
   friend struct AutogradAccess;
 };

@@ -29,6 +29,7 @@ TEST(TensorTest, Creation) {
   EXPECT_THROW(t.item(), Error);
   EXPECT_THROW(Tensor::from_vector<float>({1, 2, 3}, {2, 2}), Error);
   EXPECT_THROW(Tensor::zeros({-1}), Error);
+  EXPECT_THROW(t.to_vector<double>(), Error);  // float32 elements read as double
 }
 
 TEST(TensorTest, RandomNumbersFollowTheSeed) {
