@@ -29,7 +29,7 @@ by four orders of magnitude.
 usage: training_parity_test.py DIR32 DIR64 FASHION_MNIST_DIR
 """
 import gzip
-import io
+import os
 import struct
 import sys
 
@@ -37,6 +37,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'frontend', 'nn'))
+from state_file import read_state  # noqa: E402
 
 STEPS = 20
 BATCH = 32
@@ -55,27 +58,6 @@ def record(what, ok):
     print(f'{"ok" if ok else "FAIL":4} {what}')
     if not ok:
         failures.append(what)
-
-
-def read_state(path):
-    """Parses the state container of frontend/nn/serialize.h."""
-    with open(path, 'rb') as f:
-        data = f.read()
-    assert data[:8] == b'CRTDSTAT', f'{path}: bad magic'
-    version, count = struct.unpack_from('<II', data, 8)
-    assert version == 1, f'{path}: version {version}'
-    pos, entries = 16, {}
-    for _ in range(count):
-        (name_len,) = struct.unpack_from('<I', data, pos)
-        pos += 4
-        name = data[pos:pos + name_len].decode('utf-8')
-        pos += name_len
-        (npy_len,) = struct.unpack_from('<Q', data, pos)
-        pos += 8
-        entries[name] = np.load(io.BytesIO(data[pos:pos + npy_len]), allow_pickle=False)
-        pos += npy_len
-    assert pos == len(data), f'{path}: {len(data) - pos} trailing bytes'
-    return entries
 
 
 def read_idx(path):

@@ -8,15 +8,17 @@ cross-entropy step in train mode and one in eval mode, and compares.
 
 usage: torch_compare.py DIR
 """
-import io
 import math
-import struct
+import os
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from state_file import read_state  # noqa: E402
 
 FORWARD_TOL = 1e-5  # max abs error of outputs and losses
 GRAD_TOL = 1e-4  # max abs error relative to the largest reference gradient element, where
@@ -26,27 +28,6 @@ GRAD_TOL = 1e-4  # max abs error relative to the largest reference gradient elem
 GRAD_FLOOR = 1e-3
 failures = []
 checks = 0
-
-
-def read_state(path):
-    """Parses the state container: magic, version, count, then (name, .npy image) entries."""
-    with open(path, 'rb') as f:
-        data = f.read()
-    assert data[:8] == b'CRTDSTAT', f'{path}: bad magic'
-    version, count = struct.unpack_from('<II', data, 8)
-    assert version == 1, f'{path}: version {version}'
-    pos, entries = 16, {}
-    for _ in range(count):
-        (name_len,) = struct.unpack_from('<I', data, pos)
-        pos += 4
-        name = data[pos:pos + name_len].decode('utf-8')
-        pos += name_len
-        (npy_len,) = struct.unpack_from('<Q', data, pos)
-        pos += 8
-        entries[name] = np.load(io.BytesIO(data[pos:pos + npy_len]), allow_pickle=False)
-        pos += npy_len
-    assert pos == len(data), f'{path}: {len(data) - pos} trailing bytes'
-    return entries
 
 
 def check(what, ours, ref, tol, relative=False):
