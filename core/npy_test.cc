@@ -21,10 +21,10 @@ TEST(NpyTest, RoundTrip) {
 }
 
 TEST(NpyTest, ReadsAFileWrittenByNumpy) {
-  // ../shared/fixtures/onnx/mlp/output.npy was written by numpy from PyTorch's output.
-  const char* dir = std::getenv("CORTADO_FIXTURES");
-  if (dir == nullptr) GTEST_SKIP() << "CORTADO_FIXTURES not set";
-  auto t = ReadNpyFile(std::string(dir) + "/onnx/mlp/output.npy");
+  // testdata/onnx/mlp/output.npy was written by numpy from PyTorch's output.
+  const char* dir = std::getenv("TEST_SRCDIR");
+  ASSERT_NE(dir, nullptr);
+  auto t = ReadNpyFile(std::string(dir) + "/cortado/testdata/onnx/mlp/output.npy");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->dtype(), DType::kFloat32);
   EXPECT_GE(t->rank(), 1);

@@ -14,7 +14,7 @@
 namespace cortado {
 namespace {
 
-std::string Fixtures() { return std::string(std::getenv("TEST_SRCDIR")) + "/fixtures"; }
+std::string Fixtures() { return std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata"; }
 std::string Tmp() { return std::getenv("TEST_TMPDIR"); }
 
 Tensor RunOnly(const std::string& model, const std::string& input_name, const Tensor& input) {

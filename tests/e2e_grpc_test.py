@@ -1,7 +1,7 @@
 """End-to-end: cortadod over gRPC, driven by Triton's own clients.
 
 Starts the real daemon on free ports in explicit model-control mode over a temporary Triton-layout
-repository (a PyTorch export from ../shared/fixtures, plus small ONNX models written here), then
+repository (a PyTorch export from testdata/, plus small ONNX models written here), then
 drives it with `tritonclient.grpc` (pinned in tools/requirements.txt), with Triton's generated
 protobuf stubs for what tritonclient cannot send (typed contents, malformed raw data), with
 grpc.health.v1, with the `cortado` client subcommands and with a short perf_analyzer run.

@@ -1,7 +1,7 @@
 """End-to-end: cortadod over HTTP/REST, driven by Triton's own HTTP client.
 
 Starts the real daemon on free ports in explicit model-control mode over a temporary
-Triton-layout repository (a PyTorch export from ../shared/fixtures, plus small ONNX models
+Triton-layout repository (a PyTorch export from testdata/, plus small ONNX models
 written here), with a small HTTP body limit, then drives it with `tritonclient.http` (pinned in
 tools/requirements.txt): health, metadata, config, statistics, inference with JSON tensors and
 with the binary tensor extension, the repository index, load and unload. Results are checked

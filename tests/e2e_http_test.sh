@@ -8,4 +8,4 @@ if ! "$venv/bin/python" -c "import tritonclient.http" 2>/dev/null; then
   exit 1
 fi
 here="$(dirname "$0")"
-exec "$venv/bin/python" -u "$here/e2e_http_test.py" "$1" "$2" "$TEST_SRCDIR/fixtures/onnx/mlp"
+exec "$venv/bin/python" -u "$here/e2e_http_test.py" "$1" "$2" "$TEST_SRCDIR/cortado/testdata/onnx/mlp"

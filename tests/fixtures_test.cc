@@ -1,4 +1,4 @@
-// Real models exported by PyTorch 1.13 (../shared/fixtures/onnx) run through the Predictor on
+// Real models exported by PyTorch 1.13 (testdata/onnx) run through the Predictor on
 // the CPU and must give PyTorch's answer: max |ours - PyTorch| <= 1e-4 * max |PyTorch|.
 #include <cmath>
 #include <cstdlib>
@@ -12,7 +12,7 @@ namespace cortado {
 namespace {
 
 std::string FixtureDir(const std::string& model) {
-  return std::string(std::getenv("TEST_SRCDIR")) + "/fixtures/onnx/" + model;
+  return std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/onnx/" + model;
 }
 
 class FixtureTest : public ::testing::TestWithParam<std::string> {};

@@ -14,7 +14,7 @@
 namespace cortado {
 namespace {
 
-std::string LenetDir() { return std::string(std::getenv("TEST_SRCDIR")) + "/fixtures/netdef/lenet"; }
+std::string LenetDir() { return std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/netdef/lenet"; }
 
 // A real NetDef written by Caffe2's ONNX converter from a trained PyTorch LeNet; PyTorch
 // computed output_26.npy from the same weights.

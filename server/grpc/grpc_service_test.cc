@@ -1,5 +1,5 @@
 // The gRPC adapter in front of the real InferenceService (repository, scheduler, predictor), on
-// a real port: a PyTorch export from ../shared/fixtures served from a temporary repository and
+// a real port: a PyTorch export from testdata/ served from a temporary repository and
 // checked against PyTorch's output and the Predictor's own; model control in explicit mode; the
 // errors of bad requests.
 #include <grpcpp/grpcpp.h>
@@ -20,7 +20,7 @@ namespace {
 
 namespace tm = testing_models;
 
-std::string FixtureDir() { return std::string(std::getenv("TEST_SRCDIR")) + "/fixtures/onnx/mlp"; }
+std::string FixtureDir() { return std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/onnx/mlp"; }
 
 inference::ModelInferRequest RawRequest(const std::string& model, const std::string& input,
                                         const Tensor& t) {

@@ -98,7 +98,7 @@ TEST_F(ModelManagerTest, MissingRepositoryIsAnError) {
 // A Caffe2 NetDef version (init_net.pb + predict_net.pb) is served like an ONNX one; NetDef
 // carries no input types, so config.pbtxt states them.
 TEST_F(ModelManagerTest, ServesACaffe2NetDefVersion) {
-  const std::string fixture = std::string(std::getenv("TEST_SRCDIR")) + "/fixtures/netdef/lenet";
+  const std::string fixture = std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/netdef/lenet";
   auto copy = [&](const std::string& file) {
     std::ifstream in(fixture + "/" + file, std::ios::binary);
     std::ostringstream bytes;
