@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what cortado needs on a Debian 12 machine and is missing: the Debian packages (only
 # those not yet installed; run as root or with sudo) and the pinned Python test tools in a
-# virtual environment outside the checkout ($CORTADO_VENV, default ~/.cache/cortado/venv).
+# virtual environment outside the checkout ($CORTADO_VENV, default ~/.cache/cortado/venv); on a
+# machine with 4 cores or fewer, a user.bazelrc that limits Bazel's jobs and RAM.
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,15 @@ if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# On a small machine (4 cores or fewer), limit Bazel to 2 jobs and 60% of the RAM so that a build
+# leaves the machine usable: user.bazelrc (git-ignored, read by .bazelrc's try-import). An
+# existing user.bazelrc is never touched; larger machines get Bazel's defaults.
+if [ ! -e user.bazelrc ] && [ "$(nproc)" -le 4 ]; then
+  echo "setup: $(nproc) cores: writing user.bazelrc (build --jobs=2 --local_ram_resources=HOST_RAM*.6)"
+  printf '%s\n' '# Written by tools/setup.sh for a machine with 4 cores or fewer; edit or delete freely.' \
+    'build --jobs=2 --local_ram_resources=HOST_RAM*.6' >user.bazelrc
 fi
 
 venv="${CORTADO_VENV:-$HOME/.cache/cortado/venv}"
