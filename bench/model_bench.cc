@@ -14,6 +14,7 @@
 //
 //   bazel run //bench:model_bench -- [--models resnet18,mlp] [--runs 10] [--warmup 3]
 //       [--threads 1,2] [--batch 8] [--backends cpu] [--model_dir DIR] [--max_seconds 20]
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -244,6 +245,7 @@ void RunCortado(const std::string& model_path, const std::vector<Config>& config
     return;
   }
   std::fflush(nullptr);
+  malloc_trim(0);  // the child starts with the parent's RSS: keep it at the parent's baseline
   const pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
