@@ -38,6 +38,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "backends/backend.h"
 #include "core/npy.h"
 #include "core/thread_pool.h"
 #include "predictor/predictor.h"
@@ -468,6 +469,17 @@ int Main() {
   }
   if (absl::GetFlag(FLAGS_batch) > 1) configs.push_back({absl::GetFlag(FLAGS_batch), max_threads});
 
+  std::vector<std::string> registered;
+  for (const Backend* b : BackendRegistry::Global().ByPriority()) registered.push_back(b->name());
+  for (absl::string_view b :
+       absl::StrSplit(absl::GetFlag(FLAGS_backends), ',', absl::SkipEmpty())) {
+    if (std::find(registered.begin(), registered.end(), b) == registered.end()) {
+      std::fprintf(stderr, "model_bench: unknown backend %s; registered: %s\n",
+                   std::string(b).c_str(), absl::StrJoin(registered, ",").c_str());
+      return 2;
+    }
+  }
+
   const std::string python = OrtPython();
   ExportMissing(models);
   char work_template[] = "/tmp/model_bench.XXXXXX";
@@ -481,13 +493,14 @@ int Main() {
       "cortado vs ONNX Runtime, %d warmup + %d timed runs (median), ratio = cortado / ORT "
       "(time or peak RSS; < 1: cortado faster or smaller), backends: %s\n",
       absl::GetFlag(FLAGS_warmup), absl::GetFlag(FLAGS_runs),
-      absl::GetFlag(FLAGS_backends).empty() ? "all registered"
-                                            : absl::GetFlag(FLAGS_backends).c_str());
+      absl::GetFlag(FLAGS_backends).empty()
+          ? absl::StrCat("all registered (", absl::StrJoin(registered, ","), ")").c_str()
+          : absl::GetFlag(FLAGS_backends).c_str());
   PrintHeader(configs);
   std::fflush(stdout);
   const auto start = std::chrono::steady_clock::now();
   std::vector<Geomean> time_means(configs.size());
-  Geomean rss_mean;
+  Geomean rss_mean, rss_above_baseline_mean;
   std::vector<std::string> left_out, inaccurate;
   std::string ort_version;
   double cortado_baseline = 0, ort_baseline = 0;
@@ -519,6 +532,10 @@ int Main() {
     for (size_t i = 0; i < configs.size(); ++i)
       time_means[i].Add(Ratio(r.cortado[i], r.ort[i]), model);
     if (r.ort_rss_mb > 0) rss_mean.Add(r.cortado_rss_mb / r.ort_rss_mb, model);
+    if (r.ort_rss_mb > r.ort_baseline_mb) {
+      rss_above_baseline_mean.Add(
+          (r.cortado_rss_mb - r.cortado_baseline_mb) / (r.ort_rss_mb - r.ort_baseline_mb), model);
+    }
     if (r.max_rel_err > 1e-4) inaccurate.push_back(model);
     cortado_baseline = std::max(cortado_baseline, r.cortado_baseline_mb);
     ort_baseline = std::max(ort_baseline, r.ort_baseline_mb);
@@ -533,6 +550,8 @@ int Main() {
   }
   std::printf("geomean %-32s %s over %d models\n", "peak RSS", rss_mean.ToString().c_str(),
               rss_mean.n);
+  std::printf("geomean %-32s %s over %d models\n", "peak RSS above the baseline",
+              rss_above_baseline_mean.ToString().c_str(), rss_above_baseline_mean.n);
   std::printf("left out (cortado failed): %s\n",
               left_out.empty() ? "none" : absl::StrJoin(left_out, ", ").c_str());
   std::printf("max rel err > 1e-4: %s\n",
