@@ -24,6 +24,8 @@ packages=(
   # training frontend: gzip'd IDX data (zlib), Fashion-MNIST, and PyTorch as the reference and
   # the benchmark's peer
   zlib1g-dev dataset-fashion-mnist python3-torch
+  # bench/model_bench exports torchvision's models (bench/export_models.py)
+  python3-torchvision
 )
 
 missing=()
