@@ -26,6 +26,7 @@
 #include "absl/strings/str_join.h"
 #include "core/thread_pool.h"
 #include "ops/broadcast.h"
+#include "ops/fused.h"
 #include "ops/gemm.h"
 #include "ops/registry.h"
 
@@ -2620,8 +2621,8 @@ class MeanVarianceNormKernel : public Kernel {
 // ---------------------------------------------------------------------------------------------
 
 // Attributes shared by Conv and ConvTranspose.
-OpSchema ConvSchema(const char* name) {
-  return OpSchema(name)
+OpSchema ConvSchema(const char* name, const char* domain = "") {
+  return OpSchema(name, domain)
       .Versions(1)
       .Inputs(2, 3)
       .Outputs(1, 1)
@@ -2633,8 +2634,8 @@ OpSchema ConvSchema(const char* name) {
       .OptionalAttr("strides", AttrType::kInts);
 }
 
-OpSchema PoolSchema(const char* name, int since, int max_outputs) {
-  return OpSchema(name)
+OpSchema PoolSchema(const char* name, int since, int max_outputs, const char* domain = "") {
+  return OpSchema(name, domain)
       .Versions(since)
       .Inputs(1, 1)
       .Outputs(1, max_outputs)
@@ -2643,6 +2644,82 @@ OpSchema PoolSchema(const char* name, int since, int max_outputs) {
       .OptionalAttr("pads", AttrType::kInts)
       .OptionalAttr("strides", AttrType::kInts);
 }
+
+// FusedConv(X, W, B?, Z?) = activation(Conv(X, W, B) + Z) (ops/fused.h).
+OpSchema FusedConvSchema(const char* domain) {
+  return ConvSchema("FusedConv", domain)
+      .Inputs(2, 4)
+      .Attr("activation", std::string())
+      .Attr("activation_params", std::vector<float>{});
+}
+
+absl::Status InferFusedConv(InferenceContext& ctx) {
+  RETURN_IF_ERROR(InferConv<false>(ctx));
+  const std::string activation = ctx.attrs().GetString("activation");
+  if (!activation.empty() && FindFusedActivation(activation) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("FusedConv: unknown activation '", activation, "'"));
+  }
+  const TensorType& y = ctx.outputs()[0];
+  if (ctx.has_input(3) && ctx.input(3).shape && y.shape && !ShapesMayMatch(*ctx.input(3).shape, *y.shape)) {
+    return absl::InvalidArgumentError(absl::StrCat("FusedConv: Z has shape ",
+                                                   ShapeToString(*ctx.input(3).shape),
+                                                   " but the convolution gives ",
+                                                   ShapeToString(*y.shape)));
+  }
+  return absl::OkStatus();
+}
+
+// Inference of a kNhwcDomain operator: `infer` on the channels-first view of its activations
+// (input 0, and Z of FusedConv), output 0 turned back to channels-last.
+InferFn ChannelsLast(InferFn infer) {
+  return [infer](InferenceContext& ctx) -> absl::Status {
+    std::vector<TensorType> inputs;
+    std::vector<const Tensor*> constants;
+    for (int i = 0; i < ctx.num_inputs(); ++i) {
+      TensorType t = ctx.input(i);
+      const bool activation = i == 0 || i == 3;
+      if (activation && t.shape) {
+        if (t.shape->size() < 3) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "channels-last input ", i, " must have rank >= 3, got ", ShapeToString(*t.shape)));
+        }
+        t.shape = ToChannelsFirst(*t.shape);
+      }
+      inputs.push_back(t);
+      constants.push_back(activation ? nullptr : ctx.constant(i));
+    }
+    InferenceContext inner(inputs, constants, &ctx.attrs(), kMaxOpset, ctx.num_outputs());
+    RETURN_IF_ERROR(infer(inner));
+    TensorType y = inner.outputs()[0];
+    if (y.shape) y.shape = ToChannelsLast(*y.shape);
+    ctx.set_output(0, y);
+    return absl::OkStatus();
+  };
+}
+
+CORTADO_REGISTER_OP(FusedConvSchema(kFusedDomain).Infer(InferFusedConv));
+CORTADO_REGISTER_OP(FusedConvSchema(kNhwcDomain).Infer(ChannelsLast(InferFusedConv)));
+CORTADO_REGISTER_OP(PoolSchema("MaxPool", 1, 1, kNhwcDomain)
+                        .Attr("ceil_mode", int64_t{0})
+                        .OptionalAttr("dilations", AttrType::kInts)
+                        .Attr("storage_order", int64_t{0})
+                        .Infer(ChannelsLast(
+                            [](InferenceContext& ctx) { return InferPool<1>(ctx, "MaxPool"); })));
+CORTADO_REGISTER_OP(PoolSchema("AveragePool", 1, 1, kNhwcDomain)
+                        .Attr("ceil_mode", int64_t{0})
+                        .Attr("count_include_pad", int64_t{0})
+                        .Infer(ChannelsLast([](InferenceContext& ctx) {
+                          return InferPool<1>(ctx, "AveragePool");
+                        })));
+CORTADO_REGISTER_OP(OpSchema("GlobalAveragePool", kNhwcDomain)
+                        .Versions(1)
+                        .Inputs(1, 1)
+                        .Infer(ChannelsLast(InferGlobalPool)));
+CORTADO_REGISTER_OP(OpSchema("GlobalMaxPool", kNhwcDomain)
+                        .Versions(1)
+                        .Inputs(1, 1)
+                        .Infer(ChannelsLast(InferGlobalPool)));
 
 CORTADO_REGISTER_OP(OpSchema("MatMul").Versions(1).Inputs(2, 2).Infer(InferMatMul));
 CORTADO_REGISTER_KERNEL("MatMul", kCpuBackend, 1, kMaxOpset, GemmTypes(),

@@ -24,6 +24,12 @@ inline constexpr char kCpuBackend[] = "cpu";
 // MaxPoolGrad, ...). They take the forward op's attributes, cover opsets 1..kMaxOpset, and
 // never appear in exported models.
 inline constexpr char kTrainingDomain[] = "ai.cortado.training";
+// The operators the graph optimizer makes (predictor/passes), never written by an exporter:
+// kFusedDomain holds fused forms (FusedConv = activation(Conv + Z)); every op of kNhwcDomain is
+// the same-named op of the default or fused domain on channels-last activations (N, spatial...,
+// C) instead of channels-first (N, C, spatial...). Both are at opset 1.
+inline constexpr char kFusedDomain[] = "ai.cortado";
+inline constexpr char kNhwcDomain[] = "ai.cortado.nhwc";
 
 // What static analysis knows of a value: its dtype (kUndefined if unknown) and shape (nullopt if
 // the rank is unknown; a dimension of -1 if that dimension is unknown).
@@ -177,6 +183,12 @@ std::vector<DType> NumericTypes();   // SignedTypes + uint8..uint64
   static const bool CORTADO_CONCAT_(_cortado_kernel_, __COUNTER__) =               \
       ::cortado::OpRegistry::Global().AddKernel(                                   \
           ::cortado::KernelDef{op, "", backend, since, until, dtypes, factory})
+
+// The same for an operator of another domain.
+#define CORTADO_REGISTER_DOMAIN_KERNEL(op, domain, backend, since, until, dtypes, factory) \
+  static const bool CORTADO_CONCAT_(_cortado_kernel_, __COUNTER__) =                       \
+      ::cortado::OpRegistry::Global().AddKernel(                                           \
+          ::cortado::KernelDef{op, domain, backend, since, until, dtypes, factory})
 
 // The same for a gradient operator in kTrainingDomain (cpu backend, opsets 1..kMaxOpset).
 #define CORTADO_REGISTER_TRAINING_KERNEL(op, dtypes, factory)                                 \

@@ -11,6 +11,12 @@ int Graph::OpsetFor(const std::string& domain) const {
 
 std::string DomainName(const std::string& domain) { return domain.empty() ? "ai.onnx" : domain; }
 
+absl::Status NodeError(const Node& node, int opset, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat("node '", node.name, "' (", node.op_type, ", domain ",
+                                             DomainName(node.domain), ", opset ", opset,
+                                             "): ", s.message()));
+}
+
 absl::Status Graph::CheckAndSort() {
   std::map<std::string, int> producer;  // value -> node index
   for (size_t i = 0; i < nodes.size(); ++i) {

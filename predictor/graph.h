@@ -46,6 +46,9 @@ struct Graph {
 // "ai.onnx" for the default domain, else the domain itself (for messages).
 std::string DomainName(const std::string& domain);
 
+// `s` with the node's name, op type, domain and opset in front, the code kept.
+absl::Status NodeError(const Node& node, int opset, const absl::Status& s);
+
 }  // namespace cortado
 
 #endif  // CORTADO_PREDICTOR_GRAPH_H_

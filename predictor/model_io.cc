@@ -66,7 +66,7 @@ absl::Status SaveGraph(Graph graph, const std::string& path) {
           "the shape of input '", v.name, "' is unknown (NetDefs do not record it) and ONNX needs it"));
     }
   }
-  ASSIGN_OR_RETURN(auto plan, Plan::Build(graph, PlanOptions{{}, /*fold_constants=*/false}));
+  ASSIGN_OR_RETURN(auto plan, Plan::Build(graph, PlanOptions{{}, /*graph_level=*/-1}));
   graph.outputs = plan->outputs();
   if (onnx) return ExportOnnxFile(graph, path);
   return ExportNetDefFiles(graph, path);

@@ -1,6 +1,6 @@
 // Plan: a Graph compiled for execution. Built once per loaded model version (on a loader thread):
-// checks every node against its schema, propagates types and shapes, folds nodes whose inputs
-// are all constant, places each node on the highest-priority backend that supports it, builds
+// runs the graph optimizer (predictor/passes: schema checks, type inference, constant folding,
+// fusion, layout), places each node on the highest-priority backend that supports it, builds
 // the kernels (weights pre-packed there) and numbers every value with a slot. Immutable after
 // Build, so one Plan serves any number of concurrent runs.
 #ifndef CORTADO_PREDICTOR_PLAN_H_
@@ -13,13 +13,16 @@
 
 #include "backends/backend.h"
 #include "predictor/graph.h"
+#include "predictor/passes/passes.h"
 
 namespace cortado {
 
 struct PlanOptions {
   // Backend names allowed, in addition to the reference "cpu"; empty allows every registered one.
+  // Only "cpu" limits the plan to the reference kernels.
   std::vector<std::string> backends;
-  bool fold_constants = true;
+  // The graph optimizer's level (passes.h): -1 none, 0 constant folding, 1 every pass.
+  int graph_level = 1;
 };
 
 struct PlanStep {
@@ -48,6 +51,8 @@ class Plan {
   const std::vector<int>& output_slots() const { return output_slots_; }
   // Slot of a named value, or -1.
   int SlotOf(const std::string& name) const;
+  // What each optimizer pass did (node count after it, time).
+  const std::vector<PassReport>& pass_reports() const { return pass_reports_; }
 
  private:
   Plan() = default;
@@ -56,6 +61,7 @@ class Plan {
   std::vector<Tensor> constants_;
   std::vector<int> input_slots_, output_slots_;
   std::map<std::string, int> slots_;
+  std::vector<PassReport> pass_reports_;
 };
 
 }  // namespace cortado

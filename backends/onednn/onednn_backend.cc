@@ -1,0 +1,470 @@
+// The oneDNN backend (Debian's libdnnl 2.6, OpenMP runtime): FusedConv with its activation and
+// residual as oneDNN post-ops, in channels-first or channels-last (kNhwcDomain) layout, weights
+// reordered once into the layout oneDNN picks; channels-last pools; and the rank-4 Transposes
+// between layouts as oneDNN reorders. Float32 only. oneDNN picks its kernels for the CPU at run
+// time (AVX2, AVX-512, AMX).
+//
+// Each kernel caches its primitives by input shape and thread count, so a steady stream of
+// same-shape requests creates nothing; the cache is guarded by a mutex, and execution is
+// thread-safe (scratchpads are per run). oneDNN's OpenMP team follows cortado's intra-op thread
+// count (core/thread_pool.h), set on the calling thread before each primitive runs.
+#include <omp.h>
+
+#include <dnnl.hpp>
+#include <map>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "backends/backend.h"
+#include "core/thread_pool.h"
+#include "ops/fused.h"
+
+namespace cortado {
+namespace {
+
+constexpr char kOnednn[] = "onednn";
+using dnnl::memory;
+using Tag = memory::format_tag;
+constexpr auto kF32 = memory::data_type::f32;
+
+dnnl::engine& Engine() {
+  static auto* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+memory::dims Dims(const Shape& s) { return memory::dims(s.begin(), s.end()); }
+
+// Runs `fn` with oneDNN's thread team sized to the intra-op thread count; oneDNN's exceptions
+// become statuses.
+template <typename F>
+absl::Status Guarded(F&& fn) {
+  omp_set_num_threads(IntraOpThreads());
+  try {
+    return fn();
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(absl::StrCat("oneDNN: ", e.what()));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("oneDNN: out of memory");
+  }
+}
+
+// Executes a primitive on the calling thread with a scratchpad of its own.
+absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
+                     std::unordered_map<int, memory> args) {
+  const size_t scratch = pd.scratchpad_desc().get_size();
+  std::unique_ptr<char[]> buffer;
+  if (scratch > 0) {
+    buffer.reset(new char[scratch + 64]);
+    void* aligned = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(buffer.get()) + 63) & ~uintptr_t{63});
+    args.emplace(DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), Engine(), aligned));
+  }
+  dnnl::stream stream(Engine());
+  p.execute(stream, args);
+  stream.wait();
+  return absl::OkStatus();
+}
+
+// A kernel's primitives by input shape and thread count.
+template <typename Entry>
+class PrimitiveCache {
+ public:
+  template <typename Make>
+  absl::StatusOr<std::shared_ptr<const Entry>> Get(std::vector<int64_t> key, Make&& make) const {
+    key.push_back(IntraOpThreads());
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) return it->second;
+    std::shared_ptr<const Entry> entry;
+    RETURN_IF_ERROR(Guarded([&]() -> absl::Status {
+      ASSIGN_OR_RETURN(entry, make());
+      return absl::OkStatus();
+    }));
+    entries_.emplace(std::move(key), entry);
+    return entry;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable std::map<std::vector<int64_t>, std::shared_ptr<const Entry>> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+// Output size and padding of one spatial dimension of a convolution or pool window, as ONNX
+// defines them (auto_pad, explicit pads, ceil_mode), with the end padding oneDNN needs to
+// produce exactly that size.
+struct Window {
+  memory::dims out, pad_begin, pad_end;
+};
+
+absl::StatusOr<Window> ComputeWindow(const std::vector<int64_t>& in, const std::vector<int64_t>& kernel,
+                                     const AttributeMap& attrs, bool ceil_mode) {
+  const size_t n = in.size();
+  const std::vector<int64_t> strides = attrs.GetInts("strides", std::vector<int64_t>(n, 1));
+  const std::vector<int64_t> dilations = attrs.GetInts("dilations", std::vector<int64_t>(n, 1));
+  const std::vector<int64_t> pads = attrs.GetInts("pads", std::vector<int64_t>(2 * n, 0));
+  const std::string auto_pad = attrs.GetString("auto_pad", "NOTSET");
+  if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n) {
+    return absl::InvalidArgumentError("strides, dilations or pads do not match the input's rank");
+  }
+  Window w;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t s = strides[i], k = (kernel[i] - 1) * dilations[i] + 1;
+    if (s < 1) return absl::InvalidArgumentError("strides must be positive");
+    int64_t out, pb, pe;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      out = (in[i] + s - 1) / s;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s + k - in[i]);
+      pb = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      pe = total - pb;
+    } else if (auto_pad == "VALID") {
+      pb = pe = 0;
+      out = in[i] >= k ? (in[i] - k) / s + 1 : 0;
+    } else {
+      pb = pads[i];
+      pe = pads[n + i];
+      const int64_t span = in[i] + pb + pe - k;
+      if (span < 0) return absl::InvalidArgumentError("the window is larger than the padded input");
+      out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+      if (ceil_mode && (out - 1) * s >= in[i] + pb) --out;
+      pe = (out - 1) * s + k - in[i] - pb;
+    }
+    if (out < 1) return absl::InvalidArgumentError("the output would be empty");
+    w.out.push_back(out);
+    w.pad_begin.push_back(pb);
+    w.pad_end.push_back(pe);
+  }
+  return w;
+}
+
+// NCHW dims of a rank-4 activation in this kernel's layout, and back.
+Shape ToNchw(const Shape& s, bool channels_last) { return channels_last ? ToChannelsFirst(s) : s; }
+Shape FromNchw(const Shape& s, bool channels_last) {
+  return channels_last ? ToChannelsLast(s) : s;
+}
+
+absl::Status Unimplemented(absl::string_view op, absl::string_view why) {
+  return absl::UnimplementedError(absl::StrCat("onednn ", op, ": ", why));
+}
+
+bool IsF32(const KernelInfo& info, size_t i) {
+  return i < info.input_dtypes.size() && info.input_dtypes[i] == DType::kFloat32;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FusedConv
+// ---------------------------------------------------------------------------------------------
+
+// The oneDNN post-op for a fused activation, or nullopt when oneDNN has none.
+struct EltwiseOp {
+  dnnl::algorithm alg;
+  float alpha = 0, beta = 0;
+};
+
+std::optional<EltwiseOp> ToEltwise(const std::string& name, const std::vector<float>& p) {
+  using A = dnnl::algorithm;
+  if (name == "Relu") return EltwiseOp{A::eltwise_relu};
+  if (name == "LeakyRelu") return EltwiseOp{A::eltwise_relu, p[0]};
+  if (name == "Sigmoid") return EltwiseOp{A::eltwise_logistic};
+  if (name == "Tanh") return EltwiseOp{A::eltwise_tanh};
+  if (name == "Elu") return EltwiseOp{A::eltwise_elu, p[0]};
+  if (name == "Clip") return EltwiseOp{A::eltwise_clip_v2, p[0], p[1]};
+  if (name == "HardSwish") return EltwiseOp{A::eltwise_hardswish};
+  if (name == "Swish") return EltwiseOp{A::eltwise_swish, 1.0f};
+  return std::nullopt;
+}
+
+class ConvKernel final : public Kernel {
+ public:
+  static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const std::vector<const Tensor*>& c = info.constant_inputs;
+    if (!IsF32(info, 0) || c.size() < 2 || c[1] == nullptr || c[1]->dtype() != DType::kFloat32 ||
+        c[1]->rank() != 4) {
+      return Unimplemented("FusedConv", "needs float32 and constant 4-D weights");
+    }
+    const bool has_bias = c.size() > 2 && info.input_dtypes[2] != DType::kUndefined;
+    if (has_bias && (c[2] == nullptr || c[2]->dtype() != DType::kFloat32)) {
+      return Unimplemented("FusedConv", "needs a constant float32 bias");
+    }
+    const AttributeMap& attrs = *info.attrs;
+    std::optional<EltwiseOp> eltwise;
+    const std::string activation = attrs.GetString("activation");
+    if (!activation.empty()) {
+      eltwise = ToEltwise(activation, attrs.GetFloats("activation_params"));
+      if (!eltwise) return Unimplemented("FusedConv", "no oneDNN post-op for " + activation);
+    }
+    const int64_t group = attrs.GetInt("group", 1);
+    const Tensor& w = *c[1];
+    if (group < 1 || w.dim(0) % group != 0) return Unimplemented("FusedConv", "bad group");
+    std::unique_ptr<ConvKernel> k(new ConvKernel());
+    k->channels_last_ = info.domain == kNhwcDomain;
+    k->attrs_ = attrs;
+    k->weights_ = w;
+    if (has_bias) k->bias_ = *c[2];
+    k->has_z_ = info.input_dtypes.size() > 3 && info.input_dtypes[3] != DType::kUndefined;
+    k->eltwise_ = eltwise;
+    k->group_ = group;
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if (x->rank() != 4 || x->dtype() != DType::kFloat32) {
+      return absl::InvalidArgumentError(absl::StrCat("FusedConv: X must be 4-D float32, got ",
+                                                     ShapeToString(x->shape())));
+    }
+    const Shape nchw = ToNchw(x->shape(), channels_last_);
+    if (nchw[1] != weights_.dim(1) * group_) {
+      return absl::InvalidArgumentError(absl::StrCat("FusedConv: X has ", nchw[1],
+                                                     " channels, the weights expect ",
+                                                     weights_.dim(1) * group_));
+    }
+    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, [&] { return Build(nchw); }));
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32,
+                                                    FromNchw(entry->out_nchw, channels_last_)));
+    if (has_z_) {
+      ASSIGN_OR_RETURN(const Tensor* z, ctx.RequiredInput(3));
+      if (z->shape() != y->shape() || z->dtype() != DType::kFloat32) {
+        return absl::InvalidArgumentError(absl::StrCat("FusedConv: Z has shape ",
+                                                       ShapeToString(z->shape()), ", Y ",
+                                                       ShapeToString(y->shape())));
+      }
+      std::memcpy(y->raw_data(), z->raw_data(), y->nbytes());  // the sum post-op adds onto Y
+    }
+    return Guarded([&] {
+      std::unordered_map<int, memory> args = {
+          {DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(x->raw_data()))},
+          {DNNL_ARG_WEIGHTS, entry->weights},
+          {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())}};
+      if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, entry->bias);
+      return Execute(entry->primitive, entry->pd, std::move(args));
+    });
+  }
+
+ private:
+  struct Entry {
+    dnnl::convolution_forward::primitive_desc pd;
+    dnnl::convolution_forward primitive;
+    memory weights, bias;
+    Shape out_nchw;
+  };
+
+  absl::StatusOr<std::shared_ptr<const Entry>> Build(const Shape& nchw) const {
+    const std::vector<int64_t> kernel = {weights_.dim(2), weights_.dim(3)};
+    ASSIGN_OR_RETURN(Window win, ComputeWindow({nchw[2], nchw[3]}, kernel, attrs_, false));
+    const int64_t out_channels = weights_.dim(0);
+    Shape out_nchw = {nchw[0], out_channels, win.out[0], win.out[1]};
+    const Tag act_tag = channels_last_ ? Tag::nhwc : Tag::nchw;
+    memory::desc src(Dims(nchw), kF32, act_tag), dst(Dims(out_nchw), kF32, act_tag);
+    memory::dims wdims = {out_channels, weights_.dim(1), kernel[0], kernel[1]};
+    Tag wtag = Tag::oihw;
+    if (group_ > 1) {
+      wdims = {group_, out_channels / group_, weights_.dim(1), kernel[0], kernel[1]};
+      wtag = Tag::goihw;
+    }
+    memory::desc w_any(wdims, kF32, Tag::any);
+    memory::desc b_md = bias_.defined() ? memory::desc({out_channels}, kF32, Tag::x) : memory::desc();
+    std::vector<int64_t> dil = attrs_.GetInts("dilations", {1, 1});
+    memory::dims dilates = {dil[0] - 1, dil[1] - 1};
+    std::vector<int64_t> strides = attrs_.GetInts("strides", {1, 1});
+    dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, w_any, b_md,
+        dst, memory::dims(strides.begin(), strides.end()), dilates, win.pad_begin, win.pad_end);
+    dnnl::post_ops post;
+    if (has_z_) post.append_sum(1.0f);
+    if (eltwise_) post.append_eltwise(1.0f, eltwise_->alg, eltwise_->alpha, eltwise_->beta);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(post);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    auto entry = std::make_shared<Entry>();
+    entry->pd = dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
+    entry->primitive = dnnl::convolution_forward(entry->pd);
+    entry->out_nchw = out_nchw;
+    memory user_w({wdims, kF32, wtag}, Engine(), const_cast<void*>(weights_.raw_data()));
+    entry->weights = memory(entry->pd.weights_desc(), Engine());
+    dnnl::stream stream(Engine());
+    dnnl::reorder(user_w, entry->weights).execute(stream, user_w, entry->weights);
+    if (bias_.defined()) {
+      entry->bias = memory(b_md, Engine(), const_cast<void*>(bias_.raw_data()));
+    }
+    stream.wait();
+    return std::shared_ptr<const Entry>(std::move(entry));
+  }
+
+  ConvKernel() = default;
+  bool channels_last_ = false;
+  AttributeMap attrs_;
+  Tensor weights_, bias_;  // shared with the plan's constants
+  bool has_z_ = false;
+  std::optional<EltwiseOp> eltwise_;
+  int64_t group_ = 1;
+  PrimitiveCache<Entry> cache_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Channels-last pools
+// ---------------------------------------------------------------------------------------------
+
+class PoolKernel final : public Kernel {
+ public:
+  static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    if (!IsF32(info, 0) || info.num_outputs != 1) {
+      return Unimplemented(info.op_type, "needs float32 and one output");
+    }
+    const AttributeMap& a = *info.attrs;
+    std::unique_ptr<PoolKernel> k(new PoolKernel());
+    k->global_ = info.op_type == "GlobalAveragePool" || info.op_type == "GlobalMaxPool";
+    k->max_ = info.op_type == "MaxPool" || info.op_type == "GlobalMaxPool";
+    k->attrs_ = a;
+    if (!k->global_) {
+      k->kernel_ = a.GetInts("kernel_shape");
+      if (k->kernel_.size() != 2) return Unimplemented(info.op_type, "2-D windows only");
+      for (int64_t d : a.GetInts("dilations", {1, 1})) {
+        if (d != 1) return Unimplemented(info.op_type, "dilations");
+      }
+      k->ceil_mode_ = a.GetInt("ceil_mode", 0) != 0;
+      k->include_pad_ = a.GetInt("count_include_pad", 0) != 0;
+      if (k->ceil_mode_ && k->include_pad_) {
+        return Unimplemented(info.op_type, "ceil_mode with count_include_pad");
+      }
+    }
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if (x->rank() != 4 || x->dtype() != DType::kFloat32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pool: X must be 4-D float32, got ", ShapeToString(x->shape())));
+    }
+    const Shape nchw = ToChannelsFirst(x->shape());
+    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, [&] { return Build(nchw); }));
+    ASSIGN_OR_RETURN(Tensor * y,
+                     ctx.AllocateOutput(0, DType::kFloat32, ToChannelsLast(entry->out_nchw)));
+    return Guarded([&] {
+      return Execute(entry->primitive, entry->pd,
+                     {{DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(),
+                                            const_cast<void*>(x->raw_data()))},
+                      {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())}});
+    });
+  }
+
+ private:
+  struct Entry {
+    dnnl::pooling_forward::primitive_desc pd;
+    dnnl::pooling_forward primitive;
+    Shape out_nchw;
+  };
+
+  absl::StatusOr<std::shared_ptr<const Entry>> Build(const Shape& nchw) const {
+    std::vector<int64_t> kernel = kernel_;
+    Window win;
+    if (global_) {
+      kernel = {nchw[2], nchw[3]};
+      win = {{1, 1}, {0, 0}, {0, 0}};
+    } else {
+      ASSIGN_OR_RETURN(win, ComputeWindow({nchw[2], nchw[3]}, kernel, attrs_, ceil_mode_));
+    }
+    Shape out_nchw = {nchw[0], nchw[1], win.out[0], win.out[1]};
+    memory::desc src(Dims(nchw), kF32, Tag::nhwc), dst(Dims(out_nchw), kF32, Tag::nhwc);
+    const dnnl::algorithm alg = max_ ? dnnl::algorithm::pooling_max
+                                : include_pad_ ? dnnl::algorithm::pooling_avg_include_padding
+                                               : dnnl::algorithm::pooling_avg_exclude_padding;
+    std::vector<int64_t> strides = global_ ? std::vector<int64_t>{1, 1}
+                                           : attrs_.GetInts("strides", {1, 1});
+    dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src, dst,
+                                     memory::dims(strides.begin(), strides.end()),
+                                     memory::dims(kernel.begin(), kernel.end()), win.pad_begin,
+                                     win.pad_end);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    auto entry = std::make_shared<Entry>();
+    entry->pd = dnnl::pooling_forward::primitive_desc(desc, attr, Engine());
+    entry->primitive = dnnl::pooling_forward(entry->pd);
+    entry->out_nchw = out_nchw;
+    return std::shared_ptr<const Entry>(std::move(entry));
+  }
+
+  PoolKernel() = default;
+  bool global_ = false, max_ = false, ceil_mode_ = false, include_pad_ = false;
+  std::vector<int64_t> kernel_;
+  AttributeMap attrs_;
+  PrimitiveCache<Entry> cache_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Transpose between channels-first and channels-last (rank 4) as a reorder
+// ---------------------------------------------------------------------------------------------
+
+class TransposeKernel final : public Kernel {
+ public:
+  static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const std::vector<int64_t> perm = info.attrs->GetInts("perm");
+    if (!IsF32(info, 0) || (perm != ToChannelsLastPerm(4) && perm != ToChannelsFirstPerm(4))) {
+      return Unimplemented("Transpose", "only the rank-4 layout permutations of float32");
+    }
+    std::unique_ptr<TransposeKernel> k(new TransposeKernel());
+    k->to_last_ = perm == ToChannelsLastPerm(4);
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if (x->rank() != 4 || x->dtype() != DType::kFloat32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Transpose: expected 4-D float32, got ", ShapeToString(x->shape())));
+    }
+    const Shape nchw = to_last_ ? x->shape() : ToChannelsFirst(x->shape());
+    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
+      auto e = std::make_shared<Entry>();
+      e->from = memory::desc(Dims(nchw), kF32, to_last_ ? Tag::nchw : Tag::nhwc);
+      e->to = memory::desc(Dims(nchw), kF32, to_last_ ? Tag::nhwc : Tag::nchw);
+      e->primitive = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), e->from, Engine(), e->to));
+      return std::shared_ptr<const Entry>(std::move(e));
+    }));
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32,
+                                                    to_last_ ? ToChannelsLast(nchw) : nchw));
+    return Guarded([&] {
+      memory from(entry->from, Engine(), const_cast<void*>(x->raw_data()));
+      memory to(entry->to, Engine(), y->raw_data());
+      dnnl::stream stream(Engine());
+      entry->primitive.execute(stream, from, to);
+      stream.wait();
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  struct Entry {
+    memory::desc from, to;
+    dnnl::reorder primitive;
+  };
+  TransposeKernel() = default;
+  bool to_last_ = false;
+  PrimitiveCache<Entry> cache_;
+};
+
+// A backend that runs a node exactly when its kernel accepts the node's attributes and inputs.
+class OnednnBackend final : public Backend {
+ public:
+  std::string name() const override { return kOnednn; }
+  int priority() const override { return 10; }
+  bool Supports(const KernelInfo& node) const override { return CreateKernel(node).ok(); }
+};
+
+CORTADO_REGISTER_BACKEND(OnednnBackend);
+CORTADO_REGISTER_DOMAIN_KERNEL("FusedConv", kFusedDomain, kOnednn, 1, kMaxOpset,
+                               {DType::kFloat32}, ConvKernel::Create);
+CORTADO_REGISTER_DOMAIN_KERNEL("FusedConv", kNhwcDomain, kOnednn, 1, kMaxOpset,
+                               {DType::kFloat32}, ConvKernel::Create);
+CORTADO_REGISTER_DOMAIN_KERNEL("MaxPool", kNhwcDomain, kOnednn, 1, kMaxOpset, {DType::kFloat32},
+                               PoolKernel::Create);
+CORTADO_REGISTER_DOMAIN_KERNEL("AveragePool", kNhwcDomain, kOnednn, 1, kMaxOpset,
+                               {DType::kFloat32}, PoolKernel::Create);
+CORTADO_REGISTER_DOMAIN_KERNEL("GlobalAveragePool", kNhwcDomain, kOnednn, 1, kMaxOpset,
+                               {DType::kFloat32}, PoolKernel::Create);
+CORTADO_REGISTER_DOMAIN_KERNEL("GlobalMaxPool", kNhwcDomain, kOnednn, 1, kMaxOpset,
+                               {DType::kFloat32}, PoolKernel::Create);
+CORTADO_REGISTER_KERNEL("Transpose", kOnednn, 1, kMaxOpset, {DType::kFloat32},
+                        TransposeKernel::Create);
+
+}  // namespace
+}  // namespace cortado

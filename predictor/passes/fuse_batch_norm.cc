@@ -1,0 +1,99 @@
+// FuseBatchNorm: Conv(X, W, B) followed by an inference BatchNormalization(scale, bias, mean,
+// var), all constant, whose input nothing else reads, becomes one Conv with
+//   W'[o] = W[o] * s[o],  B'[o] = (B[o] - mean[o]) * s[o] + bias[o],  s = scale / sqrt(var + eps),
+// computed in double precision.
+#include <cmath>
+
+#include "predictor/passes/passes.h"
+
+namespace cortado {
+namespace {
+
+// A name no value or initializer of the graph has yet.
+std::string FreshName(const Graph& graph, const std::string& base) {
+  std::string name = base;
+  for (int i = 1; graph.initializers.count(name) || graph.value_types.count(name); ++i) {
+    name = absl::StrCat(base, "_", i);
+  }
+  return name;
+}
+
+bool IsFloat(const Tensor* t) {
+  return t != nullptr && (t->dtype() == DType::kFloat32 || t->dtype() == DType::kFloat64);
+}
+
+// Element i of a float tensor as double.
+double At(const Tensor& t, int64_t i) { return t.ElementAsDouble(i); }
+
+Tensor Make(DType dtype, const Shape& shape, const std::vector<double>& values) {
+  Tensor t = Tensor::Create(dtype, shape).value();
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    if (dtype == DType::kFloat32) {
+      t.data<float>()[i] = static_cast<float>(values[i]);
+    } else {
+      t.data<double>()[i] = values[i];
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+absl::Status FuseBatchNorm(Graph& graph) {
+  std::map<std::string, int> readers = CountReaders(graph);
+  std::map<std::string, int> producers = Producers(graph);
+  std::vector<bool> removed(graph.nodes.size(), false);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& bn = graph.nodes[i];
+    if (bn.op_type != "BatchNormalization" || !bn.domain.empty() || bn.inputs.size() != 5 ||
+        bn.attrs.GetInt("training_mode", 0) != 0 || bn.attrs.GetInt("spatial", 1) != 1) {
+      continue;
+    }
+    bool extra_outputs = false;
+    for (size_t o = 1; o < bn.outputs.size(); ++o) extra_outputs |= !bn.outputs[o].empty();
+    auto p = producers.find(bn.inputs[0]);
+    if (extra_outputs || p == producers.end() || readers[bn.inputs[0]] != 1) continue;
+    Node& conv = graph.nodes[p->second];
+    if (conv.op_type != "Conv" || !conv.domain.empty()) continue;
+    const Tensor* w = ConstantOf(graph, conv.inputs[1]);
+    const Tensor* b = conv.inputs.size() > 2 && !conv.inputs[2].empty()
+                          ? ConstantOf(graph, conv.inputs[2])
+                          : nullptr;
+    const bool has_bias = conv.inputs.size() > 2 && !conv.inputs[2].empty();
+    const Tensor* params[4];
+    bool ok = IsFloat(w) && w->rank() >= 1 && (!has_bias || IsFloat(b));
+    for (int k = 0; k < 4; ++k) {
+      params[k] = ConstantOf(graph, bn.inputs[k + 1]);
+      ok = ok && IsFloat(params[k]) && params[k]->num_elements() == (w ? w->dim(0) : -1);
+    }
+    if (!ok) continue;
+    const int64_t out_channels = w->dim(0);
+    const int64_t per_channel = w->num_elements() / std::max<int64_t>(out_channels, 1);
+    const double eps = bn.attrs.GetFloat("epsilon", 1e-5f);
+    std::vector<double> new_w(w->num_elements()), new_b(out_channels);
+    for (int64_t o = 0; o < out_channels; ++o) {
+      const double s = At(*params[0], o) / std::sqrt(At(*params[3], o) + eps);
+      for (int64_t j = 0; j < per_channel; ++j) {
+        new_w[o * per_channel + j] = At(*w, o * per_channel + j) * s;
+      }
+      new_b[o] = ((has_bias ? At(*b, o) : 0.0) - At(*params[2], o)) * s + At(*params[1], o);
+    }
+    const std::string w_name = FreshName(graph, conv.name + "_bn_weight");
+    graph.initializers[w_name] = Make(w->dtype(), w->shape(), new_w);
+    const std::string b_name = FreshName(graph, conv.name + "_bn_bias");
+    graph.initializers[b_name] = Make(w->dtype(), {out_channels}, new_b);
+    conv.inputs.resize(3);
+    conv.inputs[1] = w_name;
+    conv.inputs[2] = b_name;
+    conv.outputs[0] = bn.outputs[0];
+    removed[i] = true;
+  }
+  std::vector<Node> nodes;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    if (!removed[i]) nodes.push_back(std::move(graph.nodes[i]));
+  }
+  graph.nodes = std::move(nodes);
+  return absl::OkStatus();
+}
+
+}  // namespace cortado

@@ -1,0 +1,35 @@
+// Optimize: the passes of a level, in order, each timed.
+#include <chrono>
+#include <functional>
+
+#include "predictor/passes/passes.h"
+
+namespace cortado {
+
+absl::StatusOr<std::vector<PassReport>> Optimize(Graph& graph, const OptimizeOptions& options) {
+  using Step = std::pair<const char*, std::function<absl::Status(Graph&)>>;
+  std::vector<Step> steps = {{"InferTypes", InferTypes}};
+  if (options.level >= 0) {
+    steps.push_back({"FoldConstants", FoldConstants});
+  }
+  if (options.level >= 1) {
+    steps.push_back({"EliminateDeadNodes", EliminateDeadNodes});
+    steps.push_back({"FuseBatchNorm", FuseBatchNorm});
+    steps.push_back({"FuseConvActivation", FuseConvActivation});
+    steps.push_back({"AssignLayout", [&](Graph& g) { return AssignLayout(g, options.backends); }});
+    steps.push_back({"EliminateDeadNodes", EliminateDeadNodes});
+    steps.push_back({"InferTypes", InferTypes});
+  }
+  std::vector<PassReport> reports;
+  for (const auto& [name, pass] : steps) {
+    const auto start = std::chrono::steady_clock::now();
+    RETURN_IF_ERROR(pass(graph));
+    reports.push_back({name, static_cast<int>(graph.nodes.size()),
+                       std::chrono::duration<double, std::milli>(
+                           std::chrono::steady_clock::now() - start)
+                           .count()});
+  }
+  return reports;
+}
+
+}  // namespace cortado
