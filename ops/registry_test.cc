@@ -1,6 +1,7 @@
 #include "ops/registry.h"
 
 #include <set>
+#include <tuple>
 
 #include "gtest/gtest.h"
 
@@ -32,11 +33,11 @@ TEST(RegistryTest, EveryRequiredOpHasASchemaAndACpuKernelAtOpset17And13) {
 }
 
 TEST(RegistryTest, EverySchemaHasACpuKernelAndNoDuplicates) {
-  std::set<std::pair<std::string, int>> seen;
+  std::set<std::tuple<std::string, std::string, int>> seen;
   for (const OpSchema* s : OpRegistry::Global().Schemas()) {
     for (int v = s->since(); v <= s->until(); ++v) {
-      EXPECT_TRUE(seen.insert({s->op_type(), v}).second)
-          << s->op_type() << " opset " << v << " has two schemas";
+      EXPECT_TRUE(seen.insert({s->domain(), s->op_type(), v}).second)
+          << s->domain() << " " << s->op_type() << " opset " << v << " has two schemas";
     }
     EXPECT_NE(OpRegistry::Global().FindKernel(kCpuBackend, s->domain(), s->op_type(), s->until(),
                                               DType::kUndefined),

@@ -1,8 +1,10 @@
 // Runs ONNX's backend node tests through the Predictor.
-//   onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING]
+//   onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] [--backends NAME,...]
 // DIR holds one folder per case (model.onnx, test_data_set_*/input_*.pb, output_*.pb), as
 // written by `python3 -m onnx.backend.test.cmd_tools generate-data`. Outputs are compared as
 // ONNX's own runner does: rtol 1e-3, atol 1e-7 for floats, exact for integers, bool and strings.
+// --backends limits the plan to those backends (and the reference "cpu"; "cpu" alone runs the
+// reference kernels only); by default every registered backend may run a node.
 // Prints each failing case with its reason, then "N passed, N failed"; exits non-zero when
 // fewer than N (the floor) cases pass.
 #include <dirent.h>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "core/npy.h"
 #include "ops/op_test_util.h"
 #include "predictor/onnx/onnx_importer.h"
@@ -35,8 +38,8 @@ std::vector<std::string> ListDir(const std::string& dir, absl::string_view prefi
   return out;
 }
 
-absl::Status RunCase(const std::string& dir) {
-  ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(dir + "/model.onnx"));
+absl::Status RunCase(const std::string& dir, const PredictorOptions& options) {
+  ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(dir + "/model.onnx", options));
   const std::vector<std::string> sets = ListDir(dir, "test_data_set_");
   if (sets.empty()) return absl::NotFoundError("no test_data_set_* folder");
   for (const std::string& set : sets) {
@@ -64,24 +67,28 @@ int Main(int argc, char** argv) {
   std::string cases;
   std::string filter;
   int64_t floor = 0;
+  PredictorOptions options;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--cases") {
       cases = argv[i + 1];
     } else if (flag == "--filter") {
       filter = argv[i + 1];
+    } else if (flag == "--backends") {
+      options.plan.backends = absl::StrSplit(argv[i + 1], ',');
     } else if (flag == "--floor") {
       if (!absl::SimpleAtoi(argv[i + 1], &floor)) floor = -1;
     }
   }
   if (cases.empty() || floor < 0) {
-    std::fprintf(stderr, "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING]\n");
+    std::fprintf(stderr, "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] "
+                 "[--backends NAME,...]\n");
     return 2;
   }
   int passed = 0, failed = 0;
   for (const std::string& name : ListDir(cases, "test_")) {
     if (!filter.empty() && name.find(filter) == std::string::npos) continue;
-    absl::Status s = RunCase(cases + "/" + name);
+    absl::Status s = RunCase(cases + "/" + name, options);
     if (s.ok()) {
       ++passed;
     } else {

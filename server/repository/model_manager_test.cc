@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <chrono>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -321,6 +322,10 @@ TEST_F(ModelManagerTest, HotReloadPreservesAvailability) {
   EXPECT_TRUE(absl::StrContains(manager_->Index(false).DebugString(), "NoSuchOp"))
       << manager_->Index(false).DebugString();
 
+  // On a loaded machine the clients may not have been scheduled yet: give them up to 10 s.
+  for (int i = 0; i < 1000 && ran.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   stop = true;
   for (auto& t : clients) t.join();
   EXPECT_EQ(errors.load(), 0);

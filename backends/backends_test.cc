@@ -1,0 +1,183 @@
+// Every registered backend against the reference kernels (ggml's test-backend-ops is the
+// model): each case below runs through RunOp on the reference backend and on each other backend
+// that supports it; outputs must agree and be finite. A case no backend supports fails, so the
+// table cannot silently test nothing.
+#include <cmath>
+#include <random>
+
+#include "backends/backend.h"
+#include "gtest/gtest.h"
+#include "ops/fused.h"
+#include "ops/op_test_util.h"
+
+namespace cortado {
+namespace {
+
+Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  Tensor t = Tensor::Create(DType::kFloat32, std::move(shape)).value();
+  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = dist(gen);
+  return t;
+}
+
+struct Case {
+  std::string name;
+  OpRun run;
+};
+
+OpRun Conv(const std::string& domain, Shape x, Shape w, AttributeMap attrs, bool bias, bool z,
+           uint32_t seed) {
+  OpRun r;
+  r.op_type = "FusedConv";
+  r.domain = domain;
+  r.opset = 1;
+  r.attrs = std::move(attrs);
+  r.inputs = {Random(x, seed), Random(w, seed + 1, 0.5f)};
+  if (bias || z) r.inputs.push_back(bias ? Random({w[0]}, seed + 2) : Tensor());
+  if (z) {
+    // Z has Y's shape: the reference computes it for us.
+    OpRun plain = r;
+    plain.inputs.resize(std::min<size_t>(plain.inputs.size(), 3));
+    plain.attrs.Set("activation", std::string());
+    plain.attrs.Set("activation_params", std::vector<float>{});
+    auto y = RunOp(plain);
+    r.inputs.push_back(Random(y.value()[0].shape(), seed + 3));
+  }
+  return r;
+}
+
+AttributeMap A(std::vector<std::pair<std::string, AttrValue>> values) {
+  AttributeMap a;
+  for (auto& [k, v] : values) a.Set(k, v);
+  return a;
+}
+
+std::vector<Case> Cases() {
+  using I = std::vector<int64_t>;
+  using F = std::vector<float>;
+  std::vector<Case> cases;
+  for (const std::string domain : {std::string(kFusedDomain), std::string(kNhwcDomain)}) {
+    const bool last = domain == kNhwcDomain;
+    auto x = [&](Shape nchw) { return last ? ToChannelsLast(nchw) : nchw; };
+    cases.push_back({domain + " 3x3 pad 1 + bias",
+                     Conv(domain, x({2, 16, 12, 12}), {32, 16, 3, 3}, A({{"pads", I{1, 1, 1, 1}}}),
+                          true, false, 1)});
+    cases.push_back({domain + " 1x1 + relu",
+                     Conv(domain, x({1, 24, 9, 9}), {40, 24, 1, 1},
+                          A({{"activation", std::string("Relu")}}), true, false, 2)});
+    cases.push_back({domain + " stride 2, 3 input channels, 7x7",
+                     Conv(domain, x({1, 3, 31, 31}), {16, 3, 7, 7},
+                          A({{"strides", I{2, 2}}, {"pads", I{3, 3, 3, 3}}}), false, false, 3)});
+    cases.push_back({domain + " depthwise + clip",
+                     Conv(domain, x({1, 32, 14, 14}), {32, 1, 3, 3},
+                          A({{"group", int64_t{32}}, {"pads", I{1, 1, 1, 1}},
+                             {"activation", std::string("Clip")},
+                             {"activation_params", F{0.0f, 6.0f}}}),
+                          true, false, 4)});
+    cases.push_back({domain + " grouped, dilated, asymmetric pads + residual + swish",
+                     Conv(domain, x({2, 8, 11, 13}), {12, 2, 3, 3},
+                          A({{"group", int64_t{4}}, {"dilations", I{2, 2}}, {"pads", I{2, 1, 0, 2}},
+                             {"activation", std::string("Swish")}}),
+                          true, true, 5)});
+    cases.push_back({domain + " SAME_UPPER stride 2 + residual, no bias",
+                     Conv(domain, x({1, 16, 10, 10}), {16, 16, 3, 3},
+                          A({{"auto_pad", std::string("SAME_UPPER")}, {"strides", I{2, 2}}}),
+                          false, true, 6)});
+    for (const char* act : {"LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "Elu"}) {
+      const F params = (std::string(act) == "LeakyRelu" || std::string(act) == "Elu") ? F{0.2f} : F{};
+      cases.push_back({domain + " 3x3 + " + act,
+                       Conv(domain, x({1, 8, 6, 6}), {8, 8, 3, 3},
+                            A({{"activation", std::string(act)}, {"activation_params", params}}),
+                            true, false, 7)});
+    }
+  }
+  auto pool = [](const std::string& op, Shape x, AttributeMap attrs, uint32_t seed) {
+    OpRun r;
+    r.op_type = op;
+    r.domain = kNhwcDomain;
+    r.opset = 1;
+    r.attrs = std::move(attrs);
+    r.inputs = {Random(x, seed)};
+    return r;
+  };
+  cases.push_back({"nhwc MaxPool 3x3 s2 pad 1",
+                   pool("MaxPool", {2, 15, 15, 16},
+                        A({{"kernel_shape", I{3, 3}}, {"strides", I{2, 2}}, {"pads", I{1, 1, 1, 1}}}),
+                        11)});
+  cases.push_back({"nhwc MaxPool 3x3 s2 ceil_mode",
+                   pool("MaxPool", {1, 14, 14, 8},
+                        A({{"kernel_shape", I{3, 3}}, {"strides", I{2, 2}}, {"ceil_mode", int64_t{1}}}),
+                        12)});
+  cases.push_back({"nhwc AveragePool 3x3 pad 1 excluding pads",
+                   pool("AveragePool", {1, 9, 9, 24},
+                        A({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}), 13)});
+  cases.push_back({"nhwc AveragePool 2x2 ceil_mode",
+                   pool("AveragePool", {1, 7, 7, 4},
+                        A({{"kernel_shape", I{2, 2}}, {"strides", I{2, 2}}, {"ceil_mode", int64_t{1}}}),
+                        14)});
+  cases.push_back({"nhwc AveragePool count_include_pad",
+                   pool("AveragePool", {1, 8, 8, 4},
+                        A({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}},
+                           {"count_include_pad", int64_t{1}}}),
+                        15)});
+  cases.push_back({"nhwc GlobalAveragePool", pool("GlobalAveragePool", {2, 7, 7, 40}, {}, 16)});
+  cases.push_back({"nhwc GlobalMaxPool", pool("GlobalMaxPool", {1, 5, 3, 16}, {}, 17)});
+  for (const bool to_last : {true, false}) {
+    OpRun t;
+    t.op_type = "Transpose";
+    t.opset = 13;
+    t.attrs.Set("perm", to_last ? ToChannelsLastPerm(4) : ToChannelsFirstPerm(4));
+    t.inputs = {Random({2, 5, 7, 3}, 18)};
+    cases.push_back({to_last ? "Transpose to channels-last" : "Transpose to channels-first", t});
+  }
+  return cases;
+}
+
+bool AllFinite(const Tensor& t) {
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    if (!std::isfinite(t.data<float>()[i])) return false;
+  }
+  return true;
+}
+
+TEST(BackendsTest, EveryBackendMatchesTheReferenceKernels) {
+  int compared = 0;
+  for (const Case& c : Cases()) {
+    SCOPED_TRACE(c.name);
+    auto expected = RunOp(c.run);
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    ASSERT_TRUE(AllFinite((*expected)[0]));
+    int backends = 0;
+    for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+      if (b->name() == kCpuBackend) continue;
+      OpRun on = c.run;
+      on.backend = b->name();
+      auto actual = RunOp(on);
+      if (actual.status().code() == absl::StatusCode::kNotFound ||
+          actual.status().code() == absl::StatusCode::kUnimplemented) {
+        continue;  // this backend does not cover the case
+      }
+      ASSERT_TRUE(actual.ok()) << b->name() << ": " << actual.status();
+      EXPECT_TRUE(AllFinite((*actual)[0])) << b->name();
+      EXPECT_EQ(CompareTensors((*actual)[0], (*expected)[0], 1e-4, 1e-5), "") << b->name();
+      ++backends;
+    }
+    EXPECT_GT(backends, 0) << "no backend besides the reference ran this case";
+    compared += backends;
+  }
+  std::printf("%d backend comparisons\n", compared);
+}
+
+TEST(BackendsTest, BadShapesAreErrorsNotCrashes) {
+  for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+    OpRun conv = Conv(kNhwcDomain, {1, 6, 6, 8}, {8, 8, 3, 3}, {}, false, false, 20);
+    conv.backend = b->name();
+    conv.inputs[0] = Random({1, 6, 6, 5}, 21);  // 5 channels for weights that expect 8
+    auto r = RunOp(conv);
+    EXPECT_FALSE(r.ok()) << b->name();
+  }
+}
+
+}  // namespace
+}  // namespace cortado

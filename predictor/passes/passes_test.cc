@@ -1,0 +1,265 @@
+// Each optimizer pass on small graphs: what it rewrites, and that the optimized plan computes
+// what the unoptimized one does (the reference kernels alone, and with every backend).
+#include "predictor/passes/passes.h"
+
+#include <random>
+
+#include "gtest/gtest.h"
+#include "ops/fused.h"
+#include "ops/op_test_util.h"
+#include "predictor/predictor.h"
+
+namespace cortado {
+namespace {
+
+Tensor Random(Shape shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  Tensor t = Tensor::Create(DType::kFloat32, std::move(shape)).value();
+  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = dist(gen);
+  return t;
+}
+
+AttributeMap Attrs(std::vector<std::pair<std::string, AttrValue>> values) {
+  AttributeMap a;
+  for (auto& [k, v] : values) a.Set(k, v);
+  return a;
+}
+
+// x: [2, 8, 10, 10] float32; conv weights of 8 -> 8 channels, 3x3, padding 1.
+Graph Base() {
+  Graph g;
+  g.opsets[""] = 17;
+  g.inputs.push_back({"x", {DType::kFloat32, Shape{2, 8, 10, 10}}});
+  g.initializers["w"] = Random({8, 8, 3, 3}, 1, -0.3f, 0.3f);
+  g.initializers["b"] = Random({8}, 2);
+  return g;
+}
+
+Node Conv(const std::string& in, const std::string& out) {
+  return {out + "_node", "Conv", "", {in, "w", "b"}, {out},
+          Attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}})};
+}
+
+int Count(const Graph& g, const std::string& op, const std::string& domain) {
+  int n = 0;
+  for (const Node& node : g.nodes) n += node.op_type == op && node.domain == domain;
+  return n;
+}
+
+// Runs `g` unoptimized (level -1, reference kernels) and at `level` with `backends`, on the
+// same input, and expects the same outputs.
+void ExpectSameResults(const Graph& g, std::vector<std::string> backends) {
+  PredictorOptions plain;
+  plain.plan.graph_level = -1;
+  plain.plan.backends = {kCpuBackend};
+  PredictorOptions optimized;
+  optimized.plan.backends = std::move(backends);
+  auto a = Predictor::FromGraph(g, plain);
+  auto b = Predictor::FromGraph(g, optimized);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  const TensorMap in = {{"x", Random({2, 8, 10, 10}, 7)}};
+  auto ya = (*a)->Run(in);
+  auto yb = (*b)->Run(in);
+  ASSERT_TRUE(ya.ok()) << ya.status();
+  ASSERT_TRUE(yb.ok()) << yb.status();
+  for (const auto& [name, t] : *ya) {
+    EXPECT_EQ(CompareTensors(yb->at(name), t, 1e-4, 1e-5), "") << name;
+  }
+}
+
+void ExpectSameResultsOnEveryBackend(const Graph& g) {
+  ExpectSameResults(g, {kCpuBackend});
+  ExpectSameResults(g, {});
+}
+
+TEST(InferTypesTest, RecordsTypesAndNamesUnsupportedOperators) {
+  Graph g = Base();
+  g.nodes.push_back(Conv("x", "y"));
+  g.outputs.push_back({"y", {}});
+  ASSERT_TRUE(InferTypes(g).ok());
+  EXPECT_EQ(*g.value_types.at("y").shape, (Shape{2, 8, 10, 10}));
+  EXPECT_EQ(*g.outputs[0].type.shape, (Shape{2, 8, 10, 10}));
+  EXPECT_EQ(g.nodes[0].attrs.GetInt("group"), 1);  // completed from the schema
+
+  g.nodes.push_back({"n", "NoSuchOp", "", {"y"}, {"z"}, {}});
+  absl::Status s = InferTypes(g);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_NE(s.message().find("NoSuchOp"), std::string::npos) << s;
+}
+
+TEST(FoldConstantsTest, RunsConstantSubgraphsOnce) {
+  Graph g = Base();
+  g.nodes.push_back({"c", "Constant", "", {}, {"c"},
+                     Attrs({{"value", Tensor::FromVector<float>({2.0f}, {1})}})});
+  g.nodes.push_back({"scale", "Mul", "", {"b", "c"}, {"b2"}, {}});
+  g.nodes.push_back({"conv", "Conv", "", {"x", "w", "b2"}, {"y"},
+                     Attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}})});
+  g.outputs.push_back({"y", {}});
+  Graph folded = g;
+  ASSERT_TRUE(InferTypes(folded).ok());
+  ASSERT_TRUE(FoldConstants(folded).ok());
+  ASSERT_EQ(folded.nodes.size(), 1u);
+  EXPECT_EQ(folded.nodes[0].op_type, "Conv");
+  const Tensor& b2 = folded.initializers.at("b2");
+  EXPECT_FLOAT_EQ(b2.data<float>()[3], 2.0f * g.initializers.at("b").data<float>()[3]);
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(EliminateDeadNodesTest, DropsUnreadNodesAndInitializers) {
+  Graph g = Base();
+  g.nodes.push_back({"live", "Relu", "", {"x"}, {"y"}, {}});
+  g.nodes.push_back({"dead", "Conv", "", {"x", "w"}, {"unused"}, {}});
+  g.outputs.push_back({"y", {}});
+  ASSERT_TRUE(EliminateDeadNodes(g).ok());
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].name, "live");
+  EXPECT_TRUE(g.initializers.empty());
+}
+
+Graph ConvBatchNorm() {
+  Graph g = Base();
+  g.nodes.push_back(Conv("x", "c"));
+  g.initializers["scale"] = Random({8}, 3, 0.5f, 1.5f);
+  g.initializers["shift"] = Random({8}, 4);
+  g.initializers["mean"] = Random({8}, 5);
+  g.initializers["var"] = Random({8}, 6, 0.1f, 2.0f);
+  g.nodes.push_back({"bn", "BatchNormalization", "", {"c", "scale", "shift", "mean", "var"},
+                     {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  return g;
+}
+
+TEST(FuseBatchNormTest, FoldsIntoTheConv) {
+  Graph g = ConvBatchNorm();
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseBatchNorm(fused).ok());
+  ASSERT_EQ(fused.nodes.size(), 1u);
+  EXPECT_EQ(fused.nodes[0].op_type, "Conv");
+  EXPECT_EQ(fused.nodes[0].outputs[0], "y");
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(FuseBatchNormTest, LeavesAConvWhoseResultIsAlsoReadElsewhere) {
+  Graph g = ConvBatchNorm();
+  g.outputs.push_back({"c", {}});
+  ASSERT_TRUE(InferTypes(g).ok());
+  ASSERT_TRUE(FuseBatchNorm(g).ok());
+  EXPECT_EQ(g.nodes.size(), 2u);
+}
+
+TEST(FuseConvActivationTest, ResidualAddAndRelu) {
+  Graph g = Base();
+  g.nodes.push_back(Conv("x", "c"));
+  g.nodes.push_back({"add", "Add", "", {"x", "c"}, {"s"}, {}});
+  g.nodes.push_back({"relu", "Relu", "", {"s"}, {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseConvActivation(fused).ok());
+  ASSERT_EQ(fused.nodes.size(), 1u);
+  const Node& n = fused.nodes[0];
+  EXPECT_EQ(n.op_type, "FusedConv");
+  EXPECT_EQ(n.domain, kFusedDomain);
+  EXPECT_EQ(n.inputs.size(), 4u);
+  EXPECT_EQ(n.inputs[3], "x");
+  EXPECT_EQ(n.attrs.GetString("activation"), "Relu");
+  EXPECT_EQ(n.outputs[0], "y");
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(FuseConvActivationTest, SwishAndClip) {
+  Graph g = Base();
+  g.nodes.push_back(Conv("x", "c"));
+  g.nodes.push_back({"sig", "Sigmoid", "", {"c"}, {"s"}, {}});
+  g.nodes.push_back({"mul", "Mul", "", {"s", "c"}, {"m"}, {}});
+  g.initializers["lo"] = Tensor::Scalar<float>(0.0f);
+  g.initializers["hi"] = Tensor::Scalar<float>(0.5f);
+  g.nodes.push_back({"conv2", "Conv", "", {"m", "w", "b"}, {"c2"},
+                     Attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}})});
+  g.nodes.push_back({"clip", "Clip", "", {"c2", "lo", "hi"}, {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseConvActivation(fused).ok());
+  ASSERT_EQ(fused.nodes.size(), 2u);
+  EXPECT_EQ(fused.nodes[0].attrs.GetString("activation"), "Swish");
+  EXPECT_EQ(fused.nodes[1].attrs.GetString("activation"), "Clip");
+  EXPECT_EQ(fused.nodes[1].attrs.GetFloats("activation_params"), (std::vector<float>{0.0f, 0.5f}));
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(FuseConvActivationTest, KeepsAConvOutputThatIsAGraphOutput) {
+  Graph g = Base();
+  g.nodes.push_back(Conv("x", "c"));
+  g.nodes.push_back({"relu", "Relu", "", {"c"}, {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  g.outputs.push_back({"c", {}});
+  ASSERT_TRUE(InferTypes(g).ok());
+  ASSERT_TRUE(FuseConvActivation(g).ok());
+  ASSERT_EQ(g.nodes.size(), 2u);
+  EXPECT_EQ(g.nodes[0].attrs.GetString("activation"), "");
+}
+
+// Conv -> Relu -> MaxPool -> Conv (+ per-channel Mul) -> GlobalAveragePool -> Flatten.
+Graph SmallCnn() {
+  Graph g = Base();
+  g.nodes.push_back(Conv("x", "c1"));
+  g.nodes.push_back({"relu", "Relu", "", {"c1"}, {"r"}, {}});
+  g.nodes.push_back({"pool", "MaxPool", "", {"r"}, {"p"},
+                     Attrs({{"kernel_shape", std::vector<int64_t>{2, 2}},
+                            {"strides", std::vector<int64_t>{2, 2}}})});
+  g.nodes.push_back(Conv("p", "c2"));
+  g.initializers["gain"] = Random({8, 1, 1}, 9);
+  g.nodes.push_back({"gain", "Mul", "", {"c2", "gain"}, {"m"}, {}});
+  g.nodes.push_back({"gap", "GlobalAveragePool", "", {"m"}, {"g"}, {}});
+  g.nodes.push_back({"flat", "Flatten", "", {"g"}, {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  g.outputs.push_back({"r", {}});  // read channels-first too
+  return g;
+}
+
+TEST(AssignLayoutTest, ChannelsLastRegionWithTransposesAtItsEdges) {
+  Graph g = SmallCnn();
+  Graph laid = g;
+  std::vector<const Backend*> backends = BackendRegistry::Global().ByPriority();
+  ASSERT_TRUE(InferTypes(laid).ok());
+  ASSERT_TRUE(FuseConvActivation(laid).ok());
+  ASSERT_TRUE(AssignLayout(laid, backends).ok());
+  ASSERT_TRUE(InferTypes(laid).ok());
+  EXPECT_EQ(Count(laid, "FusedConv", kNhwcDomain), 2);
+  EXPECT_EQ(Count(laid, "MaxPool", kNhwcDomain), 1);
+  EXPECT_EQ(Count(laid, "GlobalAveragePool", kNhwcDomain), 1);
+  // Into the region, out of it for the graph output r, and out of it before Flatten.
+  EXPECT_EQ(Count(laid, "Transpose", ""), 3);
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(AssignLayoutTest, NothingChangesWithTheReferenceBackendAlone) {
+  Graph g = SmallCnn();
+  ASSERT_TRUE(InferTypes(g).ok());
+  const size_t before = g.nodes.size();
+  ASSERT_TRUE(AssignLayout(g, {BackendRegistry::Global().Find(kCpuBackend)}).ok());
+  EXPECT_EQ(g.nodes.size(), before);
+  EXPECT_EQ(Count(g, "Transpose", ""), 0);
+}
+
+TEST(OptimizeTest, LevelsAndReports) {
+  Graph g = ConvBatchNorm();
+  Graph none = g;
+  auto r = Optimize(none, {-1, {}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(none.nodes.size(), 2u);
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].name, "InferTypes");
+  Graph all = g;
+  r = Optimize(all, {1, BackendRegistry::Global().ByPriority()});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->size(), 4u);
+  EXPECT_EQ(r->back().nodes, static_cast<int>(all.nodes.size()));
+}
+
+}  // namespace
+}  // namespace cortado
