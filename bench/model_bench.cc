@@ -51,6 +51,8 @@ ABSL_FLAG(std::string, threads, "1,2",
 ABSL_FLAG(int, batch, 8, "batch size of the throughput configuration");
 ABSL_FLAG(std::string, backends, "",
           "comma-separated backends for PredictorOptions.plan.backends (empty: every registered)");
+ABSL_FLAG(int, graph_level, 1, "cortado's graph optimization level (-1 none, 0 folding, 1 all)");
+ABSL_FLAG(bool, passes, false, "print what each optimizer pass did, per model, on stderr");
 ABSL_FLAG(std::string, model_dir, "",
           "exported models, <dir>/<model>/{model.onnx,input.npy} (default "
           "~/.cache/cortado/bench-models; missing ones are exported with bench/export_models.py)");
@@ -210,10 +212,16 @@ void CortadoChild(const std::string& model_path, const std::vector<Config>& conf
        absl::StrSplit(absl::GetFlag(FLAGS_backends), ',', absl::SkipEmpty())) {
     options.plan.backends.emplace_back(b);
   }
+  options.plan.graph_level = absl::GetFlag(FLAGS_graph_level);
   absl::StatusOr<std::unique_ptr<Predictor>> predictor = Predictor::FromFile(model_path, options);
   if (!predictor.ok()) {
     std::fprintf(out, "error load: %s\n", OneLine(predictor.status().ToString()).c_str());
     return;
+  }
+  if (absl::GetFlag(FLAGS_passes)) {
+    for (const PassReport& r : (*predictor)->plan().pass_reports()) {
+      std::fprintf(stderr, "  pass %-20s %5d nodes %8.2f ms\n", r.name.c_str(), r.nodes, r.ms);
+    }
   }
   for (const Config& config : configs) {
     SetIntraOpThreads(config.threads);

@@ -3,14 +3,49 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
+#include <fstream>
+#include <string>
 #include <thread>
+
+#include <sched.h>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
 namespace cortado {
+
+namespace {
+
+// A quota of `quota` microseconds per `period` as CPUs, rounded up; 0 when unlimited or unread.
+int QuotaCpus(double quota, double period) {
+  return quota > 0 && period > 0 ? static_cast<int>((quota + period - 1) / period) : 0;
+}
+
+int CgroupCpus() {
+  std::ifstream v2("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  double period = 0;
+  if (v2 >> quota >> period) return quota == "max" ? 0 : QuotaCpus(std::atof(quota.c_str()), period);
+  std::ifstream q("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), p("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  double quota_us = 0;
+  if (q >> quota_us && p >> period) return QuotaCpus(quota_us, period);
+  return 0;
+}
+
+}  // namespace
+
+int AvailableCpus() {
+  cpu_set_t set;
+  int cpus = sched_getaffinity(0, sizeof(set), &set) == 0
+                 ? CPU_COUNT(&set)
+                 : static_cast<int>(std::thread::hardware_concurrency());
+  const int quota = CgroupCpus();
+  if (quota > 0) cpus = std::min(cpus, quota);
+  return std::max(cpus, 1);
+}
 namespace {
 
 constexpr int kMaxThreads = 256;

@@ -26,6 +26,11 @@
 
 namespace cortado {
 
+// The CPUs this process may use: the affinity mask, capped by a cgroup CPU quota (v2 cpu.max or
+// v1 cpu.cfs_quota_us / cpu.cfs_period_us, rounded up), so that a container's limit is the
+// default rather than the host's core count. At least 1.
+int AvailableCpus();
+
 // The number of threads ParallelFor uses, the caller included (n - 1 pool threads). n < 1 means
 // 1; n is capped at 256.
 void SetIntraOpThreads(int n);

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/thread_pool.h"
 #include "prometheus/registry.h"
 #include "server/grpc/grpc_server.h"
 #include "server/http/http_server.h"
@@ -48,6 +49,7 @@ struct Flags {
   int http_port = 8000, grpc_port = 8001, metrics_port = 8002;
   int http_thread_count = 2;
   int infer_thread_count = 0;
+  int intra_op_thread_count = 0;
   int64_t max_request_bytes = int64_t{256} << 20;
   int64_t http_max_input_size = -1;   // -1: --max-request-bytes
   int64_t grpc_max_message_size = -1;  // -1: --max-request-bytes
@@ -125,9 +127,14 @@ const std::vector<FlagSpec>& Specs() {
       {"http-thread-count", "N", "HTTP network threads (default 2).",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_thread_count, 1); }},
       {"infer-thread-count", "N",
-       "Inference worker threads shared by all models (default 0: one per hardware thread). "
+       "Inference worker threads shared by all models (default 0: one per available CPU, "
+       "the container's CPU quota included). "
        "A model's instance_group count bounds how many of its requests run at once.",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.infer_thread_count, 0); }},
+      {"intra-op-thread-count", "N",
+       "Threads one inference may use inside its operators (default 0: one per available CPU). "
+       "Requests running at once share them rather than multiply them.",
+       [](Flags& f, const std::string& v) { return ParseInt(v, &f.intra_op_thread_count, 0); }},
       {"max-request-bytes", "N",
        "Largest request accepted, in bytes: the input tensors of one inference, and the default "
        "of the two limits below (default 268435456).",
@@ -337,6 +344,9 @@ int Main(int argc, char** argv) {
   options.repository_poll_secs = flags.repository_poll_secs;
   options.load_models = flags.load_models;
   options.infer_threads = flags.infer_thread_count;
+  SetIntraOpThreads(flags.intra_op_thread_count > 0 ? flags.intra_op_thread_count
+                                                    : AvailableCpus());
+  spdlog::info("{} intra-op threads ({} CPUs available)", IntraOpThreads(), AvailableCpus());
   options.max_request_bytes = flags.max_request_bytes;
   options.server_version = kVersion;
   auto registry = std::make_shared<prometheus::Registry>();

@@ -7,9 +7,13 @@
 // Each kernel caches its primitives by input shape and thread count, so a steady stream of
 // same-shape requests creates nothing; the cache is guarded by a mutex, and execution is
 // thread-safe (scratchpads are per run). oneDNN's OpenMP team follows cortado's intra-op thread
-// count (core/thread_pool.h), set on the calling thread before each primitive runs.
+// count (core/thread_pool.h), set on the calling thread before each primitive runs; since each
+// calling thread gets a team of its own, kernels running at once divide that count between them
+// (a CoreShare) rather than multiply it.
 #include <omp.h>
 
+#include <algorithm>
+#include <atomic>
 #include <dnnl.hpp>
 #include <map>
 #include <memory>
@@ -34,11 +38,25 @@ dnnl::engine& Engine() {
 
 memory::dims Dims(const Shape& s) { return memory::dims(s.begin(), s.end()); }
 
-// Runs `fn` with oneDNN's thread team sized to the intra-op thread count; oneDNN's exceptions
-// become statuses.
+// The intra-op threads one kernel may use while it runs: its share of IntraOpThreads() among the
+// oneDNN kernels running at the moment it starts.
+class CoreShare {
+ public:
+  CoreShare() : threads_(std::max(1, IntraOpThreads() / (running_.fetch_add(1) + 1))) {}
+  ~CoreShare() { running_.fetch_sub(1); }
+  CoreShare(const CoreShare&) = delete;
+  CoreShare& operator=(const CoreShare&) = delete;
+  int threads() const { return threads_; }
+
+ private:
+  static inline std::atomic<int> running_{0};
+  const int threads_;
+};
+
+// Runs `fn` with oneDNN's thread team sized to `threads`; oneDNN's exceptions become statuses.
 template <typename F>
-absl::Status Guarded(F&& fn) {
-  omp_set_num_threads(IntraOpThreads());
+absl::Status Guarded(int threads, F&& fn) {
+  omp_set_num_threads(threads);
   try {
     return fn();
   } catch (const dnnl::error& e) {
@@ -69,13 +87,14 @@ template <typename Entry>
 class PrimitiveCache {
  public:
   template <typename Make>
-  absl::StatusOr<std::shared_ptr<const Entry>> Get(std::vector<int64_t> key, Make&& make) const {
-    key.push_back(IntraOpThreads());
+  absl::StatusOr<std::shared_ptr<const Entry>> Get(std::vector<int64_t> key, int threads,
+                                                   Make&& make) const {
+    key.push_back(threads);
     absl::MutexLock lock(&mu_);
     auto it = entries_.find(key);
     if (it != entries_.end()) return it->second;
     std::shared_ptr<const Entry> entry;
-    RETURN_IF_ERROR(Guarded([&]() -> absl::Status {
+    RETURN_IF_ERROR(Guarded(threads, [&]() -> absl::Status {
       ASSIGN_OR_RETURN(entry, make());
       return absl::OkStatus();
     }));
@@ -217,7 +236,8 @@ class ConvKernel final : public Kernel {
                                                      " channels, the weights expect ",
                                                      weights_.dim(1) * group_));
     }
-    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, [&] { return Build(nchw); }));
+    const CoreShare share;
+    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&] { return Build(nchw); }));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32,
                                                     FromNchw(entry->out_nchw, channels_last_)));
     if (has_z_) {
@@ -229,7 +249,7 @@ class ConvKernel final : public Kernel {
       }
       std::memcpy(y->raw_data(), z->raw_data(), y->nbytes());  // the sum post-op adds onto Y
     }
-    return Guarded([&] {
+    return Guarded(share.threads(), [&] {
       std::unordered_map<int, memory> args = {
           {DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(x->raw_data()))},
           {DNNL_ARG_WEIGHTS, entry->weights},
@@ -336,10 +356,11 @@ class PoolKernel final : public Kernel {
           absl::StrCat("pool: X must be 4-D float32, got ", ShapeToString(x->shape())));
     }
     const Shape nchw = ToChannelsFirst(x->shape());
-    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, [&] { return Build(nchw); }));
+    const CoreShare share;
+    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&] { return Build(nchw); }));
     ASSIGN_OR_RETURN(Tensor * y,
                      ctx.AllocateOutput(0, DType::kFloat32, ToChannelsLast(entry->out_nchw)));
-    return Guarded([&] {
+    return Guarded(share.threads(), [&] {
       return Execute(entry->primitive, entry->pd,
                      {{DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(),
                                             const_cast<void*>(x->raw_data()))},
@@ -413,7 +434,8 @@ class TransposeKernel final : public Kernel {
           absl::StrCat("Transpose: expected 4-D float32, got ", ShapeToString(x->shape())));
     }
     const Shape nchw = to_last_ ? x->shape() : ToChannelsFirst(x->shape());
-    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
+    const CoreShare share;
+    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
       auto e = std::make_shared<Entry>();
       e->from = memory::desc(Dims(nchw), kF32, to_last_ ? Tag::nchw : Tag::nhwc);
       e->to = memory::desc(Dims(nchw), kF32, to_last_ ? Tag::nhwc : Tag::nchw);
@@ -422,7 +444,7 @@ class TransposeKernel final : public Kernel {
     }));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32,
                                                     to_last_ ? ToChannelsLast(nchw) : nchw));
-    return Guarded([&] {
+    return Guarded(share.threads(), [&] {
       memory from(entry->from, Engine(), const_cast<void*>(x->raw_data()));
       memory to(entry->to, Engine(), y->raw_data());
       dnnl::stream stream(Engine());

@@ -205,6 +205,15 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
         absl::StrCat("max_batch_size must not be negative, got ", config.max_batch_size()));
   }
 
+  // Graph optimization: every pass unless stated.
+  if (!config.has_optimization()) config.mutable_optimization()->mutable_graph()->set_level(1);
+  const int level = config.optimization().graph().level();
+  if (level < -1 || level > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "optimization graph level must be -1 (none), 0 (constant folding) or 1 (all), got ",
+        level));
+  }
+
   // Version policy: latest { num_versions: 1 } unless stated.
   auto* policy = config.mutable_version_policy();
   switch (policy->policy_choice_case()) {

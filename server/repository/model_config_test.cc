@@ -73,6 +73,18 @@ TEST(ModelConfigTest, EmptyConfigIsCompletedFromTheModel) {
   EXPECT_EQ(c->instance_group(0).count(), 1);
   EXPECT_EQ(c->instance_group(0).kind(), inference::ModelInstanceGroup::KIND_CPU);
   EXPECT_EQ(InstanceCount(*c), 1);
+  EXPECT_EQ(c->optimization().graph().level(), 1);
+}
+
+TEST(ModelConfigTest, GraphOptimizationLevel) {
+  ModelConfig off = ParseModelConfig("optimization { graph { level: -1 } }").value();
+  auto c = CompleteModelConfig(off, "m", Inputs(), Outputs());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->optimization().graph().level(), -1);
+  ModelConfig bad = ParseModelConfig("optimization { graph { level: 7 } }").value();
+  c = CompleteModelConfig(bad, "m", Inputs(), Outputs());
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("level"), absl::string_view::npos) << c.status();
 }
 
 TEST(ModelConfigTest, BatchingConfigDropsTheBatchDimension) {

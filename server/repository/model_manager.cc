@@ -409,7 +409,11 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
         }
       }
     }
-    return Predictor::FromGraph(std::move(graph), options_.predictor);
+    PredictorOptions options = options_.predictor;
+    if (config.has_optimization()) {
+      options.plan.graph_level = config.optimization().graph().level();
+    }
+    return Predictor::FromGraph(std::move(graph), options);
   }();
   if (!predictor.ok()) {
     predictor = absl::Status(predictor.status().code(),

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/thread_pool.h"
+
 namespace cortado {
 
 int ExecutionQueue::running() const {
@@ -15,7 +17,7 @@ int ExecutionQueue::waiting() const {
 }
 
 Scheduler::Scheduler(int num_threads) {
-  if (num_threads < 1) num_threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (num_threads < 1) num_threads = AvailableCpus();
   if (num_threads < 1) num_threads = 1;
   threads_.reserve(num_threads);
   for (int i = 0; i < num_threads; ++i) threads_.emplace_back([this] { WorkerLoop(); });
