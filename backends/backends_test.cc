@@ -123,6 +123,25 @@ std::vector<Case> Cases() {
                         15)});
   cases.push_back({"nhwc GlobalAveragePool", pool("GlobalAveragePool", {2, 7, 7, 40}, {}, 16)});
   cases.push_back({"nhwc GlobalMaxPool", pool("GlobalMaxPool", {1, 5, 3, 16}, {}, 17)});
+  auto matmul = [](Shape a, Shape b, bool bias, const char* activation, uint32_t seed) {
+    OpRun r;
+    r.op_type = "FusedMatMul";
+    r.domain = kFusedDomain;
+    r.opset = 1;
+    r.attrs.Set("activation", std::string(activation));
+    r.attrs.Set("activation_params",
+                std::string(activation) == "Clip" ? std::vector<float>{-0.5f, 0.5f}
+                                                  : std::vector<float>{});
+    r.inputs = {Random(a, seed), Random(b, seed + 1, 0.3f)};
+    if (bias) r.inputs.push_back(Random({b[1]}, seed + 2));
+    return r;
+  };
+  cases.push_back({"FusedMatMul 2-D", matmul({4, 64}, {64, 48}, false, "", 30)});
+  cases.push_back({"FusedMatMul batch 1 + bias + relu", matmul({1, 300}, {300, 17}, true, "Relu", 31)});
+  cases.push_back({"FusedMatMul 3-D + bias + clip", matmul({2, 7, 32}, {32, 40}, true, "Clip", 32)});
+  // (A residual C is a per-run value, which RunOp cannot express: every RunOp input is a known
+  // constant. //predictor/passes:passes_test runs one through the plan on every backend.)
+  cases.push_back({"FusedMatMul 3-D + swish", matmul({3, 5, 16}, {16, 16}, false, "Swish", 33)});
   for (const bool to_last : {true, false}) {
     OpRun t;
     t.op_type = "Transpose";

@@ -115,39 +115,43 @@ AttributeMap Without(const AttributeMap& attrs, std::initializer_list<const char
   return out;
 }
 
-// activation(Conv(X, W, B) + Z) as Conv, Add and the activation's own operators.
-class FusedConvKernel final : public Kernel {
+// activation(Base(inputs...) + addend) as the base operator, Add and the activation's own
+// operators: FusedConv (base Conv on X, W, B?; addend Z) and FusedMatMul (base MatMul on A, B;
+// addend C).
+class FusedKernel final : public Kernel {
  public:
   static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const bool conv = info.op_type == "FusedConv";
     const AttributeMap& attrs = *info.attrs;
     const DType dtype = info.input_dtypes[0];
-    std::vector<DType> conv_types(info.input_dtypes.begin(),
-                                  info.input_dtypes.begin() + std::min<size_t>(3, info.input_dtypes.size()));
-    std::vector<const Tensor*> conv_constants(info.constant_inputs.begin(),
-                                              info.constant_inputs.begin() + conv_types.size());
-    std::unique_ptr<FusedConvKernel> k(new FusedConvKernel());
-    k->has_bias_ = conv_types.size() == 3 && conv_types[2] != DType::kUndefined;
-    if (!k->has_bias_ && conv_types.size() == 3) {
-      conv_types.pop_back();
-      conv_constants.pop_back();
-    }
-    ASSIGN_OR_RETURN(RefOp conv, RefOp::Make("", "Conv", 11,
-                                             Without(attrs, {"activation", "activation_params"}),
-                                             conv_types, conv_constants));
-    k->steps_.push_back(std::move(conv));
-    if (info.input_dtypes.size() == 4) {
+    // The base operator's inputs: X, W and B when present (Conv), or A and B (MatMul).
+    size_t base_inputs = std::min<size_t>(conv ? 3 : 2, info.input_dtypes.size());
+    if (conv && base_inputs == 3 && info.input_dtypes[2] == DType::kUndefined) base_inputs = 2;
+    std::vector<DType> base_types(info.input_dtypes.begin(), info.input_dtypes.begin() + base_inputs);
+    std::vector<const Tensor*> base_constants(info.constant_inputs.begin(),
+                                              info.constant_inputs.begin() + base_inputs);
+    std::unique_ptr<FusedKernel> k(new FusedKernel());
+    k->base_inputs_ = static_cast<int>(base_inputs);
+    k->addend_ = conv ? 3 : 2;
+    ASSIGN_OR_RETURN(RefOp base,
+                     RefOp::Make("", conv ? "Conv" : "MatMul", conv ? 11 : 13,
+                                 Without(attrs, {"activation", "activation_params"}), base_types,
+                                 base_constants));
+    k->steps_.push_back(std::move(base));
+    if (static_cast<int>(info.input_dtypes.size()) > k->addend_ &&
+        info.input_dtypes[k->addend_] != DType::kUndefined) {
       ASSIGN_OR_RETURN(RefOp add, RefOp::Make("", "Add", 14, {}, {dtype, dtype}));
       k->add_ = std::make_unique<RefOp>(std::move(add));
     }
     const std::string name = attrs.GetString("activation");
     if (!name.empty()) {
       const FusedActivation* a = FindFusedActivation(name);
-      if (a == nullptr) return absl::InvalidArgumentError("FusedConv: unknown activation " + name);
+      if (a == nullptr) return absl::InvalidArgumentError(info.op_type + ": unknown activation " + name);
       const std::vector<float> params = attrs.GetFloats("activation_params");
       if (params.size() != a->params.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("FusedConv: activation ", name, " takes ",
-                                                       a->params.size(), " params, got ",
-                                                       params.size()));
+        return absl::InvalidArgumentError(absl::StrCat(info.op_type, ": activation ", name,
+                                                       " takes ", a->params.size(),
+                                                       " params, got ", params.size()));
       }
       AttributeMap act_attrs;
       for (size_t i = 0; i < params.size(); ++i) act_attrs.Set(a->params[i], params[i]);
@@ -166,12 +170,12 @@ class FusedConvKernel final : public Kernel {
   }
 
   absl::Status Compute(KernelContext& ctx) const override {
-    std::vector<const Tensor*> conv_in = {ctx.input(0), ctx.input(1)};
-    if (has_bias_) conv_in.push_back(ctx.input(2));
-    ASSIGN_OR_RETURN(Tensor y, steps_[0].Run(conv_in, ctx.allocator()));
+    std::vector<const Tensor*> base_in;
+    for (int i = 0; i < base_inputs_; ++i) base_in.push_back(ctx.input(i));
+    ASSIGN_OR_RETURN(Tensor y, steps_[0].Run(base_in, ctx.allocator()));
     if (add_ != nullptr) {
-      ASSIGN_OR_RETURN(const Tensor* z, ctx.RequiredInput(3));
-      ASSIGN_OR_RETURN(y, add_->Run({&y, z}, ctx.allocator()));
+      ASSIGN_OR_RETURN(const Tensor* addend, ctx.RequiredInput(addend_));
+      ASSIGN_OR_RETURN(y, add_->Run({&y, addend}, ctx.allocator()));
     }
     if (swish_) {
       ASSIGN_OR_RETURN(Tensor s, steps_[1].Run({&y}, ctx.allocator()));
@@ -184,10 +188,11 @@ class FusedConvKernel final : public Kernel {
   }
 
  private:
-  FusedConvKernel() = default;
-  bool has_bias_ = false;
+  FusedKernel() = default;
+  int base_inputs_ = 0;
+  int addend_ = 0;
   bool swish_ = false;
-  std::vector<RefOp> steps_;  // Conv, then the activation's operators
+  std::vector<RefOp> steps_;  // the base operator, then the activation's operators
   std::unique_ptr<RefOp> add_;
 };
 
@@ -243,7 +248,40 @@ class ChannelsLastKernel final : public Kernel {
 };
 
 CORTADO_REGISTER_DOMAIN_KERNEL("FusedConv", kFusedDomain, kCpuBackend, 1, kMaxOpset, FloatTypes(),
-                               FusedConvKernel::Create);
+                               FusedKernel::Create);
+
+// FusedMatMul(A, B, C?) = activation(MatMul(A, B) + C): MatMul's inference, C broadcast onto it.
+absl::Status InferFusedMatMul(InferenceContext& ctx) {
+  const OpSchema* matmul = OpRegistry::Global().FindSchema("", "MatMul", 13);
+  std::vector<TensorType> inputs = {ctx.input(0), ctx.input(1)};
+  InferenceContext base(inputs, {ctx.constant(0), ctx.constant(1)}, &ctx.attrs(), 13, 1);
+  RETURN_IF_ERROR(matmul->RunInference(base));
+  TensorType y = base.outputs()[0];
+  if (ctx.has_input(2) && ctx.input(2).shape && y.shape) {
+    ASSIGN_OR_RETURN(Shape broadcast, BroadcastPartial(*y.shape, *ctx.input(2).shape));
+    if (broadcast != *y.shape) {
+      return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: C of shape ",
+                                                     ShapeToString(*ctx.input(2).shape),
+                                                     " does not broadcast onto ",
+                                                     ShapeToString(*y.shape)));
+    }
+  }
+  const std::string activation = ctx.attrs().GetString("activation");
+  if (!activation.empty() && FindFusedActivation(activation) == nullptr) {
+    return absl::InvalidArgumentError("FusedMatMul: unknown activation '" + activation + "'");
+  }
+  ctx.set_output(0, y);
+  return absl::OkStatus();
+}
+
+CORTADO_REGISTER_OP(OpSchema("FusedMatMul", kFusedDomain)
+                        .Versions(1)
+                        .Inputs(2, 3)
+                        .Attr("activation", std::string())
+                        .Attr("activation_params", std::vector<float>{})
+                        .Infer(InferFusedMatMul));
+CORTADO_REGISTER_DOMAIN_KERNEL("FusedMatMul", kFusedDomain, kCpuBackend, 1, kMaxOpset,
+                               FloatTypes(), FusedKernel::Create);
 
 const bool kNhwcKernels = [] {
   for (const std::string& op : NhwcOps()) {

@@ -6,6 +6,8 @@
 //   ai.cortado FusedConv(X, W, B?, Z?) = activation(Conv(X, W, B) + Z)
 //     attributes: Conv's, and `activation` (an entry of FusedActivations(), "" for none) with
 //     `activation_params` (that activation's attributes, in the table's order).
+//   ai.cortado FusedMatMul(A, B, C?) = activation(MatMul(A, B) + C), C broadcast onto the
+//     product; attributes `activation` and `activation_params` as above.
 //   ai.cortado.nhwc <Op>: the same-named operator of ai.cortado or ai.onnx (see NchwDomainOf)
 //     on channels-last activations (N, spatial..., C); weights keep their layout.
 //

@@ -1,7 +1,7 @@
 // The oneDNN backend (Debian's libdnnl 2.6, OpenMP runtime): FusedConv with its activation and
-// residual as oneDNN post-ops, in channels-first or channels-last (kNhwcDomain) layout, weights
-// reordered once into the layout oneDNN picks; channels-last pools; and the rank-4 Transposes
-// between layouts as oneDNN reorders. Float32 only. oneDNN picks its kernels for the CPU at run
+// residual as oneDNN post-ops, in channels-first or channels-last (kNhwcDomain) layout, and
+// FusedMatMul with constant weights, bias and activation; weights reordered once into the layout
+// oneDNN picks; channels-last pools; and the rank-4 Transposes between layouts as reorders. Float32 only. oneDNN picks its kernels for the CPU at run
 // time (AVX2, AVX-512, AMX).
 //
 // Each kernel caches its primitives by input shape and thread count, so a steady stream of
@@ -320,6 +320,111 @@ class ConvKernel final : public Kernel {
 };
 
 // ---------------------------------------------------------------------------------------------
+// FusedMatMul: A (any rank >= 2, leading dimensions flattened) times constant 2-D weights, with a
+// per-column constant bias or a same-shape residual, and the activation as a post-op
+// ---------------------------------------------------------------------------------------------
+
+class MatMulKernel final : public Kernel {
+ public:
+  static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const std::vector<const Tensor*>& c = info.constant_inputs;
+    if (!IsF32(info, 0) || c.size() < 2 || c[1] == nullptr || c[1]->rank() != 2 ||
+        c[1]->dtype() != DType::kFloat32) {
+      return Unimplemented("FusedMatMul", "needs float32 and constant 2-D weights");
+    }
+    std::unique_ptr<MatMulKernel> k(new MatMulKernel());
+    k->weights_ = *c[1];
+    const int64_t n = k->weights_.dim(1);
+    if (info.input_dtypes.size() > 2 && info.input_dtypes[2] != DType::kUndefined) {
+      const Tensor* addend = c.size() > 2 ? c[2] : nullptr;
+      if (addend == nullptr) {
+        k->residual_ = true;
+      } else {
+        bool per_column = addend->dtype() == DType::kFloat32 && addend->num_elements() == n &&
+                          addend->rank() >= 1 && addend->shape().back() == n;
+        if (!per_column) return Unimplemented("FusedMatMul", "a constant C other than a bias row");
+        k->bias_ = *addend;
+      }
+    }
+    const std::string activation = info.attrs->GetString("activation");
+    if (!activation.empty()) {
+      k->eltwise_ = ToEltwise(activation, info.attrs->GetFloats("activation_params"));
+      if (!k->eltwise_) return Unimplemented("FusedMatMul", "no oneDNN post-op for " + activation);
+    }
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
+    const int64_t k = weights_.dim(0), n = weights_.dim(1);
+    if (a->rank() < 2 || a->dtype() != DType::kFloat32 || a->shape().back() != k) {
+      return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: A of shape ",
+                                                     ShapeToString(a->shape()),
+                                                     " does not multiply weights of ", k, " rows"));
+    }
+    const int64_t m = a->num_elements() / k;
+    Shape y_shape = a->shape();
+    y_shape.back() = n;
+    const CoreShare share;
+    ASSIGN_OR_RETURN(auto entry, cache_.Get({m}, share.threads(), [&] { return Build(m); }));
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, y_shape));
+    if (residual_) {
+      ASSIGN_OR_RETURN(const Tensor* c, ctx.RequiredInput(2));
+      if (c->shape() != y_shape || c->dtype() != DType::kFloat32) {
+        return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: C has shape ",
+                                                       ShapeToString(c->shape()), ", Y ",
+                                                       ShapeToString(y_shape)));
+      }
+      std::memcpy(y->raw_data(), c->raw_data(), y->nbytes());  // the sum post-op adds onto Y
+    }
+    return Guarded(share.threads(), [&] {
+      std::unordered_map<int, memory> args = {
+          {DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(a->raw_data()))},
+          {DNNL_ARG_WEIGHTS, entry->weights},
+          {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())}};
+      if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, entry->bias);
+      return Execute(entry->primitive, entry->pd, std::move(args));
+    });
+  }
+
+ private:
+  struct Entry {
+    dnnl::matmul::primitive_desc pd;
+    dnnl::matmul primitive;
+    memory weights, bias;
+  };
+
+  absl::StatusOr<std::shared_ptr<const Entry>> Build(int64_t m) const {
+    const int64_t k = weights_.dim(0), n = weights_.dim(1);
+    memory::desc src({m, k}, kF32, Tag::ab), dst({m, n}, kF32, Tag::ab);
+    memory::desc w_any({k, n}, kF32, Tag::any);
+    memory::desc b_md = bias_.defined() ? memory::desc({1, n}, kF32, Tag::ab) : memory::desc();
+    dnnl::post_ops post;
+    if (residual_) post.append_sum(1.0f);
+    if (eltwise_) post.append_eltwise(1.0f, eltwise_->alg, eltwise_->alpha, eltwise_->beta);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(post);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    auto entry = std::make_shared<Entry>();
+    entry->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, w_any, b_md, dst), attr, Engine());
+    entry->primitive = dnnl::matmul(entry->pd);
+    memory user_w({{k, n}, kF32, Tag::ab}, Engine(), const_cast<void*>(weights_.raw_data()));
+    entry->weights = memory(entry->pd.weights_desc(), Engine());
+    dnnl::stream stream(Engine());
+    dnnl::reorder(user_w, entry->weights).execute(stream, user_w, entry->weights);
+    stream.wait();
+    if (bias_.defined()) entry->bias = memory(b_md, Engine(), const_cast<void*>(bias_.raw_data()));
+    return std::shared_ptr<const Entry>(std::move(entry));
+  }
+
+  MatMulKernel() = default;
+  Tensor weights_, bias_;  // shared with the plan's constants
+  bool residual_ = false;
+  std::optional<EltwiseOp> eltwise_;
+  PrimitiveCache<Entry> cache_;
+};
+
+// ---------------------------------------------------------------------------------------------
 // Channels-last pools
 // ---------------------------------------------------------------------------------------------
 
@@ -477,6 +582,8 @@ CORTADO_REGISTER_DOMAIN_KERNEL("FusedConv", kFusedDomain, kOnednn, 1, kMaxOpset,
                                {DType::kFloat32}, ConvKernel::Create);
 CORTADO_REGISTER_DOMAIN_KERNEL("FusedConv", kNhwcDomain, kOnednn, 1, kMaxOpset,
                                {DType::kFloat32}, ConvKernel::Create);
+CORTADO_REGISTER_DOMAIN_KERNEL("FusedMatMul", kFusedDomain, kOnednn, 1, kMaxOpset,
+                               {DType::kFloat32}, MatMulKernel::Create);
 CORTADO_REGISTER_DOMAIN_KERNEL("MaxPool", kNhwcDomain, kOnednn, 1, kMaxOpset, {DType::kFloat32},
                                PoolKernel::Create);
 CORTADO_REGISTER_DOMAIN_KERNEL("AveragePool", kNhwcDomain, kOnednn, 1, kMaxOpset,

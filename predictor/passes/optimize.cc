@@ -15,7 +15,7 @@ absl::StatusOr<std::vector<PassReport>> Optimize(Graph& graph, const OptimizeOpt
   if (options.level >= 1) {
     steps.push_back({"EliminateDeadNodes", EliminateDeadNodes});
     steps.push_back({"FuseBatchNorm", FuseBatchNorm});
-    steps.push_back({"FuseConvActivation", FuseConvActivation});
+    steps.push_back({"FuseActivations", FuseActivations});
     steps.push_back({"AssignLayout", [&](Graph& g) { return AssignLayout(g, options.backends); }});
     steps.push_back({"EliminateDeadNodes", EliminateDeadNodes});
     steps.push_back({"InferTypes", InferTypes});

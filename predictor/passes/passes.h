@@ -8,7 +8,8 @@
 //   FoldConstants        runs nodes whose inputs are all constant (Constant too) at load time
 //                        and keeps their outputs as initializers
 //   FuseBatchNorm        folds an inference BatchNormalization into the Conv before it
-//   FuseConvActivation   Conv [+ residual Add] [+ activation] -> ai.cortado FusedConv
+//   FuseActivations      Conv [+ residual Add] [+ activation] -> ai.cortado FusedConv;
+//                        MatMul/Gemm with constant weights [+ Add] [+ activation] -> FusedMatMul
 //   AssignLayout         moves the nodes that a non-reference backend runs channels-last into
 //                        ai.cortado.nhwc, with Transposes only where the layout changes
 //   EliminateDeadNodes   drops nodes whose outputs nobody reads, and unread initializers
@@ -27,7 +28,7 @@ namespace cortado {
 absl::Status InferTypes(Graph& graph);
 absl::Status FoldConstants(Graph& graph);
 absl::Status FuseBatchNorm(Graph& graph);
-absl::Status FuseConvActivation(Graph& graph);
+absl::Status FuseActivations(Graph& graph);
 // `backends`: the backends the plan may place nodes on (the reference one is never asked).
 absl::Status AssignLayout(Graph& graph, const std::vector<const Backend*>& backends);
 absl::Status EliminateDeadNodes(Graph& graph);

@@ -150,7 +150,7 @@ TEST(FuseBatchNormTest, LeavesAConvWhoseResultIsAlsoReadElsewhere) {
   EXPECT_EQ(g.nodes.size(), 2u);
 }
 
-TEST(FuseConvActivationTest, ResidualAddAndRelu) {
+TEST(FuseActivationsTest, ResidualAddAndRelu) {
   Graph g = Base();
   g.nodes.push_back(Conv("x", "c"));
   g.nodes.push_back({"add", "Add", "", {"x", "c"}, {"s"}, {}});
@@ -158,7 +158,7 @@ TEST(FuseConvActivationTest, ResidualAddAndRelu) {
   g.outputs.push_back({"y", {}});
   Graph fused = g;
   ASSERT_TRUE(InferTypes(fused).ok());
-  ASSERT_TRUE(FuseConvActivation(fused).ok());
+  ASSERT_TRUE(FuseActivations(fused).ok());
   ASSERT_EQ(fused.nodes.size(), 1u);
   const Node& n = fused.nodes[0];
   EXPECT_EQ(n.op_type, "FusedConv");
@@ -170,7 +170,7 @@ TEST(FuseConvActivationTest, ResidualAddAndRelu) {
   ExpectSameResultsOnEveryBackend(g);
 }
 
-TEST(FuseConvActivationTest, SwishAndClip) {
+TEST(FuseActivationsTest, SwishAndClip) {
   Graph g = Base();
   g.nodes.push_back(Conv("x", "c"));
   g.nodes.push_back({"sig", "Sigmoid", "", {"c"}, {"s"}, {}});
@@ -183,7 +183,7 @@ TEST(FuseConvActivationTest, SwishAndClip) {
   g.outputs.push_back({"y", {}});
   Graph fused = g;
   ASSERT_TRUE(InferTypes(fused).ok());
-  ASSERT_TRUE(FuseConvActivation(fused).ok());
+  ASSERT_TRUE(FuseActivations(fused).ok());
   ASSERT_EQ(fused.nodes.size(), 2u);
   EXPECT_EQ(fused.nodes[0].attrs.GetString("activation"), "Swish");
   EXPECT_EQ(fused.nodes[1].attrs.GetString("activation"), "Clip");
@@ -191,16 +191,58 @@ TEST(FuseConvActivationTest, SwishAndClip) {
   ExpectSameResultsOnEveryBackend(g);
 }
 
-TEST(FuseConvActivationTest, KeepsAConvOutputThatIsAGraphOutput) {
+TEST(FuseActivationsTest, KeepsAConvOutputThatIsAGraphOutput) {
   Graph g = Base();
   g.nodes.push_back(Conv("x", "c"));
   g.nodes.push_back({"relu", "Relu", "", {"c"}, {"y"}, {}});
   g.outputs.push_back({"y", {}});
   g.outputs.push_back({"c", {}});
   ASSERT_TRUE(InferTypes(g).ok());
-  ASSERT_TRUE(FuseConvActivation(g).ok());
+  ASSERT_TRUE(FuseActivations(g).ok());
   ASSERT_EQ(g.nodes.size(), 2u);
   EXPECT_EQ(g.nodes[0].attrs.GetString("activation"), "");
+}
+
+TEST(FuseActivationsTest, MatMulBiasRelu) {
+  Graph g = Base();
+  g.initializers["proj"] = Random({10, 6}, 10);
+  g.initializers["bias"] = Random({6}, 11);
+  g.nodes.push_back({"mm", "MatMul", "", {"x", "proj"}, {"p"}, {}});
+  g.nodes.push_back({"add", "Add", "", {"bias", "p"}, {"q"}, {}});
+  g.nodes.push_back({"relu", "Relu", "", {"q"}, {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseActivations(fused).ok());
+  ASSERT_EQ(fused.nodes.size(), 1u);
+  EXPECT_EQ(fused.nodes[0].op_type, "FusedMatMul");
+  EXPECT_EQ(fused.nodes[0].inputs, (std::vector<std::string>{"x", "proj", "bias"}));
+  EXPECT_EQ(fused.nodes[0].attrs.GetString("activation"), "Relu");
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(FuseActivationsTest, GemmWithTransposedWeightsAndResidualMatMul) {
+  Graph g = Base();
+  g.nodes.push_back({"flat", "Flatten", "", {"x"}, {"f"}, {}});  // [2, 800]
+  g.initializers["wt"] = Random({16, 800}, 12, -0.1f, 0.1f);
+  g.initializers["c"] = Random({16}, 13);
+  g.nodes.push_back({"gemm", "Gemm", "", {"f", "wt", "c"}, {"h"},
+                     Attrs({{"transB", int64_t{1}}})});
+  g.nodes.push_back({"tanh", "Tanh", "", {"h"}, {"t"}, {}});
+  g.initializers["sq"] = Random({16, 16}, 14);
+  g.nodes.push_back({"mm", "MatMul", "", {"t", "sq"}, {"u"}, {}});
+  g.nodes.push_back({"res", "Add", "", {"u", "t"}, {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseActivations(fused).ok());
+  ASSERT_EQ(fused.nodes.size(), 3u);
+  EXPECT_EQ(fused.nodes[1].op_type, "FusedMatMul");
+  EXPECT_EQ(fused.nodes[1].attrs.GetString("activation"), "Tanh");
+  EXPECT_EQ(*fused.initializers.at(fused.nodes[1].inputs[1]).shape().data(), 800);  // B^T
+  EXPECT_EQ(fused.nodes[2].op_type, "FusedMatMul");
+  EXPECT_EQ(fused.nodes[2].inputs[2], "t");  // the residual
+  ExpectSameResultsOnEveryBackend(g);
 }
 
 // Conv -> Relu -> MaxPool -> Conv (+ per-channel Mul) -> GlobalAveragePool -> Flatten.
@@ -226,7 +268,7 @@ TEST(AssignLayoutTest, ChannelsLastRegionWithTransposesAtItsEdges) {
   Graph laid = g;
   std::vector<const Backend*> backends = BackendRegistry::Global().ByPriority();
   ASSERT_TRUE(InferTypes(laid).ok());
-  ASSERT_TRUE(FuseConvActivation(laid).ok());
+  ASSERT_TRUE(FuseActivations(laid).ok());
   ASSERT_TRUE(AssignLayout(laid, backends).ok());
   ASSERT_TRUE(InferTypes(laid).ok());
   EXPECT_EQ(Count(laid, "FusedConv", kNhwcDomain), 2);

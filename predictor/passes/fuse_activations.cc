@@ -1,6 +1,10 @@
-// FuseConvActivation: every Conv becomes an ai.cortado FusedConv (ops/fused.h), which then
-// absorbs, while its result has no other reader and is no graph output:
-//   - a residual Add of a value of exactly its output's shape (Z), before any activation;
+// FuseActivations: every Conv becomes an ai.cortado FusedConv, and every MatMul or Gemm
+// with constant 2-D weights (Gemm: not transA, alpha = beta = 1; transB is undone in a new
+// initializer) a FusedMatMul (ops/fused.h). Each then absorbs, while its result has no other
+// reader and is no graph output:
+//   - one Add, before any activation: of a value of exactly its output's shape (the residual Z
+//     of a FusedConv, or C of a FusedMatMul), or, for a FusedMatMul, of a constant bias that
+//     broadcasts onto its output;
 //   - one activation: Relu, Sigmoid, Tanh, HardSwish, LeakyRelu, Elu, HardSigmoid, Clip with
 //     constant bounds, or Swish written as Mul(y, Sigmoid(y)).
 #include <limits>
@@ -18,11 +22,13 @@ class Fuser {
 
   void Run() {
     for (Node& node : graph_.nodes) {
-      if (node.op_type == "Conv" && node.domain.empty()) {
-        node.domain = kFusedDomain;
-        node.op_type = "FusedConv";
-        node.attrs.Set("activation", std::string());
-        node.attrs.Set("activation_params", std::vector<float>{});
+      if (!node.domain.empty()) continue;
+      if (node.op_type == "Conv") {
+        MakeFused(node, "FusedConv");
+      } else if (node.op_type == "MatMul" && ConstantMatrix(node.inputs[1])) {
+        MakeFused(node, "FusedMatMul");
+      } else if (node.op_type == "Gemm") {
+        TryGemm(node);
       }
     }
     graph_.opsets[kFusedDomain] = 1;
@@ -43,21 +49,73 @@ class Fuser {
   }
 
  private:
+  static void MakeFused(Node& node, const char* op) {
+    node.domain = kFusedDomain;
+    node.op_type = op;
+    node.attrs = Without(node.attrs, {"alpha", "beta", "transA", "transB"});
+    node.attrs.Set("activation", std::string());
+    node.attrs.Set("activation_params", std::vector<float>{});
+  }
+
+  static AttributeMap Without(const AttributeMap& attrs, std::initializer_list<const char*> names) {
+    AttributeMap out;
+    for (const auto& [name, value] : attrs.values()) {
+      bool drop = false;
+      for (const char* n : names) drop = drop || name == n;
+      if (!drop) out.Set(name, value);
+    }
+    return out;
+  }
+
+  bool ConstantMatrix(const std::string& value) const {
+    const Tensor* c = ConstantOf(graph_, value);
+    return c != nullptr && c->rank() == 2 && c->dtype() == DType::kFloat32;
+  }
+
+  // Gemm(A, B, C) with alpha = beta = 1 and A as it is is FusedMatMul(A, B or B^T, C).
+  void TryGemm(Node& gemm) {
+    if (gemm.attrs.GetInt("transA") != 0 || gemm.attrs.GetFloat("alpha", 1.0f) != 1.0f ||
+        gemm.attrs.GetFloat("beta", 1.0f) != 1.0f || !ConstantMatrix(gemm.inputs[1])) {
+      return;
+    }
+    if (gemm.attrs.GetInt("transB") != 0) {
+      const Tensor& b = graph_.initializers.at(gemm.inputs[1]);
+      const std::string name = gemm.inputs[1] + "__transposed";
+      if (!graph_.initializers.count(name)) {
+        Tensor t = Tensor::Create(DType::kFloat32, {b.dim(1), b.dim(0)}).value();
+        for (int64_t i = 0; i < b.dim(0); ++i) {
+          for (int64_t j = 0; j < b.dim(1); ++j) {
+            t.data<float>()[j * b.dim(0) + i] = b.data<float>()[i * b.dim(1) + j];
+          }
+        }
+        graph_.initializers[name] = t;
+      }
+      gemm.inputs[1] = name;
+    }
+    MakeFused(gemm, "FusedMatMul");
+  }
+
   void Index() {
     readers_ = CountReaders(graph_);
     producers_ = Producers(graph_);
     removed_.assign(graph_.nodes.size(), false);
   }
 
-  // The FusedConv producing `value` when it may still absorb a node reading it.
-  Node* FusableConv(const std::string& value, bool allow_z) {
+  static bool IsFused(const Node& node) {
+    return node.domain == kFusedDomain &&
+           (node.op_type == "FusedConv" || node.op_type == "FusedMatMul");
+  }
+  // Where a fused node's addend goes: Z of FusedConv, C of FusedMatMul.
+  static size_t AddendIndex(const Node& node) { return node.op_type == "FusedConv" ? 3 : 2; }
+
+  // The fused node producing `value` when it may still absorb a node reading it.
+  Node* Fusable(const std::string& value, bool allow_addend) {
     auto p = producers_.find(value);
     if (p == producers_.end() || readers_[value] != 1) return nullptr;
-    Node& conv = graph_.nodes[p->second];
-    if (conv.op_type != "FusedConv" || conv.domain != kFusedDomain) return nullptr;
-    if (!conv.attrs.GetString("activation").empty()) return nullptr;
-    if (!allow_z && conv.inputs.size() > 3) return nullptr;
-    return &conv;
+    Node& node = graph_.nodes[p->second];
+    if (!IsFused(node) || !node.attrs.GetString("activation").empty()) return nullptr;
+    if (!allow_addend && node.inputs.size() > AddendIndex(node)) return nullptr;
+    return &node;
   }
 
   // Takes over `node`'s output and removes it.
@@ -72,13 +130,24 @@ class Fuser {
     for (int side = 0; side < 2; ++side) {
       const std::string& y = add.inputs[side];
       const std::string& z = add.inputs[1 - side];
-      Node* conv = FusableConv(y, /*allow_z=*/false);
-      if (conv == nullptr || y == z || !SameKnownShape(y, z)) continue;
-      conv->inputs.resize(4);
-      conv->inputs[3] = z;
-      Absorb(*conv, i, add.outputs[0]);
+      Node* fused = Fusable(y, /*allow_addend=*/false);
+      if (fused == nullptr || y == z) continue;
+      if (!SameKnownShape(y, z) && !(fused->op_type == "FusedMatMul" && BiasOnto(z, y))) continue;
+      const size_t addend = AddendIndex(*fused);
+      fused->inputs.resize(addend + 1);
+      fused->inputs[addend] = z;
+      Absorb(*fused, i, add.outputs[0]);
       return;
     }
+  }
+
+  // A constant that broadcasts onto `y`'s known shape without changing it.
+  bool BiasOnto(const std::string& bias, const std::string& y) const {
+    const Tensor* c = ConstantOf(graph_, bias);
+    const TensorType ty = ValueType(graph_, y);
+    if (c == nullptr || !ty.shape || c->dtype() != ty.dtype) return false;
+    auto b = BroadcastPartial(*ty.shape, c->shape());
+    return b.ok() && *b == *ty.shape;
   }
 
   bool SameKnownShape(const std::string& a, const std::string& b) const {
@@ -90,7 +159,7 @@ class Fuser {
     const Node& act = graph_.nodes[i];
     if (act.inputs.empty() || act.outputs.size() != 1) return;
     if (act.op_type == "Sigmoid" && SwishConv(act) != nullptr) return;
-    Node* conv = FusableConv(act.inputs[0], /*allow_z=*/true);
+    Node* conv = Fusable(act.inputs[0], /*allow_addend=*/true);
     if (conv == nullptr) return;
     const FusedActivation* a = FindFusedActivation(act.op_type);
     if (a == nullptr || act.op_type == "Swish") return;
@@ -107,7 +176,7 @@ class Fuser {
     Absorb(*conv, i, act.outputs[0]);
   }
 
-  // Mul(y, Sigmoid(y)) with y a FusedConv's result read by those two alone: fuses as Swish.
+  // Mul(y, Sigmoid(y)) with y a fused node's result read by those two alone: fuses as Swish.
   Node* SwishConv(const Node& sigmoid) {
     const std::string& y = sigmoid.inputs[0];
     auto p = producers_.find(y);
@@ -115,10 +184,7 @@ class Fuser {
       return nullptr;
     }
     Node& conv = graph_.nodes[p->second];
-    if (conv.op_type != "FusedConv" || conv.domain != kFusedDomain ||
-        !conv.attrs.GetString("activation").empty()) {
-      return nullptr;
-    }
+    if (!IsFused(conv) || !conv.attrs.GetString("activation").empty()) return nullptr;
     for (size_t j = 0; j < graph_.nodes.size(); ++j) {
       const Node& mul = graph_.nodes[j];
       if (removed_[j] || mul.op_type != "Mul" || !mul.domain.empty()) continue;
@@ -159,7 +225,7 @@ class Fuser {
 
 }  // namespace
 
-absl::Status FuseConvActivation(Graph& graph) {
+absl::Status FuseActivations(Graph& graph) {
   Fuser(graph).Run();
   return graph.CheckAndSort();
 }
