@@ -5,6 +5,7 @@
 #ifndef CORTADO_OPS_KERNEL_H_
 #define CORTADO_OPS_KERNEL_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct KernelInfo {
   std::vector<DType> input_dtypes;
   std::vector<const Tensor*> constant_inputs;
   int num_outputs = 0;
+  // What the plan knows of each input's shape (-1 for an unknown dimension), when it knows it:
+  // a hint for pre-packing, never a promise (Compute still checks what it gets).
+  std::vector<std::optional<Shape>> input_shapes;
 };
 
 class KernelContext {
@@ -66,6 +70,12 @@ class Kernel {
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
   virtual absl::Status Compute(KernelContext& ctx) const = 0;
+  // Runs once, on the loader thread, after the plan has placed the kernel and before any
+  // Compute: the place to pre-pack weights for the shapes KernelInfo announced.
+  virtual absl::Status Prepare() { return absl::OkStatus(); }
+  // True when the kernel keeps its own (for example packed) copy of constant input `i` and never
+  // reads it from the context, so that the plan need not keep the original.
+  virtual bool OwnsConstantInput(int i) const { return false; }
 };
 
 }  // namespace cortado

@@ -6,6 +6,20 @@
 
 namespace cortado {
 
+void Plan::ReleaseOwnedConstants() {
+  std::vector<bool> needed(constants_.size(), false);
+  for (int slot : output_slots_) needed[slot] = true;
+  for (const PlanStep& step : steps_) {
+    for (size_t i = 0; i < step.inputs.size(); ++i) {
+      const int slot = step.inputs[i];
+      if (slot >= 0 && !step.kernel->OwnsConstantInput(static_cast<int>(i))) needed[slot] = true;
+    }
+  }
+  for (size_t slot = 0; slot < constants_.size(); ++slot) {
+    if (!needed[slot]) constants_[slot] = Tensor();
+  }
+}
+
 int Plan::SlotOf(const std::string& name) const {
   auto it = slots_.find(name);
   return it == slots_.end() ? -1 : it->second;
@@ -45,17 +59,20 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     const int opset = graph.OpsetFor(node.domain);
     std::vector<const Tensor*> constants;
     std::vector<DType> dtypes;
+    std::vector<std::optional<Shape>> shapes;
     std::vector<int> in_slots;
     for (const std::string& in : node.inputs) {
       const int slot = in.empty() ? -1 : slot_for(in);
       in_slots.push_back(slot);
       const Tensor* c = slot >= 0 && plan->constants_[slot].defined() ? &plan->constants_[slot] : nullptr;
       constants.push_back(c);
-      dtypes.push_back(in.empty() ? DType::kUndefined : ValueType(graph, in).dtype);
+      const TensorType type = in.empty() ? TensorType{} : ValueType(graph, in);
+      dtypes.push_back(type.dtype);
+      shapes.push_back(type.shape);
     }
     const int num_outputs = static_cast<int>(node.outputs.size());
     KernelInfo info{node.op_type, node.domain, opset, node.name, &node.attrs, dtypes, constants,
-                    num_outputs};
+                    num_outputs, shapes};
     std::vector<int> out_slots;
     for (const std::string& out : node.outputs) out_slots.push_back(out.empty() ? -1 : slot_for(out));
 
@@ -80,12 +97,15 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
                            "no backend has a kernel for input dtype ",
                            DTypeName(dtypes.empty() ? DType::kUndefined : dtypes[0]))));
     }
+    absl::Status prepared = step.kernel->Prepare();
+    if (!prepared.ok()) return NodeError(node, opset, prepared);
     step.inputs = std::move(in_slots);
     step.outputs = std::move(out_slots);
     plan->steps_.push_back(std::move(step));
   }
 
   for (const ValueInfo& v : graph.outputs) plan->output_slots_.push_back(slot_for(v.name));
+  plan->ReleaseOwnedConstants();
 
   // Release every per-run value after its last reader, except the graph's outputs.
   std::set<int> keep(plan->output_slots_.begin(), plan->output_slots_.end());

@@ -56,6 +56,8 @@ class Plan {
 
  private:
   Plan() = default;
+  // Drops the constants that only kernels owning a copy of them read (Kernel::OwnsConstantInput).
+  void ReleaseOwnedConstants();
   std::vector<ValueInfo> inputs_, outputs_;
   std::vector<PlanStep> steps_;
   std::vector<Tensor> constants_;

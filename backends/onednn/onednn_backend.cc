@@ -107,6 +107,51 @@ class PrimitiveCache {
   mutable std::map<std::vector<int64_t>, std::shared_ptr<const Entry>> entries_ ABSL_GUARDED_BY(mu_);
 };
 
+// A constant weight tensor held in the layouts oneDNN asks for: the first request reorders the
+// original (plain) tensor and releases it; a later primitive that wants another layout is
+// reordered from that packed copy. So a kernel keeps one copy of its weights, not two.
+class PackedWeights {
+ public:
+  PackedWeights(Tensor original, memory::desc plain)
+      : original_(std::move(original)), plain_(std::move(plain)) {}
+
+  // Called inside Guarded.
+  memory As(const memory::desc& want) const {
+    absl::MutexLock lock(&mu_);
+    for (const memory& m : packed_) {
+      if (m.get_desc() == want) return m;
+    }
+    memory from = packed_.empty()
+                      ? memory(plain_, Engine(), const_cast<void*>(original_.raw_data()))
+                      : packed_.front();
+    memory to(want, Engine());
+    dnnl::stream stream(Engine());
+    dnnl::reorder(from, to).execute(stream, from, to);
+    stream.wait();
+    packed_.push_back(to);
+    original_ = Tensor();
+    return to;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable Tensor original_ ABSL_GUARDED_BY(mu_);
+  const memory::desc plain_;
+  mutable std::vector<memory> packed_ ABSL_GUARDED_BY(mu_);
+};
+
+// A shape hint with unknown dimensions taken as 1 (the batch, mostly), or nullopt when a
+// dimension other than the first is unknown.
+std::optional<Shape> HintShape(const KernelInfo& info, size_t input) {
+  if (input >= info.input_shapes.size() || !info.input_shapes[input]) return std::nullopt;
+  Shape s = *info.input_shapes[input];
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] < 0 && i > 0) return std::nullopt;
+    if (s[i] < 0) s[i] = 1;
+  }
+  return s;
+}
+
 // Output size and padding of one spatial dimension of a convolution or pool window, as ONNX
 // defines them (auto_pad, explicit pads, ceil_mode), with the end padding oneDNN needs to
 // produce exactly that size.
@@ -216,7 +261,15 @@ class ConvKernel final : public Kernel {
     std::unique_ptr<ConvKernel> k(new ConvKernel());
     k->channels_last_ = info.domain == kNhwcDomain;
     k->attrs_ = attrs;
-    k->weights_ = w;
+    k->weights_shape_ = w.shape();
+    memory::dims plain = {w.dim(0), w.dim(1), w.dim(2), w.dim(3)};
+    Tag tag = Tag::oihw;
+    if (group > 1) {
+      plain = {group, w.dim(0) / group, w.dim(1), w.dim(2), w.dim(3)};
+      tag = Tag::goihw;
+    }
+    k->weights_ = std::make_unique<PackedWeights>(w, memory::desc(plain, kF32, tag));
+    k->hint_ = HintShape(info, 0);
     if (has_bias) k->bias_ = *c[2];
     k->has_z_ = info.input_dtypes.size() > 3 && info.input_dtypes[3] != DType::kUndefined;
     k->eltwise_ = eltwise;
@@ -231,10 +284,10 @@ class ConvKernel final : public Kernel {
                                                      ShapeToString(x->shape())));
     }
     const Shape nchw = ToNchw(x->shape(), channels_last_);
-    if (nchw[1] != weights_.dim(1) * group_) {
+    if (nchw[1] != weights_shape_[1] * group_) {
       return absl::InvalidArgumentError(absl::StrCat("FusedConv: X has ", nchw[1],
                                                      " channels, the weights expect ",
-                                                     weights_.dim(1) * group_));
+                                                     weights_shape_[1] * group_));
     }
     const CoreShare share;
     ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&] { return Build(nchw); }));
@@ -259,6 +312,15 @@ class ConvKernel final : public Kernel {
     });
   }
 
+  // Builds the primitive for the plan's shape, weights packed, so the first request finds it.
+  absl::Status Prepare() override {
+    if (!hint_ || hint_->size() != 4) return absl::OkStatus();
+    const Shape nchw = ToNchw(*hint_, channels_last_);
+    return cache_.Get(nchw, IntraOpThreads(), [&] { return Build(nchw); }).status();
+  }
+
+  bool OwnsConstantInput(int i) const override { return i == 1; }
+
  private:
   struct Entry {
     dnnl::convolution_forward::primitive_desc pd;
@@ -268,18 +330,14 @@ class ConvKernel final : public Kernel {
   };
 
   absl::StatusOr<std::shared_ptr<const Entry>> Build(const Shape& nchw) const {
-    const std::vector<int64_t> kernel = {weights_.dim(2), weights_.dim(3)};
+    const std::vector<int64_t> kernel = {weights_shape_[2], weights_shape_[3]};
     ASSIGN_OR_RETURN(Window win, ComputeWindow({nchw[2], nchw[3]}, kernel, attrs_, false));
-    const int64_t out_channels = weights_.dim(0);
+    const int64_t out_channels = weights_shape_[0];
     Shape out_nchw = {nchw[0], out_channels, win.out[0], win.out[1]};
     const Tag act_tag = channels_last_ ? Tag::nhwc : Tag::nchw;
     memory::desc src(Dims(nchw), kF32, act_tag), dst(Dims(out_nchw), kF32, act_tag);
-    memory::dims wdims = {out_channels, weights_.dim(1), kernel[0], kernel[1]};
-    Tag wtag = Tag::oihw;
-    if (group_ > 1) {
-      wdims = {group_, out_channels / group_, weights_.dim(1), kernel[0], kernel[1]};
-      wtag = Tag::goihw;
-    }
+    memory::dims wdims = {out_channels, weights_shape_[1], kernel[0], kernel[1]};
+    if (group_ > 1) wdims = {group_, out_channels / group_, weights_shape_[1], kernel[0], kernel[1]};
     memory::desc w_any(wdims, kF32, Tag::any);
     memory::desc b_md = bias_.defined() ? memory::desc({out_channels}, kF32, Tag::x) : memory::desc();
     std::vector<int64_t> dil = attrs_.GetInts("dilations", {1, 1});
@@ -298,21 +356,20 @@ class ConvKernel final : public Kernel {
     entry->pd = dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
     entry->primitive = dnnl::convolution_forward(entry->pd);
     entry->out_nchw = out_nchw;
-    memory user_w({wdims, kF32, wtag}, Engine(), const_cast<void*>(weights_.raw_data()));
-    entry->weights = memory(entry->pd.weights_desc(), Engine());
-    dnnl::stream stream(Engine());
-    dnnl::reorder(user_w, entry->weights).execute(stream, user_w, entry->weights);
+    entry->weights = weights_->As(entry->pd.weights_desc());
     if (bias_.defined()) {
       entry->bias = memory(b_md, Engine(), const_cast<void*>(bias_.raw_data()));
     }
-    stream.wait();
     return std::shared_ptr<const Entry>(std::move(entry));
   }
 
   ConvKernel() = default;
   bool channels_last_ = false;
   AttributeMap attrs_;
-  Tensor weights_, bias_;  // shared with the plan's constants
+  Shape weights_shape_;
+  std::unique_ptr<PackedWeights> weights_;
+  Tensor bias_;  // shared with the plan's constants
+  std::optional<Shape> hint_;
   bool has_z_ = false;
   std::optional<EltwiseOp> eltwise_;
   int64_t group_ = 1;
@@ -333,8 +390,13 @@ class MatMulKernel final : public Kernel {
       return Unimplemented("FusedMatMul", "needs float32 and constant 2-D weights");
     }
     std::unique_ptr<MatMulKernel> k(new MatMulKernel());
-    k->weights_ = *c[1];
-    const int64_t n = k->weights_.dim(1);
+    k->k_ = c[1]->dim(0);
+    k->n_ = c[1]->dim(1);
+    k->weights_ = std::make_unique<PackedWeights>(*c[1], memory::desc({k->k_, k->n_}, kF32, Tag::ab));
+    if (std::optional<Shape> a = HintShape(info, 0); a && !a->empty()) {
+      k->hint_m_ = NumElements(*a) / std::max<int64_t>(a->back(), 1);
+    }
+    const int64_t n = k->n_;
     if (info.input_dtypes.size() > 2 && info.input_dtypes[2] != DType::kUndefined) {
       const Tensor* addend = c.size() > 2 ? c[2] : nullptr;
       if (addend == nullptr) {
@@ -356,7 +418,7 @@ class MatMulKernel final : public Kernel {
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
-    const int64_t k = weights_.dim(0), n = weights_.dim(1);
+    const int64_t k = k_, n = n_;
     if (a->rank() < 2 || a->dtype() != DType::kFloat32 || a->shape().back() != k) {
       return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: A of shape ",
                                                      ShapeToString(a->shape()),
@@ -388,6 +450,15 @@ class MatMulKernel final : public Kernel {
   }
 
  private:
+  // Builds the primitive for the plan's shape, weights packed, so the first request finds it.
+  absl::Status Prepare() override {
+    if (hint_m_ < 1) return absl::OkStatus();
+    return cache_.Get({hint_m_}, IntraOpThreads(), [&] { return Build(hint_m_); }).status();
+  }
+
+  bool OwnsConstantInput(int i) const override { return i == 1; }
+
+ private:
   struct Entry {
     dnnl::matmul::primitive_desc pd;
     dnnl::matmul primitive;
@@ -395,7 +466,7 @@ class MatMulKernel final : public Kernel {
   };
 
   absl::StatusOr<std::shared_ptr<const Entry>> Build(int64_t m) const {
-    const int64_t k = weights_.dim(0), n = weights_.dim(1);
+    const int64_t k = k_, n = n_;
     memory::desc src({m, k}, kF32, Tag::ab), dst({m, n}, kF32, Tag::ab);
     memory::desc w_any({k, n}, kF32, Tag::any);
     memory::desc b_md = bias_.defined() ? memory::desc({1, n}, kF32, Tag::ab) : memory::desc();
@@ -408,17 +479,16 @@ class MatMulKernel final : public Kernel {
     auto entry = std::make_shared<Entry>();
     entry->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, w_any, b_md, dst), attr, Engine());
     entry->primitive = dnnl::matmul(entry->pd);
-    memory user_w({{k, n}, kF32, Tag::ab}, Engine(), const_cast<void*>(weights_.raw_data()));
-    entry->weights = memory(entry->pd.weights_desc(), Engine());
-    dnnl::stream stream(Engine());
-    dnnl::reorder(user_w, entry->weights).execute(stream, user_w, entry->weights);
-    stream.wait();
+    entry->weights = weights_->As(entry->pd.weights_desc());
     if (bias_.defined()) entry->bias = memory(b_md, Engine(), const_cast<void*>(bias_.raw_data()));
     return std::shared_ptr<const Entry>(std::move(entry));
   }
 
   MatMulKernel() = default;
-  Tensor weights_, bias_;  // shared with the plan's constants
+  int64_t k_ = 0, n_ = 0;
+  std::unique_ptr<PackedWeights> weights_;
+  Tensor bias_;  // shared with the plan's constants
+  int64_t hint_m_ = 0;
   bool residual_ = false;
   std::optional<EltwiseOp> eltwise_;
   PrimitiveCache<Entry> cache_;

@@ -1,8 +1,11 @@
 // FuseBatchNorm: Conv(X, W, B) followed by an inference BatchNormalization(scale, bias, mean,
 // var), all constant, whose input nothing else reads, becomes one Conv with
 //   W'[o] = W[o] * s[o],  B'[o] = (B[o] - mean[o]) * s[o] + bias[o],  s = scale / sqrt(var + eps),
-// computed in double precision.
+// computed in double precision. Any other such BatchNormalization (one that comes first, as in
+// DenseNet's pre-activation blocks) becomes Mul(X, s) and Add(_, bias - mean * s) by
+// per-channel constants, which the layout pass can keep channels-last.
 #include <cmath>
+#include <optional>
 
 #include "predictor/passes/passes.h"
 
@@ -37,12 +40,44 @@ Tensor Make(DType dtype, const Shape& shape, const std::vector<double>& values) 
   return t;
 }
 
+// Mul(X, s) and Add(_, bias - mean * s), s = scale / sqrt(var + eps), by constants of shape
+// (C, 1, ..., 1) for X of known rank >= 2; nullopt when a parameter is not a float constant.
+std::optional<std::vector<Node>> AsScaleShift(Graph& graph, const Node& bn) {
+  const TensorType x = ValueType(graph, bn.inputs[0]);
+  if (!x.shape || x.shape->size() < 2 || (*x.shape)[1] < 1) return std::nullopt;
+  const int64_t channels = (*x.shape)[1];
+  const Tensor* p[4];
+  for (int k = 0; k < 4; ++k) {
+    p[k] = ConstantOf(graph, bn.inputs[k + 1]);
+    if (!IsFloat(p[k]) || p[k]->num_elements() != channels || p[k]->dtype() != x.dtype) {
+      return std::nullopt;
+    }
+  }
+  const double eps = bn.attrs.GetFloat("epsilon", 1e-5f);
+  std::vector<double> scale(channels), shift(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    scale[c] = At(*p[0], c) / std::sqrt(At(*p[3], c) + eps);
+    shift[c] = At(*p[1], c) - At(*p[2], c) * scale[c];
+  }
+  Shape shape(x.shape->size() - 1, 1);
+  shape[0] = channels;
+  const std::string s_name = FreshName(graph, bn.name + "_scale");
+  graph.initializers[s_name] = Make(x.dtype, shape, scale);
+  const std::string t_name = FreshName(graph, bn.name + "_shift");
+  graph.initializers[t_name] = Make(x.dtype, shape, shift);
+  const std::string scaled = FreshName(graph, bn.outputs[0] + "_scaled");
+  graph.value_types[scaled] = x;
+  return std::vector<Node>{{bn.name + "_mul", "Mul", "", {bn.inputs[0], s_name}, {scaled}, {}},
+                           {bn.name + "_add", "Add", "", {scaled, t_name}, {bn.outputs[0]}, {}}};
+}
+
 }  // namespace
 
 absl::Status FuseBatchNorm(Graph& graph) {
   std::map<std::string, int> readers = CountReaders(graph);
   std::map<std::string, int> producers = Producers(graph);
   std::vector<bool> removed(graph.nodes.size(), false);
+  std::map<size_t, std::vector<Node>> replaced;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& bn = graph.nodes[i];
     if (bn.op_type != "BatchNormalization" || !bn.domain.empty() || bn.inputs.size() != 5 ||
@@ -51,10 +86,16 @@ absl::Status FuseBatchNorm(Graph& graph) {
     }
     bool extra_outputs = false;
     for (size_t o = 1; o < bn.outputs.size(); ++o) extra_outputs |= !bn.outputs[o].empty();
+    if (extra_outputs) continue;
     auto p = producers.find(bn.inputs[0]);
-    if (extra_outputs || p == producers.end() || readers[bn.inputs[0]] != 1) continue;
+    const bool after_conv = p != producers.end() && readers[bn.inputs[0]] == 1 &&
+                            graph.nodes[p->second].op_type == "Conv" &&
+                            graph.nodes[p->second].domain.empty();
+    if (!after_conv) {
+      if (std::optional<std::vector<Node>> affine = AsScaleShift(graph, bn)) replaced[i] = *affine;
+      continue;
+    }
     Node& conv = graph.nodes[p->second];
-    if (conv.op_type != "Conv" || !conv.domain.empty()) continue;
     const Tensor* w = ConstantOf(graph, conv.inputs[1]);
     const Tensor* b = conv.inputs.size() > 2 && !conv.inputs[2].empty()
                           ? ConstantOf(graph, conv.inputs[2])
@@ -90,7 +131,11 @@ absl::Status FuseBatchNorm(Graph& graph) {
   }
   std::vector<Node> nodes;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    if (!removed[i]) nodes.push_back(std::move(graph.nodes[i]));
+    if (auto r = replaced.find(i); r != replaced.end()) {
+      for (Node& n : r->second) nodes.push_back(std::move(n));
+    } else if (!removed[i]) {
+      nodes.push_back(std::move(graph.nodes[i]));
+    }
   }
   graph.nodes = std::move(nodes);
   return absl::OkStatus();

@@ -145,9 +145,28 @@ TEST(FuseBatchNormTest, FoldsIntoTheConv) {
 TEST(FuseBatchNormTest, LeavesAConvWhoseResultIsAlsoReadElsewhere) {
   Graph g = ConvBatchNorm();
   g.outputs.push_back({"c", {}});
-  ASSERT_TRUE(InferTypes(g).ok());
-  ASSERT_TRUE(FuseBatchNorm(g).ok());
-  EXPECT_EQ(g.nodes.size(), 2u);
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseBatchNorm(fused).ok());
+  ASSERT_EQ(Count(fused, "Conv", ""), 1);
+  EXPECT_EQ(fused.nodes[0].inputs[1], "w");  // the weights are the model's
+  EXPECT_EQ(Count(fused, "Mul", ""), 1);     // the BatchNormalization is a scale and shift
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(FuseBatchNormTest, APreActivationBatchNormBecomesAScaleAndShift) {
+  Graph g = ConvBatchNorm();
+  // BN first, as DenseNet does: x -> BN -> Relu -> Conv.
+  g.nodes = {{"bn", "BatchNormalization", "", {"x", "scale", "shift", "mean", "var"}, {"n"}, {}},
+             {"relu", "Relu", "", {"n"}, {"r"}, {}},
+             Conv("r", "y")};
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseBatchNorm(fused).ok());
+  EXPECT_EQ(Count(fused, "BatchNormalization", ""), 0);
+  EXPECT_EQ(Count(fused, "Mul", ""), 1);
+  EXPECT_EQ(Count(fused, "Add", ""), 1);
+  ExpectSameResultsOnEveryBackend(g);
 }
 
 TEST(FuseActivationsTest, ResidualAddAndRelu) {
