@@ -142,6 +142,27 @@ std::vector<Case> Cases() {
   // (A residual C is a per-run value, which RunOp cannot express: every RunOp input is a known
   // constant. //predictor/passes:passes_test runs one through the plan on every backend.)
   cases.push_back({"FusedMatMul 3-D + swish", matmul({3, 5, 16}, {16, 16}, false, "Swish", 33)});
+  auto lstm = [](const char* direction, bool bias, bool initial, uint32_t seed) {
+    const int64_t t = 5, n = 3, in = 7, h = 8;
+    OpRun r;
+    r.op_type = "LSTM";
+    r.opset = 14;
+    r.num_outputs = 3;
+    r.attrs.Set("hidden_size", h);
+    r.attrs.Set("direction", std::string(direction));
+    r.inputs = {Random({t, n, in}, seed), Random({1, 4 * h, in}, seed + 1, 0.4f),
+                Random({1, 4 * h, h}, seed + 2, 0.4f)};
+    r.inputs.push_back(bias ? Random({1, 8 * h}, seed + 3) : Tensor());
+    if (initial) {
+      r.inputs.push_back(Tensor());  // sequence_lens
+      r.inputs.push_back(Random({1, n, h}, seed + 4));
+      r.inputs.push_back(Random({1, n, h}, seed + 5));
+    }
+    return r;
+  };
+  cases.push_back({"LSTM forward", lstm("forward", true, false, 40)});
+  cases.push_back({"LSTM reverse, initial states", lstm("reverse", true, true, 41)});
+  cases.push_back({"LSTM forward, no bias, initial states", lstm("forward", false, true, 42)});
   for (const bool to_last : {true, false}) {
     OpRun t;
     t.op_type = "Transpose";
@@ -166,7 +187,7 @@ TEST(BackendsTest, EveryBackendMatchesTheReferenceKernels) {
     SCOPED_TRACE(c.name);
     auto expected = RunOp(c.run);
     ASSERT_TRUE(expected.ok()) << expected.status();
-    ASSERT_TRUE(AllFinite((*expected)[0]));
+    for (const Tensor& t : *expected) ASSERT_TRUE(AllFinite(t));
     int backends = 0;
     for (const Backend* b : BackendRegistry::Global().ByPriority()) {
       if (b->name() == kCpuBackend) continue;
@@ -178,8 +199,12 @@ TEST(BackendsTest, EveryBackendMatchesTheReferenceKernels) {
         continue;  // this backend does not cover the case
       }
       ASSERT_TRUE(actual.ok()) << b->name() << ": " << actual.status();
-      EXPECT_TRUE(AllFinite((*actual)[0])) << b->name();
-      EXPECT_EQ(CompareTensors((*actual)[0], (*expected)[0], 1e-4, 1e-5), "") << b->name();
+      ASSERT_EQ(actual->size(), expected->size());
+      for (size_t o = 0; o < expected->size(); ++o) {
+        EXPECT_TRUE(AllFinite((*actual)[o])) << b->name() << " output " << o;
+        EXPECT_EQ(CompareTensors((*actual)[o], (*expected)[o], 1e-4, 1e-5), "")
+            << b->name() << " output " << o;
+      }
       ++backends;
     }
     EXPECT_GT(backends, 0) << "no backend besides the reference ran this case";
