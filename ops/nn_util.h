@@ -27,6 +27,13 @@
 
 namespace cortado {
 
+// Compiled with the loop vectorizer, as the files that include this header are (see the pragma in
+// ops/conv.cc): GCC does not inline functions across differing optimization options.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("tree-vectorize", "no-trapping-math")
+#endif
+
 // Calls f(TypeTag<T>{}) for the T among Ts whose DType is `dtype`, else returns
 // InvalidArgument naming `op`. Unlike VisitDType, f is only instantiated for Ts.
 template <typename... Ts, typename F>
@@ -44,13 +51,6 @@ template <typename F>
 absl::Status VisitFloatType(DType dtype, absl::string_view op, F&& f) {
   return VisitTypes<float, double>(dtype, op, std::forward<F>(f));
 }
-
-// Fixed-order sums in double (SumD), compiled with the loop vectorizer as in the files that use
-// them.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("tree-vectorize", "no-trapping-math")
-#endif
 
 typedef double D2 __attribute__((vector_size(16)));
 
@@ -86,10 +86,6 @@ double SumD(const T* v, int64_t n) {
   for (; i < n; ++i) sum += static_cast<double>(v[i]);
   return sum;
 }
-
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
 
 absl::Status CheckSameDType(absl::string_view op, const Tensor& a, const Tensor& b,
                             absl::string_view what);
@@ -154,6 +150,10 @@ absl::StatusOr<Geometry> ForwardGeometry(absl::string_view op, const Shape& in,
 // geometry of the adjoint forward convolution.
 absl::StatusOr<Geometry> TransposedGeometry(const Shape& in, const std::vector<int64_t>& kernel,
                                             const WindowAttrs& w);
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 }  // namespace cortado
 
