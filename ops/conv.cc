@@ -5,9 +5,9 @@
 // type and shape inference, and reference CPU kernels. Window geometry is in ops/nn_util.h.
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +20,7 @@
 #include "ops/nn_util.h"
 #include "ops/registry.h"
 
-// As in math.cc: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
+// As in ops/elementwise.h: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
 // the loop vectorizer (it does not reorder floating-point sums, so results are unchanged).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("tree-vectorize", "no-trapping-math")

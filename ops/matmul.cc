@@ -1,7 +1,12 @@
 // The matrix products MatMul (numpy matmul, batched) and Gemm: schemas with type and shape
 // inference, and reference CPU kernels. Both go through Gemm (ops/gemm.h).
 
+#include <array>
+#include <cmath>
 #include <cstdint>
+#include <optional>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -10,7 +15,7 @@
 #include "ops/nn_util.h"
 #include "ops/registry.h"
 
-// As in math.cc: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
+// As in ops/elementwise.h: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
 // the loop vectorizer (it does not reorder floating-point sums, so results are unchanged).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("tree-vectorize", "no-trapping-math")

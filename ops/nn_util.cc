@@ -3,6 +3,8 @@
 #include "ops/nn_util.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>

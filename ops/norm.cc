@@ -3,10 +3,12 @@
 // BatchNormalizationGrad and LayerNormalizationGrad (kTrainingDomain) that the eager frontend's
 // backward pass runs. Schemas with type and shape inference, and reference CPU kernels.
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
-#include <string>
-#include <utility>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -16,7 +18,7 @@
 #include "ops/nn_util.h"
 #include "ops/registry.h"
 
-// As in math.cc: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
+// As in ops/elementwise.h: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
 // the loop vectorizer (it does not reorder floating-point sums, so results are unchanged).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("tree-vectorize", "no-trapping-math")

@@ -6,10 +6,15 @@
 // is in ops/nn_util.h.
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -18,7 +23,7 @@
 #include "ops/nn_util.h"
 #include "ops/registry.h"
 
-// As in math.cc: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
+// As in ops/elementwise.h: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
 // the loop vectorizer (it does not reorder floating-point sums, so results are unchanged).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("tree-vectorize", "no-trapping-math")
