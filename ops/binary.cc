@@ -19,9 +19,7 @@
 #include "ops/kernel.h"
 #include "ops/registry.h"
 
-// Bazel builds with -O2, where GCC 12 leaves these loops scalar: enable the loop vectorizer for
-// this file, and let it evaluate both arms of a float select (no-trapping-math: no kernel reads
-// the floating-point exception flags). Results are unchanged. Clang vectorizes at -O2 already.
+// The loop vectorizer for this file, as ops/elementwise.h explains.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("tree-vectorize", "no-trapping-math")
 #endif
@@ -167,7 +165,6 @@ class VariadicKernel final : public Kernel {
   const std::string op_;
   const Fn fn_;
 };
-
 
 // ---------------------------------------------------------------------------------------------
 // Binary functors.

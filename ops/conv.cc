@@ -20,8 +20,9 @@
 #include "ops/nn_util.h"
 #include "ops/registry.h"
 
-// As in ops/elementwise.h: Bazel builds with -O2, where GCC 12 leaves the elementwise loops scalar. Enable
-// the loop vectorizer (it does not reorder floating-point sums, so results are unchanged).
+// As in ops/elementwise.h: Bazel builds with -O2, where GCC 12 leaves the elementwise loops
+// scalar. Enable the loop vectorizer (it does not reorder floating-point sums, so results are
+// unchanged).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("tree-vectorize", "no-trapping-math")
 #endif
