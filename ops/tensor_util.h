@@ -1,8 +1,9 @@
-// Helpers shared by the kernels of the tensor family (ops/tensor.cc, ops/gather.cc,
-// ops/resize.cc): error messages, dispatch on element storage, value conversion, axis and index
-// checks, the offset-table gather that most data-movement kernels reduce to, and inference
-// helpers. Internal to that family (namespace tensor_ops); other families should not depend on
-// it. Header-only and stateless: thread-safe.
+// Helpers shared by the kernels of the tensor family (ops/reshape.cc, ops/transpose.cc,
+// ops/slice.cc, ops/concat.cc, ops/cast.cc, ops/constant.cc, ops/gather.cc, ops/resize.cc): error
+// messages, dispatch on element storage, value conversion, axis and index checks, the
+// offset-table gather that most data-movement kernels reduce to, and inference helpers. Internal
+// to that family (namespace tensor_ops); other families should not depend on it. Header-only and
+// stateless: thread-safe.
 #ifndef CORTADO_OPS_TENSOR_UTIL_H_
 #define CORTADO_OPS_TENSOR_UTIL_H_
 
