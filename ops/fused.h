@@ -1,7 +1,8 @@
 // The fused and channels-last operators that the graph optimizer (predictor/passes) makes, and
 // the facts about them that the passes and the backends share. Their schemas sit beside the ops
-// they wrap (ops/conv.cc, ops/pool.cc); their reference kernels (ops/fused.cc) are built from the
-// plain operators' reference kernels, so they mean exactly what the unfused graph meant.
+// they wrap (ops/conv.cc, ops/pool.cc; FusedMatMul's in ops/fused.cc); their reference kernels
+// (ops/fused.cc) are built from the plain operators' reference kernels, so they mean exactly
+// what the unfused graph meant.
 //
 //   ai.cortado FusedConv(X, W, B?, Z?) = activation(Conv(X, W, B) + Z)
 //     attributes: Conv's, and `activation` (an entry of FusedActivations(), "" for none) with

@@ -1,0 +1,103 @@
+"""Serving throughput: perf_analyzer (Triton's, from the tritonclient wheel) against a real
+cortadod serving one of bench/model_bench's models over gRPC, at each --concurrency, against the
+throughput ONNX Runtime reaches in-process on the same model with its best intra-op thread count
+(bench/model_bench_ort.py at 1..--ort_threads threads, batch 1). Prints one line per concurrency
+with cortadod's inferences/s, p99 latency and the ratio to ORT's best (> 1: cortadod serves more).
+
+    bazel build //server:cortadod && ~/.cache/cortado/venv/bin/python bench/serve_bench.py
+
+Run it from the checkout with the tools venv (tools/setup.sh: tritonclient, perf_analyzer) on a
+quiet machine; cortadod runs with its defaults (intra-op threads from the CPUs it may use).
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+import cortadod  # noqa: E402  (tests/cortadod.py: start and stop a real cortadod)
+
+
+def ort_best(python, model, x, threads, runs):
+    best = 0.0
+    for t in range(1, threads + 1):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run(
+                [python, os.path.join(HERE, "model_bench_ort.py"), "--model", model, "--input", x,
+                 "--output", os.path.join(tmp, "y.npy"), "--threads", str(t), "--runs", str(runs)],
+                check=True, capture_output=True, text=True).stdout
+        result = json.loads(out.strip().splitlines()[-1])
+        print("ORT %s, %d thread(s): %.1f inferences/s" % (result["ort_version"], t,
+                                                             result["items_per_s"]))
+        best = max(best, result["items_per_s"])
+    return best
+
+
+def perf_analyzer(server, model, shape, concurrency, seconds):
+    import nvidia.cuda_runtime  # ships the libcudart.so.12 that perf_analyzer links
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = os.path.join(list(nvidia.cuda_runtime.__path__)[0], "lib")
+    perf = os.path.join(os.path.dirname(sys.executable), "perf_analyzer")
+    p = subprocess.run(
+        [perf, "-m", model, "-u", server.grpc_url, "-i", "grpc", "--shape", shape,
+         "--concurrency-range", str(concurrency), "-p", str(seconds * 1000),
+         "--max-trials", "5", "--stability-percentage", "50", "--percentile", "99"],
+        capture_output=True, text=True, env=env, timeout=600)
+    if p.returncode != 0:
+        raise RuntimeError("perf_analyzer failed:\n" + p.stdout[-2000:] + p.stderr[-2000:])
+    m = re.search(r"Concurrency: (\d+), throughput: ([\d.]+) infer/sec, latency (\d+) usec",
+                  p.stdout)
+    return float(m.group(2)), int(m.group(3)) / 1000.0
+
+
+def main():
+    home = os.path.expanduser("~")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="resnet50")
+    parser.add_argument("--model_dir", default=os.path.join(home, ".cache/cortado/bench-models"))
+    parser.add_argument("--cortadod", default="bazel-bin/server/cortadod")
+    parser.add_argument("--concurrency", default="1,2,4")
+    parser.add_argument("--seconds", type=int, default=5, help="perf_analyzer's window")
+    parser.add_argument("--ort_threads", type=int, default=os.cpu_count())
+    parser.add_argument("--ort_runs", type=int, default=30)
+    parser.add_argument("--ort_python",
+                        default=os.path.join(home, ".cache/cortado/bench-venv/bin/python"))
+    args = parser.parse_args()
+
+    src = os.path.join(args.model_dir, args.model)
+    if not os.path.exists(os.path.join(src, "model.onnx")):
+        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "export_models.py"),
+                        "--models", args.model, "--model_dir", args.model_dir], check=True)
+    if not os.path.exists(args.ort_python):
+        subprocess.run([os.path.join(HERE, "setup_bench.sh")], check=True)
+    best = ort_best(args.ort_python, os.path.join(src, "model.onnx"),
+                    os.path.join(src, "input.npy"), args.ort_threads, args.ort_runs)
+
+    with tempfile.TemporaryDirectory() as repo:
+        os.makedirs(os.path.join(repo, args.model, "1"))
+        os.symlink(os.path.join(src, "model.onnx"), os.path.join(repo, args.model, "1", "model.onnx"))
+        server = cortadod.start(args.cortadod, ["--model-repository", repo],
+                                os.path.join(repo, "cortadod.log"))
+        try:
+            with urllib.request.urlopen("http://%s/v2/models/%s" % (server.http_url, args.model)) as r:
+                meta = json.load(r)
+            inp = meta["inputs"][0]
+            shape = "%s:%s" % (inp["name"], ",".join(str(d if d > 0 else 1) for d in inp["shape"]))
+            threads = re.search(r"(\d+) intra-op threads", server.log())
+            print("cortadod: %s intra-op threads; ORT's best in-process: %.1f inferences/s"
+                  % (threads.group(1) if threads else "?", best))
+            print("concurrency  cortadod infer/s  p99 ms  ratio to ORT")
+            for c in [int(v) for v in args.concurrency.split(",")]:
+                throughput, p99 = perf_analyzer(server, args.model, shape, c, args.seconds)
+                print("%11d  %16.1f  %6.1f  %11.2fx" % (c, throughput, p99, throughput / best))
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
