@@ -1,9 +1,10 @@
 // The intra-op thread pool: lets one kernel split its work over a few threads. Kernels call
 // ParallelFor; the eager frontend's set_num_threads calls SetIntraOpThreads. The default is 1
 // thread, since the server already parallelizes across requests; then every ParallelFor runs
-// inline on the calling thread, and no pool thread exists. With more, the pool's threads poll
-// for a while (a fraction of a millisecond) after each job before they sleep, since a training
-// step runs its kernels back to back.
+// inline on the calling thread, and no pool thread exists. With more, the chunks run on the
+// calling thread's OpenMP team (libgomp), which oneDNN's kernels use too, so both kinds of
+// kernel share one set of threads; the team's threads spin briefly after each job before they
+// sleep, since a training step runs its kernels back to back.
 //
 // Contract: ParallelFor(n, min_chunk, fn) splits [0, n) into contiguous chunks, calls fn(begin,
 // end) exactly once per chunk and returns when all have returned. The partition depends only on
