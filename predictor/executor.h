@@ -1,7 +1,12 @@
 // Executor: runs a Plan's steps over a Workspace. SimpleExecutor runs them one after another
-// in plan order (Caffe2's "simple" net). Executors hold no per-run state and are thread-safe.
+// in plan order (Caffe2's "simple" net); DagExecutor runs the plan's levels (wavefronts of
+// steps whose inputs are all ready) one after another, the steps of a level side by side on the
+// intra-op threads (Caffe2's "dag" net), for graphs with independent branches (Inception,
+// attention heads). Executors hold no per-run state and are thread-safe.
 #ifndef CORTADO_PREDICTOR_EXECUTOR_H_
 #define CORTADO_PREDICTOR_EXECUTOR_H_
+
+#include <memory>
 
 #include "predictor/workspace.h"
 
@@ -18,8 +23,16 @@ class SimpleExecutor final : public Executor {
   absl::Status Run(Workspace& ws) const override;
 };
 
-// Runs one step: gathers its inputs from `ws`, computes, stores its outputs and releases the
-// values it was the last reader of. Errors name the node.
+class DagExecutor final : public Executor {
+ public:
+  absl::Status Run(Workspace& ws) const override;
+};
+
+// "simple" or "dag"; InvalidArgument names the choices for anything else.
+absl::StatusOr<std::unique_ptr<Executor>> MakeExecutor(absl::string_view name);
+
+// Runs one step: gathers its inputs from `ws`, computes and stores its outputs. Errors name the
+// node.
 absl::Status RunStep(const PlanStep& step, Workspace& ws);
 
 }  // namespace cortado

@@ -1,5 +1,6 @@
 #include "predictor/plan.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_join.h"
@@ -17,6 +18,44 @@ void Plan::ReleaseOwnedConstants() {
   }
   for (size_t slot = 0; slot < constants_.size(); ++slot) {
     if (!needed[slot]) constants_[slot] = Tensor();
+  }
+}
+
+void Plan::PlanLifetimes() {
+  const std::set<int> keep(output_slots_.begin(), output_slots_.end());
+  auto per_run = [&](int slot) { return !keep.count(slot) && !constants_[slot].defined(); };
+  std::vector<int> last_use(constants_.size(), -1);  // by step
+  std::vector<int> producer_level(constants_.size(), -1);
+  std::vector<int> last_level(constants_.size(), -1);
+  std::vector<int> level_of(steps_.size(), 0);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    int level = 0;
+    for (int slot : steps_[i].inputs) {
+      if (slot >= 0) level = std::max(level, producer_level[slot] + 1);
+    }
+    level_of[i] = level;
+    for (int slot : steps_[i].inputs) {
+      if (slot < 0) continue;
+      last_use[slot] = static_cast<int>(i);
+      last_level[slot] = std::max(last_level[slot], level);
+    }
+    for (int slot : steps_[i].outputs) {
+      if (slot < 0) continue;
+      producer_level[slot] = level;
+      if (last_use[slot] < static_cast<int>(i)) last_use[slot] = static_cast<int>(i);
+      last_level[slot] = std::max(last_level[slot], level);
+    }
+  }
+  levels_.clear();
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    if (level_of[i] >= static_cast<int>(levels_.size())) levels_.resize(level_of[i] + 1);
+    levels_[level_of[i]].push_back(static_cast<int>(i));
+  }
+  level_releases_.assign(levels_.size(), {});
+  for (size_t slot = 0; slot < constants_.size(); ++slot) {
+    if (last_use[slot] < 0 || !per_run(static_cast<int>(slot))) continue;
+    steps_[last_use[slot]].release_after.push_back(static_cast<int>(slot));
+    level_releases_[last_level[slot]].push_back(static_cast<int>(slot));
   }
 }
 
@@ -107,23 +146,7 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
   for (const ValueInfo& v : graph.outputs) plan->output_slots_.push_back(slot_for(v.name));
   plan->ReleaseOwnedConstants();
 
-  // Release every per-run value after its last reader, except the graph's outputs.
-  std::set<int> keep(plan->output_slots_.begin(), plan->output_slots_.end());
-  std::vector<int> last_use(plan->constants_.size(), -1);
-  for (size_t i = 0; i < plan->steps_.size(); ++i) {
-    for (int slot : plan->steps_[i].inputs) {
-      if (slot >= 0) last_use[slot] = static_cast<int>(i);
-    }
-    for (int slot : plan->steps_[i].outputs) {
-      if (slot >= 0 && last_use[slot] < static_cast<int>(i)) last_use[slot] = static_cast<int>(i);
-    }
-  }
-  for (size_t slot = 0; slot < last_use.size(); ++slot) {
-    if (last_use[slot] >= 0 && !keep.count(static_cast<int>(slot)) &&
-        !plan->constants_[slot].defined()) {
-      plan->steps_[last_use[slot]].release_after.push_back(static_cast<int>(slot));
-    }
-  }
+  plan->PlanLifetimes();
   return plan;
 }
 

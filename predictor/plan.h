@@ -51,6 +51,11 @@ class Plan {
   const std::vector<int>& output_slots() const { return output_slots_; }
   // Slot of a named value, or -1.
   int SlotOf(const std::string& name) const;
+  // The steps by wavefront: level 0 reads only inputs and constants, level k also values of
+  // levels below k; a level's steps are independent of one another (DagExecutor).
+  const std::vector<std::vector<int>>& levels() const { return levels_; }
+  // Per level, the per-run values that no later level reads (released after that level).
+  const std::vector<std::vector<int>>& level_releases() const { return level_releases_; }
   // What each optimizer pass did (node count after it, time).
   const std::vector<PassReport>& pass_reports() const { return pass_reports_; }
 
@@ -58,12 +63,15 @@ class Plan {
   Plan() = default;
   // Drops the constants that only kernels owning a copy of them read (Kernel::OwnsConstantInput).
   void ReleaseOwnedConstants();
+  // Fills release_after (plan order), levels_ and level_releases_.
+  void PlanLifetimes();
   std::vector<ValueInfo> inputs_, outputs_;
   std::vector<PlanStep> steps_;
   std::vector<Tensor> constants_;
   std::vector<int> input_slots_, output_slots_;
   std::map<std::string, int> slots_;
   std::vector<PassReport> pass_reports_;
+  std::vector<std::vector<int>> levels_, level_releases_;
 };
 
 }  // namespace cortado

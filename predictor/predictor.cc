@@ -48,8 +48,9 @@ absl::Status CheckInput(const ValueInfo& info, const Tensor& t) {
 
 absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromGraph(Graph graph,
                                                                 const PredictorOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, MakeExecutor(options.executor));
   ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, Plan::Build(std::move(graph), options.plan));
-  return std::unique_ptr<Predictor>(new Predictor(std::move(plan)));
+  return std::unique_ptr<Predictor>(new Predictor(std::move(plan), std::move(executor)));
 }
 
 absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromOnnxBytes(
@@ -93,7 +94,7 @@ absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {
     RETURN_IF_ERROR(CheckInput(info, it->second));
     ws.blob(plan_->input_slots()[i]) = it->second;
   }
-  RETURN_IF_ERROR(executor_.Run(ws));
+  RETURN_IF_ERROR(executor_->Run(ws));
   TensorMap outputs;
   for (size_t i = 0; i < plan_->outputs().size(); ++i) {
     const Tensor& t = ws.blob(plan_->output_slots()[i]);

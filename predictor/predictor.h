@@ -18,6 +18,8 @@ using TensorMap = std::map<std::string, Tensor>;
 
 struct PredictorOptions {
   PlanOptions plan;
+  // "simple" (steps one after another) or "dag" (independent steps side by side); executor.h.
+  std::string executor = "simple";
 };
 
 class Predictor {
@@ -47,9 +49,10 @@ class Predictor {
   absl::StatusOr<TensorMap> Run(const TensorMap& inputs) const;
 
  private:
-  explicit Predictor(std::unique_ptr<Plan> plan) : plan_(std::move(plan)) {}
+  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor)
+      : plan_(std::move(plan)), executor_(std::move(executor)) {}
   std::unique_ptr<Plan> plan_;
-  SimpleExecutor executor_;
+  std::unique_ptr<Executor> executor_;
 };
 
 }  // namespace cortado

@@ -1,10 +1,13 @@
 #include "predictor/predictor.h"
 
+#include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <random>
 #include <thread>
 
 #include "core/npy.h"
+#include "core/thread_pool.h"
 #include "gtest/gtest.h"
 #include "onnx/onnx_pb.h"
 #include "ops/op_test_util.h"
@@ -201,6 +204,78 @@ TEST(PredictorTest, LoadsExternalData) {
   ASSERT_TRUE(WriteStringToFile(dir + "/weights.bin", padding + raw.substr(0, 10)).ok());
   auto truncated = ImportOnnx(model.SerializeAsString(), dir);
   EXPECT_FALSE(truncated.ok());
+}
+
+// Four branches from one input, joined: x -> {Relu, Sigmoid -> Neg, Tanh, Abs -> Sqrt} -> Sum.
+Graph Branches() {
+  Graph g;
+  g.opsets[""] = 17;
+  g.inputs.push_back({"x", {DType::kFloat32, Shape{64, 256}}});
+  g.nodes = {{"a", "Relu", "", {"x"}, {"a"}, {}},        {"b1", "Sigmoid", "", {"x"}, {"b1"}, {}},
+             {"b2", "Neg", "", {"b1"}, {"b"}, {}},       {"c", "Tanh", "", {"x"}, {"c"}, {}},
+             {"d1", "Abs", "", {"x"}, {"d1"}, {}},        {"d", "Sqrt", "", {"d1"}, {"d"}, {}},
+             {"sum", "Sum", "", {"a", "b", "c", "d"}, {"y"}, {}}};
+  g.outputs.push_back({"y", {}});
+  return g;
+}
+
+TEST(DagExecutorTest, LevelsAndResultsMatchTheSimpleExecutor) {
+  PredictorOptions dag_options;
+  dag_options.executor = "dag";
+  auto simple = Predictor::FromGraph(Branches());
+  auto dag = Predictor::FromGraph(Branches(), dag_options);
+  ASSERT_TRUE(simple.ok()) << simple.status();
+  ASSERT_TRUE(dag.ok()) << dag.status();
+  const std::vector<std::vector<int>>& levels = (*dag)->plan().levels();
+  ASSERT_EQ(levels.size(), 3u);  // {a, b1, c, d1}, {b2, d}, {sum}
+  EXPECT_EQ(levels[0].size(), 4u);
+  EXPECT_EQ(levels[1].size(), 2u);
+  Tensor x = Tensor::Create(DType::kFloat32, {64, 256}).value();
+  for (int64_t i = 0; i < x.num_elements(); ++i) x.data<float>()[i] = std::sin(0.01f * i);
+  auto expected = (*simple)->Run({{"x", x}});
+  ASSERT_TRUE(expected.ok());
+  const int saved = IntraOpThreads();
+  for (int threads : {1, 2, 4}) {
+    SetIntraOpThreads(threads);
+    std::vector<std::thread> callers;
+    std::atomic<int> mismatches{0};
+    for (int t = 0; t < 3; ++t) {
+      callers.emplace_back([&] {
+        for (int r = 0; r < 20; ++r) {
+          auto y = (*dag)->Run({{"x", x}});
+          if (!y.ok() || !CompareTensors(y->at("y"), expected->at("y"), 0, 0).empty()) ++mismatches;
+        }
+      });
+    }
+    for (auto& c : callers) c.join();
+    EXPECT_EQ(mismatches.load(), 0) << threads << " threads";
+  }
+  SetIntraOpThreads(saved);
+}
+
+TEST(DagExecutorTest, AFailingBranchIsAnErrorNamingItsNode) {
+  Graph g = Branches();
+  g.nodes[3] = {"c", "Reshape", "", {"x", "bad_shape"}, {"c"}, {}};  // 64*256 into 7 elements
+  g.inputs.push_back({"bad_shape", {DType::kInt64, Shape{1}}});
+  PredictorOptions options;
+  options.executor = "dag";
+  options.plan.graph_level = -1;
+  auto dag = Predictor::FromGraph(g, options);
+  ASSERT_TRUE(dag.ok()) << dag.status();
+  SetIntraOpThreads(2);
+  auto y = (*dag)->Run({{"x", Tensor::Zeros(DType::kFloat32, {64, 256}).value()},
+                        {"bad_shape", Tensor::FromVector<int64_t>({7}, {1})}});
+  SetIntraOpThreads(1);
+  ASSERT_FALSE(y.ok());
+  EXPECT_NE(y.status().message().find("'c'"), std::string::npos) << y.status();
+}
+
+TEST(DagExecutorTest, UnknownExecutorIsAnError) {
+  PredictorOptions options;
+  options.executor = "parallel";
+  auto p = Predictor::FromGraph(Branches(), options);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("simple, dag"), std::string::npos) << p.status();
 }
 
 TEST(GraphTest, CheckAndSortOrdersNodesAndRejectsBadGraphs) {

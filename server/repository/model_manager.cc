@@ -413,6 +413,9 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
     if (config.has_optimization()) {
       options.plan.graph_level = config.optimization().graph().level();
     }
+    if (auto it = config.parameters().find("executor"); it != config.parameters().end()) {
+      options.executor = it->second.string_value();
+    }
     return Predictor::FromGraph(std::move(graph), options);
   }();
   if (!predictor.ok()) {
