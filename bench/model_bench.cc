@@ -224,6 +224,11 @@ void CortadoChild(const std::string& model_path, const std::vector<Config>& conf
     for (const PassReport& r : (*predictor)->plan().pass_reports()) {
       std::fprintf(stderr, "  pass %-20s %5d nodes %8.2f ms\n", r.name.c_str(), r.nodes, r.ms);
     }
+    std::map<std::string, int> placed;  // "backend op" -> steps
+    for (const PlanStep& step : (*predictor)->plan().steps()) {
+      ++placed[step.backend->name() + " " + step.op_type];
+    }
+    for (const auto& [what, count] : placed) std::fprintf(stderr, "  %4d %s\n", count, what.c_str());
   }
   for (const Config& config : configs) {
     SetIntraOpThreads(config.threads);

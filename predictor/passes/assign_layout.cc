@@ -1,7 +1,7 @@
 // AssignLayout: channels-last regions. A FusedConv or pool that a non-reference backend runs
 // channels-last moves into ai.cortado.nhwc (ops/fused.h), and so does what follows it while it
 // can read channels-last values as they are: elementwise operators (constant operands are
-// permuted once, here) and Concat over channels. A Transpose is inserted only where the layout
+// permuted once, here), Concat over channels, and Pad with constant pads (permuted likewise). A Transpose is inserted only where the layout
 // changes: into a region, out of it to a channels-first reader, and before a graph output.
 // A value that a channels-last node produces is named `<value>__nhwc`; turned back, it takes
 // its own name again, so graph outputs keep theirs.
@@ -109,18 +109,54 @@ class LayoutAssigner {
       node.inputs[0] = last_[node.inputs[0]];
       return true;
     }
-    if (node.op_type == "Concat") {
+    if (node.op_type == "Concat" && AnyProducedLast(node)) {
+      // Inputs that are still channels-first are transposed (once each).
       const int64_t axis = node.attrs.GetInt("axis");
       if (axis != 1 && axis != -3) return false;
       for (const std::string& in : node.inputs) {
-        if (!produced_last_.count(in) || !Rank4(in)) return false;
+        if (!Rank4(in) || ConstantOf(graph_, in) != nullptr) return false;
       }
-      for (std::string& in : node.inputs) in = last_[in];
+      for (std::string& in : node.inputs) in = Last(in);
       node.attrs.Set("axis", int64_t{3});
       return true;
     }
+    if (node.op_type == "Pad" && produced_last_.count(node.inputs[0]) && Rank4(node.inputs[0])) {
+      return Pad(node);
+    }
     if (BinaryOps().count(node.op_type) && AnyProducedLast(node)) return Binary(node);
     return false;
+  }
+
+  // Pad's pads (begins of the 4 axes, then ends) in channels-last order: an attribute before
+  // opset 11, a constant input from it on (a new initializer; `axes` is not supported).
+  bool Pad(Node& node) {
+    auto permute = [](const std::vector<int64_t>& pads) {
+      std::vector<int64_t> out(8);
+      const std::vector<int64_t> perm = ToChannelsLastPerm(4);
+      for (int i = 0; i < 4; ++i) {
+        out[i] = pads[perm[i]];
+        out[4 + i] = pads[4 + perm[i]];
+      }
+      return out;
+    };
+    if (graph_.OpsetFor("") < 11) {
+      const std::vector<int64_t> pads = node.attrs.GetInts("pads");
+      if (pads.size() != 8) return false;
+      node.attrs.Set("pads", permute(pads));
+    } else {
+      if (node.inputs.size() < 2 || node.inputs.size() > 3) return false;
+      const Tensor* pads = ConstantOf(graph_, node.inputs[1]);
+      if (pads == nullptr || pads->dtype() != DType::kInt64 || pads->num_elements() != 8) {
+        return false;
+      }
+      const std::string twin = node.inputs[1] + "__nhwc";
+      const int64_t* p = pads->data<int64_t>();
+      graph_.initializers[twin] =
+          Tensor::FromVector<int64_t>(permute(std::vector<int64_t>(p, p + 8)), {8});
+      node.inputs[1] = twin;
+    }
+    node.inputs[0] = last_[node.inputs[0]];
+    return true;
   }
 
   bool AnyProducedLast(const Node& node) const {

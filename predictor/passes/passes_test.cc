@@ -298,6 +298,33 @@ TEST(AssignLayoutTest, ChannelsLastRegionWithTransposesAtItsEdges) {
   ExpectSameResultsOnEveryBackend(g);
 }
 
+TEST(AssignLayoutTest, PadAndConcatStayChannelsLast) {
+  Graph g = Base();
+  g.nodes.push_back(Conv("x", "c"));
+  g.initializers["pads"] = Tensor::FromVector<int64_t>({0, 0, 1, 0, 0, 0, 1, 2}, {8});
+  g.nodes.push_back({"pad", "Pad", "", {"c", "pads"}, {"p"}, {}});
+  g.nodes.push_back({"pool", "AveragePool", "", {"p"}, {"a"},
+                     Attrs({{"kernel_shape", std::vector<int64_t>{2, 2}},
+                            {"strides", std::vector<int64_t>{2, 2}},
+                            {"count_include_pad", int64_t{1}}})});
+  g.nodes.push_back({"pool_x", "MaxPool", "", {"x"}, {"px"},
+                     Attrs({{"kernel_shape", std::vector<int64_t>{2, 2}},
+                            {"strides", std::vector<int64_t>{2, 2}},
+                            {"pads", std::vector<int64_t>{1, 1, 1, 1}}})});
+  g.nodes.push_back({"cat", "Concat", "", {"a", "px"}, {"y"}, Attrs({{"axis", int64_t{1}}})});
+  g.outputs.push_back({"y", {}});
+  Graph laid = g;
+  ASSERT_TRUE(InferTypes(laid).ok());
+  ASSERT_TRUE(FuseActivations(laid).ok());
+  ASSERT_TRUE(AssignLayout(laid, BackendRegistry::Global().ByPriority()).ok());
+  ASSERT_TRUE(InferTypes(laid).ok());
+  EXPECT_EQ(Count(laid, "AveragePool", kNhwcDomain), 1);
+  EXPECT_EQ(Count(laid, "Concat", ""), 1);
+  // x into the region (read by the conv and, through the max pool, the concat), y out of it.
+  EXPECT_EQ(Count(laid, "Transpose", ""), 3);
+  ExpectSameResultsOnEveryBackend(g);
+}
+
 TEST(AssignLayoutTest, NothingChangesWithTheReferenceBackendAlone) {
   Graph g = SmallCnn();
   ASSERT_TRUE(InferTypes(g).ok());
