@@ -11,6 +11,8 @@ absl::StatusOr<std::vector<PassReport>> Optimize(Graph& graph, const OptimizeOpt
   std::vector<Step> steps = {{"InferTypes", InferTypes}};
   if (options.level >= 0) {
     steps.push_back({"FoldConstants", FoldConstants});
+    steps.push_back({"FoldShapes", FoldShapes});
+    steps.push_back({"FoldConstants", FoldConstants});
   }
   if (options.level >= 1) {
     steps.push_back({"EliminateDeadNodes", EliminateDeadNodes});

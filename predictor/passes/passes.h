@@ -5,6 +5,8 @@
 //
 //   InferTypes           completes attributes with schema defaults and records every value's
 //                        inferred type in graph.value_types
+//   FoldShapes           Shape(X), and Gather of its entries, where inference knows the
+//                        dimensions asked for, become constants
 //   FoldConstants        runs nodes whose inputs are all constant (Constant too) at load time
 //                        and keeps their outputs as initializers
 //   FuseBatchNorm        folds an inference BatchNormalization into the Conv before it
@@ -26,6 +28,7 @@
 namespace cortado {
 
 absl::Status InferTypes(Graph& graph);
+absl::Status FoldShapes(Graph& graph);
 absl::Status FoldConstants(Graph& graph);
 absl::Status FuseBatchNorm(Graph& graph);
 absl::Status FuseActivations(Graph& graph);

@@ -107,6 +107,31 @@ TEST(FoldConstantsTest, RunsConstantSubgraphsOnce) {
   ExpectSameResultsOnEveryBackend(g);
 }
 
+TEST(FoldShapesTest, KnownDimensionsOfADynamicBatchBecomeConstants) {
+  Graph g = Base();
+  g.inputs[0].type.shape = Shape{-1, 8, 10, 10};  // dynamic batch
+  g.nodes.push_back({"shape", "Shape", "", {"x"}, {"s"}, {}});
+  g.initializers["hw"] = Tensor::FromVector<int64_t>({2, -1}, {2});
+  g.nodes.push_back({"pick", "Gather", "", {"s", "hw"}, {"dims"}, {}});
+  g.initializers["zero"] = Tensor::Scalar<int64_t>(0);
+  g.nodes.push_back({"batch", "Gather", "", {"s", "zero"}, {"n"}, {}});
+  g.nodes.push_back({"n1", "Unsqueeze", "", {"n", "zero"}, {"n1"}, {}});
+  g.initializers["minus1"] = Tensor::FromVector<int64_t>({-1}, {1});
+  g.nodes.push_back({"target", "Concat", "", {"n1", "minus1"}, {"t"}, Attrs({{"axis", int64_t{0}}})});
+  g.nodes.push_back({"flat", "Reshape", "", {"x", "t"}, {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  g.outputs.push_back({"dims", {}});
+  Graph folded = g;
+  ASSERT_TRUE(InferTypes(folded).ok());
+  ASSERT_TRUE(FoldShapes(folded).ok());
+  const Tensor& dims = folded.initializers.at("dims");
+  EXPECT_EQ(std::vector<int64_t>(dims.data<int64_t>(), dims.data<int64_t>() + 2),
+            (std::vector<int64_t>{10, 10}));
+  EXPECT_EQ(Count(folded, "Shape", ""), 1);  // the batch is still read at run time
+  EXPECT_EQ(Count(folded, "Gather", ""), 1);
+  ExpectSameResultsOnEveryBackend(g);
+}
+
 TEST(EliminateDeadNodesTest, DropsUnreadNodesAndInitializers) {
   Graph g = Base();
   g.nodes.push_back({"live", "Relu", "", {"x"}, {"y"}, {}});
