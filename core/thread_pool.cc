@@ -52,6 +52,9 @@ constexpr int kMaxThreads = 256;
 // True on a thread while it runs chunks of a ParallelFor: nested calls then run inline.
 thread_local bool in_parallel_for = false;
 
+// ScopedIntraOpThreads' count on this thread; 0 when none is in force.
+thread_local int scoped_threads = 0;
+
 int64_t NumChunks(int64_t n, int64_t min_chunk, int threads) {
   if (n <= 0) return 0;
   const int64_t by_size = std::max<int64_t>(1, n / std::max<int64_t>(1, min_chunk));
@@ -100,7 +103,7 @@ class Pool {
     Job job;
     job.fn = &fn;
     job.n = n;
-    job.chunks = NumChunks(n, min_chunk, threads());
+    job.chunks = NumChunks(n, min_chunk, IntraOpThreads());
     if (job.chunks == 1) {
       fn(0, n);  // the common case with one thread: no locking at all
       return;
@@ -108,7 +111,7 @@ class Pool {
     bool use_team = false;
     if (!in_parallel_for) {
       absl::MutexLock lock(&mu_);
-      job.chunks = NumChunks(n, min_chunk, threads());  // SetThreads may have run meanwhile
+      job.chunks = NumChunks(n, min_chunk, IntraOpThreads());  // SetThreads may have run meanwhile
       if (job.chunks > 1 && !busy_) use_team = busy_ = true;
     }
     std::exception_ptr error;
@@ -152,7 +155,13 @@ Pool& GlobalPool() {
 
 void SetIntraOpThreads(int n) { GlobalPool().SetThreads(n); }
 
-int IntraOpThreads() { return GlobalPool().threads(); }
+int IntraOpThreads() { return scoped_threads > 0 ? scoped_threads : GlobalPool().threads(); }
+
+ScopedIntraOpThreads::ScopedIntraOpThreads(int n) : saved_(scoped_threads) {
+  scoped_threads = std::clamp(n, 1, kMaxThreads);
+}
+
+ScopedIntraOpThreads::~ScopedIntraOpThreads() { scoped_threads = saved_; }
 
 void ParallelFor(int64_t n, int64_t min_chunk,
                  const std::function<void(int64_t begin, int64_t end)>& fn) {

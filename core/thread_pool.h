@@ -37,6 +37,19 @@ int AvailableCpus();
 void SetIntraOpThreads(int n);
 int IntraOpThreads();
 
+// Within its scope, IntraOpThreads() on the constructing thread is n (at least 1) instead of the
+// process-wide count, so that one model's runs may use another thread count than the rest.
+class ScopedIntraOpThreads {
+ public:
+  explicit ScopedIntraOpThreads(int n);
+  ~ScopedIntraOpThreads();
+  ScopedIntraOpThreads(const ScopedIntraOpThreads&) = delete;
+  ScopedIntraOpThreads& operator=(const ScopedIntraOpThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
 // Runs fn over [0, n) in chunks of at least min_chunk indices (see the contract above). n <= 0
 // calls nothing.
 void ParallelFor(int64_t n, int64_t min_chunk,

@@ -1,7 +1,10 @@
 #include "predictor/predictor.h"
 
+#include <optional>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "core/thread_pool.h"
 #include "predictor/model_io.h"
 #include "predictor/onnx/onnx_importer.h"
 
@@ -49,8 +52,15 @@ absl::Status CheckInput(const ValueInfo& info, const Tensor& t) {
 absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromGraph(Graph graph,
                                                                 const PredictorOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<Executor> executor, MakeExecutor(options.executor));
+  if (options.intra_op_threads < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("intra_op_threads must be 0 (the default) or "
+                                                   "positive, got ", options.intra_op_threads));
+  }
+  std::optional<ScopedIntraOpThreads> threads;  // pre-packing builds for the count runs use
+  if (options.intra_op_threads > 0) threads.emplace(options.intra_op_threads);
   ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, Plan::Build(std::move(graph), options.plan));
-  return std::unique_ptr<Predictor>(new Predictor(std::move(plan), std::move(executor)));
+  return std::unique_ptr<Predictor>(
+      new Predictor(std::move(plan), std::move(executor), options.intra_op_threads));
 }
 
 absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromOnnxBytes(
@@ -94,6 +104,8 @@ absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {
     RETURN_IF_ERROR(CheckInput(info, it->second));
     ws.blob(plan_->input_slots()[i]) = it->second;
   }
+  std::optional<ScopedIntraOpThreads> threads;
+  if (intra_op_threads_ > 0) threads.emplace(intra_op_threads_);
   RETURN_IF_ERROR(executor_->Run(ws));
   TensorMap outputs;
   for (size_t i = 0; i < plan_->outputs().size(); ++i) {

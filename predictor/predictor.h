@@ -20,6 +20,8 @@ struct PredictorOptions {
   PlanOptions plan;
   // "simple" (steps one after another) or "dag" (independent steps side by side); executor.h.
   std::string executor = "simple";
+  // Threads one run may use inside its operators; 0 keeps the process's IntraOpThreads().
+  int intra_op_threads = 0;
 };
 
 class Predictor {
@@ -49,10 +51,11 @@ class Predictor {
   absl::StatusOr<TensorMap> Run(const TensorMap& inputs) const;
 
  private:
-  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor)
-      : plan_(std::move(plan)), executor_(std::move(executor)) {}
+  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor, int intra_op_threads)
+      : plan_(std::move(plan)), executor_(std::move(executor)), intra_op_threads_(intra_op_threads) {}
   std::unique_ptr<Plan> plan_;
   std::unique_ptr<Executor> executor_;
+  int intra_op_threads_;
 };
 
 }  // namespace cortado

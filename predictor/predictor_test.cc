@@ -270,6 +270,26 @@ TEST(DagExecutorTest, AFailingBranchIsAnErrorNamingItsNode) {
   EXPECT_NE(y.status().message().find("'c'"), std::string::npos) << y.status();
 }
 
+TEST(PredictorTest, PerModelIntraOpThreads) {
+  // A model's own thread count applies to its runs, whatever the process's is.
+  PredictorOptions two;
+  two.intra_op_threads = 2;
+  auto p = Predictor::FromGraph(Branches(), two);
+  ASSERT_TRUE(p.ok()) << p.status();
+  SetIntraOpThreads(1);
+  Tensor x = Tensor::Zeros(DType::kFloat32, {64, 256}).value();
+  ASSERT_TRUE((*p)->Run({{"x", x}}).ok());
+  EXPECT_EQ(IntraOpThreads(), 1);  // restored after the run
+  {
+    ScopedIntraOpThreads scoped(3);
+    EXPECT_EQ(IntraOpThreads(), 3);
+  }
+  EXPECT_EQ(IntraOpThreads(), 1);
+  PredictorOptions negative;
+  negative.intra_op_threads = -1;
+  EXPECT_FALSE(Predictor::FromGraph(Branches(), negative).ok());
+}
+
 TEST(DagExecutorTest, UnknownExecutorIsAnError) {
   PredictorOptions options;
   options.executor = "parallel";

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -415,6 +416,12 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
     }
     if (auto it = config.parameters().find("executor"); it != config.parameters().end()) {
       options.executor = it->second.string_value();
+    }
+    if (auto it = config.parameters().find("intra_op_thread_count");
+        it != config.parameters().end() &&
+        !absl::SimpleAtoi(it->second.string_value(), &options.intra_op_threads)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "parameters intra_op_thread_count: '", it->second.string_value(), "' is not a number"));
     }
     return Predictor::FromGraph(std::move(graph), options);
   }();
