@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <memory>
 
 #include "absl/strings/numbers.h"
@@ -221,11 +222,12 @@ absl::StatusOr<Tensor> ParseOnnxTensor(const std::string& bytes) {
   return TensorFromOnnx(proto);
 }
 
-absl::StatusOr<Graph> ImportOnnx(const std::string& bytes, const std::string& base_dir) {
-  onnx::ModelProto model;
-  if (bytes.empty() || !model.ParseFromString(bytes)) {
-    return absl::InvalidArgumentError("not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
-  }
+namespace {
+
+// The model's top-level graph, its initializers converted one at a time with each one's bytes
+// freed from the proto at once, so that a large model is held about twice at its peak (proto
+// and tensors), not three times.
+absl::StatusOr<Graph> ImportOnnxModel(onnx::ModelProto& model, const std::string& base_dir) {
   if (!model.has_graph()) return absl::InvalidArgumentError("ONNX model has no graph");
   // Bring external data in first: the checker then sees whole tensors, wherever the model lives.
   for (TensorProto& init : *model.mutable_graph()->mutable_initializer()) {
@@ -255,15 +257,54 @@ absl::StatusOr<Graph> ImportOnnx(const std::string& bytes, const std::string& ba
   for (const auto& op : model.opset_import()) {
     opsets[op.domain() == "ai.onnx" ? "" : op.domain()] = static_cast<int>(op.version());
   }
+  std::map<std::string, Tensor> initializers;
+  for (TensorProto& init : *model.mutable_graph()->mutable_initializer()) {
+    auto t = TensorFromOnnx(init, base_dir);
+    if (!t.ok()) {
+      return absl::Status(t.status().code(), absl::StrCat("initializer '", init.name(), "': ",
+                                                          t.status().message()));
+    }
+    initializers[init.name()] = *std::move(t);
+    std::string().swap(*init.mutable_raw_data());
+    init.Clear();
+  }
+  model.mutable_graph()->clear_initializer();
   ASSIGN_OR_RETURN(Graph graph, ConvertGraph(model.graph(), opsets, base_dir));
+  // IR < 4 lists parameters as inputs too.
+  std::vector<ValueInfo> inputs;
+  for (ValueInfo& v : graph.inputs) {
+    if (!initializers.count(v.name)) inputs.push_back(std::move(v));
+  }
+  graph.inputs = std::move(inputs);
+  graph.initializers = std::move(initializers);
   RETURN_IF_ERROR(graph.CheckAndSort());
   return graph;
 }
 
+}  // namespace
+
+absl::StatusOr<Graph> ImportOnnx(const std::string& bytes, const std::string& base_dir) {
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError("not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
+  }
+  return ImportOnnxModel(model, base_dir);
+}
+
 absl::StatusOr<Graph> ImportOnnxFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
   const size_t slash = path.find_last_of('/');
-  auto graph = ImportOnnx(bytes, slash == std::string::npos ? "." : path.substr(0, slash));
+  const std::string base_dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  absl::StatusOr<Graph> graph = [&]() -> absl::StatusOr<Graph> {
+    // Parsed straight from the file, so that its bytes are never held whole beside the proto.
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return absl::NotFoundError("cannot open the file");
+    onnx::ModelProto model;
+    if (!model.ParseFromIstream(&file) || model.ByteSizeLong() == 0) {
+      return absl::InvalidArgumentError(
+          "not a valid ONNX model (protobuf parse failed; truncated or not ONNX?)");
+    }
+    return ImportOnnxModel(model, base_dir);
+  }();
   if (!graph.ok()) {
     return absl::Status(graph.status().code(), absl::StrCat(path, ": ", graph.status().message()));
   }
