@@ -24,13 +24,15 @@ class HostAllocator final : public Allocator {
   void* Allocate(size_t nbytes) override {
     const size_t size = SizeClass(nbytes);
     void* block = nullptr;
-    if (size >= kCachedFrom) {
+    if (Cached(size)) {
       absl::MutexLock lock(&mu_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
+      // The smallest kept block that fits, if it is at most twice the size asked for.
+      auto it = free_.lower_bound(size);
+      if (it != free_.end() && it->first <= 2 * size) {
         block = it->second.back();
         it->second.pop_back();
-        cached_bytes_ -= size;
+        cached_bytes_ -= it->first;
+        if (it->second.empty()) free_.erase(it);
       }
     }
     if (block == nullptr) {
@@ -45,7 +47,7 @@ class HostAllocator final : public Allocator {
     if (ptr == nullptr) return;
     void* block = static_cast<char*>(ptr) - kAlignment;
     const size_t size = *static_cast<size_t*>(block);
-    if (size >= kCachedFrom) {
+    if (Cached(size)) {
       absl::MutexLock lock(&mu_);
       if (cached_bytes_ + size <= kCacheLimit) {
         free_[size].push_back(block);
@@ -57,8 +59,12 @@ class HostAllocator final : public Allocator {
   }
 
  private:
+  // Activations, not weights: blocks up to 32 MiB are kept, 256 MiB in all.
   static constexpr size_t kCachedFrom = size_t{64} << 10;
-  static constexpr size_t kCacheLimit = size_t{1} << 30;
+  static constexpr size_t kCachedUpTo = size_t{32} << 20;
+  static constexpr size_t kCacheLimit = size_t{256} << 20;
+
+  static bool Cached(size_t size) { return size >= kCachedFrom && size <= kCachedUpTo; }
 
   // nbytes rounded up to a multiple of kAlignment, and from kCachedFrom on to one of four steps
   // per power of two (at most 25% more), so that similar sizes share blocks.

@@ -1,5 +1,5 @@
 // Device and Allocator: where tensor memory lives. CpuAllocator() returns the process-wide
-// 64-byte-aligned host allocator; it keeps freed blocks of 64 KiB and more (up to 1 GiB in all)
+// 64-byte-aligned host allocator; it keeps freed blocks of 64 KiB to 32 MiB (256 MiB in all)
 // for reuse by size class, so that a run's activations land in memory the last run already
 // touched instead of fresh pages that fault on first write. Allocators are thread-safe and
 // outlive every tensor they made.
