@@ -1,8 +1,10 @@
-// Real models exported by PyTorch 1.13 (testdata/onnx) run through the Predictor on
-// the CPU and must give PyTorch's answer: max |ours - PyTorch| <= 1e-4 * max |PyTorch|.
+// Real models exported by PyTorch 1.13 (testdata/onnx) run through the Predictor on the
+// reference kernels alone and on every backend, and must give PyTorch's answer:
+// max |ours - PyTorch| <= 1e-4 * max |PyTorch|.
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 
 #include "core/npy.h"
 #include "gtest/gtest.h"
@@ -15,11 +17,15 @@ std::string FixtureDir(const std::string& model) {
   return std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/onnx/" + model;
 }
 
-class FixtureTest : public ::testing::TestWithParam<std::string> {};
+// (model, backends): "cpu" is the reference kernels alone, "" every registered backend.
+class FixtureTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(FixtureTest, MatchesPyTorch) {
-  const std::string dir = FixtureDir(GetParam());
-  auto predictor = Predictor::FromFile(dir + "/model.onnx");
+  const auto& [model, backends] = GetParam();
+  const std::string dir = FixtureDir(model);
+  PredictorOptions options;
+  if (!backends.empty()) options.plan.backends = {backends};
+  auto predictor = Predictor::FromFile(dir + "/model.onnx", options);
   ASSERT_TRUE(predictor.ok()) << predictor.status();
   auto input = ReadNpyFile(dir + "/input.npy");
   ASSERT_TRUE(input.ok()) << input.status();
@@ -38,13 +44,16 @@ TEST_P(FixtureTest, MatchesPyTorch) {
     max_err = std::max(max_err, std::fabs(out.data<float>()[i] - e));
     max_ref = std::max(max_ref, std::fabs(e));
   }
-  std::printf("%s: max abs error %.3g, max |output| %.3g, ratio %.3g\n", GetParam().c_str(),
-              max_err, max_ref, max_err / max_ref);
+  std::printf("%s on %s: max abs error %.3g, max |output| %.3g, ratio %.3g\n", model.c_str(),
+              backends.empty() ? "every backend" : backends.c_str(), max_err, max_ref,
+              max_err / max_ref);
   EXPECT_LE(max_err, 1e-4 * max_ref);
 }
 
 INSTANTIATE_TEST_SUITE_P(PyTorchExports, FixtureTest,
-                         ::testing::Values("mlp", "squeezenet1_1", "mobilenet_v2"));
+                         ::testing::Combine(::testing::Values("mlp", "squeezenet1_1",
+                                                              "mobilenet_v2"),
+                                            ::testing::Values("cpu", "")));
 
 }  // namespace
 }  // namespace cortado
