@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # test tools (ONNX's backend test generators, numpy)
   python3-onnx python3-numpy python3-venv python3-pip
+  # the oneDNN backend (backends/onednn; libdnnl, built with OpenMP)
+  libdnnl-dev
   # HTTP/REST adapter and client: Boost.Beast (header-only) and RapidJSON
   libboost-dev rapidjson-dev
   # gRPC adapter and clients; libb64 for the perf_analyzer that tritonclient's wheel ships
