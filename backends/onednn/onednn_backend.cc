@@ -82,6 +82,30 @@ absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc_base& 
   return absl::OkStatus();
 }
 
+// Runs a convolution or matrix product: src, packed weights, optional bias, dst.
+absl::Status ExecuteWeighted(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
+                             const Tensor& src, const memory& weights, const memory* bias,
+                             Tensor* dst) {
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, memory(pd.src_desc(), Engine(), const_cast<void*>(src.raw_data()))},
+      {DNNL_ARG_WEIGHTS, weights},
+      {DNNL_ARG_DST, memory(pd.dst_desc(), Engine(), dst->raw_data())}};
+  if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, *bias);
+  return Execute(p, pd, std::move(args));
+}
+
+// A sum post-op adds onto what dst holds: dst starts as a copy of the addend, which must have
+// dst's shape. `what` names the addend in errors.
+absl::Status StartFromAddend(absl::string_view what, const Tensor* addend, Tensor* dst) {
+  if (addend == nullptr || addend->shape() != dst->shape() || addend->dtype() != DType::kFloat32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " must be float32 of the output's shape ", ShapeToString(dst->shape()), ", got ",
+        addend == nullptr ? std::string("none") : ShapeToString(addend->shape())));
+  }
+  std::memcpy(dst->raw_data(), addend->raw_data(), dst->nbytes());
+  return absl::OkStatus();
+}
+
 // A kernel's primitives by input shape and thread count.
 template <typename Entry>
 class PrimitiveCache {
@@ -293,22 +317,10 @@ class ConvKernel final : public Kernel {
     ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&] { return Build(nchw); }));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32,
                                                     FromNchw(entry->out_nchw, channels_last_)));
-    if (has_z_) {
-      ASSIGN_OR_RETURN(const Tensor* z, ctx.RequiredInput(3));
-      if (z->shape() != y->shape() || z->dtype() != DType::kFloat32) {
-        return absl::InvalidArgumentError(absl::StrCat("FusedConv: Z has shape ",
-                                                       ShapeToString(z->shape()), ", Y ",
-                                                       ShapeToString(y->shape())));
-      }
-      std::memcpy(y->raw_data(), z->raw_data(), y->nbytes());  // the sum post-op adds onto Y
-    }
+    if (has_z_) RETURN_IF_ERROR(StartFromAddend("FusedConv: Z", ctx.input(3), y));
     return Guarded(share.threads(), [&] {
-      std::unordered_map<int, memory> args = {
-          {DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(x->raw_data()))},
-          {DNNL_ARG_WEIGHTS, entry->weights},
-          {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())}};
-      if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, entry->bias);
-      return Execute(entry->primitive, entry->pd, std::move(args));
+      return ExecuteWeighted(entry->primitive, entry->pd, *x, entry->weights,
+                             bias_.defined() ? &entry->bias : nullptr, y);
     });
   }
 
@@ -430,22 +442,10 @@ class MatMulKernel final : public Kernel {
     const CoreShare share;
     ASSIGN_OR_RETURN(auto entry, cache_.Get({m}, share.threads(), [&] { return Build(m); }));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, y_shape));
-    if (residual_) {
-      ASSIGN_OR_RETURN(const Tensor* c, ctx.RequiredInput(2));
-      if (c->shape() != y_shape || c->dtype() != DType::kFloat32) {
-        return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: C has shape ",
-                                                       ShapeToString(c->shape()), ", Y ",
-                                                       ShapeToString(y_shape)));
-      }
-      std::memcpy(y->raw_data(), c->raw_data(), y->nbytes());  // the sum post-op adds onto Y
-    }
+    if (residual_) RETURN_IF_ERROR(StartFromAddend("FusedMatMul: C", ctx.input(2), y));
     return Guarded(share.threads(), [&] {
-      std::unordered_map<int, memory> args = {
-          {DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(a->raw_data()))},
-          {DNNL_ARG_WEIGHTS, entry->weights},
-          {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())}};
-      if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, entry->bias);
-      return Execute(entry->primitive, entry->pd, std::move(args));
+      return ExecuteWeighted(entry->primitive, entry->pd, *a, entry->weights,
+                             bias_.defined() ? &entry->bias : nullptr, y);
     });
   }
 
