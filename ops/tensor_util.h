@@ -203,6 +203,9 @@ void GatherByTables(const T* in, T* out, const Shape& out_shape, const OffsetTab
   }
   const Ints& last = tables[rank - 1];
   const int64_t inner = out_shape[rank - 1];
+  // A last table that steps by one reads a contiguous run: copied whole.
+  bool contiguous = inner > 0 && last[0] >= 0;
+  for (int64_t j = 1; contiguous && j < inner; ++j) contiguous = last[j] == last[0] + j;
   std::vector<int64_t> idx(rank - 1, 0);
   for (int64_t o = 0; o < total; o += inner) {
     int64_t base = 0;
@@ -213,8 +216,12 @@ void GatherByTables(const T* in, T* out, const Shape& out_shape, const OffsetTab
       base += v;
     }
     T* dst = out + o;
-    for (int64_t j = 0; j < inner; ++j) {
-      dst[j] = (outside || last[j] < 0) ? fill : in[base + last[j]];
+    if (contiguous && !outside) {
+      std::copy_n(in + base + last[0], inner, dst);
+    } else {
+      for (int64_t j = 0; j < inner; ++j) {
+        dst[j] = (outside || last[j] < 0) ? fill : in[base + last[j]];
+      }
     }
     for (int d = rank - 2; d >= 0; --d) {
       if (++idx[d] < out_shape[d]) break;

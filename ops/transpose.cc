@@ -64,12 +64,23 @@ class TransposeKernel : public Kernel {
     ASSIGN_OR_RETURN(std::vector<int> perm, TransposePerm(perm_, x->rank()));
     const std::vector<int64_t> strides = Strides(x->shape());
     Shape out(x->rank());
-    OffsetTables tables(x->rank());
+    // Output dimensions that read consecutive input dimensions in order are one dimension of
+    // the view (with the inner one's stride): fewer, longer runs to copy.
+    Shape view;
+    std::vector<int64_t> view_strides;
     for (int d = 0; d < x->rank(); ++d) {
       out[d] = x->dim(perm[d]);
-      tables[d] = AffineTable(out[d], 0, strides[perm[d]]);
+      if (d > 0 && perm[d] == perm[d - 1] + 1) {
+        view.back() *= out[d];
+        view_strides.back() = strides[perm[d]];
+      } else {
+        view.push_back(out[d]);
+        view_strides.push_back(strides[perm[d]]);
+      }
     }
-    return RunTables(ctx, *x, out, out, tables, "Transpose");
+    OffsetTables tables(view.size());
+    for (size_t d = 0; d < view.size(); ++d) tables[d] = AffineTable(view[d], 0, view_strides[d]);
+    return RunTables(ctx, *x, out, view, tables, "Transpose");
   }
 
  private:
