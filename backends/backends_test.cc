@@ -3,6 +3,7 @@
 // that supports it; outputs must agree and be finite. A case no backend supports fails, so the
 // table cannot silently test nothing.
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "backends/backend.h"
@@ -163,6 +164,29 @@ std::vector<Case> Cases() {
   cases.push_back({"LSTM forward", lstm("forward", true, false, 40)});
   cases.push_back({"LSTM reverse, initial states", lstm("reverse", true, true, 41)});
   cases.push_back({"LSTM forward, no bias, initial states", lstm("forward", false, true, 42)});
+  auto softmax = [](int opset, Shape x, std::optional<int64_t> axis, uint32_t seed) {
+    OpRun r;
+    r.op_type = "Softmax";
+    r.opset = opset;
+    if (axis) r.attrs.Set("axis", *axis);
+    r.inputs = {Random(x, seed, 4.0f)};
+    return r;
+  };
+  cases.push_back({"Softmax opset 13, last axis", softmax(13, {2, 4, 7, 33}, std::nullopt, 50)});
+  cases.push_back({"Softmax opset 13, axis 1", softmax(13, {3, 5, 6}, 1, 51)});
+  cases.push_back({"Softmax opset 11, 2-D view at axis 1", softmax(11, {2, 3, 4, 5}, std::nullopt, 52)});
+  cases.push_back({"Softmax opset 11, axis -2", softmax(11, {2, 3, 4}, -2, 53)});
+  auto layer_norm = [](Shape x, bool bias, uint32_t seed) {
+    OpRun r;
+    r.op_type = "LayerNormalization";
+    r.opset = 17;
+    r.attrs.Set("epsilon", 1e-5f);
+    r.inputs = {Random(x, seed, 3.0f), Random({x.back()}, seed + 1)};
+    if (bias) r.inputs.push_back(Random({x.back()}, seed + 2));
+    return r;
+  };
+  cases.push_back({"LayerNormalization 3-D + bias", layer_norm({2, 9, 64}, true, 54)});
+  cases.push_back({"LayerNormalization 2-D, no bias", layer_norm({5, 48}, false, 55)});
   for (const bool to_last : {true, false}) {
     OpRun t;
     t.op_type = "Transpose";
