@@ -64,7 +64,13 @@ class HostAllocator final : public Allocator {
   static constexpr size_t kCachedUpTo = size_t{32} << 20;
   static constexpr size_t kCacheLimit = size_t{256} << 20;
 
-  static bool Cached(size_t size) { return size >= kCachedFrom && size <= kCachedUpTo; }
+  static bool Cached(size_t size) {
+#if defined(__SANITIZE_ADDRESS__)
+    return false;  // under AddressSanitizer every block goes back, so that stale reads are caught
+#else
+    return size >= kCachedFrom && size <= kCachedUpTo;
+#endif
+  }
 
   // nbytes rounded up to a multiple of kAlignment, and from kCachedFrom on to one of four steps
   // per power of two (at most 25% more), so that similar sizes share blocks.
