@@ -61,32 +61,35 @@ std::vector<Case> Cases() {
   for (const std::string domain : {std::string(kFusedDomain), std::string(kNhwcDomain)}) {
     const bool last = domain == kNhwcDomain;
     auto x = [&](Shape nchw) { return last ? ToChannelsLast(nchw) : nchw; };
-    cases.push_back({domain + " 3x3 pad 1 + bias",
-                     Conv(domain, x({2, 16, 12, 12}), {32, 16, 3, 3}, A({{"pads", I{1, 1, 1, 1}}}),
-                          true, false, 1)});
-    cases.push_back({domain + " 1x1 + relu",
-                     Conv(domain, x({1, 24, 9, 9}), {40, 24, 1, 1},
-                          A({{"activation", std::string("Relu")}}), true, false, 2)});
+    cases.push_back(
+        {domain + " 3x3 pad 1 + bias", Conv(domain, x({2, 16, 12, 12}), {32, 16, 3, 3},
+                                            A({{"pads", I{1, 1, 1, 1}}}), true, false, 1)});
+    cases.push_back(
+        {domain + " 1x1 + relu", Conv(domain, x({1, 24, 9, 9}), {40, 24, 1, 1},
+                                      A({{"activation", std::string("Relu")}}), true, false, 2)});
     cases.push_back({domain + " stride 2, 3 input channels, 7x7",
                      Conv(domain, x({1, 3, 31, 31}), {16, 3, 7, 7},
                           A({{"strides", I{2, 2}}, {"pads", I{3, 3, 3, 3}}}), false, false, 3)});
-    cases.push_back({domain + " depthwise + clip",
-                     Conv(domain, x({1, 32, 14, 14}), {32, 1, 3, 3},
-                          A({{"group", int64_t{32}}, {"pads", I{1, 1, 1, 1}},
-                             {"activation", std::string("Clip")},
-                             {"activation_params", F{0.0f, 6.0f}}}),
-                          true, false, 4)});
+    cases.push_back({domain + " depthwise + clip", Conv(domain, x({1, 32, 14, 14}), {32, 1, 3, 3},
+                                                        A({{"group", int64_t{32}},
+                                                           {"pads", I{1, 1, 1, 1}},
+                                                           {"activation", std::string("Clip")},
+                                                           {"activation_params", F{0.0f, 6.0f}}}),
+                                                        true, false, 4)});
     cases.push_back({domain + " grouped, dilated, asymmetric pads + residual + swish",
                      Conv(domain, x({2, 8, 11, 13}), {12, 2, 3, 3},
-                          A({{"group", int64_t{4}}, {"dilations", I{2, 2}}, {"pads", I{2, 1, 0, 2}},
+                          A({{"group", int64_t{4}},
+                             {"dilations", I{2, 2}},
+                             {"pads", I{2, 1, 0, 2}},
                              {"activation", std::string("Swish")}}),
                           true, true, 5)});
-    cases.push_back({domain + " SAME_UPPER stride 2 + residual, no bias",
-                     Conv(domain, x({1, 16, 10, 10}), {16, 16, 3, 3},
-                          A({{"auto_pad", std::string("SAME_UPPER")}, {"strides", I{2, 2}}}),
-                          false, true, 6)});
+    cases.push_back(
+        {domain + " SAME_UPPER stride 2 + residual, no bias",
+         Conv(domain, x({1, 16, 10, 10}), {16, 16, 3, 3},
+              A({{"auto_pad", std::string("SAME_UPPER")}, {"strides", I{2, 2}}}), false, true, 6)});
     for (const char* act : {"LeakyRelu", "Sigmoid", "Tanh", "HardSwish", "Elu"}) {
-      const F params = (std::string(act) == "LeakyRelu" || std::string(act) == "Elu") ? F{0.2f} : F{};
+      const F params =
+          (std::string(act) == "LeakyRelu" || std::string(act) == "Elu") ? F{0.2f} : F{};
       cases.push_back({domain + " 3x3 + " + act,
                        Conv(domain, x({1, 8, 6, 6}), {8, 8, 3, 3},
                             A({{"activation", std::string(act)}, {"activation_params", params}}),
@@ -102,26 +105,27 @@ std::vector<Case> Cases() {
     r.inputs = {Random(x, seed)};
     return r;
   };
-  cases.push_back({"nhwc MaxPool 3x3 s2 pad 1",
-                   pool("MaxPool", {2, 15, 15, 16},
-                        A({{"kernel_shape", I{3, 3}}, {"strides", I{2, 2}}, {"pads", I{1, 1, 1, 1}}}),
-                        11)});
-  cases.push_back({"nhwc MaxPool 3x3 s2 ceil_mode",
-                   pool("MaxPool", {1, 14, 14, 8},
-                        A({{"kernel_shape", I{3, 3}}, {"strides", I{2, 2}}, {"ceil_mode", int64_t{1}}}),
-                        12)});
+  cases.push_back(
+      {"nhwc MaxPool 3x3 s2 pad 1",
+       pool("MaxPool", {2, 15, 15, 16},
+            A({{"kernel_shape", I{3, 3}}, {"strides", I{2, 2}}, {"pads", I{1, 1, 1, 1}}}), 11)});
+  cases.push_back(
+      {"nhwc MaxPool 3x3 s2 ceil_mode",
+       pool("MaxPool", {1, 14, 14, 8},
+            A({{"kernel_shape", I{3, 3}}, {"strides", I{2, 2}}, {"ceil_mode", int64_t{1}}}), 12)});
   cases.push_back({"nhwc AveragePool 3x3 pad 1 excluding pads",
                    pool("AveragePool", {1, 9, 9, 24},
                         A({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}), 13)});
-  cases.push_back({"nhwc AveragePool 2x2 ceil_mode",
-                   pool("AveragePool", {1, 7, 7, 4},
-                        A({{"kernel_shape", I{2, 2}}, {"strides", I{2, 2}}, {"ceil_mode", int64_t{1}}}),
-                        14)});
-  cases.push_back({"nhwc AveragePool count_include_pad",
-                   pool("AveragePool", {1, 8, 8, 4},
-                        A({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}},
-                           {"count_include_pad", int64_t{1}}}),
-                        15)});
+  cases.push_back(
+      {"nhwc AveragePool 2x2 ceil_mode",
+       pool("AveragePool", {1, 7, 7, 4},
+            A({{"kernel_shape", I{2, 2}}, {"strides", I{2, 2}}, {"ceil_mode", int64_t{1}}}), 14)});
+  cases.push_back(
+      {"nhwc AveragePool count_include_pad", pool("AveragePool", {1, 8, 8, 4},
+                                                  A({{"kernel_shape", I{3, 3}},
+                                                     {"pads", I{1, 1, 1, 1}},
+                                                     {"count_include_pad", int64_t{1}}}),
+                                                  15)});
   cases.push_back({"nhwc GlobalAveragePool", pool("GlobalAveragePool", {2, 7, 7, 40}, {}, 16)});
   cases.push_back({"nhwc GlobalMaxPool", pool("GlobalMaxPool", {1, 5, 3, 16}, {}, 17)});
   auto matmul = [](Shape a, Shape b, bool bias, const char* activation, uint32_t seed) {
@@ -130,16 +134,18 @@ std::vector<Case> Cases() {
     r.domain = kFusedDomain;
     r.opset = 1;
     r.attrs.Set("activation", std::string(activation));
-    r.attrs.Set("activation_params",
-                std::string(activation) == "Clip" ? std::vector<float>{-0.5f, 0.5f}
-                                                  : std::vector<float>{});
+    r.attrs.Set("activation_params", std::string(activation) == "Clip"
+                                         ? std::vector<float>{-0.5f, 0.5f}
+                                         : std::vector<float>{});
     r.inputs = {Random(a, seed), Random(b, seed + 1, 0.3f)};
     if (bias) r.inputs.push_back(Random({b[1]}, seed + 2));
     return r;
   };
   cases.push_back({"FusedMatMul 2-D", matmul({4, 64}, {64, 48}, false, "", 30)});
-  cases.push_back({"FusedMatMul batch 1 + bias + relu", matmul({1, 300}, {300, 17}, true, "Relu", 31)});
-  cases.push_back({"FusedMatMul 3-D + bias + clip", matmul({2, 7, 32}, {32, 40}, true, "Clip", 32)});
+  cases.push_back(
+      {"FusedMatMul batch 1 + bias + relu", matmul({1, 300}, {300, 17}, true, "Relu", 31)});
+  cases.push_back(
+      {"FusedMatMul 3-D + bias + clip", matmul({2, 7, 32}, {32, 40}, true, "Clip", 32)});
   // (A residual C is a per-run value, which RunOp cannot express: every RunOp input is a known
   // constant. //predictor/passes:passes_test runs one through the plan on every backend.)
   cases.push_back({"FusedMatMul 3-D + swish", matmul({3, 5, 16}, {16, 16}, false, "Swish", 33)});
@@ -174,7 +180,8 @@ std::vector<Case> Cases() {
   };
   cases.push_back({"Softmax opset 13, last axis", softmax(13, {2, 4, 7, 33}, std::nullopt, 50)});
   cases.push_back({"Softmax opset 13, axis 1", softmax(13, {3, 5, 6}, 1, 51)});
-  cases.push_back({"Softmax opset 11, 2-D view at axis 1", softmax(11, {2, 3, 4, 5}, std::nullopt, 52)});
+  cases.push_back(
+      {"Softmax opset 11, 2-D view at axis 1", softmax(11, {2, 3, 4, 5}, std::nullopt, 52)});
   cases.push_back({"Softmax opset 11, axis -2", softmax(11, {2, 3, 4}, -2, 53)});
   auto layer_norm = [](Shape x, bool bias, uint32_t seed) {
     OpRun r;

@@ -32,8 +32,8 @@ const FusedActivation* FindFusedActivation(const std::string& name) {
 }
 
 const std::vector<std::string>& NhwcOps() {
-  static const auto* ops = new std::vector<std::string>{
-      "FusedConv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"};
+  static const auto* ops = new std::vector<std::string>{"FusedConv", "MaxPool", "AveragePool",
+                                                        "GlobalAveragePool", "GlobalMaxPool"};
   return *ops;
 }
 
@@ -127,16 +127,16 @@ class FusedKernel final : public Kernel {
     // The base operator's inputs: X, W and B when present (Conv), or A and B (MatMul).
     size_t base_inputs = std::min<size_t>(conv ? 3 : 2, info.input_dtypes.size());
     if (conv && base_inputs == 3 && info.input_dtypes[2] == DType::kUndefined) base_inputs = 2;
-    std::vector<DType> base_types(info.input_dtypes.begin(), info.input_dtypes.begin() + base_inputs);
+    std::vector<DType> base_types(info.input_dtypes.begin(),
+                                  info.input_dtypes.begin() + base_inputs);
     std::vector<const Tensor*> base_constants(info.constant_inputs.begin(),
                                               info.constant_inputs.begin() + base_inputs);
     std::unique_ptr<FusedKernel> k(new FusedKernel());
     k->base_inputs_ = static_cast<int>(base_inputs);
     k->addend_ = conv ? 3 : 2;
-    ASSIGN_OR_RETURN(RefOp base,
-                     RefOp::Make("", conv ? "Conv" : "MatMul", conv ? 11 : 13,
-                                 Without(attrs, {"activation", "activation_params"}), base_types,
-                                 base_constants));
+    ASSIGN_OR_RETURN(RefOp base, RefOp::Make("", conv ? "Conv" : "MatMul", conv ? 11 : 13,
+                                             Without(attrs, {"activation", "activation_params"}),
+                                             base_types, base_constants));
     k->steps_.push_back(std::move(base));
     if (static_cast<int>(info.input_dtypes.size()) > k->addend_ &&
         info.input_dtypes[k->addend_] != DType::kUndefined) {
@@ -146,12 +146,13 @@ class FusedKernel final : public Kernel {
     const std::string name = attrs.GetString("activation");
     if (!name.empty()) {
       const FusedActivation* a = FindFusedActivation(name);
-      if (a == nullptr) return absl::InvalidArgumentError(info.op_type + ": unknown activation " + name);
+      if (a == nullptr)
+        return absl::InvalidArgumentError(info.op_type + ": unknown activation " + name);
       const std::vector<float> params = attrs.GetFloats("activation_params");
       if (params.size() != a->params.size()) {
         return absl::InvalidArgumentError(absl::StrCat(info.op_type, ": activation ", name,
-                                                       " takes ", a->params.size(),
-                                                       " params, got ", params.size()));
+                                                       " takes ", a->params.size(), " params, got ",
+                                                       params.size()));
       }
       AttributeMap act_attrs;
       for (size_t i = 0; i < params.size(); ++i) act_attrs.Set(a->params[i], params[i]);
@@ -215,8 +216,8 @@ class ChannelsLastKernel final : public Kernel {
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     if (x->rank() < 3) {
-      return absl::InvalidArgumentError(absl::StrCat("channels-last input must have rank >= 3, got ",
-                                                     ShapeToString(x->shape())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("channels-last input must have rank >= 3, got ", ShapeToString(x->shape())));
     }
     const int rank = x->rank();
     ASSIGN_OR_RETURN(RefOp to_first, Transpose(ToChannelsFirstPerm(rank), x->dtype()));
@@ -260,10 +261,9 @@ absl::Status InferFusedMatMul(InferenceContext& ctx) {
   if (ctx.has_input(2) && ctx.input(2).shape && y.shape) {
     ASSIGN_OR_RETURN(Shape broadcast, BroadcastPartial(*y.shape, *ctx.input(2).shape));
     if (broadcast != *y.shape) {
-      return absl::InvalidArgumentError(absl::StrCat("FusedMatMul: C of shape ",
-                                                     ShapeToString(*ctx.input(2).shape),
-                                                     " does not broadcast onto ",
-                                                     ShapeToString(*y.shape)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("FusedMatMul: C of shape ", ShapeToString(*ctx.input(2).shape),
+                       " does not broadcast onto ", ShapeToString(*y.shape)));
     }
   }
   const std::string activation = ctx.attrs().GetString("activation");
@@ -280,8 +280,8 @@ CORTADO_REGISTER_OP(OpSchema("FusedMatMul", kFusedDomain)
                         .Attr("activation", std::string())
                         .Attr("activation_params", std::vector<float>{})
                         .Infer(InferFusedMatMul));
-CORTADO_REGISTER_DOMAIN_KERNEL("FusedMatMul", kFusedDomain, kCpuBackend, 1, kMaxOpset,
-                               FloatTypes(), FusedKernel::Create);
+CORTADO_REGISTER_DOMAIN_KERNEL("FusedMatMul", kFusedDomain, kCpuBackend, 1, kMaxOpset, FloatTypes(),
+                               FusedKernel::Create);
 
 const bool kNhwcKernels = [] {
   for (const std::string& op : NhwcOps()) {

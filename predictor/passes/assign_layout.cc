@@ -1,10 +1,10 @@
 // AssignLayout: channels-last regions. A FusedConv or pool that a non-reference backend runs
 // channels-last moves into ai.cortado.nhwc (ops/fused.h), and so does what follows it while it
 // can read channels-last values as they are: elementwise operators (constant operands are
-// permuted once, here), Concat over channels, and Pad with constant pads (permuted likewise). A Transpose is inserted only where the layout
-// changes: into a region, out of it to a channels-first reader, and before a graph output.
-// A value that a channels-last node produces is named `<value>__nhwc`; turned back, it takes
-// its own name again, so graph outputs keep theirs.
+// permuted once, here), Concat over channels, and Pad with constant pads (permuted likewise). A
+// Transpose is inserted only where the layout changes: into a region, out of it to a channels-first
+// reader, and before a graph output. A value that a channels-last node produces is named
+// `<value>__nhwc`; turned back, it takes its own name again, so graph outputs keep theirs.
 #include <algorithm>
 #include <cstring>
 #include <set>
@@ -17,8 +17,8 @@ namespace {
 
 const std::set<std::string>& UnaryOps() {
   static const auto* ops = new std::set<std::string>{
-      "Relu", "Sigmoid", "Tanh", "LeakyRelu", "HardSwish", "HardSigmoid", "Elu", "Clip",
-      "Identity", "Abs", "Neg", "Sqrt", "Exp", "Erf", "Softplus"};
+      "Relu",     "Sigmoid", "Tanh", "LeakyRelu", "HardSwish", "HardSigmoid", "Elu",     "Clip",
+      "Identity", "Abs",     "Neg",  "Sqrt",      "Exp",       "Erf",         "Softplus"};
   return *ops;
 }
 
@@ -81,8 +81,8 @@ class LayoutAssigner {
       dtypes.push_back(in.empty() ? DType::kUndefined : ValueType(graph_, in).dtype);
       constants.push_back(in.empty() ? nullptr : ConstantOf(graph_, in));
     }
-    KernelInfo info{node.op_type, kNhwcDomain, 1, node.name, &node.attrs, dtypes, constants,
-                    static_cast<int>(node.outputs.size())};
+    KernelInfo info{node.op_type, kNhwcDomain, 1,         node.name,
+                    &node.attrs,  dtypes,      constants, static_cast<int>(node.outputs.size())};
     for (const Backend* b : backends_) {
       if (b->name() != kCpuBackend && b->Supports(info)) return true;
     }

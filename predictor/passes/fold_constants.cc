@@ -9,9 +9,9 @@ namespace cortado {
 namespace {
 
 bool IsNondeterministic(const std::string& op) {
-  static const std::set<std::string>* ops = new std::set<std::string>{
-      "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Bernoulli",
-      "Multinomial"};
+  static const std::set<std::string>* ops =
+      new std::set<std::string>{"RandomNormal",      "RandomUniform", "RandomNormalLike",
+                                "RandomUniformLike", "Bernoulli",     "Multinomial"};
   return ops->count(op) > 0;
 }
 
@@ -20,8 +20,9 @@ bool IsNondeterministic(const std::string& op) {
 absl::Status FoldConstants(Graph& graph) {
   std::vector<Node> kept;
   for (Node& node : graph.nodes) {
-    OpRun run{node.op_type, graph.OpsetFor(node.domain), node.attrs, {},
-              static_cast<int>(node.outputs.size()), kCpuBackend, node.domain};
+    OpRun run{node.op_type, graph.OpsetFor(node.domain),           node.attrs,
+              {},           static_cast<int>(node.outputs.size()), kCpuBackend,
+              node.domain};
     bool all_constant = !IsNondeterministic(node.op_type);
     for (const std::string& in : node.inputs) {
       const Tensor* c = in.empty() ? nullptr : ConstantOf(graph, in);

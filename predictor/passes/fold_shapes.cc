@@ -64,7 +64,8 @@ absl::Status FoldShapes(Graph& graph) {
           picked.push_back(dims[k]);
         }
         if (static_cast<int64_t>(picked.size()) == indices->num_elements()) {
-          graph.initializers[node.outputs[0]] = Tensor::FromVector<int64_t>(picked, indices->shape());
+          graph.initializers[node.outputs[0]] =
+              Tensor::FromVector<int64_t>(picked, indices->shape());
           continue;
         }
       }

@@ -31,9 +31,9 @@ absl::Status InferTypes(Graph& graph) {
     const int opset = graph.OpsetFor(node.domain);
     const OpSchema* schema = OpRegistry::Global().FindSchema(node.domain, node.op_type, opset);
     if (schema == nullptr) {
-      return absl::UnimplementedError(absl::StrCat(
-          "unsupported operator: node '", node.name, "' op_type '", node.op_type, "' domain '",
-          DomainName(node.domain), "' opset ", opset));
+      return absl::UnimplementedError(absl::StrCat("unsupported operator: node '", node.name,
+                                                   "' op_type '", node.op_type, "' domain '",
+                                                   DomainName(node.domain), "' opset ", opset));
     }
     absl::Status s = schema->Complete(static_cast<int>(node.inputs.size()),
                                       static_cast<int>(node.outputs.size()), node.attrs);

@@ -26,10 +26,10 @@ absl::StatusOr<std::vector<PassReport>> Optimize(Graph& graph, const OptimizeOpt
   for (const auto& [name, pass] : steps) {
     const auto start = std::chrono::steady_clock::now();
     RETURN_IF_ERROR(pass(graph));
-    reports.push_back({name, static_cast<int>(graph.nodes.size()),
-                       std::chrono::duration<double, std::milli>(
-                           std::chrono::steady_clock::now() - start)
-                           .count()});
+    reports.push_back(
+        {name, static_cast<int>(graph.nodes.size()),
+         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+             .count()});
   }
   return reports;
 }

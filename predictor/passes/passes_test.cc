@@ -37,8 +37,8 @@ Graph Base() {
 }
 
 Node Conv(const std::string& in, const std::string& out) {
-  return {out + "_node", "Conv", "", {in, "w", "b"}, {out},
-          Attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}})};
+  return {out + "_node",  "Conv", "",
+          {in, "w", "b"}, {out},  Attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}})};
 }
 
 int Count(const Graph& g, const std::string& op, const std::string& domain) {
@@ -91,10 +91,14 @@ TEST(InferTypesTest, RecordsTypesAndNamesUnsupportedOperators) {
 
 TEST(FoldConstantsTest, RunsConstantSubgraphsOnce) {
   Graph g = Base();
-  g.nodes.push_back({"c", "Constant", "", {}, {"c"},
-                     Attrs({{"value", Tensor::FromVector<float>({2.0f}, {1})}})});
+  g.nodes.push_back(
+      {"c", "Constant", "", {}, {"c"}, Attrs({{"value", Tensor::FromVector<float>({2.0f}, {1})}})});
   g.nodes.push_back({"scale", "Mul", "", {"b", "c"}, {"b2"}, {}});
-  g.nodes.push_back({"conv", "Conv", "", {"x", "w", "b2"}, {"y"},
+  g.nodes.push_back({"conv",
+                     "Conv",
+                     "",
+                     {"x", "w", "b2"},
+                     {"y"},
                      Attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}})});
   g.outputs.push_back({"y", {}});
   Graph folded = g;
@@ -117,7 +121,8 @@ TEST(FoldShapesTest, KnownDimensionsOfADynamicBatchBecomeConstants) {
   g.nodes.push_back({"batch", "Gather", "", {"s", "zero"}, {"n"}, {}});
   g.nodes.push_back({"n1", "Unsqueeze", "", {"n", "zero"}, {"n1"}, {}});
   g.initializers["minus1"] = Tensor::FromVector<int64_t>({-1}, {1});
-  g.nodes.push_back({"target", "Concat", "", {"n1", "minus1"}, {"t"}, Attrs({{"axis", int64_t{0}}})});
+  g.nodes.push_back(
+      {"target", "Concat", "", {"n1", "minus1"}, {"t"}, Attrs({{"axis", int64_t{0}}})});
   g.nodes.push_back({"flat", "Reshape", "", {"x", "t"}, {"y"}, {}});
   g.outputs.push_back({"y", {}});
   g.outputs.push_back({"dims", {}});
@@ -150,8 +155,8 @@ Graph ConvBatchNorm() {
   g.initializers["shift"] = Random({8}, 4);
   g.initializers["mean"] = Random({8}, 5);
   g.initializers["var"] = Random({8}, 6, 0.1f, 2.0f);
-  g.nodes.push_back({"bn", "BatchNormalization", "", {"c", "scale", "shift", "mean", "var"},
-                     {"y"}, {}});
+  g.nodes.push_back(
+      {"bn", "BatchNormalization", "", {"c", "scale", "shift", "mean", "var"}, {"y"}, {}});
   g.outputs.push_back({"y", {}});
   return g;
 }
@@ -221,7 +226,11 @@ TEST(FuseActivationsTest, SwishAndClip) {
   g.nodes.push_back({"mul", "Mul", "", {"s", "c"}, {"m"}, {}});
   g.initializers["lo"] = Tensor::Scalar<float>(0.0f);
   g.initializers["hi"] = Tensor::Scalar<float>(0.5f);
-  g.nodes.push_back({"conv2", "Conv", "", {"m", "w", "b"}, {"c2"},
+  g.nodes.push_back({"conv2",
+                     "Conv",
+                     "",
+                     {"m", "w", "b"},
+                     {"c2"},
                      Attrs({{"pads", std::vector<int64_t>{1, 1, 1, 1}}})});
   g.nodes.push_back({"clip", "Clip", "", {"c2", "lo", "hi"}, {"y"}, {}});
   g.outputs.push_back({"y", {}});
@@ -270,8 +279,7 @@ TEST(FuseActivationsTest, GemmWithTransposedWeightsAndResidualMatMul) {
   g.nodes.push_back({"flat", "Flatten", "", {"x"}, {"f"}, {}});  // [2, 800]
   g.initializers["wt"] = Random({16, 800}, 12, -0.1f, 0.1f);
   g.initializers["c"] = Random({16}, 13);
-  g.nodes.push_back({"gemm", "Gemm", "", {"f", "wt", "c"}, {"h"},
-                     Attrs({{"transB", int64_t{1}}})});
+  g.nodes.push_back({"gemm", "Gemm", "", {"f", "wt", "c"}, {"h"}, Attrs({{"transB", int64_t{1}}})});
   g.nodes.push_back({"tanh", "Tanh", "", {"h"}, {"t"}, {}});
   g.initializers["sq"] = Random({16, 16}, 14);
   g.nodes.push_back({"mm", "MatMul", "", {"t", "sq"}, {"u"}, {}});
@@ -294,7 +302,11 @@ Graph SmallCnn() {
   Graph g = Base();
   g.nodes.push_back(Conv("x", "c1"));
   g.nodes.push_back({"relu", "Relu", "", {"c1"}, {"r"}, {}});
-  g.nodes.push_back({"pool", "MaxPool", "", {"r"}, {"p"},
+  g.nodes.push_back({"pool",
+                     "MaxPool",
+                     "",
+                     {"r"},
+                     {"p"},
                      Attrs({{"kernel_shape", std::vector<int64_t>{2, 2}},
                             {"strides", std::vector<int64_t>{2, 2}}})});
   g.nodes.push_back(Conv("p", "c2"));
@@ -328,11 +340,19 @@ TEST(AssignLayoutTest, PadAndConcatStayChannelsLast) {
   g.nodes.push_back(Conv("x", "c"));
   g.initializers["pads"] = Tensor::FromVector<int64_t>({0, 0, 1, 0, 0, 0, 1, 2}, {8});
   g.nodes.push_back({"pad", "Pad", "", {"c", "pads"}, {"p"}, {}});
-  g.nodes.push_back({"pool", "AveragePool", "", {"p"}, {"a"},
+  g.nodes.push_back({"pool",
+                     "AveragePool",
+                     "",
+                     {"p"},
+                     {"a"},
                      Attrs({{"kernel_shape", std::vector<int64_t>{2, 2}},
                             {"strides", std::vector<int64_t>{2, 2}},
                             {"count_include_pad", int64_t{1}}})});
-  g.nodes.push_back({"pool_x", "MaxPool", "", {"x"}, {"px"},
+  g.nodes.push_back({"pool_x",
+                     "MaxPool",
+                     "",
+                     {"x"},
+                     {"px"},
                      Attrs({{"kernel_shape", std::vector<int64_t>{2, 2}},
                             {"strides", std::vector<int64_t>{2, 2}},
                             {"pads", std::vector<int64_t>{1, 1, 1, 1}}})});

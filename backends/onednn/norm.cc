@@ -1,0 +1,150 @@
+// Softmax (each opset's axis semantics) and LayerNormalization over the last axis, on oneDNN.
+#include "backends/onednn/onednn_util.h"
+#include "ops/registry.h"
+#include "ops/tensor_util.h"
+
+namespace cortado {
+namespace onednn {
+namespace {
+
+class SoftmaxKernel final : public Kernel {
+ public:
+  static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    if (!IsF32(info, 0)) return Unimplemented("Softmax", "float32 only");
+    std::unique_ptr<SoftmaxKernel> k(new SoftmaxKernel());
+    k->coerced_ = info.opset < 13;  // before 13: softmax of the 2-D view at `axis`
+    k->axis_ = info.attrs->GetInt("axis", k->coerced_ ? 1 : -1);
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    const int64_t rank = x->rank();
+    if (x->dtype() != DType::kFloat32 || rank < 1 || axis_ < -rank || axis_ >= rank) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Softmax: axis ", axis_, " of a float32 ", ShapeToString(x->shape())));
+    }
+    const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
+    std::vector<int64_t> dims(x->shape().begin(), x->shape().end());
+    int64_t softmax_axis = axis;
+    if (coerced_) {
+      dims = {tensor_ops::PartialProduct(x->shape(), 0, axis),
+              tensor_ops::PartialProduct(x->shape(), axis, rank)};
+      softmax_axis = 1;
+    }
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, x->shape()));
+    if (x->num_elements() == 0) return absl::OkStatus();
+    std::vector<int64_t> key = dims;
+    key.push_back(softmax_axis);
+    const CoreShare share;
+    ASSIGN_OR_RETURN(
+        auto entry,
+        cache_.Get(key, share.threads(), [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
+          auto e = std::make_shared<Entry>();
+          dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                           Plain(memory::dims(dims.begin(), dims.end())),
+                                           static_cast<int>(softmax_axis));
+          dnnl::primitive_attr attr;
+          attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+          e->pd = dnnl::softmax_forward::primitive_desc(desc, attr, Engine());
+          e->primitive = dnnl::softmax_forward(e->pd);
+          return std::shared_ptr<const Entry>(std::move(e));
+        }));
+    return Guarded(share.threads(), [&] {
+      return Execute(
+          entry->primitive, entry->pd,
+          {{DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(x->raw_data()))},
+           {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())}});
+    });
+  }
+
+ private:
+  struct Entry {
+    dnnl::softmax_forward::primitive_desc pd;
+    dnnl::softmax_forward primitive;
+  };
+  SoftmaxKernel() = default;
+  bool coerced_ = false;
+  int64_t axis_ = -1;
+  PrimitiveCache<Entry> cache_;
+};
+
+class LayerNormKernel final : public Kernel {
+ public:
+  static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+    const std::vector<const Tensor*>& c = info.constant_inputs;
+    auto row = [&](size_t i) {
+      return i < c.size() && c[i] != nullptr && c[i]->dtype() == DType::kFloat32 &&
+             c[i]->rank() == 1;
+    };
+    const bool has_bias = info.input_dtypes.size() > 2 && info.input_dtypes[2] != DType::kUndefined;
+    if (!IsF32(info, 0) || info.num_outputs != 1 || info.attrs->GetInt("axis", -1) != -1 ||
+        !row(1) || (has_bias && !row(2))) {
+      return Unimplemented("LayerNormalization",
+                           "float32 over the last axis, constant 1-D scale and bias, Y alone");
+    }
+    std::unique_ptr<LayerNormKernel> k(new LayerNormKernel());
+    k->epsilon_ = info.attrs->GetFloat("epsilon", 1e-5f);
+    k->scale_ = *c[1];
+    if (has_bias) k->bias_ = *c[2];
+    return std::unique_ptr<Kernel>(std::move(k));
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    const int64_t channels = scale_.num_elements();
+    if (x->dtype() != DType::kFloat32 || x->rank() < 1 || x->shape().back() != channels ||
+        (bias_.defined() && bias_.num_elements() != channels)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "LayerNormalization: X ", ShapeToString(x->shape()), " against a scale of ", channels));
+    }
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, x->shape()));
+    const int64_t rows = x->num_elements() / channels;
+    if (rows == 0) return absl::OkStatus();
+    const CoreShare share;
+    ASSIGN_OR_RETURN(
+        auto entry,
+        cache_.Get({rows}, share.threads(), [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
+          auto e = std::make_shared<Entry>();
+          auto flags = dnnl::normalization_flags::use_scale;
+          if (bias_.defined()) flags = flags | dnnl::normalization_flags::use_shift;
+          dnnl::layer_normalization_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                                       Plain({rows, channels}), epsilon_, flags);
+          dnnl::primitive_attr attr;
+          attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+          e->pd = dnnl::layer_normalization_forward::primitive_desc(desc, attr, Engine());
+          e->primitive = dnnl::layer_normalization_forward(e->pd);
+          return std::shared_ptr<const Entry>(std::move(e));
+        }));
+    return Guarded(share.threads(), [&] {
+      const memory::desc row({channels}, kF32, Tag::x);
+      std::unordered_map<int, memory> args = {
+          {DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(x->raw_data()))},
+          {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())},
+          {DNNL_ARG_SCALE, memory(row, Engine(), const_cast<void*>(scale_.raw_data()))}};
+      if (bias_.defined()) {
+        args.emplace(DNNL_ARG_SHIFT, memory(row, Engine(), const_cast<void*>(bias_.raw_data())));
+      }
+      return Execute(entry->primitive, entry->pd, std::move(args));
+    });
+  }
+
+ private:
+  struct Entry {
+    dnnl::layer_normalization_forward::primitive_desc pd;
+    dnnl::layer_normalization_forward primitive;
+  };
+  LayerNormKernel() = default;
+  float epsilon_ = 1e-5f;
+  Tensor scale_, bias_;  // shared with the plan's constants
+  PrimitiveCache<Entry> cache_;
+};
+
+}  // namespace
+
+CORTADO_REGISTER_KERNEL("Softmax", kOnednn, 1, kMaxOpset, {DType::kFloat32}, SoftmaxKernel::Create);
+CORTADO_REGISTER_KERNEL("LayerNormalization", kOnednn, 17, kMaxOpset, {DType::kFloat32},
+                        LayerNormKernel::Create);
+
+}  // namespace onednn
+}  // namespace cortado

@@ -1,0 +1,278 @@
+// Helpers the oneDNN backend's kernels share (backends/onednn/*.cc): the CPU engine, the
+// primitive cache, packed weights, thread sharing, window geometry and the activation post-ops.
+// Every kernel file includes this; nothing outside backends/onednn does. The helpers are
+// thread-safe: PrimitiveCache and PackedWeights guard their state with a mutex, CoreShare counts
+// running kernels atomically, and the rest hold no state.
+#ifndef CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
+#define CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <dnnl.hpp>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "core/status.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "ops/fused.h"
+#include "ops/kernel.h"
+
+namespace cortado {
+namespace onednn {
+
+constexpr char kOnednn[] = "onednn";
+using dnnl::memory;
+using Tag = memory::format_tag;
+constexpr auto kF32 = memory::data_type::f32;
+
+inline dnnl::engine& Engine() {
+  static auto* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+inline memory::dims Dims(const Shape& s) { return memory::dims(s.begin(), s.end()); }
+
+// The intra-op threads one kernel may use while it runs: its share of IntraOpThreads() among the
+// oneDNN kernels running at the moment it starts.
+class CoreShare {
+ public:
+  CoreShare() : threads_(std::max(1, IntraOpThreads() / (running_.fetch_add(1) + 1))) {}
+  ~CoreShare() { running_.fetch_sub(1); }
+  CoreShare(const CoreShare&) = delete;
+  CoreShare& operator=(const CoreShare&) = delete;
+  int threads() const { return threads_; }
+
+ private:
+  static inline std::atomic<int> running_{0};
+  const int threads_;
+};
+
+// Runs `fn` with oneDNN's thread team sized to `threads`; oneDNN's exceptions become statuses.
+template <typename F>
+absl::Status Guarded(int threads, F&& fn) {
+  omp_set_num_threads(threads);
+  try {
+    return fn();
+  } catch (const dnnl::error& e) {
+    return absl::InternalError(absl::StrCat("oneDNN: ", e.what()));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("oneDNN: out of memory");
+  }
+}
+
+// Executes a primitive on the calling thread with a scratchpad of its own.
+inline absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
+                            std::unordered_map<int, memory> args) {
+  const size_t scratch = pd.scratchpad_desc().get_size();
+  std::unique_ptr<char[]> buffer;
+  if (scratch > 0) {
+    buffer.reset(new char[scratch + 64]);
+    void* aligned =
+        reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(buffer.get()) + 63) & ~uintptr_t{63});
+    args.emplace(DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), Engine(), aligned));
+  }
+  dnnl::stream stream(Engine());
+  p.execute(stream, args);
+  stream.wait();
+  return absl::OkStatus();
+}
+
+// Runs a convolution or matrix product: src, packed weights, optional bias, dst.
+inline absl::Status ExecuteWeighted(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
+                                    const Tensor& src, const memory& weights, const memory* bias,
+                                    Tensor* dst) {
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, memory(pd.src_desc(), Engine(), const_cast<void*>(src.raw_data()))},
+      {DNNL_ARG_WEIGHTS, weights},
+      {DNNL_ARG_DST, memory(pd.dst_desc(), Engine(), dst->raw_data())}};
+  if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, *bias);
+  return Execute(p, pd, std::move(args));
+}
+
+// A sum post-op adds onto what dst holds: dst starts as a copy of the addend, which must have
+// dst's shape. `what` names the addend in errors.
+inline absl::Status StartFromAddend(absl::string_view what, const Tensor* addend, Tensor* dst) {
+  if (addend == nullptr || addend->shape() != dst->shape() || addend->dtype() != DType::kFloat32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, " must be float32 of the output's shape ", ShapeToString(dst->shape()), ", got ",
+        addend == nullptr ? std::string("none") : ShapeToString(addend->shape())));
+  }
+  std::memcpy(dst->raw_data(), addend->raw_data(), dst->nbytes());
+  return absl::OkStatus();
+}
+
+// A kernel's primitives by input shape and thread count.
+template <typename Entry>
+class PrimitiveCache {
+ public:
+  template <typename Make>
+  absl::StatusOr<std::shared_ptr<const Entry>> Get(std::vector<int64_t> key, int threads,
+                                                   Make&& make) const {
+    key.push_back(threads);
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) return it->second;
+    std::shared_ptr<const Entry> entry;
+    RETURN_IF_ERROR(Guarded(threads, [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(entry, make());
+      return absl::OkStatus();
+    }));
+    entries_.emplace(std::move(key), entry);
+    return entry;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable std::map<std::vector<int64_t>, std::shared_ptr<const Entry>> entries_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// A constant weight tensor held in the layouts oneDNN asks for: the first request reorders the
+// original (plain) tensor and releases it; a later primitive that wants another layout is
+// reordered from that packed copy. So a kernel keeps one copy of its weights, not two.
+class PackedWeights {
+ public:
+  PackedWeights(Tensor original, memory::desc plain)
+      : original_(std::move(original)), plain_(std::move(plain)) {}
+
+  // Called inside Guarded.
+  memory As(const memory::desc& want) const {
+    absl::MutexLock lock(&mu_);
+    for (const memory& m : packed_) {
+      if (m.get_desc() == want) return m;
+    }
+    memory from = packed_.empty()
+                      ? memory(plain_, Engine(), const_cast<void*>(original_.raw_data()))
+                      : packed_.front();
+    memory to(want, Engine());
+    dnnl::stream stream(Engine());
+    dnnl::reorder(from, to).execute(stream, from, to);
+    stream.wait();
+    packed_.push_back(to);
+    original_ = Tensor();
+    return to;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  mutable Tensor original_ ABSL_GUARDED_BY(mu_);
+  const memory::desc plain_;
+  mutable std::vector<memory> packed_ ABSL_GUARDED_BY(mu_);
+};
+
+// A shape hint with unknown dimensions taken as 1 (the batch, mostly), or nullopt when a
+// dimension other than the first is unknown.
+inline std::optional<Shape> HintShape(const KernelInfo& info, size_t input) {
+  if (input >= info.input_shapes.size() || !info.input_shapes[input]) return std::nullopt;
+  Shape s = *info.input_shapes[input];
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] < 0 && i > 0) return std::nullopt;
+    if (s[i] < 0) s[i] = 1;
+  }
+  return s;
+}
+
+// Output size and padding of one spatial dimension of a convolution or pool window, as ONNX
+// defines them (auto_pad, explicit pads, ceil_mode), with the end padding oneDNN needs to
+// produce exactly that size.
+struct Window {
+  memory::dims out, pad_begin, pad_end;
+};
+
+inline absl::StatusOr<Window> ComputeWindow(const std::vector<int64_t>& in,
+                                            const std::vector<int64_t>& kernel,
+                                            const AttributeMap& attrs, bool ceil_mode) {
+  const size_t n = in.size();
+  const std::vector<int64_t> strides = attrs.GetInts("strides", std::vector<int64_t>(n, 1));
+  const std::vector<int64_t> dilations = attrs.GetInts("dilations", std::vector<int64_t>(n, 1));
+  const std::vector<int64_t> pads = attrs.GetInts("pads", std::vector<int64_t>(2 * n, 0));
+  const std::string auto_pad = attrs.GetString("auto_pad", "NOTSET");
+  if (strides.size() != n || dilations.size() != n || pads.size() != 2 * n) {
+    return absl::InvalidArgumentError("strides, dilations or pads do not match the input's rank");
+  }
+  Window w;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t s = strides[i], k = (kernel[i] - 1) * dilations[i] + 1;
+    if (s < 1) return absl::InvalidArgumentError("strides must be positive");
+    int64_t out, pb, pe;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      out = (in[i] + s - 1) / s;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s + k - in[i]);
+      pb = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      pe = total - pb;
+    } else if (auto_pad == "VALID") {
+      pb = pe = 0;
+      out = in[i] >= k ? (in[i] - k) / s + 1 : 0;
+    } else {
+      pb = pads[i];
+      pe = pads[n + i];
+      const int64_t span = in[i] + pb + pe - k;
+      if (span < 0) return absl::InvalidArgumentError("the window is larger than the padded input");
+      out = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+      if (ceil_mode && (out - 1) * s >= in[i] + pb) --out;
+      pe = (out - 1) * s + k - in[i] - pb;
+    }
+    if (out < 1) return absl::InvalidArgumentError("the output would be empty");
+    w.out.push_back(out);
+    w.pad_begin.push_back(pb);
+    w.pad_end.push_back(pe);
+  }
+  return w;
+}
+
+// NCHW dims of a rank-4 activation in this kernel's layout, and back.
+inline Shape ToNchw(const Shape& s, bool channels_last) {
+  return channels_last ? ToChannelsFirst(s) : s;
+}
+inline Shape FromNchw(const Shape& s, bool channels_last) {
+  return channels_last ? ToChannelsLast(s) : s;
+}
+
+inline absl::Status Unimplemented(absl::string_view op, absl::string_view why) {
+  return absl::UnimplementedError(absl::StrCat("onednn ", op, ": ", why));
+}
+
+inline bool IsF32(const KernelInfo& info, size_t i) {
+  return i < info.input_dtypes.size() && info.input_dtypes[i] == DType::kFloat32;
+}
+
+// The oneDNN post-op for a fused activation, or nullopt when oneDNN has none.
+struct EltwiseOp {
+  dnnl::algorithm alg;
+  float alpha = 0, beta = 0;
+};
+
+inline std::optional<EltwiseOp> ToEltwise(const std::string& name, const std::vector<float>& p) {
+  using A = dnnl::algorithm;
+  if (name == "Relu") return EltwiseOp{A::eltwise_relu};
+  if (name == "LeakyRelu") return EltwiseOp{A::eltwise_relu, p[0]};
+  if (name == "Sigmoid") return EltwiseOp{A::eltwise_logistic};
+  if (name == "Tanh") return EltwiseOp{A::eltwise_tanh};
+  if (name == "Elu") return EltwiseOp{A::eltwise_elu, p[0]};
+  if (name == "Clip") return EltwiseOp{A::eltwise_clip_v2, p[0], p[1]};
+  if (name == "HardSwish") return EltwiseOp{A::eltwise_hardswish};
+  if (name == "Swish") return EltwiseOp{A::eltwise_swish, 1.0f};
+  return std::nullopt;
+}
+
+// Row-major strides of `dims`, for a plain memory descriptor of any rank.
+inline memory::desc Plain(const memory::dims& dims) {
+  memory::dims strides(dims.size(), 1);
+  for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * dims[i + 1];
+  return memory::desc(dims, kF32, strides);
+}
+
+}  // namespace onednn
+}  // namespace cortado
+
+#endif  // CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
