@@ -205,7 +205,7 @@ class ChannelsLastKernel final : public Kernel {
     const std::string domain = NchwDomainOf(info.op_type);
     std::vector<const Tensor*> constants = info.constant_inputs;
     for (size_t i = 0; i < constants.size(); ++i) {
-      if (i == 0 || i == 3) constants[i] = nullptr;
+      if (IsChannelsLastInput(static_cast<int>(i))) constants[i] = nullptr;
     }
     ASSIGN_OR_RETURN(RefOp inner, RefOp::Make(domain, info.op_type, domain.empty() ? kMaxOpset : 1,
                                               *info.attrs, info.input_dtypes, constants));
@@ -225,9 +225,9 @@ class ChannelsLastKernel final : public Kernel {
     std::vector<Tensor> firsts;  // channels-first copies of input 0 and Z
     std::vector<const Tensor*> inputs;
     for (int i = 0; i < ctx.num_inputs(); ++i) inputs.push_back(ctx.input(i));
-    firsts.reserve(2);
-    for (int i : {0, 3}) {
-      if (ctx.input(i) == nullptr) continue;
+    firsts.reserve(ctx.num_inputs());  // keeps the pointers into it valid
+    for (int i = 0; i < ctx.num_inputs(); ++i) {
+      if (!IsChannelsLastInput(i) || ctx.input(i) == nullptr) continue;
       ASSIGN_OR_RETURN(Tensor t, to_first.Run({ctx.input(i)}, ctx.allocator()));
       firsts.push_back(std::move(t));
       inputs[i] = &firsts.back();

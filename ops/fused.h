@@ -34,6 +34,10 @@ struct FusedActivation {
 const std::vector<FusedActivation>& FusedActivations();
 const FusedActivation* FindFusedActivation(const std::string& name);
 
+// Whether input `i` of a kNhwcDomain operator is a channels-last activation: X (0), and Z (3)
+// of FusedConv; weights and other inputs keep their layout.
+inline bool IsChannelsLastInput(int i) { return i == 0 || i == 3; }
+
 // The operators of kNhwcDomain, and the domain of the channels-first operator each one wraps.
 const std::vector<std::string>& NhwcOps();
 std::string NchwDomainOf(const std::string& nhwc_op);

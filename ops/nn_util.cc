@@ -60,7 +60,7 @@ InferFn ChannelsLast(InferFn infer) {
     std::vector<const Tensor*> constants;
     for (int i = 0; i < ctx.num_inputs(); ++i) {
       TensorType t = ctx.input(i);
-      const bool activation = i == 0 || i == 3;
+      const bool activation = IsChannelsLastInput(i);
       if (activation && t.shape) {
         if (t.shape->size() < 3) {
           return absl::InvalidArgumentError(absl::StrCat(

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/strings/str_join.h"
-
 namespace cortado {
 
 void Plan::ReleaseOwnedConstants() {
@@ -144,9 +142,8 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
   }
 
   for (const ValueInfo& v : graph.outputs) plan->output_slots_.push_back(slot_for(v.name));
-  plan->ReleaseOwnedConstants();
-
   plan->PlanLifetimes();
+  plan->ReleaseOwnedConstants();
   return plan;
 }
 

@@ -110,9 +110,8 @@ class ConvKernel final : public Kernel {
     dnnl::post_ops post;
     if (has_z_) post.append_sum(1.0f);
     if (eltwise_) post.append_eltwise(1.0f, eltwise_->alg, eltwise_->alpha, eltwise_->beta);
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = UserScratchpad();
     attr.set_post_ops(post);
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     auto entry = std::make_shared<Entry>();
     entry->pd = dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
     entry->primitive = dnnl::convolution_forward(entry->pd);

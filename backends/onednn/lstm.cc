@@ -155,8 +155,7 @@ class LstmKernel final : public Kernel {
         has_c ? state : memory::desc(), memory::desc({1, 1, input_, 4, h}, kF32, Tag::any),
         memory::desc({1, 1, h, 4, h}, kF32, Tag::any), memory::desc({1, 1, 4, h}, kF32, Tag::ldgo),
         memory::desc({t, n, h}, kF32, Tag::tnc), state, state);
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::primitive_attr attr = UserScratchpad();
     auto entry = std::make_shared<Entry>();
     entry->pd = dnnl::lstm_forward::primitive_desc(desc, attr, Engine());
     entry->primitive = dnnl::lstm_forward(entry->pd);

@@ -90,9 +90,8 @@ class MatMulKernel final : public Kernel {
     dnnl::post_ops post;
     if (residual_) post.append_sum(1.0f);
     if (eltwise_) post.append_eltwise(1.0f, eltwise_->alg, eltwise_->alpha, eltwise_->beta);
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = UserScratchpad();
     attr.set_post_ops(post);
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     auto entry = std::make_shared<Entry>();
     entry->pd =
         dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, w_any, b_md, dst), attr, Engine());

@@ -44,18 +44,12 @@ class SoftmaxKernel final : public Kernel {
           dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference,
                                            Plain(memory::dims(dims.begin(), dims.end())),
                                            static_cast<int>(softmax_axis));
-          dnnl::primitive_attr attr;
-          attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+          dnnl::primitive_attr attr = UserScratchpad();
           e->pd = dnnl::softmax_forward::primitive_desc(desc, attr, Engine());
           e->primitive = dnnl::softmax_forward(e->pd);
           return std::shared_ptr<const Entry>(std::move(e));
         }));
-    return Guarded(share.threads(), [&] {
-      return Execute(
-          entry->primitive, entry->pd,
-          {{DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(x->raw_data()))},
-           {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())}});
-    });
+    return Guarded(share.threads(), [&] { return ExecuteOn(entry->primitive, entry->pd, *x, y); });
   }
 
  private:
@@ -110,22 +104,19 @@ class LayerNormKernel final : public Kernel {
           if (bias_.defined()) flags = flags | dnnl::normalization_flags::use_shift;
           dnnl::layer_normalization_forward::desc desc(dnnl::prop_kind::forward_inference,
                                                        Plain({rows, channels}), epsilon_, flags);
-          dnnl::primitive_attr attr;
-          attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+          dnnl::primitive_attr attr = UserScratchpad();
           e->pd = dnnl::layer_normalization_forward::primitive_desc(desc, attr, Engine());
           e->primitive = dnnl::layer_normalization_forward(e->pd);
           return std::shared_ptr<const Entry>(std::move(e));
         }));
     return Guarded(share.threads(), [&] {
       const memory::desc row({channels}, kF32, Tag::x);
-      std::unordered_map<int, memory> args = {
-          {DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(x->raw_data()))},
-          {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())},
+      std::unordered_map<int, memory> more = {
           {DNNL_ARG_SCALE, memory(row, Engine(), const_cast<void*>(scale_.raw_data()))}};
       if (bias_.defined()) {
-        args.emplace(DNNL_ARG_SHIFT, memory(row, Engine(), const_cast<void*>(bias_.raw_data())));
+        more.emplace(DNNL_ARG_SHIFT, memory(row, Engine(), const_cast<void*>(bias_.raw_data())));
       }
-      return Execute(entry->primitive, entry->pd, std::move(args));
+      return ExecuteOn(entry->primitive, entry->pd, *x, y, std::move(more));
     });
   }
 

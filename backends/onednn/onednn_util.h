@@ -86,16 +86,31 @@ inline absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc
   return absl::OkStatus();
 }
 
-// Runs a convolution or matrix product: src, packed weights, optional bias, dst.
+// Runs a primitive that reads `src` and writes `dst`, in the primitive's own src and dst
+// layouts, with the arguments in `more` besides.
+inline absl::Status ExecuteOn(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
+                              const Tensor& src, Tensor* dst,
+                              std::unordered_map<int, memory> more = {}) {
+  more.emplace(DNNL_ARG_SRC, memory(pd.src_desc(), Engine(), const_cast<void*>(src.raw_data())));
+  more.emplace(DNNL_ARG_DST, memory(pd.dst_desc(), Engine(), dst->raw_data()));
+  return Execute(p, pd, std::move(more));
+}
+
+// The same for a convolution or matrix product: packed weights and an optional bias besides.
 inline absl::Status ExecuteWeighted(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
                                     const Tensor& src, const memory& weights, const memory* bias,
                                     Tensor* dst) {
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, memory(pd.src_desc(), Engine(), const_cast<void*>(src.raw_data()))},
-      {DNNL_ARG_WEIGHTS, weights},
-      {DNNL_ARG_DST, memory(pd.dst_desc(), Engine(), dst->raw_data())}};
-  if (bias != nullptr) args.emplace(DNNL_ARG_BIAS, *bias);
-  return Execute(p, pd, std::move(args));
+  std::unordered_map<int, memory> more = {{DNNL_ARG_WEIGHTS, weights}};
+  if (bias != nullptr) more.emplace(DNNL_ARG_BIAS, *bias);
+  return ExecuteOn(p, pd, src, dst, std::move(more));
+}
+
+// Primitive attributes with the scratchpad left to the caller (Execute gives each run its own,
+// so that one primitive serves concurrent runs).
+inline dnnl::primitive_attr UserScratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
 }
 
 // A sum post-op adds onto what dst holds: dst starts as a copy of the addend, which must have

@@ -44,12 +44,7 @@ class PoolKernel final : public Kernel {
     ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&] { return Build(nchw); }));
     ASSIGN_OR_RETURN(Tensor * y,
                      ctx.AllocateOutput(0, DType::kFloat32, ToChannelsLast(entry->out_nchw)));
-    return Guarded(share.threads(), [&] {
-      return Execute(
-          entry->primitive, entry->pd,
-          {{DNNL_ARG_SRC, memory(entry->pd.src_desc(), Engine(), const_cast<void*>(x->raw_data()))},
-           {DNNL_ARG_DST, memory(entry->pd.dst_desc(), Engine(), y->raw_data())}});
-    });
+    return Guarded(share.threads(), [&] { return ExecuteOn(entry->primitive, entry->pd, *x, y); });
   }
 
  private:
@@ -79,8 +74,7 @@ class PoolKernel final : public Kernel {
                                      memory::dims(strides.begin(), strides.end()),
                                      memory::dims(kernel.begin(), kernel.end()), win.pad_begin,
                                      win.pad_end);
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::primitive_attr attr = UserScratchpad();
     auto entry = std::make_shared<Entry>();
     entry->pd = dnnl::pooling_forward::primitive_desc(desc, attr, Engine());
     entry->primitive = dnnl::pooling_forward(entry->pd);

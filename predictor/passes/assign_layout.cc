@@ -99,8 +99,11 @@ class LayoutAssigner {
       if (pool && !produced_last_.count(node.inputs[0])) return false;
       if (!BackendRunsChannelsLast(node)) return false;
       node.domain = kNhwcDomain;
-      node.inputs[0] = Last(node.inputs[0]);
-      if (node.inputs.size() > 3 && !node.inputs[3].empty()) node.inputs[3] = Last(node.inputs[3]);
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        if (IsChannelsLastInput(static_cast<int>(i)) && !node.inputs[i].empty()) {
+          node.inputs[i] = Last(node.inputs[i]);
+        }
+      }
       return true;
     }
     if (!node.domain.empty() || node.inputs.empty()) return false;
