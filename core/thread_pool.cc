@@ -9,8 +9,6 @@
 #include <fstream>
 #include <string>
 #include <thread>
-
-#include <sched.h>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
