@@ -1,6 +1,6 @@
 """Validates deploy/'s Kubernetes and KServe manifests offline, with no cluster.
 
-usage: validate_manifests.py DEPLOY_DIR [--kubectl PATH]
+usage: validate_manifests.py DEPLOY_DIR [--kubectl PATH] [--cortadod PATH]
 
 1. Renders every kustomization (k8s/base, k8s/overlays/*, k8s/prometheus-adapter, kserve) with
    `kubectl kustomize`.
@@ -12,8 +12,11 @@ usage: validate_manifests.py DEPLOY_DIR [--kubectl PATH]
    ports the container has, readiness is /v2/health/ready, the grace period covers preStop plus
    cortadod's drain (--exit-timeout-secs and the closing steps of server/main.cc), the image is
    set, and the HPA's metrics are ones the prometheus-adapter rules serve.
-4. Proves the checks can fail: broken copies of a rendered Deployment and ServingRuntime must be
-   rejected.
+4. With --cortadod: every cortadod command line here (the Deployments' and the
+   ServingRuntime's args, the compose file's command, the Containerfile's CMD) is parsed by
+   cortadod itself (`cortadod ARGS --help` exits 0 only if every flag and value is valid).
+5. Proves the checks can fail: broken copies of a rendered Deployment and ServingRuntime, and a
+   misspelt flag, must be rejected.
 
 Prints one line per resource and exits non-zero on the first kind of problem found.
 """
@@ -204,6 +207,28 @@ def check_serving_runtime(d):
         raise Problem("%s: KServe puts the model at /mnt/models" % where)
 
 
+def check_flags(cortadod, args, where):
+    r = subprocess.run([cortadod] + list(args) + ["--help"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise Problem("%s: cortadod rejects its arguments: %s" % (where, r.stderr.strip()))
+
+
+def command_lines(deploy_dir, rendered):
+    """(where, args) of every cortadod command line in deploy/."""
+    for root, docs in sorted(rendered.items()):
+        for d in docs:
+            if d["kind"] in ("Deployment", "ServingRuntime"):
+                spec = d["spec"]["template"]["spec"] if d["kind"] == "Deployment" else d["spec"]
+                for c in spec["containers"]:
+                    yield "%s %s/%s" % (root, d["kind"], name(d)), c.get("args", [])
+    with open(os.path.join(deploy_dir, "observability", "compose.yaml")) as f:
+        compose = yaml.safe_load(f)
+    yield "observability/compose.yaml", compose["services"]["cortadod"]["command"]
+    with open(os.path.join(deploy_dir, "Containerfile")) as f:
+        cmd = [l for l in f if l.startswith("CMD ")]
+    yield "Containerfile CMD", json.loads(cmd[-1][4:])
+
+
 def adapter_rule_names(deploy_dir):
     with open(os.path.join(deploy_dir, "k8s", "prometheus-adapter", "rules.yaml")) as f:
         rules = yaml.safe_load(f)["rules"]
@@ -276,6 +301,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("deploy_dir")
     parser.add_argument("--kubectl", default="kubectl")
+    parser.add_argument("--cortadod")
     opts = parser.parse_args()
     crds = kserve_schemas(opts.deploy_dir)
     if len(crds) != 2:
@@ -292,8 +318,22 @@ def main():
             check_all(docs, crds, adapter_metrics, print)
             rendered[root] = docs
             count += len(docs)
+        if opts.cortadod:
+            lines = list(command_lines(opts.deploy_dir, rendered))
+            for where, args in lines:
+                check_flags(opts.cortadod, args, where)
+            print("cortadod accepts all %d command lines (%s)" % (
+                len(lines), ", ".join(sorted({w.split(" ")[0] for w, _ in lines}))))
         print("self-test:")
         self_test(rendered, crds, adapter_metrics)
+        if opts.cortadod:
+            try:
+                check_flags(opts.cortadod, ["--exit-timeout-sec=30"], "a misspelt flag")
+                raise Problem("cortadod accepted a misspelt flag")
+            except Problem as e:
+                if "misspelt flag:" not in str(e):
+                    raise
+                print("  ok rejected %s" % e)
     except Problem as e:
         print("FAIL: %s" % e)
         return 1

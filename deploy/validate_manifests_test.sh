@@ -2,7 +2,7 @@
 # Runs deploy/validate_manifests.py with the Python test tools' virtual environment
 # (tools/setup.sh: kubernetes-validate) and kubectl's built-in kustomize. The deploy folder is
 # copied out of the runfiles first: kustomize refuses files that resolve outside its root, and
-# runfiles are symlinks.
+# runfiles are symlinks. args: CORTADOD
 set -euo pipefail
 venv="${CORTADO_VENV:-$HOME/.cache/cortado/venv}"
 if ! "$venv/bin/python" -c "import kubernetes_validate" 2>/dev/null; then
@@ -18,5 +18,5 @@ here="$(dirname "$0")"
 copy="${TEST_TMPDIR:-$(mktemp -d)}/deploy"
 rm -rf "$copy"
 mkdir -p "$copy"
-cp -rL "$here/k8s" "$here/kserve" "$here/schemas" "$copy/"
-exec "$venv/bin/python" -u "$here/validate_manifests.py" "$copy" --kubectl "$kubectl"
+cp -rL "$here/k8s" "$here/kserve" "$here/schemas" "$here/observability" "$here/Containerfile" "$copy/"
+exec "$venv/bin/python" -u "$here/validate_manifests.py" "$copy" --kubectl "$kubectl" --cortadod "$1"
