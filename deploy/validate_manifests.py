@@ -25,7 +25,6 @@ import copy
 import glob
 import json
 import os
-import re
 import subprocess
 import sys
 

@@ -29,11 +29,9 @@ the request counts, failures and latency (p50/p99/max) per phase and protocol.
 import argparse
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -413,7 +411,6 @@ def main():
 
         # 2. Rolling restart.
         load.phase = "rolling restart"
-        t_restart = time.time()
         for h in hosts:
             t0 = time.monotonic()
             start_before = prom.value('process_start_time_seconds{instance="%s:8002"}' % h.ip)
@@ -437,7 +434,6 @@ def main():
 
         # 3. Rollout of version 2, one host after another.
         load.phase = "rollout v2"
-        t_rollout = time.time()
         for h in hosts:
             aside = os.path.join(h.repo, MODEL, ".tmp-2")
             os.makedirs(aside)
