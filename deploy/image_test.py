@@ -9,12 +9,15 @@ ARCHIVE is the docker-archive deploy/build_image.sh writes (WORK_DIR/cortadod.ta
 2. Starts the image's entrypoint and command as PID 1 of new PID and mount namespaces, in the
    network namespace cort12img (reached from here over a veth pair at 10.212.0.2), chrooted into
    the root filesystem mounted read-only (as deploy/k8s runs it), as user 10001, with the image's
-   environment only, and a fresh /proc, /tmp and minimal /dev.
+   environment only, a fresh /proc, /tmp and minimal /dev, and a model repository mounted over
+   /models (the image's example model plus "slow", a model that computes for seconds).
 3. From outside: curl on health, model metadata and metrics; tritonclient over HTTP and gRPC
    runs the example model, compared with ONNX Runtime on the model file from the image; the
    HEALTHCHECK command passes inside the container.
-4. SIGTERM under gRPC load: cortadod exits 0, every request sent before the signal succeeds,
-   those sent after it are refused (see drain()); afterwards the HEALTHCHECK fails.
+4. SIGTERM with 4 requests of "slow" in flight (its gauge says so) and gRPC load on the example
+   model: cortadod exits 0 after the slow requests have finished, each with ONNX Runtime's
+   answer; every request sent before the signal succeeds, those sent after it are refused (see
+   drain()); afterwards the HEALTHCHECK fails.
 Prints the start-to-ready time and the counts; exits non-zero on the first failure.
 """
 import argparse
@@ -75,6 +78,36 @@ def unpack(archive, root):
     return config["config"], len(manifest["Layers"])
 
 
+def slow_model(repo, layers=8, rows=512, width=2048):
+    """Model "slow": x [1, width] tiled to [rows, width], then `layers` times Tanh(MatMul(., W))
+    with one shared W, averaged back to [1, width]: a few seconds of compute from a small
+    request, so that requests are still in flight when SIGTERM comes."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = (np.random.default_rng(0).standard_normal((width, width)) / np.sqrt(width)).astype(
+        np.float32)
+    nodes = [helper.make_node("Tile", ["x", "reps"], ["h0"])]
+    for i in range(layers):
+        nodes.append(helper.make_node("MatMul", ["h%d" % i, "w"], ["m%d" % i]))
+        nodes.append(helper.make_node("Tanh", ["m%d" % i], ["h%d" % (i + 1)]))
+    nodes.append(helper.make_node("ReduceMean", ["h%d" % layers], ["y"], axes=[0], keepdims=1))
+    graph = helper.make_graph(
+        nodes, "slow", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, width])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, width])],
+        [numpy_helper.from_array(w, "w"),
+         numpy_helper.from_array(np.array([rows, 1], np.int64), "reps")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    os.makedirs(os.path.join(repo, "slow", "1"))
+    onnx.save(model, os.path.join(repo, "slow", "1", "model.onnx"))
+    with open(os.path.join(repo, "slow", "config.pbtxt"), "w") as f:
+        f.write('name: "slow"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 0\n'
+                'input [ { name: "x" data_type: TYPE_FP32 dims: [ 1, %d ] } ]\n'
+                'output [ { name: "y" data_type: TYPE_FP32 dims: [ 1, %d ] } ]\n'
+                'instance_group [ { count: 4 kind: KIND_CPU } ]\n' % (width, width))
+    return os.path.join(repo, "slow", "1", "model.onnx")
+
+
 def http_get(url):
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
@@ -88,13 +121,14 @@ def http_get(url):
 class Container:
     """The image's entrypoint + command as PID 1 in its own namespaces (see the module doc)."""
 
-    def __init__(self, root, config, log_path):
+    def __init__(self, root, config, models, log_path):
         user = config["User"]
         env = config.get("Env", [])
         argv = config.get("Entrypoint", []) + config.get("Cmd", [])
         script = (
-            'root="$0"; shift; '
+            'root="$0"; models="$1"; shift 2; '
             'mount --bind "$root" "$root" && mount -o remount,bind,ro "$root" && '
+            'mount --bind "$models" "$root/models" && mount -o remount,bind,ro "$root/models" && '
             'mount -t proc proc "$root/proc" && '
             'mount -t tmpfs -o mode=1777,size=64m tmpfs "$root/tmp" && '
             'mount -t tmpfs -o mode=755,size=1m tmpfs "$root/dev" && '
@@ -102,7 +136,7 @@ class Container:
             '  touch "$root/dev/$d" && mount --bind "/dev/$d" "$root/dev/$d"; done && '
             'exec env -i "$@"')
         cmd = (["ip", "netns", "exec", NETNS, "unshare", "--pid", "--fork", "--mount",
-                "--propagation", "private", "--", "/bin/sh", "-c", script, root] + env +
+                "--propagation", "private", "--", "/bin/sh", "-c", script, root, models] + env +
                ["/usr/sbin/chroot", "--userspec=" + user, root] + argv)
         self.log = open(log_path, "w")
         self.started = time.monotonic()
@@ -129,6 +163,11 @@ class Container:
     def read_log(self):
         with open(self.log.name) as f:
             return f.read()[-5000:]
+
+
+def reference(model, x):
+    sess = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+    return sess.run(None, {sess.get_inputs()[0].name: x})[0]
 
 
 def check_config(config, root):
@@ -169,9 +208,7 @@ def drive(base, root):
         meta["name"], [(i["name"], i["shape"]) for i in meta["inputs"]]))
 
     x = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [0, 0, 0, 0]], np.float32)
-    model = os.path.join(root, "models/example_mlp/1/model.onnx")
-    sess = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
-    expected = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    expected = reference(os.path.join(root, "models/example_mlp/1/model.onnx"), x)
 
     hc = httpclient.InferenceServerClient("%s:8000" % CONTAINER_IP)
     hin = httpclient.InferInput("features", list(x.shape), "FP32")
@@ -192,7 +229,7 @@ def drive(base, root):
 
     status, body = http_get("http://%s:8002/metrics" % CONTAINER_IP)
     text = body.decode()
-    for needle in ('cortado_models_loaded 1', 'cortado_inference_requests_total{model="example_mlp"',
+    for needle in ('cortado_models_loaded 2', 'cortado_inference_requests_total{model="example_mlp"',
                    'process_resident_memory_bytes'):
         if needle not in text:
             fail("metrics: %r missing" % needle)
@@ -203,7 +240,15 @@ def drive(base, root):
     hc.close()
 
 
-def drain(container, root, config):
+def metric(name):
+    status, body = http_get("http://%s:8002/metrics" % CONTAINER_IP)
+    for line in body.decode().splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def drain(container, root, config, slow_x, slow_expected):
     """SIGTERM under load from 6 gRPC clients. Requests sent before the signal must succeed
     (those in flight finish); those sent after it are answered or refused (UNAVAILABLE, or no
     connection once the endpoint has closed), never failed otherwise. A request sent after the
@@ -242,10 +287,31 @@ def drain(container, root, config):
             with lock:
                 counts[("sent after: " if after else "sent before: ") + key] += 1
 
+    slow_results = []
+
+    def slow():
+        client = httpclient.InferenceServerClient("%s:8000" % CONTAINER_IP, network_timeout=60)
+        inp = httpclient.InferInput("x", [1, slow_x.shape[1]], "FP32")
+        inp.set_data_from_numpy(slow_x, binary_data=True)
+        try:
+            y = client.infer("slow", [inp]).as_numpy("y")
+            slow_results.append((time.monotonic(), float(np.max(np.abs(y - slow_expected)))))
+        except Exception as e:
+            slow_results.append((time.monotonic(), str(e)[:200]))
+
     threads = [threading.Thread(target=load) for _ in range(6)]
     for t in threads:
         t.start()
-    time.sleep(2)
+    time.sleep(1)
+    slow_threads = [threading.Thread(target=slow) for _ in range(4)]
+    for t in slow_threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while metric("cortado_inference_requests_in_flight") < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    in_flight = metric("cortado_inference_requests_in_flight")
+    if in_flight < 4:
+        fail("the slow requests are not in flight (%s)" % in_flight)
     t0 = time.monotonic()
     signalled.set()  # first, so that "sent before" means before the signal
     os.kill(container.pid, signal.SIGTERM)
@@ -256,10 +322,19 @@ def drain(container, root, config):
     exit_s = time.monotonic() - t0
     time.sleep(0.5)
     stop.set()
-    for t in threads:
+    for t in threads + slow_threads:
         t.join()
     log = container.read_log()
+    print("drain: %d requests in flight at SIGTERM, of which 4 slow: answered %s s after it, "
+          "max |diff| from ONNX Runtime %s" % (
+              in_flight, ["%.2f" % (t - t0) for t, _ in slow_results],
+              [r if isinstance(r, str) else "%.1g" % r for _, r in slow_results]))
     print("drain: %s; exit %d after %.2f s" % (counts, status, exit_s))
+    if len(slow_results) != 4 or any(isinstance(r, str) or r > 1e-4 for _, r in slow_results):
+        fail("the slow requests in flight did not all finish with the right answer: %s"
+             % slow_results)
+    if max(t for t, _ in slow_results) - t0 > exit_s:
+        fail("cortadod exited before its requests in flight were answered")
     if status != 0:
         fail("cortadod exited %d after SIGTERM:\n%s" % (status, log))
     if counts["sent before: failed"] or counts["sent after: other"]:
@@ -310,7 +385,13 @@ def main():
                      ["link", "set", "cort12c", "up"], ["link", "set", "lo", "up"]):
             sh("ip", "netns", "exec", NETNS, "ip", *args)
 
-        container = Container(root, config, os.path.join(opts.work, "cortadod.log"))
+        models = os.path.join(opts.work, "models")
+        shutil.copytree(os.path.join(root, "models"), models)
+        slow_path = slow_model(models)
+        slow_x = np.linspace(-1, 1, 2048, dtype=np.float32).reshape(1, 2048)
+        slow_expected = reference(slow_path, slow_x)
+        os.chmod(opts.work, 0o755)
+        container = Container(root, config, models, os.path.join(opts.work, "cortadod.log"))
         pid = container.find_pid1()
         with open("/proc/%d/status" % pid) as f:
             nspid = [l.split()[1:] for l in f if l.startswith("NSpid:")][0]
@@ -333,7 +414,7 @@ def main():
             fail("the HEALTHCHECK failed (%d) while ready" % rc)
         print("ok: HEALTHCHECK passes")
         drive(CONTAINER_IP, root)
-        drain(container, root, config)
+        drain(container, root, config, slow_x, slow_expected)
     finally:
         if container is not None and container.process.poll() is None:
             container.process.kill()
