@@ -8,6 +8,7 @@ usage: validate_manifests.py DEPLOY_DIR [--kubectl PATH] [--cortadod PATH]
    with `kubectl apply --validate=strict`): built-in kinds with kubernetes-validate (the
    Kubernetes OpenAPI schemas it ships) for each of KUBERNETES_VERSIONS, KServe's kinds against
    the openAPIV3Schema of KServe's own CRDs (schemas/kserve, see its README.md).
+   The compose file is checked against the Compose Specification's JSON schema (schemas/compose).
 3. Checks what schemas cannot see: selectors match the pod labels, probes and Services name
    ports the container has, readiness is /v2/health/ready, the grace period covers preStop plus
    cortadod's drain (--exit-timeout-secs and the closing steps of server/main.cc), the image is
@@ -228,6 +229,29 @@ def command_lines(deploy_dir, rendered):
     yield "Containerfile CMD", json.loads(cmd[-1][4:])
 
 
+def check_compose(deploy_dir, compose, schema):
+    """observability/compose.yaml against the Compose Specification's schema; its own files exist;
+    cortadod gets the time its drain needs."""
+    try:
+        jsonschema.Draft7Validator(schema).validate(compose)
+    except jsonschema.ValidationError as e:
+        path = ".".join(str(p) for p in e.absolute_path)
+        raise Problem("compose.yaml: %s at %s" % (e.message, path))
+    here = os.path.join(deploy_dir, "observability")
+    for service in compose["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./") and not os.path.exists(os.path.join(here, source)):
+                raise Problem("compose.yaml: volume source %s does not exist" % source)
+    cortadod = compose["services"]["cortadod"]
+    grace = int(cortadod["stop_grace_period"].rstrip("s"))
+    exit_timeout = int(flag(cortadod["command"], "exit-timeout-secs", DEFAULT_EXIT_TIMEOUT_SECS))
+    if grace < exit_timeout + CLOSE_SECS:
+        raise Problem("compose.yaml: stop_grace_period %ds < --exit-timeout-secs %d + %d closing"
+                      % (grace, exit_timeout, CLOSE_SECS))
+    return "stop_grace_period %ds >= drain %ds + closing %ds" % (grace, exit_timeout, CLOSE_SECS)
+
+
 def adapter_rule_names(deploy_dir):
     with open(os.path.join(deploy_dir, "k8s", "prometheus-adapter", "rules.yaml")) as f:
         rules = yaml.safe_load(f)["rules"]
@@ -323,8 +347,23 @@ def main():
                 check_flags(opts.cortadod, args, where)
             print("cortadod accepts all %d command lines (%s)" % (
                 len(lines), ", ".join(sorted({w.split(" ")[0] for w, _ in lines}))))
+        with open(os.path.join(opts.deploy_dir, "observability", "compose.yaml")) as f:
+            compose = yaml.safe_load(f)
+        with open(os.path.join(opts.deploy_dir, "schemas", "compose", "compose-spec.json")) as f:
+            compose_schema = json.load(f)
+        print("observability/compose.yaml: ok (Compose Specification schema; %s)"
+              % check_compose(opts.deploy_dir, compose, compose_schema))
         print("self-test:")
         self_test(rendered, crds, adapter_metrics)
+        broken = copy.deepcopy(compose)
+        broken["services"]["cortadod"]["stop_grace_perod"] = "40s"
+        try:
+            check_compose(opts.deploy_dir, broken, compose_schema)
+            raise Problem("a misspelt compose key passed")
+        except Problem as e:
+            if "stop_grace_perod" not in str(e):
+                raise
+            print("  ok rejected a misspelt compose key: %s" % e)
         if opts.cortadod:
             try:
                 check_flags(opts.cortadod, ["--exit-timeout-sec=30"], "a misspelt flag")
