@@ -216,8 +216,10 @@ class Balancer:
         rows = []
         with open(os.path.join(self.prefix, name)) as f:
             for line in f:
-                msec, request_time, upstream, status = line.split()
-                rows.append((float(msec) - float(request_time), upstream, status))
+                # A retried request lists its upstreams: "10.212.10.11:8000, 10.212.10.12:8000".
+                fields = line.split()
+                rows.append((float(fields[0]) - float(fields[1]), " ".join(fields[2:-1]),
+                             fields[-1]))
         return rows
 
 
@@ -365,6 +367,9 @@ def main():
     parser.add_argument("--work", default=os.path.join(os.environ.get("TEST_TMPDIR", "/tmp"),
                                                         "cort12-fleet"))
     parser.add_argument("--steady-secs", type=float, default=8)
+    parser.add_argument("--sigterm-first", action="store_true",
+                        help="the wrong order, to see the test fail: SIGTERM a host while the "
+                             "balancer still sends to it, and take it out only then")
     parser.add_argument("--nginx-conf", default=os.path.join(os.path.dirname(
         os.path.abspath(__file__)), "nginx.conf"))
     opts = parser.parse_args()
@@ -414,9 +419,13 @@ def main():
         for h in hosts:
             t0 = time.monotonic()
             start_before = prom.value('process_start_time_seconds{instance="%s:8002"}' % h.ip)
+            if opts.sigterm_first:
+                h.process.send_signal(signal.SIGTERM)
+                time.sleep(0.5)
             balancer.set(h.ip, False)                       # readiness false: out of rotation
             wait_for("requests in flight on %s to finish" % h.ip,
-                     lambda: h.metric("cortado_inference_requests_in_flight") == 0)
+                     lambda: h.process.poll() is not None or
+                     h.metric("cortado_inference_requests_in_flight") == 0)
             status = h.stop()                              # SIGTERM
             if status != 0:
                 fail("host %s exited %d after SIGTERM" % (h.ip, status))
