@@ -252,6 +252,21 @@ def check_compose(deploy_dir, compose, schema):
     return "stop_grace_period %ds >= drain %ds + closing %ds" % (grace, exit_timeout, CLOSE_SECS)
 
 
+def check_inference_service(d):
+    """What KServe's admission webhook adds to the schema (inference_service_validation.go)."""
+    where = "InferenceService/%s" % name(d)
+    predictor = d["spec"]["predictor"]
+    mode = d["metadata"].get("annotations", {}).get("serving.kserve.io/deploymentMode")
+    metric = predictor.get("scaleMetric", "cpu")
+    if mode == "RawDeployment" and metric not in ("cpu", "memory"):
+        raise Problem("%s: a RawDeployment scales on cpu or memory, not %s" % (where, metric))
+    if mode == "RawDeployment" and metric == "cpu" and not 1 <= predictor.get("scaleTarget",
+                                                                                80) <= 100:
+        raise Problem("%s: the cpu scaleTarget is a percentage" % where)
+    if predictor["model"].get("runtime") not in (None, "cortado"):
+        raise Problem("%s: runs on %s, not cortado" % (where, predictor["model"]["runtime"]))
+
+
 def adapter_rule_names(deploy_dir):
     with open(os.path.join(deploy_dir, "k8s", "prometheus-adapter", "rules.yaml")) as f:
         rules = yaml.safe_load(f)["rules"]
@@ -266,6 +281,8 @@ def check_all(docs, crds, adapter_metrics, report):
             extra = "; " + check_deployment(d)
         elif d["kind"] == "ServingRuntime":
             check_serving_runtime(d)
+        elif d["kind"] == "InferenceService":
+            check_inference_service(d)
         report("  ok %s/%s (%s%s)" % (d["kind"], name(d), checked, extra))
     check_relations(docs, adapter_metrics)
 
@@ -307,6 +324,11 @@ def self_test(rendered, crds, adapter_metrics):
     def runtime_type(d):
         d["spec"]["protocolVersions"] = "v2"
 
+    def isvc_concurrency(d):
+        d["spec"]["predictor"]["scaleMetric"] = "concurrency"
+
+    must_fail("a RawDeployment scaled on concurrency",
+              broken(kserve, "InferenceService", isvc_concurrency), crds, adapter_metrics)
     must_fail("an unknown Deployment field", broken(prod, "Deployment", unknown_field), crds,
               adapter_metrics)
     must_fail("a grace period shorter than the drain", broken(prod, "Deployment", short_grace),
