@@ -358,7 +358,7 @@ def drain(container, root, config, slow_x, slow_expected):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("archive")
-    parser.add_argument("--work", default="/var/tmp/cort12-image-test")
+    parser.add_argument("--work", default="/var/tmp/cortado-image-test")
     opts = parser.parse_args()
     if os.geteuid() != 0:
         fail("run as root (namespaces, chroot)")

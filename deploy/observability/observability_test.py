@@ -10,8 +10,8 @@ usage: observability_test.py CORTADOD REPOSITORY OBSERVABILITY_DIR ADAPTER_RULES
 3. While traffic runs (HTTP batches of 1 and 3, gRPC through tritonclient, bad inputs, an
    unknown model), the repository changes: a corrupt version (a load failure), a good new version
    (a load), a second model added and then removed (an unload).
-4. Every query of every panel of the Grafana dashboard, with the dashboard's variables set to
-   "All", must return series with a number in them over the test's time range; some must show
+4. Every panel names the provisioned datasource, and every query of every panel of the Grafana
+   dashboard, with the dashboard's variables set to "All", must return series with a number in them over the test's time range; some must show
    the events of step 3. The recording rules return data, CortadoModelLoadFailed fires, every
    rule is healthy, and the prometheus-adapter rules' queries return data.
 5. SIGTERM: cortadod exits 0 and Prometheus sees up == 0 (CortadoDown's input).
@@ -264,6 +264,15 @@ def main():
         # 4. Every panel's query.
         with open(os.path.join(obs_dir, "grafana", "dashboards", "cortado.json")) as f:
             dashboard = json.load(f)
+        with open(os.path.join(obs_dir, "grafana", "provisioning", "datasources",
+                               "prometheus.yaml")) as f:
+            uids = {d["uid"] for d in yaml.safe_load(f)["datasources"]}
+        for panel in dashboard["panels"]:
+            for ref in [panel.get("datasource")] + [t.get("datasource") for t in
+                                                    panel.get("targets", [])]:
+                if ref is not None and ref["uid"] not in uids:
+                    fail("panel %r uses datasource %s, not provisioned (%s)" % (
+                        panel["title"], ref["uid"], uids))
         peaks = {}
         n = 0
         for title, legend, expr in panel_queries(dashboard):
