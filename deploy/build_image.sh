@@ -68,11 +68,11 @@ path-exclude /usr/share/locale/*
 EOF
     find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
     find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete
-    rm -rf "$root"/usr/share/{man,groff,info,lintian,linda,locale}/*
+    rm -rf "${root:?}"/usr/share/{man,groff,info,lintian,linda,locale}/*
   fi
   # No package lists, caches, logs, device nodes or machine identity in an image.
-  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb \
-    "$root"/var/log/* "$root"/dev/* "$root"/tmp/* "$root"/etc/machine-id "$root"/etc/hostname
+  rm -rf "${root:?}"/var/lib/apt/lists/* "${root:?}"/var/cache/apt/*.bin "${root:?}"/var/cache/apt/archives/*.deb \
+    "${root:?}"/var/log/* "${root:?}"/dev/* "${root:?}"/tmp/* "${root:?}"/etc/machine-id "${root:?}"/etc/hostname
   tar --numeric-owner --xattrs -C "$root" -cf "$work/base-$tag.tar" .
   local ctr
   ctr=$(bah from scratch)
