@@ -299,10 +299,7 @@ def drain(container, root, config, slow_x, slow_expected):
         except Exception as e:
             slow_results.append((time.monotonic(), str(e)[:200]))
 
-    threads = [threading.Thread(target=load) for _ in range(6)]
-    for t in threads:
-        t.start()
-    time.sleep(1)
+    # The slow requests first, alone, so that the gauge counts them; then the load.
     slow_threads = [threading.Thread(target=slow) for _ in range(4)]
     for t in slow_threads:
         t.start()
@@ -310,8 +307,12 @@ def drain(container, root, config, slow_x, slow_expected):
     while metric("cortado_inference_requests_in_flight") < 4 and time.monotonic() < deadline:
         time.sleep(0.01)
     in_flight = metric("cortado_inference_requests_in_flight")
-    if in_flight < 4:
-        fail("the slow requests are not in flight (%s)" % in_flight)
+    if in_flight < 4 or slow_results:
+        fail("the slow requests are not in flight (%s, %s)" % (in_flight, slow_results))
+    threads = [threading.Thread(target=load) for _ in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
     t0 = time.monotonic()
     signalled.set()  # first, so that "sent before" means before the signal
     os.kill(container.pid, signal.SIGTERM)
@@ -325,7 +326,7 @@ def drain(container, root, config, slow_x, slow_expected):
     for t in threads + slow_threads:
         t.join()
     log = container.read_log()
-    print("drain: %d requests in flight at SIGTERM, of which 4 slow: answered %s s after it, "
+    print("drain: 4 slow requests in flight at SIGTERM (the gauge: %d), answered %s s after it, "
           "max |diff| from ONNX Runtime %s" % (
               in_flight, ["%.2f" % (t - t0) for t, _ in slow_results],
               [r if isinstance(r, str) else "%.1g" % r for _, r in slow_results]))
@@ -339,7 +340,9 @@ def drain(container, root, config, slow_x, slow_expected):
         fail("cortadod exited %d after SIGTERM:\n%s" % (status, log))
     if counts["sent before: failed"] or counts["sent after: other"]:
         fail("requests cut off by SIGTERM: %s" % errors[:3])
-    if counts["sent before: ok"] < 100:
+    # Each load thread sent at least one request before the signal (queued behind the slow
+    # ones, which hold the inference threads): all answered.
+    if counts["sent before: ok"] < len(threads):
         fail("too little load before SIGTERM: %s" % counts)
     for line in ("received SIGTERM", "cortadod stopped"):
         if line not in log:
