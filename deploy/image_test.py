@@ -178,7 +178,8 @@ def check_config(config, root):
                                                                    "8002/tcp"},
         "HEALTHCHECK": bool(config.get("Healthcheck", {}).get("Test")),
         "/models in the command": "--model-repository=/models" in config.get("Cmd", []),
-        "/models/example_mlp": os.path.isfile(os.path.join(root, "models/example_mlp/config.pbtxt")),
+        "/models/example_mlp": os.path.isfile(
+            os.path.join(root, "models/example_mlp/config.pbtxt")),
         "no shell tools beyond the base": not os.path.exists(os.path.join(root, "usr/bin/curl")),
     }
     bad = [k for k, ok in checks.items() if not ok]
@@ -203,7 +204,8 @@ def drive(base, root):
             CONTAINER_IP, path), check=False)
         if r.stdout != "200":
             fail("curl %s answered %s" % (path, r.stdout or r.returncode))
-    meta = json.loads(sh("curl", "-sf", "http://%s:8000/v2/models/example_mlp" % CONTAINER_IP).stdout)
+    meta = json.loads(
+        sh("curl", "-sf", "http://%s:8000/v2/models/example_mlp" % CONTAINER_IP).stdout)
     print("ok: curl: live, ready, model metadata %s %s" % (
         meta["name"], [(i["name"], i["shape"]) for i in meta["inputs"]]))
 
@@ -229,7 +231,8 @@ def drive(base, root):
 
     status, body = http_get("http://%s:8002/metrics" % CONTAINER_IP)
     text = body.decode()
-    for needle in ('cortado_models_loaded 2', 'cortado_inference_requests_total{model="example_mlp"',
+    for needle in ('cortado_models_loaded 2',
+                   'cortado_inference_requests_total{model="example_mlp"',
                    'process_resident_memory_bytes'):
         if needle not in text:
             fail("metrics: %r missing" % needle)

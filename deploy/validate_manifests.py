@@ -179,7 +179,8 @@ def check_relations(docs, adapter_metrics):
             ports = {p.get("name") for c in pod["spec"]["containers"] for p in c.get("ports", [])}
             for p in d["spec"]["ports"]:
                 if p["targetPort"] not in ports:
-                    raise Problem("%s: targetPort %s is no container port" % (where, p["targetPort"]))
+                    raise Problem("%s: targetPort %s is no container port"
+                                  % (where, p["targetPort"]))
         elif d["kind"] == "PodDisruptionBudget":
             if not any(selects(d["spec"]["selector"]["matchLabels"], p["metadata"]["labels"])
                        for p in pods):
@@ -191,7 +192,8 @@ def check_relations(docs, adapter_metrics):
                 metric = m.get("pods", {}).get("metric", {}).get("name")
                 if m["type"] == "Pods" and metric not in adapter_metrics:
                     raise Problem("%s: pods metric %s is not served by the prometheus-adapter "
-                                  "rules (%s)" % (where, metric, ", ".join(sorted(adapter_metrics))))
+                                  "rules (%s)"
+                                  % (where, metric, ", ".join(sorted(adapter_metrics))))
 
 
 def check_serving_runtime(d):
@@ -350,7 +352,8 @@ def main():
     opts = parser.parse_args()
     crds = kserve_schemas(opts.deploy_dir)
     if len(crds) != 2:
-        raise SystemExit("expected the ServingRuntime and InferenceService schemas in schemas/kserve")
+        raise SystemExit("expected the ServingRuntime and InferenceService schemas in "
+                         "schemas/kserve")
     adapter_metrics = adapter_rule_names(opts.deploy_dir)
     roots = sorted(["k8s/base", "k8s/prometheus-adapter", "kserve"] + [
         os.path.relpath(p, opts.deploy_dir)

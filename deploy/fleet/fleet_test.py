@@ -15,7 +15,7 @@ check every answer against ONNX Runtime on the version that answered.
    balancer (readiness false: its endpoint is dropped and nginx reloads, old workers finishing
    their requests), its requests in flight reach 0 (its own gauge), SIGTERM (cortadod exits 0),
    it starts again, GET /v2/health/ready answers 200 (readiness true), it rejoins the balancer,
-   and Prometheus has scraped the new process (process_start_time_seconds changed) before the
+   and Prometheus has scraped the new process (its CPU counter started again: one reset) before the
    next host goes.
 3. Rollout: version 2 of the model (other weights) is published into each host's repository
    (written aside, renamed into place); each host loads it in the background and switches.
@@ -23,7 +23,7 @@ check every answer against ONNX Runtime on the version that answered.
 4. Steady load again.
 
 Asserts zero failed requests and zero wrong answers in every phase, that nginx sent nothing to a
-host while it was out, and that Prometheus saw every host come back and load version 2. Prints
+host while it was out, and that Prometheus saw every host restart exactly once and load version 2. Prints
 the request counts, failures and latency (p50/p99/max) per phase and protocol.
 """
 import argparse
@@ -187,7 +187,11 @@ class Balancer:
         self.write()
         self.process = subprocess.Popen(["nginx", "-c", self.conf, "-p", self.prefix, "-g",
                                          "daemon off;"])
-        wait_for("nginx", lambda: http_get("http://%s/v2/health/live" % LB_HTTP)[0] == 200)
+        wait_for("nginx", lambda: self.process.poll() is not None or
+                 http_get("http://%s/v2/health/live" % LB_HTTP)[0] == 200)
+        if self.process.poll() is not None:
+            fail("nginx exited %d (is %s or %s taken?)" % (self.process.returncode, LB_HTTP,
+                                                            LB_GRPC))
 
     def workers(self):
         out = sh("pgrep", "-P", str(self.process.pid), check=False).stdout.split()
@@ -238,10 +242,18 @@ class Prometheus:
                     "      - files: [%s]\n        refresh_interval: 5s\n" % self.targets)
         sh("promtool", "check", "config", config)
         self.log = open(os.path.join(self.dir, "prometheus.log"), "w")
+        tsdb = os.path.join(self.dir, "tsdb")
         self.process = subprocess.Popen(
-            ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + self.dir + "/tsdb",
+            ["prometheus", "--config.file=" + config, "--storage.tsdb.path=" + tsdb,
              "--web.listen-address=127.0.0.1:%d" % PROM_PORT], stdout=self.log,
             stderr=subprocess.STDOUT)
+        # The one answering on the port must be this one, not one left behind by another run.
+        wait_for("prometheus on :%d" % PROM_PORT, lambda: self.process.poll() is not None or
+                 http_get("http://127.0.0.1:%d/-/ready" % PROM_PORT)[0] == 200)
+        status, body = http_get("http://127.0.0.1:%d/api/v1/status/flags" % PROM_PORT)
+        if self.process.poll() is not None or json.loads(body)["data"].get(
+                "storage.tsdb.path") != tsdb:
+            fail("another prometheus holds :%d" % PROM_PORT)
 
     def query(self, expr):
         status, body = http_get("http://127.0.0.1:%d/api/v1/query?%s" % (
@@ -418,7 +430,8 @@ def main():
         load.phase = "rolling restart"
         for h in hosts:
             t0 = time.monotonic()
-            start_before = prom.value('process_start_time_seconds{instance="%s:8002"}' % h.ip)
+            resets = 'resets(process_cpu_seconds_total{instance="%s:8002"}[10m])' % h.ip
+            resets_before = prom.value(resets) or 0
             if opts.sigterm_first:
                 h.process.send_signal(signal.SIGTERM)
                 time.sleep(0.5)
@@ -434,8 +447,7 @@ def main():
             ready_s = h.wait_ready()                       # readiness true
             balancer.set(h.ip, True)                        # back in rotation
             wait_for("prometheus to scrape the new process on %s" % h.ip,
-                     lambda: (prom.value('process_start_time_seconds{instance="%s:8002"}' % h.ip)
-                              or 0) > (start_before or 0) and prom.value(
+                     lambda: (prom.value(resets) or 0) > resets_before and prom.value(
                          'up{instance="%s:8002"}' % h.ip) == 1, timeout=30)
             print("restarted %s: out and drained %.2f s, ready again %.2f s after start, "
                   "back in %.2f s in all" % (h.ip, down_s, ready_s, time.monotonic() - t0))
@@ -456,6 +468,64 @@ def main():
         load.phase = "after rollout"
         time.sleep(opts.steady_secs)
         load.finish()
+
+        # Results.
+        print("requests (through nginx):")
+        failures = load.report()
+        after = [r for r in load.results if r[0] == "after rollout" and r[2]]
+        stale = [r for r in after if r[4] != "2"]
+
+        # nginx: nothing went to a host between its leaving and its rejoining; retries.
+        out_windows = {}
+        for t, ip, change in balancer.changes:
+            if change == "out":
+                out_windows[ip] = [t, None]
+            else:
+                out_windows[ip][1] = t
+        leaks, retried, lb_requests = 0, 0, 0
+        per_host = {}
+        for name in ("http.log", "grpc.log"):
+            for started, upstream, status in balancer.log(name):
+                lb_requests += 1
+                if "," in upstream:
+                    retried += 1
+                for addr in upstream.split(", "):
+                    ip = addr.split(":")[0]
+                    per_host[ip] = per_host.get(ip, 0) + 1
+                    window = out_windows.get(ip)
+                    if window and window[0] < started < window[1]:
+                        leaks += 1
+        print("nginx: %d requests logged, per host %s, sent to another host after a failed "
+              "attempt: %d, sent to a host while it was out: %d" % (
+                  lb_requests, {k: per_host[k] for k in sorted(per_host)}, retried, leaks))
+
+        # Prometheus saw every host come back and load version 2.
+        back = {}
+        for h in hosts:
+            back[h.ip] = (
+                prom.value('resets(process_cpu_seconds_total{instance="%s:8002"}[10m])' % h.ip),
+                prom.value('max_over_time(cortado_model_loads_total{instance="%s:8002",version="2"}'
+                           '[5m])' % h.ip))
+        print("prometheus: per host (restarts seen, version 2 loaded): %s" % back)
+
+        problems = []
+        if failures:
+            problems.append("%d failed requests" % failures)
+        if stale:
+            problems.append("%d answers after the rollout not from version 2" % len(stale))
+        if leaks:
+            problems.append("%d requests sent to a host while it was out" % leaks)
+        for ip, (restarts, loaded) in back.items():
+            if restarts != 1:
+                problems.append("prometheus saw %s restart %s times, not once" % (ip, restarts))
+            if loaded != 1:
+                problems.append("prometheus did not see %s load version 2" % ip)
+        if len(load.results) < 500:
+            problems.append("too few requests (%d)" % len(load.results))
+        if problems:
+            fail("; ".join(problems))
+        print("PASS: fleet: %d requests, 0 failed, through a rolling restart of %d hosts and a "
+              "rollout of version 2" % (len(load.results), len(hosts)))
     finally:
         if load is not None:
             load.finish()
@@ -468,66 +538,9 @@ def main():
                     h.process.kill()
         if balancer is not None:
             balancer.stop()
+        if prom is not None:
+            prom.stop()
         network.down()
-
-    # Results.
-    print("requests (through nginx):")
-    failures = load.report()
-    after = [r for r in load.results if r[0] == "after rollout" and r[2]]
-    stale = [r for r in after if r[4] != "2"]
-
-    # nginx: nothing went to a host between its leaving and its rejoining; retries.
-    out_windows = {}
-    for t, ip, change in balancer.changes:
-        if change == "out":
-            out_windows[ip] = [t, None]
-        else:
-            out_windows[ip][1] = t
-    leaks, retried, lb_requests = 0, 0, 0
-    per_host = {}
-    for name in ("http.log", "grpc.log"):
-        for started, upstream, status in balancer.log(name):
-            lb_requests += 1
-            if "," in upstream:
-                retried += 1
-            for addr in upstream.split(", "):
-                ip = addr.split(":")[0]
-                per_host[ip] = per_host.get(ip, 0) + 1
-                window = out_windows.get(ip)
-                if window and window[0] < started < window[1]:
-                    leaks += 1
-    print("nginx: %d requests logged, per host %s, sent to another host after a failed attempt: "
-          "%d, sent to a host while it was out: %d" % (
-              lb_requests, {k: per_host[k] for k in sorted(per_host)}, retried, leaks))
-
-    # Prometheus saw every host come back and load version 2.
-    back = {}
-    for h in hosts:
-        back[h.ip] = (
-            prom.value('changes(process_start_time_seconds{instance="%s:8002"}[5m])' % h.ip),
-            prom.value('max_over_time(cortado_model_loads_total{instance="%s:8002",version="2"}'
-                       '[5m])' % h.ip))
-    print("prometheus: per host (restarts seen, version 2 loaded): %s" % back)
-    prom.stop()
-
-    problems = []
-    if failures:
-        problems.append("%d failed requests" % failures)
-    if stale:
-        problems.append("%d answers after the rollout not from version 2" % len(stale))
-    if leaks:
-        problems.append("%d requests sent to a host while it was out" % leaks)
-    for ip, (restarts, loaded) in back.items():
-        if not restarts or restarts < 1:
-            problems.append("prometheus did not see %s restart" % ip)
-        if loaded != 1:
-            problems.append("prometheus did not see %s load version 2" % ip)
-    if len(load.results) < 500:
-        problems.append("too few requests (%d)" % len(load.results))
-    if problems:
-        fail("; ".join(problems))
-    print("PASS: fleet: %d requests, 0 failed, through a rolling restart of %d hosts and a "
-          "rollout of version 2" % (len(load.results), len(hosts)))
 
 
 if __name__ == "__main__":
