@@ -23,8 +23,8 @@ check every answer against ONNX Runtime on the version that answered.
 4. Steady load again.
 
 Asserts zero failed requests and zero wrong answers in every phase, that nginx sent nothing to a
-host while it was out, and that Prometheus saw every host restart exactly once and load version 2. Prints
-the request counts, failures and latency (p50/p99/max) per phase and protocol.
+host while it was out, and that Prometheus saw every host restart exactly once and load version
+2. Prints the request counts, failures and latency (p50/p99/max) per phase and protocol.
 """
 import argparse
 import json

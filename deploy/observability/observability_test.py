@@ -12,8 +12,9 @@ usage: observability_test.py CORTADOD REPOSITORY OBSERVABILITY_DIR ADAPTER_RULES
    (a load), a second model added and then removed (an unload).
 4. Every panel names the provisioned datasource, and every query of every panel of the Grafana
    dashboard, with the dashboard's variables set to "All", must return series with a number in
-   them over the test's time range; some must show the events of step 3. The recording rules return data, CortadoModelLoadFailed fires, every
-   rule is healthy, and the prometheus-adapter rules' queries return data.
+   them over the test's time range; some must show the events of step 3. The recording rules
+   return data, CortadoModelLoadFailed fires, every rule is healthy, and the prometheus-adapter
+   rules' queries return data.
 5. SIGTERM: cortadod exits 0 and Prometheus sees up == 0 (CortadoDown's input).
 
 Ports come from 28000-28999. Prints what it checked; exits non-zero on the first failure.
