@@ -248,15 +248,17 @@ CORTADO_REGISTER_OP(OpSchema("MatMul").Versions(1).Inputs(2, 2).Infer(InferMatMu
 CORTADO_REGISTER_KERNEL("MatMul", kCpuBackend, 1, kMaxOpset, GemmTypes(),
                         MakeFactory<MatMulKernel>());
 
+// Gemm before opset 7 requires C and says with `broadcast` whether it broadcasts; unidirectional
+// broadcasting of an optional C covers both.
 CORTADO_REGISTER_OP(OpSchema("Gemm")
-                        .Versions(7)
+                        .Versions(1)
                         .Inputs(2, 3)
                         .Attr("alpha", 1.0f)
                         .Attr("beta", 1.0f)
                         .Attr("transA", int64_t{0})
                         .Attr("transB", int64_t{0})
                         .Infer(InferGemm));
-CORTADO_REGISTER_KERNEL("Gemm", kCpuBackend, 7, kMaxOpset, GemmTypes(), MakeFactory<GemmKernel>());
+CORTADO_REGISTER_KERNEL("Gemm", kCpuBackend, 1, kMaxOpset, GemmTypes(), MakeFactory<GemmKernel>());
 
 }  // namespace
 }  // namespace cortado

@@ -323,14 +323,15 @@ CORTADO_REGISTER_OP(OpSchema("Identity").Versions(1).Inputs(1, 1).Infer(InferSam
 CORTADO_REGISTER_KERNEL("Identity", kCpuBackend, 1, kMaxOpset, AnyType(),
                         MakeFactory<IdentityKernel>());
 
+// Dropout before opset 7 (is_test, consumed_inputs) is the identity at inference too.
 CORTADO_REGISTER_OP(OpSchema("Dropout")
-                        .Versions(7)
+                        .Versions(1)
                         .Inputs(1, 3)
                         .Outputs(1, 2)
                         .Attr("ratio", 0.5f)
                         .OptionalAttr("seed", AttrType::kInt)
                         .Infer(InferDropout));
-CORTADO_REGISTER_KERNEL("Dropout", kCpuBackend, 7, kMaxOpset, AnyType(),
+CORTADO_REGISTER_KERNEL("Dropout", kCpuBackend, 1, kMaxOpset, AnyType(),
                         MakeFactory<DropoutKernel>());
 
 }  // namespace tensor_ops

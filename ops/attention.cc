@@ -1,0 +1,321 @@
+// Attention (opset 23; nonpad_kv_seqlen from 24, left/right_window_size from 25): scaled
+// dot-product attention over [batch, heads, sequence, head_size] (or 3-D [batch, sequence,
+// heads * head_size] with q_num_heads and kv_num_heads), with a key/value cache (past_key,
+// past_value -> present_key, present_value), grouped-query heads, an additive or boolean mask,
+// causal and sliding-window masking, softcap and the optional qk_matmul_output. Semantics follow
+// ONNX's reference implementation (onnx/reference/ops/op_attention.py): a query row that no key
+// may attend gives zeros. The reference kernel computes in double.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ops/nn_util.h"
+#include "ops/registry.h"
+#include "ops/tensor_util.h"
+
+namespace cortado {
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+absl::Status Invalid(const absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("Attention: ", what));
+}
+
+// A [batch, heads, sequence, size] view of Q, K or V as doubles (3-D inputs split into heads).
+struct Heads {
+  int64_t batch = 0, heads = 0, seq = 0, size = 0;
+  std::vector<double> v;
+  double& at(int64_t b, int64_t h, int64_t s, int64_t d) {
+    return v[((b * heads + h) * seq + s) * size + d];
+  }
+  double at(int64_t b, int64_t h, int64_t s, int64_t d) const {
+    return v[((b * heads + h) * seq + s) * size + d];
+  }
+};
+
+absl::StatusOr<Heads> ToHeads(const Tensor& t, std::optional<int64_t> num_heads,
+                              absl::string_view name) {
+  Heads h;
+  if (t.rank() == 4) {
+    h = {t.dim(0), t.dim(1), t.dim(2), t.dim(3), {}};
+  } else if (t.rank() == 3) {
+    if (!num_heads || *num_heads <= 0 || t.dim(2) % *num_heads != 0) {
+      return Invalid(absl::StrCat("3-D ", name, " ", ShapeToString(t.shape()),
+                                  " needs q_num_heads and kv_num_heads that divide its last dim"));
+    }
+    h = {t.dim(0), *num_heads, t.dim(1), t.dim(2) / *num_heads, {}};
+  } else {
+    return Invalid(absl::StrCat(name, " must be 3-D or 4-D, got ", ShapeToString(t.shape())));
+  }
+  h.v.resize(t.num_elements());
+  for (int64_t b = 0; b < h.batch; ++b) {
+    for (int64_t s = 0; s < h.seq; ++s) {
+      for (int64_t n = 0; n < h.heads; ++n) {
+        for (int64_t d = 0; d < h.size; ++d) {
+          // 3-D: [batch, seq, heads * size]; 4-D: [batch, heads, seq, size].
+          const int64_t src = t.rank() == 3 ? ((b * h.seq + s) * h.heads + n) * h.size + d
+                                            : ((b * h.heads + n) * h.seq + s) * h.size + d;
+          h.at(b, n, s, d) = t.ElementAsDouble(src);
+        }
+      }
+    }
+  }
+  return h;
+}
+
+// past (may be absent) followed by cur along the sequence axis.
+absl::StatusOr<Heads> Concat(const Tensor* past, Heads cur, absl::string_view name) {
+  if (past == nullptr) return cur;
+  ASSIGN_OR_RETURN(Heads p, ToHeads(*past, std::nullopt, name));
+  if (p.batch != cur.batch || p.heads != cur.heads || p.size != cur.size) {
+    return Invalid(absl::StrCat(name, " ", ShapeToString(past->shape()),
+                                " does not match the new keys or values"));
+  }
+  Heads out{cur.batch, cur.heads, p.seq + cur.seq, cur.size, {}};
+  out.v.resize(out.batch * out.heads * out.seq * out.size);
+  for (int64_t b = 0; b < out.batch; ++b) {
+    for (int64_t n = 0; n < out.heads; ++n) {
+      for (int64_t s = 0; s < out.seq; ++s) {
+        for (int64_t d = 0; d < out.size; ++d) {
+          out.at(b, n, s, d) = s < p.seq ? p.at(b, n, s, d) : cur.at(b, n, s - p.seq, d);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Writes doubles into a new output of `dtype` and `shape`.
+absl::Status Store(KernelContext& ctx, int index, DType dtype, const Shape& shape,
+                   const std::vector<double>& v) {
+  ASSIGN_OR_RETURN(Tensor * t, ctx.AllocateOutput(index, dtype, shape));
+  return VisitTypes<float, double, Half, BFloat16>(dtype, "Attention", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (size_t i = 0; i < v.size(); ++i) t->data<T>()[i] = tensor_ops::ConvertValue<T>(v[i]);
+    return absl::OkStatus();
+  });
+}
+
+class AttentionKernel : public Kernel {
+ public:
+  explicit AttentionKernel(const KernelInfo& info)
+      : causal_(info.attrs->GetInt("is_causal") != 0),
+        mode_(info.attrs->GetInt("qk_matmul_output_mode")),
+        softcap_(info.attrs->GetFloat("softcap")),
+        left_(info.attrs->GetInt("left_window_size", -1)),
+        right_(info.attrs->GetInt("right_window_size", -1)) {
+    if (info.attrs->Has("scale")) scale_ = info.attrs->GetFloat("scale");
+    if (info.attrs->Has("q_num_heads")) q_heads_ = info.attrs->GetInt("q_num_heads");
+    if (info.attrs->Has("kv_num_heads")) kv_heads_ = info.attrs->GetInt("kv_num_heads");
+  }
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* q_in, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* k_in, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* v_in, ctx.RequiredInput(2));
+    const Tensor* mask = Present(ctx.input(3));
+    const Tensor* past_key = Present(ctx.input(4));
+    const Tensor* past_value = Present(ctx.input(5));
+    const Tensor* nonpad = Present(ctx.input(6));
+    if (q_in->rank() != k_in->rank() || q_in->rank() != v_in->rank()) {
+      return Invalid("Q, K and V must have the same rank");
+    }
+    if ((past_key == nullptr) != (past_value == nullptr)) {
+      return Invalid("past_key and past_value must be given together");
+    }
+    if (nonpad != nullptr && past_key != nullptr) {
+      return Invalid("nonpad_kv_seqlen cannot be combined with past_key and past_value");
+    }
+    ASSIGN_OR_RETURN(Heads q, ToHeads(*q_in, q_heads_, "Q"));
+    ASSIGN_OR_RETURN(Heads k0, ToHeads(*k_in, kv_heads_, "K"));
+    ASSIGN_OR_RETURN(Heads v0, ToHeads(*v_in, kv_heads_, "V"));
+    const int64_t past = past_key != nullptr ? past_key->dim(2) : 0;
+    ASSIGN_OR_RETURN(Heads k, Concat(past_key, std::move(k0), "past_key"));
+    ASSIGN_OR_RETURN(Heads v, Concat(past_value, std::move(v0), "past_value"));
+    const int64_t batch = q.batch, heads = q.heads, sq = q.seq, kv = k.seq;
+    if (k.batch != batch || v.batch != batch || v.heads != k.heads || v.seq != kv ||
+        k.size != q.size || k.heads <= 0 || heads % k.heads != 0) {
+      return Invalid(absl::StrCat("Q ", ShapeToString(q_in->shape()), ", K ",
+                                  ShapeToString(k_in->shape()), " and V ",
+                                  ShapeToString(v_in->shape()), " do not fit together"));
+    }
+    std::vector<int64_t> lengths;  // nonpad_kv_seqlen per batch
+    if (nonpad != nullptr) {
+      ASSIGN_OR_RETURN(lengths, nonpad->ToInt64Vector());
+      if (static_cast<int64_t>(lengths.size()) != batch) {
+        return Invalid("nonpad_kv_seqlen must hold one length per batch");
+      }
+    }
+    ASSIGN_OR_RETURN(std::vector<double> bias, Bias(mask, batch, heads, sq, kv, past, lengths));
+    const double scale = scale_ ? *scale_ : 1.0 / std::sqrt(static_cast<double>(q.size));
+    const int64_t group = heads / k.heads;
+    std::vector<double> qk(batch * heads * sq * kv), y(batch * heads * sq * v.size, 0.0);
+    std::vector<double> probs(kv);
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t h = 0; h < heads; ++h) {
+        const int64_t kh = h / group;
+        for (int64_t i = 0; i < sq; ++i) {
+          const int64_t row = ((b * heads + h) * sq + i) * kv;
+          double max = kNegInf, bias_max = kNegInf;
+          for (int64_t j = 0; j < kv; ++j) {
+            double s = 0;
+            for (int64_t d = 0; d < q.size; ++d) s += q.at(b, h, i, d) * k.at(b, kh, j, d);
+            s *= scale;
+            if (softcap_ > 0) s = softcap_ * std::tanh(s / softcap_);
+            const double with_bias = s + bias[row + j];
+            qk[row + j] = mode_ == 2 ? with_bias : s;
+            probs[j] = with_bias;
+            max = std::max(max, with_bias);
+            bias_max = std::max(bias_max, bias[row + j]);
+          }
+          // A row with no attendable key (all bias -inf) gives zeros.
+          double sum = 0;
+          for (int64_t j = 0; j < kv; ++j) {
+            probs[j] = bias_max == kNegInf ? 0 : std::exp(probs[j] - (max == kNegInf ? 0 : max));
+            sum += probs[j];
+          }
+          for (int64_t j = 0; j < kv; ++j) {
+            if (sum > 0) probs[j] /= sum;
+            if (mode_ == 3) qk[row + j] = probs[j];
+            for (int64_t d = 0; d < v.size; ++d) {
+              y[((b * heads + h) * sq + i) * v.size + d] += probs[j] * v.at(b, kh, j, d);
+            }
+          }
+        }
+      }
+    }
+    const DType dtype = q_in->dtype();
+    Shape y_shape{batch, heads, sq, v.size};
+    if (q_in->rank() == 3) {  // back to [batch, seq, heads * v_size]
+      std::vector<double> y3(y.size());
+      for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t h = 0; h < heads; ++h) {
+          for (int64_t i = 0; i < sq; ++i) {
+            for (int64_t d = 0; d < v.size; ++d) {
+              y3[((b * sq + i) * heads + h) * v.size + d] =
+                  y[((b * heads + h) * sq + i) * v.size + d];
+            }
+          }
+        }
+      }
+      y = std::move(y3);
+      y_shape = {batch, sq, heads * v.size};
+    }
+    RETURN_IF_ERROR(Store(ctx, 0, dtype, y_shape, y));
+    if (ctx.num_outputs() > 1) {
+      RETURN_IF_ERROR(Store(ctx, 1, k_in->dtype(), {batch, k.heads, kv, k.size}, k.v));
+    }
+    if (ctx.num_outputs() > 2) {
+      RETURN_IF_ERROR(Store(ctx, 2, v_in->dtype(), {batch, v.heads, kv, v.size}, v.v));
+    }
+    if (ctx.num_outputs() > 3) RETURN_IF_ERROR(Store(ctx, 3, dtype, {batch, heads, sq, kv}, qk));
+    return absl::OkStatus();
+  }
+
+ private:
+  static const Tensor* Present(const Tensor* t) {
+    return t != nullptr && t->defined() ? t : nullptr;
+  }
+
+  // The additive bias [batch, heads, sq, kv]: the mask (boolean: false is -inf; padded with -inf
+  // to kv keys; numpy-broadcast), causal and window masks aligned to the bottom right (a query
+  // at i sits at key position i + offset, offset the cache length, or nonpad_kv_seqlen - sq per
+  // batch), and nonpad_kv_seqlen's padding.
+  absl::StatusOr<std::vector<double>> Bias(const Tensor* mask, int64_t batch, int64_t heads,
+                                           int64_t sq, int64_t kv, int64_t past,
+                                           const std::vector<int64_t>& lengths) const {
+    std::vector<double> bias(batch * heads * sq * kv, 0.0);
+    Shape mask_shape;
+    if (mask != nullptr) {
+      mask_shape = mask->shape();
+      if (mask->rank() < 1 || mask->rank() > 4 || mask->dim(mask->rank() - 1) > kv) {
+        return Invalid(absl::StrCat("attn_mask ", ShapeToString(mask->shape()),
+                                    " does not fit the scores [", batch, ", ", heads, ", ", sq,
+                                    ", ", kv, "]"));
+      }
+      Shape full(4 - mask->rank(), 1);
+      full.insert(full.end(), mask_shape.begin(), mask_shape.end());
+      const Shape target{batch, heads, sq, kv};
+      for (int d = 0; d < 3; ++d) {
+        if (full[d] != 1 && full[d] != target[d]) {
+          return Invalid(absl::StrCat("attn_mask ", ShapeToString(mask->shape()),
+                                      " does not broadcast to the scores"));
+        }
+      }
+      mask_shape = full;
+    }
+    for (int64_t b = 0; b < batch; ++b) {
+      const int64_t offset = !lengths.empty() ? lengths[b] - sq : past;
+      for (int64_t h = 0; h < heads; ++h) {
+        for (int64_t i = 0; i < sq; ++i) {
+          for (int64_t j = 0; j < kv; ++j) {
+            double& out = bias[((b * heads + h) * sq + i) * kv + j];
+            if (mask != nullptr) {
+              const Shape& m = mask_shape;
+              if (j >= m[3]) {
+                out = kNegInf;
+              } else {
+                const int64_t at = ((std::min(b, m[0] - 1) * m[1] + std::min(h, m[1] - 1)) * m[2] +
+                                    std::min(i, m[2] - 1)) *
+                                       m[3] +
+                                   j;
+                const double value = mask->ElementAsDouble(at);
+                out = mask->dtype() == DType::kBool ? (value != 0 ? 0 : kNegInf) : value;
+              }
+            }
+            const int64_t diff = i + offset - j;
+            const bool causal_ok = !causal_ || diff >= 0;
+            const bool window_ok = (left_ < 0 || diff <= left_) && (right_ < 0 || -diff <= right_);
+            const bool padding_ok = lengths.empty() || j < lengths[b];
+            if (!causal_ok || !window_ok || !padding_ok) out = kNegInf;
+          }
+        }
+      }
+    }
+    return bias;
+  }
+
+  const bool causal_;
+  const int64_t mode_;
+  const float softcap_;
+  const int64_t left_, right_;
+  std::optional<float> scale_;
+  std::optional<int64_t> q_heads_, kv_heads_;
+};
+
+absl::Status InferAttention(InferenceContext& ctx) {
+  const TensorType& q = ctx.input(0);
+  ctx.set_output(0, TensorType{q.dtype, q.shape ? std::optional<Shape>(Shape(q.shape->size(), -1))
+                                                : std::nullopt});
+  for (int i = 1; i < ctx.num_outputs(); ++i) {
+    ctx.set_output(i, TensorType{ctx.input(i == 3 ? 0 : i).dtype, Shape(4, -1)});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+CORTADO_REGISTER_OP(OpSchema("Attention")
+                        .Versions(23)
+                        .Inputs(3, 7)
+                        .Outputs(1, 4)
+                        .Attr("is_causal", int64_t{0})
+                        .OptionalAttr("kv_num_heads", AttrType::kInt)
+                        .OptionalAttr("q_num_heads", AttrType::kInt)
+                        .Attr("qk_matmul_output_mode", int64_t{0})
+                        .OptionalAttr("scale", AttrType::kFloat)
+                        .Attr("softcap", 0.0f)
+                        .OptionalAttr("softmax_precision", AttrType::kInt)
+                        .Attr("left_window_size", int64_t{-1})   // opset 25
+                        .Attr("right_window_size", int64_t{-1})  // opset 25
+                        .Infer(InferAttention));
+CORTADO_REGISTER_KERNEL("Attention", kCpuBackend, 23, kMaxOpset,
+                        (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kFloat16,
+                                            DType::kBFloat16}),
+                        MakeFactory<AttentionKernel>());
+
+}  // namespace cortado
