@@ -1,5 +1,5 @@
 // Activation operators: Relu, LeakyRelu, PRelu, Elu, Selu, Celu, Sigmoid, HardSigmoid,
-// HardSwish, Softplus, Mish, Gelu, Swish, ThresholdedRelu, Shrink and Clip, and ReluGrad
+// HardSwish, Softplus, Mish, Gelu, Swish, SwiGLU, ThresholdedRelu, Shrink and Clip, and ReluGrad
 // (kTrainingDomain, for the eager frontend's backward pass). Schemas and reference CPU kernels,
 // mostly UnaryKernel and BinaryKernel over the functors below (ops/elementwise.h).
 #include <cmath>
@@ -220,6 +220,16 @@ struct SwishFn : Stateless {
   float alpha;
 };
 
+// SwiGLU (opset 28): Swish(A) * B, the gate A and the value B of one shape.
+struct SwiGluFn : Stateless {
+  explicit SwiGluFn(const AttributeMap& a) : Stateless(a), swish(a) {}
+  template <typename C>
+  C operator()(C gate, C value) const {
+    return swish(gate) * value;
+  }
+  SwishFn swish;
+};
+
 struct ThresholdedReluFn : Stateless {
   explicit ThresholdedReluFn(const AttributeMap& a) : Stateless(a), alpha(a.GetFloat("alpha")) {}
   template <typename C>
@@ -431,7 +441,7 @@ CORTADO_REGISTER_OP(OpSchema("Shrink")
                         .Infer(InferElementwise<kNum>));
 CORTADO_REGISTER_KERNEL("Shrink", kCpuBackend, 9, kMaxOpset, TypesOf(kNum),
                         (MakeFactory<UnaryKernel<ShrinkFn, kNum>>()));
-// Gelu (opset 20), Swish (24) and Mish (18) are newer than the rest.
+// Gelu (opset 20), Swish (24), SwiGLU (28) and Mish (18) are newer than the rest.
 CORTADO_REGISTER_OP(OpSchema("Gelu")
                         .Versions(20)
                         .Inputs(1, 1)
@@ -446,6 +456,13 @@ CORTADO_REGISTER_OP(OpSchema("Swish")
                         .Infer(InferElementwise<kFloats>));
 CORTADO_REGISTER_KERNEL("Swish", kCpuBackend, 24, kMaxOpset, TypesOf(kFloats),
                         (MakeFactory<UnaryKernel<SwishFn, kFloats>>()));
+CORTADO_REGISTER_OP(OpSchema("SwiGLU")
+                        .Versions(28)
+                        .Inputs(2, 2)
+                        .Attr("alpha", 1.0f)
+                        .Infer(InferElementwise<kFloats>));
+CORTADO_REGISTER_KERNEL("SwiGLU", kCpuBackend, 28, kMaxOpset, TypesOf(kFloats),
+                        (MakeFactory<BinaryKernel<SwiGluFn, kFloats>>()));
 CORTADO_REGISTER_OP(OpSchema("Mish").Versions(18).Inputs(1, 1).Infer(InferElementwise<kFloats>));
 CORTADO_REGISTER_KERNEL("Mish", kCpuBackend, 18, kMaxOpset, TypesOf(kFloats),
                         (MakeFactory<UnaryKernel<MishFn, kFloats>>()));

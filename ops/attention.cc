@@ -1,4 +1,5 @@
-// Attention (opset 23; nonpad_kv_seqlen from 24, left/right_window_size from 25): scaled
+// The transformer operators: RotaryEmbedding (opset 23), TensorScatter (24) and Attention (23;
+// nonpad_kv_seqlen from 24, left/right_window_size from 25). Attention is scaled
 // dot-product attention over [batch, heads, sequence, head_size] (or 3-D [batch, sequence,
 // heads * head_size] with q_num_heads and kv_num_heads), with a key/value cache (past_key,
 // past_value -> present_key, present_value), grouped-query heads, an additive or boolean mask,
@@ -7,8 +8,10 @@
 // may attend gives zeros. The reference kernel computes in double.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -88,6 +91,9 @@ absl::StatusOr<Heads> Concat(const Tensor* past, Heads cur, absl::string_view na
   }
   return out;
 }
+
+// The input, or nullptr when it is absent or empty-named.
+const Tensor* Present(const Tensor* t) { return t != nullptr && t->defined() ? t : nullptr; }
 
 // Writes doubles into a new output of `dtype` and `shape`.
 absl::Status Store(KernelContext& ctx, int index, DType dtype, const Shape& shape,
@@ -217,10 +223,6 @@ class AttentionKernel : public Kernel {
   }
 
  private:
-  static const Tensor* Present(const Tensor* t) {
-    return t != nullptr && t->defined() ? t : nullptr;
-  }
-
   // The additive bias [batch, heads, sq, kv]: the mask (boolean: false is -inf; padded with -inf
   // to kv keys; numpy-broadcast), causal and window masks aligned to the bottom right (a query
   // at i sits at key position i + offset, offset the cache length, or nonpad_kv_seqlen - sq per
@@ -287,6 +289,141 @@ class AttentionKernel : public Kernel {
   std::optional<int64_t> q_heads_, kv_heads_;
 };
 
+// RotaryEmbedding: X [batch, heads, seq, head] (or 3-D [batch, seq, heads * head] with
+// num_heads); the first rotary_embedding_dim (default all) values of each head vector are
+// rotated in pairs (the two halves, or interleaved neighbours) by the angle whose cos and sin
+// come from the caches at position_ids[b, s] ([max_position, dim / 2]) or, without
+// position_ids, at [b, s] ([batch, seq, dim / 2]).
+class RotaryEmbeddingKernel : public Kernel {
+ public:
+  explicit RotaryEmbeddingKernel(const KernelInfo& info)
+      : interleaved_(info.attrs->GetInt("interleaved") != 0),
+        rotary_dim_(info.attrs->GetInt("rotary_embedding_dim")),
+        num_heads_(info.attrs->GetInt("num_heads")) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* cos, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* sin, ctx.RequiredInput(2));
+    const Tensor* ids = Present(ctx.input(3));
+    const bool three_d = x->rank() == 3;
+    if (x->rank() != 3 && x->rank() != 4) return Bad("X must be 3-D or 4-D");
+    if (three_d && (num_heads_ <= 0 || x->dim(2) % num_heads_ != 0)) {
+      return Bad("3-D X needs num_heads dividing its last dim");
+    }
+    const int64_t batch = x->dim(0), seq = three_d ? x->dim(1) : x->dim(2);
+    const int64_t heads = three_d ? num_heads_ : x->dim(1);
+    const int64_t size = three_d ? x->dim(2) / num_heads_ : x->dim(3);
+    const int64_t dim = rotary_dim_ > 0 ? rotary_dim_ : size;
+    const int64_t half = dim / 2;
+    if (dim > size || dim % 2 != 0 || cos->shape() != sin->shape() || cos->rank() < 2 ||
+        cos->dim(cos->rank() - 1) != half) {
+      return Bad(absl::StrCat("caches ", ShapeToString(cos->shape()), " must end in ", half,
+                              " for a rotary dim of ", dim));
+    }
+    std::vector<int64_t> positions;
+    if (ids != nullptr) {
+      ASSIGN_OR_RETURN(positions, ids->ToInt64Vector());
+      if (static_cast<int64_t>(positions.size()) != batch * seq) {
+        return Bad("position_ids must be [batch, sequence]");
+      }
+    } else if (cos->shape() != Shape{batch, seq, half}) {
+      return Bad("without position_ids the caches must be [batch, sequence, dim / 2]");
+    }
+    const int64_t rows = cos->num_elements() / half;
+    std::vector<double> y(x->num_elements());
+    for (int64_t i = 0; i < x->num_elements(); ++i) y[i] = x->ElementAsDouble(i);
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t s = 0; s < seq; ++s) {
+        const int64_t row = ids != nullptr ? positions[b * seq + s] : b * seq + s;
+        if (row < 0 || row >= rows)
+          return Bad(absl::StrCat("position ", row, " is outside the caches"));
+        for (int64_t h = 0; h < heads; ++h) {
+          const int64_t base =
+              three_d ? ((b * seq + s) * heads + h) * size : ((b * heads + h) * seq + s) * size;
+          for (int64_t i = 0; i < half; ++i) {
+            const int64_t i1 = base + (interleaved_ ? 2 * i : i);
+            const int64_t i2 = base + (interleaved_ ? 2 * i + 1 : i + half);
+            const double c = cos->ElementAsDouble(row * half + i);
+            const double sn = sin->ElementAsDouble(row * half + i);
+            const double x1 = y[i1], x2 = y[i2];
+            y[i1] = c * x1 - sn * x2;
+            y[i2] = sn * x1 + c * x2;
+          }
+        }
+      }
+    }
+    return Store(ctx, 0, x->dtype(), x->shape(), y);
+  }
+
+ private:
+  static absl::Status Bad(absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("RotaryEmbedding: ", what));
+  }
+  const bool interleaved_;
+  const int64_t rotary_dim_, num_heads_;
+};
+
+// TensorScatter: present_cache = past_cache with `update` written along `axis` (default -2)
+// from write_indices[batch] (default 0); mode "circular" wraps the writes around the axis.
+class TensorScatterKernel : public Kernel {
+ public:
+  explicit TensorScatterKernel(const KernelInfo& info)
+      : axis_(info.attrs->GetInt("axis", -2)), mode_(info.attrs->GetString("mode", "linear")) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* past, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* update, ctx.RequiredInput(1));
+    const Tensor* indices = Present(ctx.input(2));
+    if (mode_ != "linear" && mode_ != "circular") return Bad("mode must be linear or circular");
+    const int rank = past->rank();
+    const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
+    bool ok =
+        axis >= 1 && axis < rank && update->rank() == rank && update->dtype() == past->dtype();
+    for (int d = 0; ok && d < rank; ++d) ok = d == axis || update->dim(d) == past->dim(d);
+    if (!ok || update->dim(axis) > past->dim(axis)) {
+      return Bad(absl::StrCat("update ", ShapeToString(update->shape()), " does not fit cache ",
+                              ShapeToString(past->shape()), " along axis ", axis_));
+    }
+    std::vector<int64_t> start(past->dim(0), 0);
+    if (indices != nullptr) {
+      ASSIGN_OR_RETURN(start, indices->ToInt64Vector());
+      if (static_cast<int64_t>(start.size()) != past->dim(0)) {
+        return Bad("write_indices must hold one index per batch");
+      }
+    }
+    const int64_t outer = Product(past->shape(), 0, axis), max_len = past->dim(axis);
+    const int64_t len = update->dim(axis), inner = Product(past->shape(), axis + 1, rank);
+    const int64_t per_batch = outer / std::max<int64_t>(1, past->dim(0));
+    const size_t item = DTypeSize(past->dtype());
+    ASSIGN_OR_RETURN(Tensor * out, ctx.AllocateOutput(0, past->dtype(), past->shape()));
+    if (past->dtype() == DType::kString) return Bad("string caches are not supported");
+    if (past->nbytes() > 0) std::memcpy(out->raw_data(), past->raw_data(), past->nbytes());
+    auto* dst = static_cast<char*>(out->raw_data());
+    const auto* src = static_cast<const char*>(update->raw_data());
+    for (int64_t o = 0; o < outer; ++o) {
+      const int64_t b = o / per_batch;
+      for (int64_t s = 0; s < len; ++s) {
+        int64_t at = start[b] + s;
+        if (mode_ == "circular") at = ((at % max_len) + max_len) % max_len;
+        if (at < 0 || at >= max_len) {
+          return Bad(absl::StrCat("write index ", at, " is outside the cache length ", max_len));
+        }
+        std::memcpy(dst + ((o * max_len + at) * inner) * item, src + ((o * len + s) * inner) * item,
+                    inner * item);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static absl::Status Bad(absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("TensorScatter: ", what));
+  }
+  const int64_t axis_;
+  const std::string mode_;
+};
+
 absl::Status InferAttention(InferenceContext& ctx) {
   const TensorType& q = ctx.input(0);
   ctx.set_output(0, TensorType{q.dtype, q.shape ? std::optional<Shape>(Shape(q.shape->size(), -1))
@@ -317,5 +454,26 @@ CORTADO_REGISTER_KERNEL("Attention", kCpuBackend, 23, kMaxOpset,
                         (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kFloat16,
                                             DType::kBFloat16}),
                         MakeFactory<AttentionKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("RotaryEmbedding")
+                        .Versions(23)
+                        .Inputs(3, 4)
+                        .Attr("interleaved", int64_t{0})
+                        .Attr("num_heads", int64_t{0})
+                        .Attr("rotary_embedding_dim", int64_t{0})
+                        .Infer(InferSameAsInput0));
+CORTADO_REGISTER_KERNEL("RotaryEmbedding", kCpuBackend, 23, kMaxOpset,
+                        (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kFloat16,
+                                            DType::kBFloat16}),
+                        MakeFactory<RotaryEmbeddingKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("TensorScatter")
+                        .Versions(24)
+                        .Inputs(2, 3)
+                        .Attr("axis", int64_t{-2})
+                        .Attr("mode", std::string("linear"))
+                        .Infer(InferSameAsInput0));
+CORTADO_REGISTER_KERNEL("TensorScatter", kCpuBackend, 24, kMaxOpset, {},
+                        MakeFactory<TensorScatterKernel>());
 
 }  // namespace cortado

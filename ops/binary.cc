@@ -376,7 +376,7 @@ CORTADO_MATH_BINARY_("Add", 1, AddFn, kNum, false);
 CORTADO_MATH_BINARY_("Sub", 1, SubFn, kNum, false);
 CORTADO_MATH_BINARY_("Mul", 1, MulFn, kNum, false);
 CORTADO_MATH_BINARY_("Div", 1, DivFn, kNum, false);
-CORTADO_MATH_BINARY_("Equal", 1, EqualFn, kNum | kBoolBit, true);
+CORTADO_MATH_BINARY_("Equal", 1, EqualFn, kNum | kBoolBit | kStr, true);  // strings from 19
 CORTADO_MATH_BINARY_("Less", 1, LessFn, kNum, true);
 CORTADO_MATH_BINARY_("Greater", 1, GreaterFn, kNum, true);
 CORTADO_MATH_BINARY_("LessOrEqual", 12, LessOrEqualFn, kNum, true);

@@ -149,8 +149,7 @@ absl::Status InferCast(InferenceContext& ctx) {
 
 absl::StatusOr<DType> BitCastTarget(DType from, int64_t to) {
   ASSIGN_OR_RETURN(DType target, DTypeFromOnnx(to, "BitCast"));
-  if (from == DType::kString || target == DType::kString || from == DType::kBool ||
-      target == DType::kBool || DTypeSize(from) != DTypeSize(target)) {
+  if (from == DType::kString || target == DType::kString || DTypeSize(from) != DTypeSize(target)) {
     return Bad("BitCast", "cannot reinterpret ", DTypeName(from), " as ", DTypeName(target));
   }
   return target;
