@@ -24,6 +24,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libb64-0d
   # server core: logging, metrics, and the metrics end-to-end test (a real Prometheus, curl)
   libspdlog-dev libfmt-dev prometheus-cpp-dev prometheus curl
+  # ONNX's RegexFullMatch (ops/string.cc)
+  libre2-dev
   # training frontend: gzip'd IDX data (zlib), Fashion-MNIST, and PyTorch as the reference and
   # the benchmark's peer
   zlib1g-dev dataset-fashion-mnist python3-torch
