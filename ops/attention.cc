@@ -1,5 +1,6 @@
-// The transformer operators: RotaryEmbedding (opset 23), TensorScatter (24) and Attention (23;
-// nonpad_kv_seqlen from 24, left/right_window_size from 25). Attention is scaled
+// The sequence-model operators: RotaryEmbedding (opset 23), TensorScatter (24), Attention (23;
+// nonpad_kv_seqlen from 24, left/right_window_size from 25), LinearAttention (27) and
+// CausalConvWithState (27). Attention is scaled
 // dot-product attention over [batch, heads, sequence, head_size] (or 3-D [batch, sequence,
 // heads * head_size] with q_num_heads and kv_num_heads), with a key/value cache (past_key,
 // past_value -> present_key, present_value), grouped-query heads, an additive or boolean mask,
@@ -424,6 +425,176 @@ class TensorScatterKernel : public Kernel {
   const std::string mode_;
 };
 
+// LinearAttention: a recurrent state S [batch, kv_heads, d_k, d_v] (past_state or zeros) per
+// step t: gated rules decay S by exp(decay); delta rules replace v by beta * (v - S^T k); then
+// S += k v^T, and the output is scale * q^T S (query heads grouped onto key/value heads).
+class LinearAttentionKernel : public Kernel {
+ public:
+  explicit LinearAttentionKernel(const KernelInfo& info)
+      : rule_(info.attrs->GetString("update_rule", "gated_delta")),
+        q_heads_(info.attrs->GetInt("q_num_heads")),
+        kv_heads_(info.attrs->GetInt("kv_num_heads")),
+        scale_(info.attrs->GetFloat("scale")) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* q, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* k, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* v, ctx.RequiredInput(2));
+    const Tensor* past = Present(ctx.input(3));
+    const Tensor* decay = Present(ctx.input(4));
+    const Tensor* beta = Present(ctx.input(5));
+    const bool gated = rule_ == "gated" || rule_ == "gated_delta";
+    const bool delta = rule_ == "delta" || rule_ == "gated_delta";
+    if (!gated && !delta && rule_ != "linear") return Bad("unknown update_rule " + rule_);
+    if (gated != (decay != nullptr) || delta != (beta != nullptr)) {
+      return Bad("update_rule " + rule_ + " takes decay exactly when gated, beta when delta");
+    }
+    if (q_heads_ <= 0 || kv_heads_ <= 0 || q_heads_ % kv_heads_ != 0) {
+      return Bad("q_num_heads must be a positive multiple of kv_num_heads");
+    }
+    if (q->rank() != 3 || k->rank() != 3 || v->rank() != 3 || q->dim(2) % q_heads_ != 0 ||
+        k->dim(2) % kv_heads_ != 0 || v->dim(2) % kv_heads_ != 0) {
+      return Bad("query, key and value must be [batch, sequence, heads * size]");
+    }
+    const int64_t b_n = q->dim(0), steps = q->dim(1), dk = q->dim(2) / q_heads_;
+    const int64_t dv = v->dim(2) / kv_heads_, group = q_heads_ / kv_heads_;
+    if (k->dim(2) / kv_heads_ != dk || k->dim(0) != b_n || v->dim(0) != b_n || k->dim(1) != steps ||
+        v->dim(1) != steps) {
+      return Bad("query, key and value do not fit together");
+    }
+    const Shape state_shape{b_n, kv_heads_, dk, dv};
+    std::vector<double> state(b_n * kv_heads_ * dk * dv, 0.0);
+    if (past != nullptr) {
+      if (past->shape() != state_shape)
+        return Bad("past_state must be [batch, kv_heads, d_k, d_v]");
+      for (size_t i = 0; i < state.size(); ++i) state[i] = past->ElementAsDouble(i);
+    }
+    const int64_t decay_last = decay != nullptr ? decay->dim(decay->rank() - 1) : 0;
+    if (decay != nullptr &&
+        (decay->rank() != 3 || (decay_last != kv_heads_ && decay_last != kv_heads_ * dk))) {
+      return Bad("decay must be [batch, sequence, kv_heads or kv_heads * d_k]");
+    }
+    const int64_t beta_last = beta != nullptr ? beta->dim(beta->rank() - 1) : 0;
+    if (beta != nullptr && (beta->rank() != 3 || (beta_last != kv_heads_ && beta_last != 1))) {
+      return Bad("beta must be [batch, sequence, kv_heads or 1]");
+    }
+    const double scale = scale_ != 0 ? scale_ : 1.0 / std::sqrt(static_cast<double>(dk));
+    std::vector<double> out(b_n * steps * q_heads_ * dv), vt(dv);
+    for (int64_t b = 0; b < b_n; ++b) {
+      for (int64_t t = 0; t < steps; ++t) {
+        const int64_t bt = b * steps + t;
+        for (int64_t h = 0; h < kv_heads_; ++h) {
+          double* st = state.data() + (b * kv_heads_ + h) * dk * dv;
+          auto key = [&](int64_t d) { return k->ElementAsDouble((bt * kv_heads_ + h) * dk + d); };
+          if (gated) {
+            for (int64_t d = 0; d < dk; ++d) {
+              const int64_t at = bt * decay_last + (decay_last == kv_heads_ ? h : h * dk + d);
+              const double g = std::exp(decay->ElementAsDouble(at));
+              for (int64_t m = 0; m < dv; ++m) st[d * dv + m] *= g;
+            }
+          }
+          for (int64_t m = 0; m < dv; ++m)
+            vt[m] = v->ElementAsDouble((bt * kv_heads_ + h) * dv + m);
+          if (delta) {
+            const double bv = beta->ElementAsDouble(bt * beta_last + (beta_last == 1 ? 0 : h));
+            for (int64_t m = 0; m < dv; ++m) {
+              double retrieved = 0;
+              for (int64_t d = 0; d < dk; ++d) retrieved += st[d * dv + m] * key(d);
+              vt[m] = bv * (vt[m] - retrieved);
+            }
+          }
+          for (int64_t d = 0; d < dk; ++d) {
+            const double kd = key(d);
+            for (int64_t m = 0; m < dv; ++m) st[d * dv + m] += kd * vt[m];
+          }
+        }
+        for (int64_t hq = 0; hq < q_heads_; ++hq) {
+          const double* st = state.data() + (b * kv_heads_ + hq / group) * dk * dv;
+          for (int64_t m = 0; m < dv; ++m) {
+            double acc = 0;
+            for (int64_t d = 0; d < dk; ++d) {
+              acc += q->ElementAsDouble((bt * q_heads_ + hq) * dk + d) * st[d * dv + m];
+            }
+            out[(bt * q_heads_ + hq) * dv + m] = scale * acc;
+          }
+        }
+      }
+    }
+    RETURN_IF_ERROR(Store(ctx, 0, q->dtype(), {b_n, steps, q_heads_ * dv}, out));
+    if (ctx.num_outputs() > 1) {
+      RETURN_IF_ERROR(
+          Store(ctx, 1, past != nullptr ? past->dtype() : q->dtype(), state_shape, state));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static absl::Status Bad(const std::string& what) {
+    return absl::InvalidArgumentError("LinearAttention: " + what);
+  }
+  const std::string rule_;
+  const int64_t q_heads_, kv_heads_;
+  const float scale_;
+};
+
+// CausalConvWithState: a depthwise causal 1-D convolution, weight [channels, 1, k], over
+// past_state (or k - 1 zeros) followed by the input [batch, channels, length], plus bias, then
+// optionally SiLU ("silu" or "swish"); present_state holds the last k - 1 positions.
+class CausalConvWithStateKernel : public Kernel {
+ public:
+  explicit CausalConvWithStateKernel(const KernelInfo& info)
+      : activation_(info.attrs->GetString("activation", "none")) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
+    const Tensor* bias = Present(ctx.input(2));
+    const Tensor* past = Present(ctx.input(3));
+    if (activation_ != "none" && activation_ != "silu" && activation_ != "swish") {
+      return Bad("activation must be none, silu or swish");
+    }
+    if (x->rank() != 3 || w->rank() != 3 || w->dim(0) != x->dim(1) || w->dim(1) != 1 ||
+        w->dim(2) < 1) {
+      return Bad("input must be [batch, channels, length] and weight [channels, 1, k]");
+    }
+    const int64_t batch = x->dim(0), channels = x->dim(1), len = x->dim(2), k = w->dim(2);
+    const Shape state_shape{batch, channels, k - 1};
+    if (past != nullptr && past->shape() != state_shape) {
+      return Bad("past_state must be [batch, channels, k - 1]");
+    }
+    if (bias != nullptr && bias->num_elements() != channels) return Bad("bias must be [channels]");
+    std::vector<double> y(batch * channels * len), state(batch * channels * (k - 1));
+    std::vector<double> padded(len + k - 1);
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t c = 0; c < channels; ++c) {
+        const int64_t row = b * channels + c;
+        for (int64_t i = 0; i < k - 1; ++i) {
+          padded[i] = past != nullptr ? past->ElementAsDouble(row * (k - 1) + i) : 0.0;
+        }
+        for (int64_t i = 0; i < len; ++i) padded[k - 1 + i] = x->ElementAsDouble(row * len + i);
+        for (int64_t t = 0; t < len; ++t) {
+          double acc = bias != nullptr ? bias->ElementAsDouble(c) : 0.0;
+          for (int64_t j = 0; j < k; ++j) acc += w->ElementAsDouble(c * k + j) * padded[t + j];
+          y[row * len + t] = activation_ == "none" ? acc : acc / (1 + std::exp(-acc));
+        }
+        for (int64_t i = 0; i < k - 1; ++i) state[row * (k - 1) + i] = padded[len + i];
+      }
+    }
+    RETURN_IF_ERROR(Store(ctx, 0, x->dtype(), x->shape(), y));
+    if (ctx.num_outputs() > 1) {
+      RETURN_IF_ERROR(
+          Store(ctx, 1, past != nullptr ? past->dtype() : x->dtype(), state_shape, state));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static absl::Status Bad(absl::string_view what) {
+    return absl::InvalidArgumentError(absl::StrCat("CausalConvWithState: ", what));
+  }
+  const std::string activation_;
+};
+
 absl::Status InferAttention(InferenceContext& ctx) {
   const TensorType& q = ctx.input(0);
   ctx.set_output(0, TensorType{q.dtype, q.shape ? std::optional<Shape>(Shape(q.shape->size(), -1))
@@ -475,5 +646,39 @@ CORTADO_REGISTER_OP(OpSchema("TensorScatter")
                         .Infer(InferSameAsInput0));
 CORTADO_REGISTER_KERNEL("TensorScatter", kCpuBackend, 24, kMaxOpset, {},
                         MakeFactory<TensorScatterKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("LinearAttention")
+                        .Versions(27)
+                        .Inputs(3, 6)
+                        .Outputs(1, 2)
+                        .Attr("chunk_size", int64_t{64})
+                        .RequiredAttr("kv_num_heads", AttrType::kInt)
+                        .RequiredAttr("q_num_heads", AttrType::kInt)
+                        .Attr("scale", 0.0f)
+                        .Attr("update_rule", std::string("gated_delta"))
+                        .Infer([](InferenceContext& ctx) {
+                          ctx.set_output(0, TensorType{ctx.input(0).dtype, Shape(3, -1)});
+                          ctx.set_output(1, TensorType{ctx.input(0).dtype, Shape(4, -1)});
+                          return absl::OkStatus();
+                        }));
+CORTADO_REGISTER_KERNEL("LinearAttention", kCpuBackend, 27, kMaxOpset,
+                        (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kFloat16,
+                                            DType::kBFloat16}),
+                        MakeFactory<LinearAttentionKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("CausalConvWithState")
+                        .Versions(27)
+                        .Inputs(2, 4)
+                        .Outputs(1, 2)
+                        .Attr("activation", std::string("none"))
+                        .Infer([](InferenceContext& ctx) {
+                          ctx.set_output(0, ctx.input(0));
+                          ctx.set_output(1, TensorType{ctx.input(0).dtype, Shape(3, -1)});
+                          return absl::OkStatus();
+                        }));
+CORTADO_REGISTER_KERNEL("CausalConvWithState", kCpuBackend, 27, kMaxOpset,
+                        (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kFloat16,
+                                            DType::kBFloat16}),
+                        MakeFactory<CausalConvWithStateKernel>());
 
 }  // namespace cortado
