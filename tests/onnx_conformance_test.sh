@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes node test cases with GENERATOR (ONNX's backend node tests of Debian's onnx 1.12 or of
-# onnx from PyPI, or the legacy opset cases) and runs them all through the Predictor; fails when
+# onnx from PyPI, the legacy opset cases, or the upgraded PyTorch fixtures) and runs them all through the Predictor; fails when
 # the pass count drops below the floor committed in FLOOR_FILE, once on the reference kernels
 # alone and once with every backend.
 #   onnx_conformance_test.sh RUNNER GENERATOR FLOOR_FILE
