@@ -198,7 +198,12 @@ CORTADO_REGISTER_OP(OpSchema("Concat")
                         .Inputs(1, 1 << 20)
                         .RequiredAttr("axis", AttrType::kInt)
                         .Infer(InferConcat));
-CORTADO_REGISTER_KERNEL("Concat", kCpuBackend, 4, kMaxOpset, AnyType(),
+CORTADO_REGISTER_OP(OpSchema("Concat")  // opsets 1-3: axis defaults to 1
+                        .Versions(1, 3)
+                        .Inputs(1, 1 << 20)
+                        .Attr("axis", int64_t{1})
+                        .Infer(InferConcat));
+CORTADO_REGISTER_KERNEL("Concat", kCpuBackend, 1, kMaxOpset, AnyType(),
                         MakeFactory<ConcatKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("Split")

@@ -1,6 +1,7 @@
 """Writes small models of the ONNX opsets 1-6 semantics that later opsets dropped (the binary
 ops' broadcast/axis, consumed_inputs, BatchNormalization's is_test and spatial, Gemm-6's
-broadcast, PRelu-6's per-channel slope, Pow-6), built with onnx.helper and checked by onnx's own
+broadcast, PRelu-6's per-channel slope, Pow-6, Reshape-1's shape attribute, Concat-1's default
+axis), built with onnx.helper and checked by onnx's own
 checker, with outputs computed by numpy, into DIR/node/<case>/ in ONNX's backend-test layout.
 ONNX's own node tests have none of these (its oldest cases are at opset 7).
 
@@ -116,6 +117,13 @@ def other_cases(root):
     yield ("test_legacy_leakyrelu_consumed_inputs_opset1", 1,
            helper.make_node("LeakyRelu", ["X"], ["Y"], alpha=0.1, consumed_inputs=[0]),
            [("X", x)], [("Y", np.where(x < 0, 0.1 * x, x).astype(np.float32))])
+    yield ("test_legacy_reshape_shape_attribute_opset4", 4,
+           helper.make_node("Reshape", ["X"], ["Y"], shape=[0, -1, 5]),
+           [("X", x)], [("Y", x.reshape(2, 12, 5))])
+    parts = [rand(2, 1, 4), rand(2, 3, 4)]
+    yield ("test_legacy_concat_default_axis_opset3", 3,
+           helper.make_node("Concat", ["A", "B"], ["C"]),
+           [("A", parts[0]), ("B", parts[1])], [("C", np.concatenate(parts, axis=1))])
     yield ("test_legacy_dropout_is_test_opset6", 6,
            helper.make_node("Dropout", ["X"], ["Y"], is_test=1, ratio=0.3),
            [("X", x)], [("Y", x)])
