@@ -337,8 +337,9 @@ class RotaryEmbeddingKernel : public Kernel {
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t s = 0; s < seq; ++s) {
         const int64_t row = ids != nullptr ? positions[b * seq + s] : b * seq + s;
-        if (row < 0 || row >= rows)
+        if (row < 0 || row >= rows) {
           return Bad(absl::StrCat("position ", row, " is outside the caches"));
+        }
         for (int64_t h = 0; h < heads; ++h) {
           const int64_t base =
               three_d ? ((b * seq + s) * heads + h) * size : ((b * heads + h) * seq + s) * size;
@@ -465,8 +466,9 @@ class LinearAttentionKernel : public Kernel {
     const Shape state_shape{b_n, kv_heads_, dk, dv};
     std::vector<double> state(b_n * kv_heads_ * dk * dv, 0.0);
     if (past != nullptr) {
-      if (past->shape() != state_shape)
+      if (past->shape() != state_shape) {
         return Bad("past_state must be [batch, kv_heads, d_k, d_v]");
+      }
       for (size_t i = 0; i < state.size(); ++i) state[i] = past->ElementAsDouble(i);
     }
     const int64_t decay_last = decay != nullptr ? decay->dim(decay->rank() - 1) : 0;

@@ -2,10 +2,10 @@
 // over every dimension, with ONNX's coordinate transformation modes, nearest rounding modes,
 // exclude_outside and tf_crop_and_resize extrapolation; from opset 18 `axes`,
 // keep_aspect_ratio_policy and antialiased (widened) linear and cubic filters, from 19
-// half_pixel_symmetric. Semantics follow ONNX's reference
-// implementation (onnx/backend/test/case/node/resize.py); Resize-10 and Upsample map output to
-// input coordinates as `asymmetric` and round nearest the way those opsets did (floor when
-// upsampling, ceil when downsampling).
+// half_pixel_symmetric. Semantics follow ONNX's reference implementation
+// (onnx/backend/test/case/node/resize.py, onnx/reference/ops/op_resize.py); Resize-10 and
+// Upsample map output to input coordinates as `asymmetric` and round nearest the way those
+// opsets did (floor when upsampling, ceil when downsampling).
 //
 // Interpolation is separable, so each dimension is resampled in turn: nearest copies elements
 // (every dtype, exactly); linear and cubic compute in double and convert back.
@@ -115,8 +115,9 @@ absl::StatusOr<ResizeParams> ParseParams(const AttributeMap& attrs, absl::string
   p.exclude_outside = attrs.GetInt("exclude_outside") != 0;
   p.extrapolation = attrs.GetFloat("extrapolation_value");
   p.antialias = attrs.GetInt("antialias") != 0;
-  if (p.antialias && p.mode == Mode::kNearest)
+  if (p.antialias && p.mode == Mode::kNearest) {
     return Bad(op, "antialias needs linear or cubic mode");
+  }
   const std::string policy = attrs.GetString("keep_aspect_ratio_policy", "stretch");
   if (policy == "not_larger") {
     p.policy = AspectPolicy::kNotLarger;
