@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "frontend/dispatch.h"
 #include "frontend/tensor_impl.h"
 #include "ops/run_op.h"
 
@@ -151,7 +152,8 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
 std::vector<cortado::Tensor> GradCall(const std::string& op_type,
                                       std::vector<cortado::Tensor> inputs, AttributeMap attrs,
                                       int num_outputs, const std::string& domain) {
-  OpRun run{op_type, kMaxOpset, std::move(attrs), std::move(inputs), num_outputs};
+  // Gradient operators of kTrainingDomain cover every opset; the ai.onnx ones run at kOpset.
+  OpRun run{op_type, kOpset, std::move(attrs), std::move(inputs), num_outputs};
   run.domain = domain;
   return ValueOrThrow(RunOp(run));
 }

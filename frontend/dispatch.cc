@@ -10,7 +10,7 @@ thread_local Tracer* current_tracer = nullptr;
 
 std::vector<Tensor> Call(const std::string& op_type, const std::vector<Tensor>& inputs,
                          AttributeMap attrs, int num_outputs) {
-  OpRun run{op_type, kMaxOpset, std::move(attrs), {}, num_outputs};
+  OpRun run{op_type, kOpset, std::move(attrs), {}, num_outputs};
   run.inputs.reserve(inputs.size());
   for (const Tensor& t : inputs) run.inputs.push_back(t.defined() ? t.value() : cortado::Tensor());
   std::vector<cortado::Tensor> values = ValueOrThrow(RunOp(run));

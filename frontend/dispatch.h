@@ -13,7 +13,11 @@
 namespace cortado {
 namespace frontend {
 
-// Runs ai.onnx operator `op_type` (opset 17) on `inputs` (an undefined Tensor is an absent
+// The ai.onnx opset the eager frontend runs its operators at and its traces are exported at: its
+// attribute conventions (Reduce* axes as attributes, ...) are this opset's.
+inline constexpr int kOpset = 17;
+
+// Runs ai.onnx operator `op_type` (opset kOpset) on `inputs` (an undefined Tensor is an absent
 // optional input); throws cortado::Error on failure. The outputs do not require grad.
 std::vector<Tensor> Call(const std::string& op_type, const std::vector<Tensor>& inputs,
                          AttributeMap attrs = {}, int num_outputs = 1);

@@ -13,7 +13,6 @@ namespace cortado {
 namespace frontend {
 namespace {
 
-constexpr int kOpset = 17;
 
 // One op reported by Call. Holding the Tensors keeps every TensorImpl alive for the whole trace,
 // so an impl pointer names one value.

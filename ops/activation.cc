@@ -1,7 +1,7 @@
 // Activation operators: Relu, LeakyRelu, PRelu, Elu, Selu, Celu, Sigmoid, HardSigmoid,
-// HardSwish, Softplus, Mish, ThresholdedRelu, Shrink and Clip, and ReluGrad (kTrainingDomain,
-// for the eager frontend's backward pass). Schemas and reference CPU kernels, mostly
-// UnaryKernel and BinaryKernel over the functors below (ops/elementwise.h).
+// HardSwish, Softplus, Mish, Gelu, Swish, SwiGLU, ThresholdedRelu, Shrink and Clip, and ReluGrad
+// (kTrainingDomain, for the eager frontend's backward pass). Schemas and reference CPU kernels,
+// mostly UnaryKernel and BinaryKernel over the functors below (ops/elementwise.h).
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -48,7 +48,7 @@ absl::Status InferPRelu(InferenceContext& ctx) {
                                                    DTypeName(x.dtype), " and ",
                                                    DTypeName(slope.dtype)));
   }
-  if (x.shape && slope.shape) {
+  if (x.shape && slope.shape && ctx.opset() >= 7) {
     ASSIGN_OR_RETURN(Shape b, BroadcastPartial(*x.shape, *slope.shape));
     bool ok = b.size() == x.shape->size();
     for (size_t d = 0; ok && d < b.size(); ++d) {
@@ -186,6 +186,48 @@ struct MishFn : Stateless {
   C operator()(C x) const {
     return x * std::tanh(Softplus(x));
   }
+};
+
+// Gelu (opset 20): x * Phi(x), exactly (erf) or with the tanh approximation.
+struct GeluFn : Stateless {
+  explicit GeluFn(const AttributeMap& a)
+      : Stateless(a), approximate(a.GetString("approximate", "none")) {}
+  absl::Status Validate(absl::string_view op, DType) const {
+    if (approximate != "none" && approximate != "tanh") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ": approximate must be \"none\" or \"tanh\", got \"", approximate, "\""));
+    }
+    return absl::OkStatus();
+  }
+  template <typename C>
+  C operator()(C x) const {
+    if (approximate == "tanh") {
+      const C k = static_cast<C>(0.7978845608028654);  // sqrt(2 / pi)
+      return C(0.5) * x * (C(1) + std::tanh(k * (x + C(0.044715) * x * x * x)));
+    }
+    return C(0.5) * x * (C(1) + std::erf(x * static_cast<C>(0.7071067811865476)));
+  }
+  std::string approximate;
+};
+
+// Swish (opset 24): x * sigmoid(alpha * x).
+struct SwishFn : Stateless {
+  explicit SwishFn(const AttributeMap& a) : Stateless(a), alpha(a.GetFloat("alpha", 1.0f)) {}
+  template <typename C>
+  C operator()(C x) const {
+    return x / (C(1) + std::exp(-static_cast<C>(alpha) * x));
+  }
+  float alpha;
+};
+
+// SwiGLU (opset 28): Swish(A) * B, the gate A and the value B of one shape.
+struct SwiGluFn : Stateless {
+  explicit SwiGluFn(const AttributeMap& a) : Stateless(a), swish(a) {}
+  template <typename C>
+  C operator()(C gate, C value) const {
+    return swish(gate) * value;
+  }
+  SwishFn swish;
 };
 
 struct ThresholdedReluFn : Stateless {
@@ -343,29 +385,31 @@ class ReluGradKernel final : public Kernel {
 
 constexpr float kFloatMax = std::numeric_limits<float>::max();
 
-CORTADO_MATH_UNARY_("Relu", 6, ReluFn, kSignedNum);
-CORTADO_MATH_UNARY_("Sigmoid", 6, SigmoidFn, kFloats);
+// Opset 1's versions of Relu, Sigmoid, LeakyRelu, Elu, Selu, HardSigmoid and Clip differ from
+// 6's only by consumed_inputs, which is ignored.
+CORTADO_MATH_UNARY_("Relu", 1, ReluFn, kSignedNum);
+CORTADO_MATH_UNARY_("Sigmoid", 1, SigmoidFn, kFloats);
 CORTADO_MATH_UNARY_("HardSwish", 14, HardSwishFn, kFloats);
 CORTADO_MATH_UNARY_("Softplus", 1, SoftplusFn, kFloats);
 
 CORTADO_REGISTER_OP(OpSchema("LeakyRelu")
-                        .Versions(6)
+                        .Versions(1)
                         .Inputs(1, 1)
                         .Attr("alpha", 0.01f)
                         .Infer(InferElementwise<kFloats>));
-CORTADO_REGISTER_KERNEL("LeakyRelu", kCpuBackend, 6, kMaxOpset, TypesOf(kFloats),
+CORTADO_REGISTER_KERNEL("LeakyRelu", kCpuBackend, 1, kMaxOpset, TypesOf(kFloats),
                         (MakeFactory<UnaryKernel<LeakyReluFn, kFloats>>()));
 CORTADO_REGISTER_OP(
-    OpSchema("Elu").Versions(6).Inputs(1, 1).Attr("alpha", 1.0f).Infer(InferElementwise<kFloats>));
-CORTADO_REGISTER_KERNEL("Elu", kCpuBackend, 6, kMaxOpset, TypesOf(kFloats),
+    OpSchema("Elu").Versions(1).Inputs(1, 1).Attr("alpha", 1.0f).Infer(InferElementwise<kFloats>));
+CORTADO_REGISTER_KERNEL("Elu", kCpuBackend, 1, kMaxOpset, TypesOf(kFloats),
                         (MakeFactory<UnaryKernel<EluFn, kFloats>>()));
 CORTADO_REGISTER_OP(OpSchema("Selu")
-                        .Versions(6)
+                        .Versions(1)
                         .Inputs(1, 1)
                         .Attr("alpha", 1.67326319217681884765625f)
                         .Attr("gamma", 1.05070102214813232421875f)
                         .Infer(InferElementwise<kFloats>));
-CORTADO_REGISTER_KERNEL("Selu", kCpuBackend, 6, kMaxOpset, TypesOf(kFloats),
+CORTADO_REGISTER_KERNEL("Selu", kCpuBackend, 1, kMaxOpset, TypesOf(kFloats),
                         (MakeFactory<UnaryKernel<SeluFn, kFloats>>()));
 CORTADO_REGISTER_OP(OpSchema("Celu")
                         .Versions(12)
@@ -375,12 +419,12 @@ CORTADO_REGISTER_OP(OpSchema("Celu")
 CORTADO_REGISTER_KERNEL("Celu", kCpuBackend, 12, kMaxOpset, TypesOf(kFloats),
                         (MakeFactory<UnaryKernel<CeluFn, kFloats>>()));
 CORTADO_REGISTER_OP(OpSchema("HardSigmoid")
-                        .Versions(6)
+                        .Versions(1)
                         .Inputs(1, 1)
                         .Attr("alpha", 0.2f)
                         .Attr("beta", 0.5f)
                         .Infer(InferElementwise<kFloats>));
-CORTADO_REGISTER_KERNEL("HardSigmoid", kCpuBackend, 6, kMaxOpset, TypesOf(kFloats),
+CORTADO_REGISTER_KERNEL("HardSigmoid", kCpuBackend, 1, kMaxOpset, TypesOf(kFloats),
                         (MakeFactory<UnaryKernel<HardSigmoidFn, kFloats>>()));
 CORTADO_REGISTER_OP(OpSchema("ThresholdedRelu")
                         .Versions(10)
@@ -397,26 +441,47 @@ CORTADO_REGISTER_OP(OpSchema("Shrink")
                         .Infer(InferElementwise<kNum>));
 CORTADO_REGISTER_KERNEL("Shrink", kCpuBackend, 9, kMaxOpset, TypesOf(kNum),
                         (MakeFactory<UnaryKernel<ShrinkFn, kNum>>()));
-// Mish entered the default domain in opset 18.
-CORTADO_REGISTER_OP(
-    OpSchema("Mish").Versions(18, 18).Inputs(1, 1).Infer(InferElementwise<kFloats>));
-CORTADO_REGISTER_KERNEL("Mish", kCpuBackend, 18, 18, TypesOf(kFloats),
+// Gelu (opset 20), Swish (24), SwiGLU (28) and Mish (18) are newer than the rest.
+CORTADO_REGISTER_OP(OpSchema("Gelu")
+                        .Versions(20)
+                        .Inputs(1, 1)
+                        .Attr("approximate", std::string("none"))
+                        .Infer(InferElementwise<kFloats>));
+CORTADO_REGISTER_KERNEL("Gelu", kCpuBackend, 20, kMaxOpset, TypesOf(kFloats),
+                        (MakeFactory<UnaryKernel<GeluFn, kFloats>>()));
+CORTADO_REGISTER_OP(OpSchema("Swish")
+                        .Versions(24)
+                        .Inputs(1, 1)
+                        .Attr("alpha", 1.0f)
+                        .Infer(InferElementwise<kFloats>));
+CORTADO_REGISTER_KERNEL("Swish", kCpuBackend, 24, kMaxOpset, TypesOf(kFloats),
+                        (MakeFactory<UnaryKernel<SwishFn, kFloats>>()));
+CORTADO_REGISTER_OP(OpSchema("SwiGLU")
+                        .Versions(28)
+                        .Inputs(2, 2)
+                        .Attr("alpha", 1.0f)
+                        .Infer(InferElementwise<kFloats>));
+CORTADO_REGISTER_KERNEL("SwiGLU", kCpuBackend, 28, kMaxOpset, TypesOf(kFloats),
+                        (MakeFactory<BinaryKernel<SwiGluFn, kFloats>>()));
+CORTADO_REGISTER_OP(OpSchema("Mish").Versions(18).Inputs(1, 1).Infer(InferElementwise<kFloats>));
+CORTADO_REGISTER_KERNEL("Mish", kCpuBackend, 18, kMaxOpset, TypesOf(kFloats),
                         (MakeFactory<UnaryKernel<MishFn, kFloats>>()));
 
 CORTADO_REGISTER_OP(OpSchema("Clip")
-                        .Versions(6)
+                        .Versions(1)
                         .Inputs(1, 3)
                         .Attr("min", -kFloatMax)
                         .Attr("max", kFloatMax)
                         .Infer(InferClip));
-CORTADO_REGISTER_KERNEL("Clip", kCpuBackend, 6, kMaxOpset, TypesOf(kNum),
+CORTADO_REGISTER_KERNEL("Clip", kCpuBackend, 1, kMaxOpset, TypesOf(kNum),
                         MakeFactory<ClipKernel>());
 
-CORTADO_REGISTER_OP(OpSchema("PRelu").Versions(7).Inputs(2, 2).Infer(InferPRelu));
-CORTADO_REGISTER_KERNEL("PRelu", kCpuBackend, 7, kMaxOpset, TypesOf(kNum),
+// PRelu before opset 7 takes one slope per channel (LegacyBroadcastAxis).
+CORTADO_REGISTER_OP(OpSchema("PRelu").Versions(1).Inputs(2, 2).Infer(InferPRelu));
+CORTADO_REGISTER_KERNEL("PRelu", kCpuBackend, 1, kMaxOpset, TypesOf(kNum),
                         (MakeFactory<BinaryKernel<PReluFn, kNum>>()));
 
-// Gradient operators of the eager frontend's backward pass (kTrainingDomain, opsets 1..17).
+// Gradient operators of the eager frontend's backward pass (kTrainingDomain, opsets 1..kMaxOpset).
 CORTADO_REGISTER_OP(OpSchema("ReluGrad", kTrainingDomain)
                         .Versions(1)
                         .Inputs(2, 2)

@@ -1,9 +1,10 @@
 // Elementwise binary and variadic operators with numpy broadcasting: Add, Sub, Mul, Div, Mod,
 // Pow, BitShift, the comparisons (Equal, Less, Greater, LessOrEqual, GreaterOrEqual), the logic
-// ops (And, Or, Xor), Where, and the variadic Min, Max, Sum and Mean. Schemas and reference CPU
-// kernels (BinaryKernel over the functors below, see ops/elementwise.h). Integer arithmetic
-// wraps (computed in unsigned) and integer division or modulo by zero yields 0, so no input can
-// trap or invoke undefined behaviour.
+// ops (And, Or, Xor), the bitwise ops (BitwiseAnd, BitwiseOr, BitwiseXor; opset 18), Where,
+// and the variadic Min, Max, Sum and Mean. Schemas and reference CPU kernels (BinaryKernel over
+// the functors below, see ops/elementwise.h). Integer arithmetic wraps (computed in unsigned)
+// and integer division or modulo by zero yields 0, so no input can trap or invoke undefined
+// behaviour.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -99,6 +100,10 @@ absl::Status InferPow(InferenceContext& ctx) {
   if (e != DType::kUndefined && (DTypeBit(e) & kNum) == 0) {
     return Unsupported("exponent", e, kNum);
   }
+  if (LegacyBroadcastAxis("Pow", ctx.opset(), ctx.attrs())) {
+    ctx.set_output(0, ctx.input(0));  // the exponent broadcasts onto the base
+    return absl::OkStatus();
+  }
   return InferBroadcast(ctx);
 }
 
@@ -190,6 +195,9 @@ CORTADO_MATH_BINARY_FN_(GreaterOrEqualFn, a >= b);
 CORTADO_MATH_BINARY_FN_(AndFn, a&& b);
 CORTADO_MATH_BINARY_FN_(OrFn, a || b);
 CORTADO_MATH_BINARY_FN_(XorFn, a != b);
+CORTADO_MATH_BINARY_FN_(BitwiseAndFn, a& b);
+CORTADO_MATH_BINARY_FN_(BitwiseOrFn, a | b);
+CORTADO_MATH_BINARY_FN_(BitwiseXorFn, a ^ b);
 #undef CORTADO_MATH_BINARY_FN_
 
 struct DivFn : Stateless {
@@ -204,10 +212,13 @@ struct DivFn : Stateless {
   }
 };
 
+// Mod; kFloatFloorMod: fmod=0 is defined for floats too (opset 28): A - floor(A / B) * B, a zero
+// result taking B's sign.
+template <bool kFloatFloorMod>
 struct ModFn : Stateless {
   explicit ModFn(const AttributeMap& a) : Stateless(a), fmod(a.GetInt("fmod") != 0) {}
   absl::Status Validate(absl::string_view op, DType dtype) const {
-    if (!fmod && IsFloatingPoint(dtype)) {
+    if (!kFloatFloorMod && !fmod && IsFloatingPoint(dtype)) {
       return absl::InvalidArgumentError(absl::StrCat(
           op, ": fmod must be 1 for floating-point inputs, got fmod=0 with ", DTypeName(dtype)));
     }
@@ -218,7 +229,10 @@ struct ModFn : Stateless {
     if constexpr (std::is_integral_v<C>) {
       return IntMod(a, b, !fmod);
     } else {
-      return std::fmod(a, b);
+      const C r = std::fmod(a, b);
+      if (fmod || std::isnan(r)) return r;
+      if (r == C(0)) return std::copysign(C(0), b);
+      return (r < C(0)) != (b < C(0)) ? r + b : r;
     }
   }
   bool fmod;
@@ -234,10 +248,18 @@ struct BitShiftFn : Stateless {
     }
     return absl::OkStatus();
   }
+  // Signed types (opset 28) shift right arithmetically; a shift by a negative amount or by the
+  // width or more leaves the sign extension alone (-1 right of a negative value, else 0).
   template <typename C>
   C operator()(C a, C b) const {
-    if (b >= C(8 * sizeof(C))) return C(0);  // the whole value shifted out
-    return left ? static_cast<C>(a << b) : static_cast<C>(a >> b);
+    bool negative = false, out_of_range = b >= C(8 * sizeof(C));
+    if constexpr (std::is_signed_v<C>) {
+      negative = a < C(0);
+      out_of_range = out_of_range || b < C(0);
+    }
+    if (out_of_range) return !left && negative ? C(-1) : C(0);
+    using U = std::make_unsigned_t<C>;
+    return left ? static_cast<C>(static_cast<U>(static_cast<U>(a) << b)) : static_cast<C>(a >> b);
   }
   std::string direction;
   bool left;
@@ -249,11 +271,19 @@ struct BitShiftFn : Stateless {
 // Pow: base and exponent of independent dtypes; the output has the base's dtype.
 class PowKernel final : public Kernel {
  public:
-  explicit PowKernel(const KernelInfo&) {}
+  explicit PowKernel(const KernelInfo& info)
+      : legacy_axis_(LegacyBroadcastAxis("Pow", info.opset, *info.attrs)) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, GetInput(ctx, 0, "Pow"));
     ASSIGN_OR_RETURN(const Tensor* y, GetInput(ctx, 1, "Pow"));
+    Tensor legacy_y;
+    if (legacy_axis_) {
+      ASSIGN_OR_RETURN(Shape shape,
+                       LegacyBroadcastShape("Pow", x->shape(), y->shape(), *legacy_axis_));
+      ASSIGN_OR_RETURN(legacy_y, y->Reshaped(shape));
+      y = &legacy_y;
+    }
     ASSIGN_OR_RETURN(Shape shape, Broadcast("Pow", x->shape(), y->shape()));
     return Dispatch<kPowBaseTypes>(x->dtype(), "Pow", "base", [&](auto xt) -> absl::Status {
       using T = typename decltype(xt)::type;
@@ -287,6 +317,9 @@ class PowKernel final : public Kernel {
       });
     });
   }
+
+ private:
+  const std::optional<int64_t> legacy_axis_;
 };
 
 // Where: out = condition ? X : Y, all three broadcast together.
@@ -328,29 +361,32 @@ class WhereKernel final : public Kernel {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Registrations. Schemas start at the first opset whose semantics the kernel implements (the
-// pre-7 "broadcast"/"axis" attributes of the binary ops are not supported); dtype lists are the
-// union over the covered opsets.
+// Registrations. Schemas start at the first opset whose semantics the kernel implements (before
+// opset 7 the binary ops broadcast only with "broadcast"/"axis": LegacyBroadcastAxis); dtype
+// lists are the union over the covered opsets.
 
-// Binary ops, numpy broadcasting (opset 7 on).
+// Binary ops, numpy broadcasting from opset 7, legacy broadcasting before.
 #define CORTADO_MATH_BINARY_(name, since, Fn, types, bool_out)                         \
   CORTADO_REGISTER_OP(OpSchema(name).Versions(since).Inputs(2, 2).Outputs(1, 1).Infer( \
       InferElementwise<types, bool_out>));                                             \
   CORTADO_REGISTER_KERNEL(name, kCpuBackend, since, kMaxOpset, TypesOf(types),         \
                           (MakeFactory<BinaryKernel<Fn, types, bool_out>>()))
 
-CORTADO_MATH_BINARY_("Add", 7, AddFn, kNum, false);
-CORTADO_MATH_BINARY_("Sub", 7, SubFn, kNum, false);
-CORTADO_MATH_BINARY_("Mul", 7, MulFn, kNum, false);
-CORTADO_MATH_BINARY_("Div", 7, DivFn, kNum, false);
-CORTADO_MATH_BINARY_("Equal", 7, EqualFn, kNum | kBoolBit, true);
-CORTADO_MATH_BINARY_("Less", 7, LessFn, kNum, true);
-CORTADO_MATH_BINARY_("Greater", 7, GreaterFn, kNum, true);
+CORTADO_MATH_BINARY_("Add", 1, AddFn, kNum, false);
+CORTADO_MATH_BINARY_("Sub", 1, SubFn, kNum, false);
+CORTADO_MATH_BINARY_("Mul", 1, MulFn, kNum, false);
+CORTADO_MATH_BINARY_("Div", 1, DivFn, kNum, false);
+CORTADO_MATH_BINARY_("Equal", 1, EqualFn, kNum | kBoolBit | kStr, true);  // strings from 19
+CORTADO_MATH_BINARY_("Less", 1, LessFn, kNum, true);
+CORTADO_MATH_BINARY_("Greater", 1, GreaterFn, kNum, true);
 CORTADO_MATH_BINARY_("LessOrEqual", 12, LessOrEqualFn, kNum, true);
 CORTADO_MATH_BINARY_("GreaterOrEqual", 12, GreaterOrEqualFn, kNum, true);
-CORTADO_MATH_BINARY_("And", 7, AndFn, kBoolBit, true);
-CORTADO_MATH_BINARY_("Or", 7, OrFn, kBoolBit, true);
-CORTADO_MATH_BINARY_("Xor", 7, XorFn, kBoolBit, true);
+CORTADO_MATH_BINARY_("And", 1, AndFn, kBoolBit, true);
+CORTADO_MATH_BINARY_("Or", 1, OrFn, kBoolBit, true);
+CORTADO_MATH_BINARY_("Xor", 1, XorFn, kBoolBit, true);
+CORTADO_MATH_BINARY_("BitwiseAnd", 18, BitwiseAndFn, kSInt | kUInt, false);
+CORTADO_MATH_BINARY_("BitwiseOr", 18, BitwiseOrFn, kSInt | kUInt, false);
+CORTADO_MATH_BINARY_("BitwiseXor", 18, BitwiseXorFn, kSInt | kUInt, false);
 #undef CORTADO_MATH_BINARY_
 
 CORTADO_REGISTER_OP(OpSchema("Mod")
@@ -358,27 +394,37 @@ CORTADO_REGISTER_OP(OpSchema("Mod")
                         .Inputs(2, 2)
                         .Attr("fmod", int64_t{0})
                         .Infer(InferElementwise<kNum>));
-CORTADO_REGISTER_KERNEL("Mod", kCpuBackend, 10, kMaxOpset, TypesOf(kNum),
-                        (MakeFactory<BinaryKernel<ModFn, kNum>>()));
+CORTADO_REGISTER_KERNEL("Mod", kCpuBackend, 10, 27, TypesOf(kNum),
+                        (MakeFactory<BinaryKernel<ModFn<false>, kNum>>()));
+CORTADO_REGISTER_KERNEL("Mod", kCpuBackend, 28, kMaxOpset, TypesOf(kNum),
+                        (MakeFactory<BinaryKernel<ModFn<true>, kNum>>()));
 CORTADO_REGISTER_OP(OpSchema("BitShift")
-                        .Versions(11)
+                        .Versions(11, 27)
                         .Inputs(2, 2)
                         .RequiredAttr("direction", AttrType::kString)
                         .Infer(InferElementwise<kUInt>));
-CORTADO_REGISTER_KERNEL("BitShift", kCpuBackend, 11, kMaxOpset, TypesOf(kUInt),
+CORTADO_REGISTER_KERNEL("BitShift", kCpuBackend, 11, 27, TypesOf(kUInt),
                         (MakeFactory<BinaryKernel<BitShiftFn, kUInt>>()));
-CORTADO_REGISTER_OP(OpSchema("Pow").Versions(7).Inputs(2, 2).Infer(InferPow));
-CORTADO_REGISTER_KERNEL("Pow", kCpuBackend, 7, kMaxOpset, TypesOf(kPowBaseTypes),
+CORTADO_REGISTER_OP(OpSchema("BitShift")  // signed types from opset 28
+                        .Versions(28)
+                        .Inputs(2, 2)
+                        .RequiredAttr("direction", AttrType::kString)
+                        .Infer(InferElementwise<kUInt | kSInt>));
+CORTADO_REGISTER_KERNEL("BitShift", kCpuBackend, 28, kMaxOpset, TypesOf(kUInt | kSInt),
+                        (MakeFactory<BinaryKernel<BitShiftFn, kUInt | kSInt>>()));
+CORTADO_REGISTER_OP(OpSchema("Pow").Versions(1).Inputs(2, 2).Infer(InferPow));
+CORTADO_REGISTER_KERNEL("Pow", kCpuBackend, 1, kMaxOpset, TypesOf(kPowBaseTypes),
                         MakeFactory<PowKernel>());
 CORTADO_REGISTER_OP(OpSchema("Where").Versions(9).Inputs(3, 3).Infer(InferWhere));
 CORTADO_REGISTER_KERNEL("Where", kCpuBackend, 9, kMaxOpset, std::vector<DType>{DType::kBool},
                         MakeFactory<WhereKernel>());
 
-// Variadic ops: 1..N inputs, numpy broadcasting from opset 8 (equal shapes before).
+// Variadic ops: 1..N inputs, numpy broadcasting from opset 8 (equal shapes before; opset 1 only
+// adds consumed_inputs, which is ignored).
 #define CORTADO_MATH_VARIADIC_(name, Fn, types, mean)                                              \
   CORTADO_REGISTER_OP(                                                                             \
-      OpSchema(name).Versions(6).Inputs(1, 1 << 20).Outputs(1, 1).Infer(InferElementwise<types>)); \
-  CORTADO_REGISTER_KERNEL(name, kCpuBackend, 6, kMaxOpset, TypesOf(types),                         \
+      OpSchema(name).Versions(1).Inputs(1, 1 << 20).Outputs(1, 1).Infer(InferElementwise<types>)); \
+  CORTADO_REGISTER_KERNEL(name, kCpuBackend, 1, kMaxOpset, TypesOf(types),                         \
                           (MakeFactory<VariadicKernel<Fn, types, mean>>()))
 
 CORTADO_MATH_VARIADIC_("Min", MinFn, kNum, false);

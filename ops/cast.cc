@@ -1,5 +1,6 @@
 // The tensor family's Cast and CastLike: conversion between every pair of dtypes, strings
-// included (numbers are printed and parsed as ONNX's reference does).
+// included (numbers are printed and parsed as ONNX's reference does); and BitCast (opset 26),
+// the same bits read as another dtype of the same width.
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -95,7 +96,8 @@ absl::StatusOr<T> ValueFromString(const std::string& str, absl::string_view op) 
   return ConvertValue<T>(v);
 }
 
-// float -> bfloat16 by truncation (what ONNX's reference Cast does), keeping NaN a NaN.
+// float -> bfloat16 by truncation (what ONNX's reference Cast did before opset 19; from 19 it
+// rounds to nearest even, as BFloat16's constructor does), keeping NaN a NaN.
 BFloat16 TruncateToBFloat16(float f) {
   uint32_t x;
   std::memcpy(&x, &f, 4);
@@ -106,7 +108,7 @@ BFloat16 TruncateToBFloat16(float f) {
 }
 
 template <typename To, typename From>
-absl::Status CastElements(const From* in, To* out, int64_t n) {
+absl::Status CastElements(const From* in, To* out, int64_t n, bool truncate_bfloat16) {
   for (int64_t i = 0; i < n; ++i) {
     if constexpr (std::is_same_v<To, From>) {
       out[i] = in[i];
@@ -115,7 +117,8 @@ absl::Status CastElements(const From* in, To* out, int64_t n) {
     } else if constexpr (std::is_same_v<From, std::string>) {
       ASSIGN_OR_RETURN(out[i], ValueFromString<To>(in[i], "Cast"));
     } else if constexpr (std::is_same_v<To, BFloat16>) {
-      out[i] = TruncateToBFloat16(ConvertValue<float>(in[i]));
+      out[i] = truncate_bfloat16 ? TruncateToBFloat16(ConvertValue<float>(in[i]))
+                                 : ConvertValue<To>(in[i]);
     } else {
       out[i] = ConvertValue<To>(in[i]);
     }
@@ -123,7 +126,7 @@ absl::Status CastElements(const From* in, To* out, int64_t n) {
   return absl::OkStatus();
 }
 
-absl::Status CastTensor(const Tensor& x, DType to, KernelContext& ctx) {
+absl::Status CastTensor(const Tensor& x, DType to, int opset, KernelContext& ctx) {
   if (x.dtype() == to) {
     ctx.SetOutput(0, x);
     return absl::OkStatus();
@@ -133,7 +136,7 @@ absl::Status CastTensor(const Tensor& x, DType to, KernelContext& ctx) {
     using From = typename decltype(from_tag)::type;
     return VisitDType(to, DTypeSet::kAll, "Cast", [&](auto to_tag) {
       using To = typename decltype(to_tag)::type;
-      return CastElements<To, From>(x.data<From>(), y->data<To>(), x.num_elements());
+      return CastElements<To, From>(x.data<From>(), y->data<To>(), x.num_elements(), opset < 19);
     });
   });
 }
@@ -144,17 +147,50 @@ absl::Status InferCast(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-class CastKernel : public Kernel {
+absl::StatusOr<DType> BitCastTarget(DType from, int64_t to) {
+  ASSIGN_OR_RETURN(DType target, DTypeFromOnnx(to, "BitCast"));
+  if (from == DType::kString || target == DType::kString || DTypeSize(from) != DTypeSize(target)) {
+    return Bad("BitCast", "cannot reinterpret ", DTypeName(from), " as ", DTypeName(target));
+  }
+  return target;
+}
+
+absl::Status InferBitCast(InferenceContext& ctx) {
+  ASSIGN_OR_RETURN(DType to, DTypeFromOnnx(ctx.attrs().GetInt("to"), "BitCast"));
+  if (ctx.input(0).dtype != DType::kUndefined) {
+    ASSIGN_OR_RETURN(to, BitCastTarget(ctx.input(0).dtype, ctx.attrs().GetInt("to")));
+  }
+  ctx.set_output(0, {to, ctx.input(0).shape});
+  return absl::OkStatus();
+}
+
+class BitCastKernel : public Kernel {
  public:
-  explicit CastKernel(const KernelInfo& info) : to_(info.attrs->GetInt("to")) {}
+  explicit BitCastKernel(const KernelInfo& info) : to_(info.attrs->GetInt("to")) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ASSIGN_OR_RETURN(DType to, DTypeFromOnnx(to_, "Cast"));
-    return CastTensor(*x, to, ctx);
+    ASSIGN_OR_RETURN(DType to, BitCastTarget(x->dtype(), to_));
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, to, x->shape()));
+    if (x->nbytes() > 0) std::memcpy(y->raw_data(), x->raw_data(), x->nbytes());
+    return absl::OkStatus();
   }
 
  private:
   int64_t to_;
+};
+
+class CastKernel : public Kernel {
+ public:
+  explicit CastKernel(const KernelInfo& info) : to_(info.attrs->GetInt("to")), opset_(info.opset) {}
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(DType to, DTypeFromOnnx(to_, "Cast"));
+    return CastTensor(*x, to, opset_, ctx);
+  }
+
+ private:
+  int64_t to_;
+  int opset_;
 };
 
 absl::Status InferCastLike(InferenceContext& ctx) {
@@ -164,12 +200,15 @@ absl::Status InferCastLike(InferenceContext& ctx) {
 
 class CastLikeKernel : public Kernel {
  public:
-  explicit CastLikeKernel(const KernelInfo&) {}
+  explicit CastLikeKernel(const KernelInfo& info) : opset_(info.opset) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ASSIGN_OR_RETURN(const Tensor* like, ctx.RequiredInput(1));
-    return CastTensor(*x, like->dtype(), ctx);
+    return CastTensor(*x, like->dtype(), opset_, ctx);
   }
+
+ private:
+  int opset_;
 };
 
 }  // namespace
@@ -177,9 +216,24 @@ class CastLikeKernel : public Kernel {
 // ---------------------------------------------------------------------------------------------
 // Registrations.
 
-CORTADO_REGISTER_OP(
-    OpSchema("Cast").Versions(6).Inputs(1, 1).RequiredAttr("to", AttrType::kInt).Infer(InferCast));
+// saturate (opset 19) and round_mode (24) only concern float8 and float4 targets, which cortado
+// does not hold (the kernel refuses those types).
+CORTADO_REGISTER_OP(OpSchema("Cast")
+                        .Versions(6)
+                        .Inputs(1, 1)
+                        .RequiredAttr("to", AttrType::kInt)
+                        .Attr("saturate", int64_t{1})
+                        .Attr("round_mode", std::string("up"))
+                        .Infer(InferCast));
 CORTADO_REGISTER_KERNEL("Cast", kCpuBackend, 6, kMaxOpset, AnyType(), MakeFactory<CastKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("BitCast")
+                        .Versions(26)
+                        .Inputs(1, 1)
+                        .RequiredAttr("to", AttrType::kInt)
+                        .Infer(InferBitCast));
+CORTADO_REGISTER_KERNEL("BitCast", kCpuBackend, 26, kMaxOpset, AnyType(),
+                        MakeFactory<BitCastKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("CastLike").Versions(15).Inputs(2, 2).Infer(InferCastLike));
 CORTADO_REGISTER_KERNEL("CastLike", kCpuBackend, 15, kMaxOpset, AnyType(),

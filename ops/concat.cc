@@ -94,8 +94,11 @@ class ConcatKernel : public Kernel {
   int64_t axis_;
 };
 
-// The sizes of Split's outputs along the axis; dim may be -1 (inference).
-absl::StatusOr<Ints> SplitSizes(int64_t dim, const std::optional<Ints>& split, int outputs) {
+// The sizes of Split's outputs along the axis; dim may be -1 (inference). Without `split`, the
+// outputs share dim evenly; with the attribute num_outputs (opset 18) each takes
+// ceil(dim / outputs) and the last one what remains.
+absl::StatusOr<Ints> SplitSizes(int64_t dim, const std::optional<Ints>& split, int outputs,
+                                bool num_outputs) {
   if (split && !split->empty()) {
     if (static_cast<int>(split->size()) != outputs) {
       return Bad("Split", "split has ", split->size(), " entries for ", outputs, " outputs");
@@ -113,6 +116,15 @@ absl::StatusOr<Ints> SplitSizes(int64_t dim, const std::optional<Ints>& split, i
   }
   if (outputs <= 0) return Bad("Split", "no outputs");
   if (dim < 0) return Ints(outputs, -1);
+  if (num_outputs && dim % outputs != 0) {
+    const int64_t chunk = (dim + outputs - 1) / outputs;
+    if (chunk * (outputs - 1) >= dim) {
+      return Bad("Split", "dim ", dim, " cannot be split into ", outputs, " non-empty chunks");
+    }
+    Ints sizes(outputs, chunk);
+    sizes.back() = dim - chunk * (outputs - 1);
+    return sizes;
+  }
   if (dim % outputs != 0) {
     return Bad("Split", "dim ", dim, " cannot be split evenly into ", outputs, " outputs");
   }
@@ -130,7 +142,8 @@ absl::Status InferSplit(InferenceContext& ctx) {
   if (!in || !known) return absl::OkStatus();
   ASSIGN_OR_RETURN(int axis,
                    Axis(ctx.attrs().GetInt("axis"), static_cast<int>(in->size()), "Split"));
-  ASSIGN_OR_RETURN(Ints sizes, SplitSizes((*in)[axis], split, ctx.num_outputs()));
+  ASSIGN_OR_RETURN(Ints sizes, SplitSizes((*in)[axis], split, ctx.num_outputs(),
+                                          ctx.attrs().Has("num_outputs")));
   for (int i = 0; i < ctx.num_outputs(); ++i) {
     Shape out = *in;
     out[axis] = sizes[i];
@@ -142,13 +155,15 @@ absl::Status InferSplit(InferenceContext& ctx) {
 class SplitKernel : public Kernel {
  public:
   explicit SplitKernel(const KernelInfo& info)
-      : axis_(info.attrs->GetInt("axis")), split_(OptionalInts(*info.attrs, "split")) {}
+      : axis_(info.attrs->GetInt("axis")),
+        split_(OptionalInts(*info.attrs, "split")),
+        num_outputs_(info.attrs->Has("num_outputs")) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ASSIGN_OR_RETURN(int axis, Axis(axis_, x->rank(), "Split"));
     ASSIGN_OR_RETURN(std::optional<Ints> split,
                      IntsFromInputOrAttr(ctx, 1, split_, "Split", "split"));
-    ASSIGN_OR_RETURN(Ints sizes, SplitSizes(x->dim(axis), split, ctx.num_outputs()));
+    ASSIGN_OR_RETURN(Ints sizes, SplitSizes(x->dim(axis), split, ctx.num_outputs(), num_outputs_));
     const int64_t outer = PartialProduct(x->shape(), 0, axis);
     const int64_t inner = PartialProduct(x->shape(), axis + 1, x->rank());
     const int64_t in_row = x->dim(axis) * inner;
@@ -170,6 +185,7 @@ class SplitKernel : public Kernel {
  private:
   int64_t axis_;
   std::optional<Ints> split_;
+  bool num_outputs_;
 };
 
 }  // namespace
@@ -182,7 +198,12 @@ CORTADO_REGISTER_OP(OpSchema("Concat")
                         .Inputs(1, 1 << 20)
                         .RequiredAttr("axis", AttrType::kInt)
                         .Infer(InferConcat));
-CORTADO_REGISTER_KERNEL("Concat", kCpuBackend, 4, kMaxOpset, AnyType(),
+CORTADO_REGISTER_OP(OpSchema("Concat")  // opsets 1-3: axis defaults to 1
+                        .Versions(1, 3)
+                        .Inputs(1, 1 << 20)
+                        .Attr("axis", int64_t{1})
+                        .Infer(InferConcat));
+CORTADO_REGISTER_KERNEL("Concat", kCpuBackend, 1, kMaxOpset, AnyType(),
                         MakeFactory<ConcatKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("Split")
@@ -191,6 +212,7 @@ CORTADO_REGISTER_OP(OpSchema("Split")
                         .Outputs(1, 1 << 20)
                         .Attr("axis", int64_t{0})
                         .OptionalAttr("split", AttrType::kInts)
+                        .OptionalAttr("num_outputs", AttrType::kInt)  // opset 18
                         .Infer(InferSplit));
 CORTADO_REGISTER_KERNEL("Split", kCpuBackend, 2, kMaxOpset, AnyType(), MakeFactory<SplitKernel>());
 

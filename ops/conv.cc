@@ -815,7 +815,7 @@ CORTADO_REGISTER_OP(ConvSchema("ConvTranspose")
 CORTADO_REGISTER_KERNEL("ConvTranspose", kCpuBackend, 1, kMaxOpset, FloatTypes(),
                         MakeFactory<ConvTransposeKernel>());
 
-// Gradient operators of the eager frontend's backward pass (kTrainingDomain, opsets 1..17).
+// Gradient operators of the eager frontend's backward pass (kTrainingDomain, opsets 1..kMaxOpset).
 CORTADO_REGISTER_OP(OpSchema("ConvGrad", kTrainingDomain)
                         .Versions(1)
                         .Inputs(3, 3)

@@ -56,4 +56,34 @@ absl::StatusOr<Shape> Broadcast(absl::string_view op, const Shape& a, const Shap
   return s;
 }
 
+std::optional<int64_t> LegacyBroadcastAxis(absl::string_view op, int opset,
+                                           const AttributeMap& attrs) {
+  if (opset >= 7) return std::nullopt;
+  if (op == "PRelu") return 1;
+  if (attrs.GetInt("broadcast") == 0) return std::nullopt;
+  return attrs.GetInt("axis", -1);
+}
+
+absl::StatusOr<Shape> LegacyBroadcastShape(absl::string_view op, const Shape& a, const Shape& b,
+                                           int64_t axis) {
+  const int64_t rank = static_cast<int64_t>(a.size());
+  const int64_t b_rank = static_cast<int64_t>(b.size());
+  if (axis == -1 || b_rank == 0) axis = rank - b_rank;  // B matches A's last dims
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis + b_rank > rank) {
+    return absl::InvalidArgumentError(absl::StrCat(op, ": B ", ShapeToString(b), " does not fit A ",
+                                                   ShapeToString(a), " from axis ", axis));
+  }
+  Shape out(rank, 1);
+  for (int64_t i = 0; i < b_rank; ++i) {
+    if (b[i] != a[axis + i] && b[i] != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(op, ": B ", ShapeToString(b),
+                                                     " does not broadcast onto A ",
+                                                     ShapeToString(a), " at axis ", axis));
+    }
+    out[axis + i] = b[i];
+  }
+  return out;
+}
+
 }  // namespace cortado

@@ -381,6 +381,16 @@ absl::Status CheckSameDType(absl::string_view op, const Tensor& a, const Tensor&
 
 absl::StatusOr<Shape> Broadcast(absl::string_view op, const Shape& a, const Shape& b);
 
+// The binary ops before opset 7 (Add, Sub, Mul, Div, Pow, ...) broadcast only with the attribute
+// broadcast=1, and only B onto A: B's dims match A's from `axis` on (without axis, A's last
+// dims); PRelu before 7 takes one slope per channel (axis 1). LegacyBroadcastAxis is that axis
+// when the node broadcasts that way (-1 meaning A's last dims), else nullopt;
+// LegacyBroadcastShape is B's shape padded with 1s to A's rank.
+std::optional<int64_t> LegacyBroadcastAxis(absl::string_view op, int opset,
+                                           const AttributeMap& attrs);
+absl::StatusOr<Shape> LegacyBroadcastShape(absl::string_view op, const Shape& a, const Shape& b,
+                                           int64_t axis);
+
 // ---------------------------------------------------------------------------------------------
 // Type and shape inference.
 
@@ -401,7 +411,11 @@ absl::Status InferElementwise(InferenceContext& ctx) {
                                                      DTypeName(first), " and ", DTypeName(d)));
     }
   }
-  RETURN_IF_ERROR(InferBroadcast(ctx));
+  if (ctx.num_inputs() == 2 && LegacyBroadcastAxis("", ctx.opset(), ctx.attrs())) {
+    ctx.set_output(0, TensorType{first, ctx.input(0).shape});  // B broadcasts onto A
+  } else {
+    RETURN_IF_ERROR(InferBroadcast(ctx));
+  }
   if constexpr (kBoolOut) {
     TensorType out = ctx.outputs()[0];
     out.dtype = DType::kBool;
@@ -449,11 +463,21 @@ class UnaryKernel final : public Kernel {
 template <typename Fn, unsigned kTypes, bool kBoolOut = false>
 class BinaryKernel final : public Kernel {
  public:
-  explicit BinaryKernel(const KernelInfo& info) : op_(info.op_type), fn_(AttrsOf(info)) {}
+  explicit BinaryKernel(const KernelInfo& info)
+      : op_(info.op_type),
+        fn_(AttrsOf(info)),
+        legacy_axis_(LegacyBroadcastAxis(info.op_type, info.opset, *info.attrs)) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* a, GetInput(ctx, 0, op_));
     ASSIGN_OR_RETURN(const Tensor* b, GetInput(ctx, 1, op_));
+    Tensor legacy_b;
+    if (legacy_axis_) {
+      ASSIGN_OR_RETURN(Shape shape,
+                       LegacyBroadcastShape(op_, a->shape(), b->shape(), *legacy_axis_));
+      ASSIGN_OR_RETURN(legacy_b, b->Reshaped(shape));
+      b = &legacy_b;
+    }
     RETURN_IF_ERROR(CheckSameDType(op_, *a, *b, 0, 1));
     RETURN_IF_ERROR(fn_.Validate(op_, a->dtype()));
     ASSIGN_OR_RETURN(Shape shape, Broadcast(op_, a->shape(), b->shape()));
@@ -477,6 +501,7 @@ class BinaryKernel final : public Kernel {
  private:
   const std::string op_;
   const Fn fn_;
+  const std::optional<int64_t> legacy_axis_;
 };
 
 // Folds fn over 1..N inputs, all broadcast to one shape; kMean divides by N at the end.

@@ -320,7 +320,7 @@ CORTADO_REGISTER_OP(LossSchema("SoftmaxCrossEntropyLoss", 2));
 CORTADO_REGISTER_KERNEL("SoftmaxCrossEntropyLoss", kCpuBackend, 12, kMaxOpset, LossTypes(),
                         MakeFactory<SoftmaxCrossEntropyKernel>());
 
-// Gradient operator of the eager frontend's backward pass (kTrainingDomain, opsets 1..17).
+// Gradient operator of the eager frontend's backward pass (kTrainingDomain, opsets 1..kMaxOpset).
 CORTADO_REGISTER_OP(OpSchema("SoftmaxCrossEntropyLossGrad", kTrainingDomain)
                         .Versions(1)
                         .Inputs(3, 3)

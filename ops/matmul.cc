@@ -31,6 +31,14 @@ std::vector<DType> GemmTypes() {
           DType::kInt64,   DType::kUInt32,  DType::kUInt64};
 }
 
+// MatMul's: Gemm's, and float16 and bfloat16 (multiplied in float32).
+std::vector<DType> MatMulTypes() {
+  std::vector<DType> types = GemmTypes();
+  types.push_back(DType::kFloat16);
+  types.push_back(DType::kBFloat16);
+  return types;
+}
+
 template <typename F>
 absl::Status VisitGemmType(DType dtype, absl::string_view op, F&& f) {
   return VisitTypes<float, double, int32_t, int64_t, uint32_t, uint64_t>(dtype, op,
@@ -91,6 +99,31 @@ absl::Status InferMatMul(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
+// Y = A x B for one of Gemm's types, batched as `s` says.
+template <typename T>
+void MatMulBatches(const MatMulShapes& s, const T* ap, const T* bp, T* yp) {
+  const int64_t a_mat = s.m * s.k, b_mat = s.k * s.n, y_mat = s.m * s.n;
+  if (s.b_batch.empty() || NumElements(s.b_batch) == 1) {
+    // One B for every batch: the batches of A stack into one tall matrix.
+    const int64_t rows = NumElements(s.out_batch) * s.m;
+    Gemm<T>(false, false, rows, s.n, s.k, T(1), ap, s.k, bp, s.n, T(0), yp, s.n);
+    return;
+  }
+  ForEachBroadcast<2>(s.out_batch, {&s.a_batch, &s.b_batch},
+                      [&](int64_t o, const std::array<int64_t, 2>& in) {
+                        Gemm<T>(false, false, s.m, s.n, s.k, T(1), ap + in[0] * a_mat, s.k,
+                                bp + in[1] * b_mat, s.n, T(0), yp + o * y_mat, s.n);
+                      });
+}
+
+// The 16-bit floats' values as float32, and back (rounding to nearest even).
+template <typename H>
+std::vector<float> Widen(const Tensor& t) {
+  std::vector<float> v(t.num_elements());
+  for (int64_t i = 0; i < t.num_elements(); ++i) v[i] = static_cast<float>(t.data<H>()[i]);
+  return v;
+}
+
 class MatMulKernel : public Kernel {
  public:
   explicit MatMulKernel(const KernelInfo&) {}
@@ -101,24 +134,26 @@ class MatMulKernel : public Kernel {
     RETURN_IF_ERROR(CheckSameDType("MatMul", *a, *b, "B"));
     ASSIGN_OR_RETURN(MatMulShapes s, MatMulShape(a->shape(), b->shape()));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, a->dtype(), s.out));
+    if (y->num_elements() == 0) return absl::OkStatus();
+    if (a->dtype() == DType::kFloat16 || a->dtype() == DType::kBFloat16) {
+      // float16 and bfloat16 multiply in float32.
+      auto run = [&](auto tag) {
+        using H = typename decltype(tag)::type;
+        const std::vector<float> af = Widen<H>(*a), bf = Widen<H>(*b);
+        std::vector<float> yf(y->num_elements());
+        MatMulBatches<float>(s, af.data(), bf.data(), yf.data());
+        for (size_t i = 0; i < yf.size(); ++i) y->data<H>()[i] = H(yf[i]);
+      };
+      if (a->dtype() == DType::kFloat16) {
+        run(TypeTag<Half>{});
+      } else {
+        run(TypeTag<BFloat16>{});
+      }
+      return absl::OkStatus();
+    }
     return VisitGemmType(a->dtype(), "MatMul", [&](auto tag) {
       using T = typename decltype(tag)::type;
-      const T* ap = a->data<T>();
-      const T* bp = b->data<T>();
-      T* yp = y->data<T>();
-      const int64_t a_mat = s.m * s.k, b_mat = s.k * s.n, y_mat = s.m * s.n;
-      if (y->num_elements() == 0) return absl::OkStatus();
-      if (s.b_batch.empty() || NumElements(s.b_batch) == 1) {
-        // One B for every batch: the batches of A stack into one tall matrix.
-        const int64_t rows = NumElements(s.out_batch) * s.m;
-        Gemm<T>(false, false, rows, s.n, s.k, T(1), ap, s.k, bp, s.n, T(0), yp, s.n);
-        return absl::OkStatus();
-      }
-      ForEachBroadcast<2>(s.out_batch, {&s.a_batch, &s.b_batch},
-                          [&](int64_t o, const std::array<int64_t, 2>& in) {
-                            Gemm<T>(false, false, s.m, s.n, s.k, T(1), ap + in[0] * a_mat, s.k,
-                                    bp + in[1] * b_mat, s.n, T(0), yp + o * y_mat, s.n);
-                          });
+      MatMulBatches<T>(s, a->data<T>(), b->data<T>(), y->data<T>());
       return absl::OkStatus();
     });
   }
@@ -245,18 +280,20 @@ class GemmKernel : public Kernel {
 // ---------------------------------------------------------------------------------------------
 
 CORTADO_REGISTER_OP(OpSchema("MatMul").Versions(1).Inputs(2, 2).Infer(InferMatMul));
-CORTADO_REGISTER_KERNEL("MatMul", kCpuBackend, 1, kMaxOpset, GemmTypes(),
+CORTADO_REGISTER_KERNEL("MatMul", kCpuBackend, 1, kMaxOpset, MatMulTypes(),
                         MakeFactory<MatMulKernel>());
 
+// Gemm before opset 7 requires C and says with `broadcast` whether it broadcasts; unidirectional
+// broadcasting of an optional C covers both.
 CORTADO_REGISTER_OP(OpSchema("Gemm")
-                        .Versions(7)
+                        .Versions(1)
                         .Inputs(2, 3)
                         .Attr("alpha", 1.0f)
                         .Attr("beta", 1.0f)
                         .Attr("transA", int64_t{0})
                         .Attr("transB", int64_t{0})
                         .Infer(InferGemm));
-CORTADO_REGISTER_KERNEL("Gemm", kCpuBackend, 7, kMaxOpset, GemmTypes(), MakeFactory<GemmKernel>());
+CORTADO_REGISTER_KERNEL("Gemm", kCpuBackend, 1, kMaxOpset, GemmTypes(), MakeFactory<GemmKernel>());
 
 }  // namespace
 }  // namespace cortado

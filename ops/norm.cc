@@ -1,4 +1,5 @@
 // The normalizations: BatchNormalization, LayerNormalization, InstanceNormalization,
+// GroupNormalization (opset 18), RMSNormalization (23),
 // LpNormalization, LRN and MeanVarianceNormalization, and the gradient operators
 // BatchNormalizationGrad and LayerNormalizationGrad (kTrainingDomain) that the eager frontend's
 // backward pass runs. Schemas with type and shape inference, and reference CPU kernels.
@@ -560,6 +561,103 @@ class InstanceNormKernel : public Kernel {
   const float epsilon_;
 };
 
+// GroupNormalization (opset 18): x [N, C, D...] normalized over each of num_groups groups of
+// C / num_groups channels; scale and bias hold one value per group before opset 21 and one per
+// channel from 21.
+class GroupNormKernel : public Kernel {
+ public:
+  explicit GroupNormKernel(const KernelInfo& info)
+      : groups_(info.attrs->GetInt("num_groups")),
+        epsilon_(info.attrs->GetFloat("epsilon", 1e-5f)),
+        per_channel_(info.opset >= 21) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    constexpr absl::string_view op = "GroupNormalization";
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* bias, ctx.RequiredInput(2));
+    if (x->rank() < 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(op, ": X must be [N, C, D...], got ", ShapeToString(x->shape())));
+    }
+    const int64_t channels = x->dim(1);
+    if (groups_ <= 0 || channels % groups_ != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(op, ": num_groups ", groups_, " does not divide the channels ", channels));
+    }
+    const int64_t params = per_channel_ ? channels : groups_;
+    ASSIGN_OR_RETURN(std::vector<double> s, ParamVector(op, "scale", *scale, {params}));
+    ASSIGN_OR_RETURN(std::vector<double> b, ParamVector(op, "bias", *bias, {params}));
+    const int64_t spatial = Product(x->shape(), 2, x->rank());
+    const int64_t per_group = channels / groups_;
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    return VisitFloatType(x->dtype(), op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      NormalizeGroups<T>(
+          x->data<T>(), x->dim(0) * groups_, per_group * spatial, epsilon_,
+          [&](int64_t o, int64_t i, double v) {
+            const int64_t g = o % groups_;
+            const int64_t p = per_channel_ ? g * per_group + i / spatial : g;
+            return static_cast<T>(v * s[p] + b[p]);
+          },
+          y->data<T>(), nullptr, nullptr);
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  const int64_t groups_;
+  const float epsilon_;
+  const bool per_channel_;
+};
+
+// RMSNormalization (opset 23): y = x / sqrt(mean(x^2) + epsilon) * scale over the axes from
+// `axis` on; scale broadcasts to those axes.
+class RmsNormKernel : public Kernel {
+ public:
+  explicit RmsNormKernel(const KernelInfo& info)
+      : axis_(info.attrs->GetInt("axis", -1)), epsilon_(info.attrs->GetFloat("epsilon", 1e-5f)) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    constexpr absl::string_view op = "RMSNormalization";
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(1));
+    absl::StatusOr<int> axis = NormalizeAxis(axis_, x->rank());
+    if (!axis.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(op, ": ", axis.status().message()));
+    }
+    const Shape norm_shape(x->shape().begin() + *axis, x->shape().end());
+    RETURN_IF_ERROR(CheckSameDType(op, *x, *scale, "scale"));
+    ASSIGN_OR_RETURN(std::vector<double> s, ExpandParam(op, "scale", *scale, norm_shape));
+    const int64_t outer = Product(x->shape(), 0, *axis);
+    const int64_t inner = NumElements(norm_shape);
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
+    return VisitFloatType(x->dtype(), op, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      const T* xp = x->data<T>();
+      T* yp = y->data<T>();
+      for (int64_t o = 0; o < outer; ++o) {
+        double sq = 0;
+        for (int64_t i = 0; i < inner; ++i) {
+          const double v = static_cast<double>(xp[o * inner + i]);
+          sq += v * v;
+        }
+        const double inv_rms =
+            1.0 / std::sqrt((inner > 0 ? sq / static_cast<double>(inner) : 0) + epsilon_);
+        for (int64_t i = 0; i < inner; ++i) {
+          yp[o * inner + i] =
+              static_cast<T>(static_cast<double>(xp[o * inner + i]) * inv_rms * s[i]);
+        }
+      }
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  const int64_t axis_;
+  const float epsilon_;
+};
+
 // Views a tensor as [outer, axis_dim, inner] around `axis`.
 struct AxisSplit {
   int64_t outer = 1, dim = 1, inner = 1;
@@ -720,8 +818,10 @@ class MeanVarianceNormKernel : public Kernel {
 // Registrations
 // ---------------------------------------------------------------------------------------------
 
+// Before opset 7: consumed_inputs and is_test, ignored (training mode is chosen by the number of
+// outputs until opset 14, as ONNX Runtime does).
 CORTADO_REGISTER_OP(OpSchema("BatchNormalization")
-                        .Versions(7)
+                        .Versions(1)
                         .Inputs(5, 5)
                         .Outputs(1, 5)
                         .Attr("epsilon", 1e-5f)
@@ -729,7 +829,7 @@ CORTADO_REGISTER_OP(OpSchema("BatchNormalization")
                         .Attr("spatial", int64_t{1})
                         .Attr("training_mode", int64_t{0})
                         .Infer(InferBatchNorm));
-CORTADO_REGISTER_KERNEL("BatchNormalization", kCpuBackend, 7, kMaxOpset, FloatTypes(),
+CORTADO_REGISTER_KERNEL("BatchNormalization", kCpuBackend, 1, kMaxOpset, FloatTypes(),
                         MakeFactory<BatchNormKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("LayerNormalization")
@@ -744,12 +844,32 @@ CORTADO_REGISTER_KERNEL("LayerNormalization", kCpuBackend, 17, kMaxOpset, FloatT
                         MakeFactory<LayerNormKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("InstanceNormalization")
-                        .Versions(6)
+                        .Versions(1)
                         .Inputs(3, 3)
                         .Attr("epsilon", 1e-5f)
                         .Infer(InferSameAsInput0));
-CORTADO_REGISTER_KERNEL("InstanceNormalization", kCpuBackend, 6, kMaxOpset, FloatTypes(),
+CORTADO_REGISTER_KERNEL("InstanceNormalization", kCpuBackend, 1, kMaxOpset, FloatTypes(),
                         MakeFactory<InstanceNormKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("GroupNormalization")
+                        .Versions(18)
+                        .Inputs(3, 3)
+                        .RequiredAttr("num_groups", AttrType::kInt)
+                        .Attr("epsilon", 1e-5f)
+                        .Attr("stash_type", int64_t{1})  // opset 21
+                        .Infer(InferSameAsInput0));
+CORTADO_REGISTER_KERNEL("GroupNormalization", kCpuBackend, 18, kMaxOpset, FloatTypes(),
+                        MakeFactory<GroupNormKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("RMSNormalization")
+                        .Versions(23)
+                        .Inputs(2, 2)
+                        .Attr("axis", int64_t{-1})
+                        .Attr("epsilon", 1e-5f)
+                        .Attr("stash_type", int64_t{1})
+                        .Infer(InferSameAsInput0));
+CORTADO_REGISTER_KERNEL("RMSNormalization", kCpuBackend, 23, kMaxOpset, FloatTypes(),
+                        MakeFactory<RmsNormKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("LpNormalization")
                         .Versions(1)

@@ -252,8 +252,6 @@ class PoolKernel : public Kernel {
     } else {
       status_ = w.status();
     }
-    // Dilations arrived in MaxPool-10 only; AveragePool and LpPool have none before opset 18.
-    if (kKind != PoolKind::kMax) attrs_.dilations.clear();
     params_.count_include_pad = info.attrs->GetInt("count_include_pad") != 0;
     params_.p = info.attrs->GetInt("p", 2);
     params_.col_major = info.attrs->GetInt("storage_order") != 0;
@@ -704,16 +702,18 @@ CORTADO_REGISTER_KERNEL("MaxPool", kCpuBackend, 1, kMaxOpset,
 CORTADO_REGISTER_OP(PoolSchema("AveragePool", 1, 1)
                         .Attr("ceil_mode", int64_t{0})
                         .Attr("count_include_pad", int64_t{0})
+                        .OptionalAttr("dilations", AttrType::kInts)  // opset 19
                         .Infer([](InferenceContext& ctx) {
                           return InferPool<1>(ctx, "AveragePool");
                         }));
 CORTADO_REGISTER_KERNEL("AveragePool", kCpuBackend, 1, kMaxOpset, FloatTypes(),
                         MakeFactory<PoolKernel<PoolKind::kAverage>>());
 
-CORTADO_REGISTER_OP(
-    PoolSchema("LpPool", 1, 1).Attr("p", int64_t{2}).Infer([](InferenceContext& ctx) {
-      return InferPool<1>(ctx, "LpPool");
-    }));
+CORTADO_REGISTER_OP(PoolSchema("LpPool", 1, 1)
+                        .Attr("p", int64_t{2})
+                        .Attr("ceil_mode", int64_t{0})               // opset 18
+                        .OptionalAttr("dilations", AttrType::kInts)  // opset 18
+                        .Infer([](InferenceContext& ctx) { return InferPool<1>(ctx, "LpPool"); }));
 CORTADO_REGISTER_KERNEL("LpPool", kCpuBackend, 1, kMaxOpset, FloatTypes(),
                         MakeFactory<PoolKernel<PoolKind::kLp>>());
 

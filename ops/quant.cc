@@ -14,6 +14,7 @@
 #include "ops/broadcast.h"
 #include "ops/gemm.h"
 #include "ops/registry.h"
+#include "ops/tensor_util.h"
 
 namespace cortado {
 namespace {
@@ -48,6 +49,20 @@ absl::Status Visit8Bit(DType dtype, absl::string_view what, F&& f) {
   }
 }
 
+// Calls f(TypeTag<Q>) for the types QuantizeLinear and DequantizeLinear hold: 8-bit, and 16-bit
+// from opset 21.
+template <typename F>
+absl::Status VisitQuantized(DType dtype, absl::string_view what, F&& f) {
+  switch (dtype) {
+    case DType::kUInt16:
+      return f(TypeTag<uint16_t>{});
+    case DType::kInt16:
+      return f(TypeTag<int16_t>{});
+    default:
+      return Visit8Bit(dtype, what, f);
+  }
+}
+
 // Zero point value `i` of an optional zero-point tensor (0 when absent).
 int32_t ZeroPointAt(const Tensor* zp, int64_t i) {
   return zp == nullptr ? 0
@@ -70,18 +85,28 @@ absl::Status CheckScalar(const Tensor* t, absl::string_view op, absl::string_vie
   return absl::OkStatus();
 }
 
-// How a per-tensor or per-axis (scale, zero point) pair maps onto x: element i of x uses
-// parameter (i / inner) % channels.
+// How a per-tensor, per-axis or blocked (scale, zero point) pair maps onto x: element i of x, at
+// index a = (i / inner) % channels along the axis, uses parameter a (per-axis), or with blocks
+// of `block` along the axis (opset 21) the parameter of the same index but a / block.
 struct AxisLayout {
   int64_t channels = 1;
   int64_t inner = 1;
-  int64_t Channel(int64_t i) const { return (i / inner) % channels; }
+  int64_t block = 0;
+  int64_t blocks = 1;  // scale's dim along the axis when blocked
+  int64_t Channel(int64_t i) const {
+    const int64_t a = (i / inner) % channels;
+    if (block == 0) return a;
+    const int64_t outer = i / (inner * channels);
+    return (outer * blocks + a / block) * inner + i % inner;
+  }
 };
 
 // Validates scale (float32) and the optional zero point against x for QuantizeLinear /
-// DequantizeLinear: both scalars (or one-element 1-D), or 1-D of length x.dim(axis) (opset 13).
+// DequantizeLinear: both scalars (or one-element 1-D), 1-D of length x.dim(axis) (opset 13), or
+// with block_size > 0 (opset 21) of x's shape but ceil(x.dim(axis) / block_size) along the axis.
 absl::StatusOr<AxisLayout> ResolveAxis(absl::string_view op, const Tensor& x, const Tensor& scale,
-                                       const Tensor* zp, int64_t axis, int opset) {
+                                       const Tensor* zp, int64_t axis, int opset,
+                                       int64_t block_size = 0) {
   RETURN_IF_ERROR(CheckDType(&scale, DType::kFloat32, op, "scale"));
   if (zp != nullptr && zp->shape() != scale.shape()) {
     return absl::InvalidArgumentError(
@@ -89,6 +114,26 @@ absl::StatusOr<AxisLayout> ResolveAxis(absl::string_view op, const Tensor& x, co
                      ShapeToString(scale.shape()), " and ", ShapeToString(zp->shape())));
   }
   AxisLayout layout;
+  if (block_size > 0) {
+    ASSIGN_OR_RETURN(const int a, NormalizeAxis(axis, x.rank()));
+    bool ok = a < x.rank() && scale.rank() == x.rank();
+    for (int d = 0; ok && d < x.rank(); ++d) {
+      ok = scale.dim(d) == (d == a ? (x.dim(d) + block_size - 1) / block_size : x.dim(d));
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          op, ": blocked scale ", ShapeToString(scale.shape()), " does not match x ",
+          ShapeToString(x.shape()), " with block_size ", block_size, " along axis ", axis));
+    }
+    layout.channels = x.dim(a);
+    layout.block = block_size;
+    layout.blocks = scale.dim(a);
+    for (int d = a + 1; d < x.rank(); ++d) layout.inner *= x.dim(d);
+    return layout;
+  }
+  if (block_size < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(op, ": block_size must be >= 0"));
+  }
   if (scale.rank() == 0 || (scale.rank() == 1 && scale.num_elements() == 1)) {
     layout.inner = std::max<int64_t>(1, x.num_elements());
     return layout;
@@ -113,8 +158,18 @@ absl::StatusOr<AxisLayout> ResolveAxis(absl::string_view op, const Tensor& x, co
 // QuantizeLinear / DequantizeLinear
 // ---------------------------------------------------------------------------------------------
 
+// QuantizeLinear's output type: the zero point's, else the attribute output_dtype (opset 21),
+// else uint8.
+DType QuantizedType(DType zero_point, const AttributeMap& attrs) {
+  if (zero_point != DType::kUndefined) return zero_point;
+  const int64_t onnx_type = attrs.GetInt("output_dtype");
+  absl::StatusOr<DType> t = tensor_ops::DTypeFromOnnx(onnx_type, "QuantizeLinear");
+  return onnx_type != 0 && t.ok() ? *t : DType::kUInt8;
+}
+
 absl::Status InferQuantizeLinear(InferenceContext& ctx) {
-  const DType out = ctx.has_input(2) ? ctx.input(2).dtype : DType::kUInt8;
+  const DType out =
+      QuantizedType(ctx.has_input(2) ? ctx.input(2).dtype : DType::kUndefined, ctx.attrs());
   ctx.set_output(0, TensorType{out, ctx.input(0).shape});
   return absl::OkStatus();
 }
@@ -122,66 +177,75 @@ absl::Status InferQuantizeLinear(InferenceContext& ctx) {
 class QuantizeLinearKernel : public Kernel {
  public:
   explicit QuantizeLinearKernel(const KernelInfo& info)
-      : axis_(info.attrs->GetInt("axis", 1)), opset_(info.opset) {}
+      : axis_(info.attrs->GetInt("axis", 1)),
+        block_size_(info.attrs->GetInt("block_size")),
+        opset_(info.opset),
+        out_dtype_(QuantizedType(DType::kUndefined, *info.attrs)) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(1));
     const Tensor* zp = ctx.input(2);
     ASSIGN_OR_RETURN(AxisLayout layout,
-                     ResolveAxis("QuantizeLinear", *x, *scale, zp, axis_, opset_));
-    const DType out_dtype = zp ? zp->dtype() : DType::kUInt8;
+                     ResolveAxis("QuantizeLinear", *x, *scale, zp, axis_, opset_, block_size_));
+    const DType out_dtype = zp ? zp->dtype() : out_dtype_;
     const float* s = scale->data<float>();
-    return Visit8Bit(out_dtype, "QuantizeLinear: y_zero_point", [&](auto qtag) -> absl::Status {
-      using Q = typename decltype(qtag)::type;
-      ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_dtype, x->shape()));
-      Q* out = y->data<Q>();
-      auto run = [&](auto in, auto to_float) {
-        for (int64_t i = 0; i < x->num_elements(); ++i) {
-          const int64_t c = layout.Channel(i);
-          out[i] = Quantize<Q>(to_float(in[i]) / to_float(s[c]), ZeroPointAt(zp, c));
-        }
-      };
-      switch (x->dtype()) {
-        case DType::kFloat32:
-          run(x->data<float>(), [](float v) { return v; });
-          break;
-        case DType::kFloat64:
-          run(x->data<double>(), [](double v) { return v; });
-          break;
-        case DType::kInt32:
-          run(x->data<int32_t>(), [](auto v) { return static_cast<float>(v); });
-          break;
-        default:
-          return absl::InvalidArgumentError(absl::StrCat(
-              "QuantizeLinear: x must be float32, float64 or int32, got ", DTypeName(x->dtype())));
-      }
-      return absl::OkStatus();
-    });
+    return VisitQuantized(
+        out_dtype, "QuantizeLinear: y_zero_point", [&](auto qtag) -> absl::Status {
+          using Q = typename decltype(qtag)::type;
+          ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_dtype, x->shape()));
+          Q* out = y->data<Q>();
+          auto run = [&](auto in, auto to_float) {
+            for (int64_t i = 0; i < x->num_elements(); ++i) {
+              const int64_t c = layout.Channel(i);
+              out[i] = Quantize<Q>(to_float(in[i]) / to_float(s[c]), ZeroPointAt(zp, c));
+            }
+          };
+          switch (x->dtype()) {
+            case DType::kFloat32:
+              run(x->data<float>(), [](float v) { return v; });
+              break;
+            case DType::kFloat64:
+              run(x->data<double>(), [](double v) { return v; });
+              break;
+            case DType::kInt32:
+              run(x->data<int32_t>(), [](auto v) { return static_cast<float>(v); });
+              break;
+            default:
+              return absl::InvalidArgumentError(
+                  absl::StrCat("QuantizeLinear: x must be float32, float64 or int32, got ",
+                               DTypeName(x->dtype())));
+          }
+          return absl::OkStatus();
+        });
   }
 
  private:
   int64_t axis_;
+  int64_t block_size_;
   int opset_;
+  DType out_dtype_;  // without a zero point
 };
 
 class DequantizeLinearKernel : public Kernel {
  public:
   explicit DequantizeLinearKernel(const KernelInfo& info)
-      : axis_(info.attrs->GetInt("axis", 1)), opset_(info.opset) {}
+      : axis_(info.attrs->GetInt("axis", 1)),
+        block_size_(info.attrs->GetInt("block_size")),
+        opset_(info.opset) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ASSIGN_OR_RETURN(const Tensor* scale, ctx.RequiredInput(1));
     const Tensor* zp = ctx.input(2);
-    if (x->dtype() != DType::kUInt8 && x->dtype() != DType::kInt8 && x->dtype() != DType::kInt32) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "DequantizeLinear: x must be uint8, int8 or int32, got ", DTypeName(x->dtype())));
-    }
+    RETURN_IF_ERROR(x->dtype() == DType::kInt32
+                        ? absl::OkStatus()
+                        : VisitQuantized(x->dtype(), "DequantizeLinear: x",
+                                         [](auto) { return absl::OkStatus(); }));
     if (zp != nullptr)
       RETURN_IF_ERROR(CheckDType(zp, x->dtype(), "DequantizeLinear", "x_zero_point"));
     ASSIGN_OR_RETURN(AxisLayout layout,
-                     ResolveAxis("DequantizeLinear", *x, *scale, zp, axis_, opset_));
+                     ResolveAxis("DequantizeLinear", *x, *scale, zp, axis_, opset_, block_size_));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, x->shape()));
     float* out = y->data<float>();
     const float* s = scale->data<float>();
@@ -195,6 +259,7 @@ class DequantizeLinearKernel : public Kernel {
 
  private:
   int64_t axis_;
+  int64_t block_size_;
   int opset_;
 };
 
@@ -764,10 +829,16 @@ const std::vector<DType>& EightBitTypes() {
 
 }  // namespace
 
+// saturate (19) and precision (23) concern float8 and float4 outputs, which cortado does not
+// hold; block_size and output_dtype (21) are honoured.
 CORTADO_REGISTER_OP(OpSchema("QuantizeLinear")
                         .Versions(10)
                         .Inputs(2, 3)
                         .Attr("axis", int64_t{1})
+                        .Attr("block_size", int64_t{0})
+                        .Attr("output_dtype", int64_t{0})
+                        .Attr("saturate", int64_t{1})
+                        .Attr("precision", int64_t{0})
                         .Infer(InferQuantizeLinear));
 CORTADO_REGISTER_KERNEL("QuantizeLinear", kCpuBackend, 10, kMaxOpset,
                         (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kInt32}),
@@ -777,12 +848,14 @@ CORTADO_REGISTER_OP(OpSchema("DequantizeLinear")
                         .Versions(10)
                         .Inputs(2, 3)
                         .Attr("axis", int64_t{1})
+                        .Attr("block_size", int64_t{0})  // opset 21
                         .Infer([](InferenceContext& ctx) {
                           ctx.set_output(0, TensorType{DType::kFloat32, ctx.input(0).shape});
                           return absl::OkStatus();
                         }));
 CORTADO_REGISTER_KERNEL("DequantizeLinear", kCpuBackend, 10, kMaxOpset,
-                        (std::vector<DType>{DType::kUInt8, DType::kInt8, DType::kInt32}),
+                        (std::vector<DType>{DType::kUInt8, DType::kInt8, DType::kUInt16,
+                                            DType::kInt16, DType::kInt32}),
                         MakeFactory<DequantizeLinearKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("DynamicQuantizeLinear")

@@ -1,6 +1,6 @@
 // The reduce family: ReduceMean/Sum/Max/Min/Prod/L1/L2/LogSum/LogSumExp/SumSquare, ArgMax/ArgMin,
-// Softmax/LogSoftmax/Hardmax, CumSum, TopK, Einsum and Det, with their schemas and reference CPU
-// kernels.
+// Softmax/LogSoftmax/Hardmax, CumSum, CumProd, TopK, Einsum and Det, with their schemas and
+// reference CPU kernels.
 //
 // Two iteration shapes are shared by all kernels here:
 //  - ReduceLoop: every input element is folded into the accumulator of its output element
@@ -629,7 +629,7 @@ CORTADO_REGISTER_KERNEL("Hardmax", kCpuBackend, 1, kMaxOpset, WithHalf(FloatType
                         MakeFactory<SoftmaxKernel<SoftmaxOp::kHardmax>>());
 
 // ------------------------------------------------------------------------------------------------
-// CumSum.
+// CumSum and CumProd (opset 26).
 
 // Reads a scalar (0-D or one-element) integer input such as CumSum's axis or TopK's k.
 absl::StatusOr<int64_t> ScalarInt(absl::string_view op, absl::string_view what, const Tensor& t) {
@@ -642,31 +642,33 @@ absl::StatusOr<int64_t> ScalarInt(absl::string_view op, absl::string_view what, 
   return v[0];
 }
 
-class CumSumKernel final : public Kernel {
+template <bool kProduct>
+class CumulativeKernel final : public Kernel {
  public:
-  explicit CumSumKernel(const KernelInfo& info)
+  static constexpr absl::string_view kOp = kProduct ? "CumProd" : "CumSum";
+  explicit CumulativeKernel(const KernelInfo& info)
       : exclusive_(info.attrs->GetInt("exclusive", 0) != 0),
         reverse_(info.attrs->GetInt("reverse", 0) != 0) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ASSIGN_OR_RETURN(const Tensor* axis_t, ctx.RequiredInput(1));
-    ASSIGN_OR_RETURN(int64_t axis_v, ScalarInt("CumSum", "axis", *axis_t));
-    ASSIGN_OR_RETURN(int axis, CheckedAxis("CumSum", axis_v, x->rank()));
+    ASSIGN_OR_RETURN(int64_t axis_v, ScalarInt(kOp, "axis", *axis_t));
+    ASSIGN_OR_RETURN(int axis, CheckedAxis(kOp, axis_v, x->rank()));
     const Lanes l = LanesAt(x->shape(), axis);
-    return VisitNumeric(x->dtype(), "CumSum", [&](auto tag) -> absl::Status {
+    return VisitNumeric(x->dtype(), kOp, [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), x->shape()));
       const T* in = x->data<T>();
       T* out = y->data<T>();
       ForEachLane(l, [&](int64_t, int64_t base) {
-        Acc<T> sum{0};
+        Acc<T> acc{kProduct ? 1 : 0};
         for (int64_t step = 0; step < l.n; ++step) {
           const int64_t at = base + (reverse_ ? l.n - 1 - step : step) * l.inner;
           const Acc<T> v = ToAcc(in[at]);
-          if (exclusive_) out[at] = FromAcc<T>(sum);
-          sum = Add(sum, v);
-          if (!exclusive_) out[at] = FromAcc<T>(sum);
+          if (exclusive_) out[at] = FromAcc<T>(acc);
+          acc = kProduct ? Mul(acc, v) : Add(acc, v);
+          if (!exclusive_) out[at] = FromAcc<T>(acc);
         }
       });
       return absl::OkStatus();
@@ -685,7 +687,15 @@ CORTADO_REGISTER_OP(OpSchema("CumSum")
                         .Attr("reverse", int64_t{0})
                         .Infer(InferSameAsInput0));
 CORTADO_REGISTER_KERNEL("CumSum", kCpuBackend, 11, kMaxOpset, WithHalf(NumericTypes()),
-                        MakeFactory<CumSumKernel>());
+                        MakeFactory<CumulativeKernel<false>>());
+CORTADO_REGISTER_OP(OpSchema("CumProd")
+                        .Versions(26)
+                        .Inputs(2, 2)
+                        .Attr("exclusive", int64_t{0})
+                        .Attr("reverse", int64_t{0})
+                        .Infer(InferSameAsInput0));
+CORTADO_REGISTER_KERNEL("CumProd", kCpuBackend, 26, kMaxOpset, WithHalf(NumericTypes()),
+                        MakeFactory<CumulativeKernel<true>>());
 
 // ------------------------------------------------------------------------------------------------
 // TopK.

@@ -18,7 +18,9 @@
 
 namespace cortado {
 
-inline constexpr int kMaxOpset = 17;  // the newest default-domain opset we verify
+// The newest default-domain opset we verify: onnx 1.23's (PyPI). Schemas and kernels whose op
+// changed meaning at some opset are versioned; the others cover every opset up to this one.
+inline constexpr int kMaxOpset = 28;
 inline constexpr char kCpuBackend[] = "cpu";
 // The domain of the gradient operators the eager frontend's backward pass runs (ConvGrad,
 // MaxPoolGrad, ...). They take the forward op's attributes, cover opsets 1..kMaxOpset, and

@@ -69,9 +69,11 @@ absl::StatusOr<Shape> ReshapeShape(const Shape& in, const Ints& spec, bool allow
   return out;
 }
 
+// Reshape's target: the attribute `shape` before opset 5, input 1 from then on.
 absl::Status InferReshape(InferenceContext& ctx) {
   const DType dtype = ctx.input(0).dtype;
-  std::optional<Ints> spec = ConstInts(ctx, 1);
+  std::optional<Ints> spec =
+      ctx.opset() < 5 ? std::optional<Ints>(ctx.attrs().GetInts("shape")) : ConstInts(ctx, 1);
   if (!spec) {
     ctx.set_output(0, UnknownDims(dtype, LengthOf(ctx, 1)));
     return absl::OkStatus();
@@ -96,18 +98,25 @@ absl::Status InferReshape(InferenceContext& ctx) {
 class ReshapeKernel : public Kernel {
  public:
   explicit ReshapeKernel(const KernelInfo& info)
-      : allowzero_(info.attrs->GetInt("allowzero") != 0) {}
+      : allowzero_(info.attrs->GetInt("allowzero") != 0),
+        legacy_(info.opset < 5),
+        shape_attr_(info.attrs->GetInts("shape")) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    ASSIGN_OR_RETURN(const Tensor* s, ctx.RequiredInput(1));
-    if (s->rank() != 1) return Bad("Reshape", "shape must be 1-D, got ", Str(s->shape()));
-    ASSIGN_OR_RETURN(Ints spec, IntValues(*s, "Reshape", "shape"));
+    Ints spec = shape_attr_;
+    if (!legacy_) {
+      ASSIGN_OR_RETURN(const Tensor* s, ctx.RequiredInput(1));
+      if (s->rank() != 1) return Bad("Reshape", "shape must be 1-D, got ", Str(s->shape()));
+      ASSIGN_OR_RETURN(spec, IntValues(*s, "Reshape", "shape"));
+    }
     ASSIGN_OR_RETURN(Shape out, ReshapeShape(x->shape(), spec, allowzero_));
     return SetView(ctx, *x, out);
   }
 
  private:
   bool allowzero_;
+  bool legacy_;  // before opset 5: the target is the attribute `shape`
+  Ints shape_attr_;
 };
 
 absl::StatusOr<Shape> FlattenShape(const Shape& in, int64_t axis) {
@@ -295,7 +304,12 @@ class DropoutKernel : public Kernel {
 
 CORTADO_REGISTER_OP(
     OpSchema("Reshape").Versions(5).Inputs(2, 2).Attr("allowzero", int64_t{0}).Infer(InferReshape));
-CORTADO_REGISTER_KERNEL("Reshape", kCpuBackend, 5, kMaxOpset, AnyType(),
+CORTADO_REGISTER_OP(OpSchema("Reshape")  // opsets 1-4: the shape is an attribute
+                        .Versions(1, 4)
+                        .Inputs(1, 1)
+                        .RequiredAttr("shape", AttrType::kInts)
+                        .Infer(InferReshape));
+CORTADO_REGISTER_KERNEL("Reshape", kCpuBackend, 1, kMaxOpset, AnyType(),
                         MakeFactory<ReshapeKernel>());
 
 CORTADO_REGISTER_OP(
@@ -323,14 +337,15 @@ CORTADO_REGISTER_OP(OpSchema("Identity").Versions(1).Inputs(1, 1).Infer(InferSam
 CORTADO_REGISTER_KERNEL("Identity", kCpuBackend, 1, kMaxOpset, AnyType(),
                         MakeFactory<IdentityKernel>());
 
+// Dropout before opset 7 (is_test, consumed_inputs) is the identity at inference too.
 CORTADO_REGISTER_OP(OpSchema("Dropout")
-                        .Versions(7)
+                        .Versions(1)
                         .Inputs(1, 3)
                         .Outputs(1, 2)
                         .Attr("ratio", 0.5f)
                         .OptionalAttr("seed", AttrType::kInt)
                         .Infer(InferDropout));
-CORTADO_REGISTER_KERNEL("Dropout", kCpuBackend, 7, kMaxOpset, AnyType(),
+CORTADO_REGISTER_KERNEL("Dropout", kCpuBackend, 1, kMaxOpset, AnyType(),
                         MakeFactory<DropoutKernel>());
 
 }  // namespace tensor_ops

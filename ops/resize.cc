@@ -1,9 +1,11 @@
-// Resize (opsets 10..17) and Upsample (opsets 7..9): nearest, n-linear and cubic interpolation
+// Resize (opsets 10..) and Upsample (opsets 7..9): nearest, n-linear and cubic interpolation
 // over every dimension, with ONNX's coordinate transformation modes, nearest rounding modes,
-// exclude_outside and tf_crop_and_resize extrapolation. Semantics follow ONNX's reference
-// implementation (onnx/backend/test/case/node/resize.py); Resize-10 and Upsample map output to
-// input coordinates as `asymmetric` and round nearest the way those opsets did (floor when
-// upsampling, ceil when downsampling).
+// exclude_outside and tf_crop_and_resize extrapolation; from opset 18 `axes`,
+// keep_aspect_ratio_policy and antialiased (widened) linear and cubic filters, from 19
+// half_pixel_symmetric. Semantics follow ONNX's reference implementation
+// (onnx/backend/test/case/node/resize.py, onnx/reference/ops/op_resize.py); Resize-10 and
+// Upsample map output to input coordinates as `asymmetric` and round nearest the way those
+// opsets did (floor when upsampling, ceil when downsampling).
 //
 // Interpolation is separable, so each dimension is resampled in turn: nearest copies elements
 // (every dtype, exactly); linear and cubic compute in double and convert back.
@@ -32,8 +34,10 @@ enum class Coord {
   kAlignCorners,
   kAsymmetric,
   kTfHalfPixelForNn,
-  kTfCropAndResize
+  kTfCropAndResize,
+  kHalfPixelSymmetric
 };
+enum class AspectPolicy { kStretch, kNotLarger, kNotSmaller };
 enum class Rounding { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kLegacy };
 
 struct ResizeParams {
@@ -43,6 +47,8 @@ struct ResizeParams {
   double cubic_a = -0.75;
   bool exclude_outside = false;
   double extrapolation = 0;
+  bool antialias = false;
+  AspectPolicy policy = AspectPolicy::kStretch;
 };
 
 // Which inputs hold what, by op and opset.
@@ -88,6 +94,8 @@ absl::StatusOr<ResizeParams> ParseParams(const AttributeMap& attrs, absl::string
     p.coord = Coord::kTfHalfPixelForNn;
   } else if (coord == "tf_crop_and_resize") {
     p.coord = Coord::kTfCropAndResize;
+  } else if (coord == "half_pixel_symmetric" && opset >= 19) {
+    p.coord = Coord::kHalfPixelSymmetric;
   } else {
     return Bad(op, "unsupported coordinate_transformation_mode '", coord, "'");
   }
@@ -106,7 +114,65 @@ absl::StatusOr<ResizeParams> ParseParams(const AttributeMap& attrs, absl::string
   p.cubic_a = attrs.GetFloat("cubic_coeff_a", -0.75f);
   p.exclude_outside = attrs.GetInt("exclude_outside") != 0;
   p.extrapolation = attrs.GetFloat("extrapolation_value");
+  p.antialias = attrs.GetInt("antialias") != 0;
+  if (p.antialias && p.mode == Mode::kNearest) {
+    return Bad(op, "antialias needs linear or cubic mode");
+  }
+  const std::string policy = attrs.GetString("keep_aspect_ratio_policy", "stretch");
+  if (policy == "not_larger") {
+    p.policy = AspectPolicy::kNotLarger;
+  } else if (policy == "not_smaller") {
+    p.policy = AspectPolicy::kNotSmaller;
+  } else if (policy != "stretch") {
+    return Bad(op, "unsupported keep_aspect_ratio_policy '", policy, "'");
+  }
   return p;
+}
+
+// Resize-18's `axes`: scales, sizes and roi hold values for those axes only. Returns them for
+// every axis (scale 1, the input's size and roi 0..1 elsewhere), and the axes resized.
+struct AxisValues {
+  std::optional<std::vector<double>> scales, sizes, roi;
+  std::vector<bool> resized;
+};
+
+absl::StatusOr<AxisValues> OnAxes(AxisValues v, const std::vector<int64_t>& axes, const Shape& in,
+                                  absl::string_view op) {
+  const int rank = static_cast<int>(in.size());
+  if (axes.empty()) {
+    v.resized.assign(rank, true);
+    return v;
+  }
+  v.resized.assign(rank, false);
+  std::vector<int> resolved;
+  for (int64_t a : axes) {
+    ASSIGN_OR_RETURN(int axis, Axis(a, rank, op));
+    if (v.resized[axis]) return Bad(op, "axes repeats axis ", a);
+    v.resized[axis] = true;
+    resolved.push_back(axis);
+  }
+  const size_t n = resolved.size();
+  auto spread = [&](std::optional<std::vector<double>>& values, const char* name, size_t per_axis,
+                    auto fill) -> absl::Status {
+    if (!values) return absl::OkStatus();
+    if (values->size() != per_axis * n) {
+      return Bad(op, name, " has ", values->size(), " entries for ", n, " axes");
+    }
+    std::vector<double> full(per_axis * rank);
+    for (int d = 0; d < rank; ++d) {
+      for (size_t k = 0; k < per_axis; ++k) full[k * rank + d] = fill(d, k);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t k = 0; k < per_axis; ++k) full[k * rank + resolved[i]] = (*values)[k * n + i];
+    }
+    values = std::move(full);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(spread(v.scales, "scales", 1, [](int, size_t) { return 1.0; }));
+  RETURN_IF_ERROR(
+      spread(v.sizes, "sizes", 1, [&](int d, size_t) { return static_cast<double>(in[d]); }));
+  RETURN_IF_ERROR(spread(v.roi, "roi", 2, [](int, size_t k) { return k == 0 ? 0.0 : 1.0; }));
+  return v;
 }
 
 // The values of an optional float or integer input; nullopt when absent or empty.
@@ -129,7 +195,9 @@ struct Geometry {
 absl::StatusOr<Geometry> ComputeGeometry(const Shape& in,
                                          const std::optional<std::vector<double>>& scales,
                                          const std::optional<std::vector<double>>& sizes,
-                                         absl::string_view op) {
+                                         absl::string_view op,
+                                         AspectPolicy policy = AspectPolicy::kStretch,
+                                         const std::vector<bool>& resized = {}) {
   const size_t rank = in.size();
   if (scales.has_value() == sizes.has_value()) {
     return Bad(op, "exactly one of scales and sizes must be given");
@@ -153,6 +221,23 @@ absl::StatusOr<Geometry> ComputeGeometry(const Shape& in,
       g.scale[d] = in[d] > 0 ? v[d] / static_cast<double>(in[d]) : 1.0;
     }
   }
+  if (sizes && policy != AspectPolicy::kStretch) {
+    // One scale for every resized axis, the smallest (not_larger) or largest (not_smaller) of
+    // theirs; sizes then round half up.
+    std::optional<double> scale;
+    for (size_t d = 0; d < rank; ++d) {
+      if (!resized.empty() && !resized[d]) continue;
+      if (in[d] < 0) return g;  // unknown until run time
+      if (!scale) scale = g.scale[d];
+      scale = policy == AspectPolicy::kNotLarger ? std::min(*scale, g.scale[d])
+                                                 : std::max(*scale, g.scale[d]);
+    }
+    for (size_t d = 0; d < rank && scale; ++d) {
+      if (!resized.empty() && !resized[d]) continue;
+      g.scale[d] = *scale;
+      g.out[d] = static_cast<int64_t>(*scale * static_cast<double>(in[d]) + 0.5);
+    }
+  }
   return g;
 }
 
@@ -171,6 +256,31 @@ std::vector<double> CubicCoeffs(double r, double a) {
           ((a + 2) * r - (a + 3)) * r * r + 1,
           ((a + 2) * (1 - r) - (a + 3)) * (1 - r) * (1 - r) + 1,
           ((a * ((1 - r) + 1) - 5 * a) * ((1 - r) + 1) + 8 * a) * ((1 - r) + 1) - 4 * a};
+}
+
+// Antialiased filters (Resize-18): when downsampling, the linear (support 1) or cubic (support 2)
+// kernel is stretched by 1/scale and normalized, as ONNX's reference does. The taps start at
+// `floor(-support / scale) + 1` samples from the base index.
+std::vector<double> AntialiasCoeffs(double r, double scale, bool cubic, double a, int64_t* start) {
+  scale = std::min(scale, 1.0);
+  const double support = cubic ? 2 : 1;
+  *start = static_cast<int64_t>(std::floor(-support / scale)) + 1;
+  const int64_t count = 2 - 2 * *start;
+  std::vector<double> w(count);
+  double sum = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const double x = std::abs(scale * (static_cast<double>(*start + i) - r));
+    if (cubic) {
+      w[i] = x <= 1  ? ((a + 2) * x - (a + 3)) * x * x + 1
+             : x < 2 ? ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+                     : 0;
+    } else {
+      w[i] = std::max(0.0, 1 - x);
+    }
+    sum += w[i];
+  }
+  for (double& v : w) v /= sum;
+  return w;
 }
 
 AxisTaps ComputeTaps(const ResizeParams& p, int64_t in, int64_t out, double scale, double roi_start,
@@ -196,6 +306,11 @@ AxisTaps ComputeTaps(const ResizeParams& p, int64_t in, int64_t out, double scal
       case Coord::kTfHalfPixelForNn:
         xo = (x + 0.5) / scale;
         break;
+      case Coord::kHalfPixelSymmetric: {
+        const double center = static_cast<double>(in) / 2;
+        xo = center * (1 - static_cast<double>(out) / length) + (x + 0.5) / scale - 0.5;
+        break;
+      }
       case Coord::kTfCropAndResize:
         xo = length > 1 ? x * (roi_end - roi_start) * static_cast<double>(in - 1) / (length - 1)
                         : (roi_end - roi_start) * static_cast<double>(in - 1) / 2;
@@ -229,13 +344,22 @@ AxisTaps ComputeTaps(const ResizeParams& p, int64_t in, int64_t out, double scal
       taps[j] = {{clamp(i), 1.0}};
       continue;
     }
-    if (ratio == 0) {  // exactly on an input sample
+    const bool cubic = p.mode == Mode::kCubic;
+    std::vector<double> w;
+    int64_t first;
+    if (p.antialias) {
+      // As the reference: on a sample, the taps lean left (ratio 1 from the sample before).
+      const int64_t left = ratio == 0 ? base - 1 : base;
+      int64_t start;
+      w = AntialiasCoeffs(ratio == 0 ? 1.0 : ratio, scale, cubic, p.cubic_a, &start);
+      first = left + start;
+    } else if (ratio == 0) {  // exactly on an input sample
       taps[j] = {{clamp(base), 1.0}};
       continue;
+    } else {
+      w = cubic ? CubicCoeffs(ratio, p.cubic_a) : LinearCoeffs(ratio);
+      first = cubic ? base - 1 : base;
     }
-    const bool cubic = p.mode == Mode::kCubic;
-    std::vector<double> w = cubic ? CubicCoeffs(ratio, p.cubic_a) : LinearCoeffs(ratio);
-    const int64_t first = cubic ? base - 1 : base;
     double sum = 0;
     for (size_t t = 0; t < w.size(); ++t) {
       const int64_t i = first + static_cast<int64_t>(t);
@@ -306,7 +430,8 @@ class ResizeKernel : public Kernel {
       : op_(info.op_type),
         layout_(Layout(info.op_type, info.opset)),
         params_(ParseParams(*info.attrs, info.op_type, info.opset)),
-        scales_attr_(info.attrs->GetFloats("scales")) {}
+        scales_attr_(info.attrs->GetFloats("scales")),
+        axes_(info.attrs->GetInts("axes")) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     RETURN_IF_ERROR(params_.status());
@@ -326,7 +451,10 @@ class ResizeKernel : public Kernel {
       sizes = DoubleValues(s);
     }
     if (layout_.roi >= 0) roi = DoubleValues(ctx.input(layout_.roi));
-    ASSIGN_OR_RETURN(Geometry g, ComputeGeometry(x->shape(), scales, sizes, op_));
+    ASSIGN_OR_RETURN(AxisValues v, OnAxes({scales, sizes, roi, {}}, axes_, x->shape(), op_));
+    roi = v.roi;
+    ASSIGN_OR_RETURN(Geometry g,
+                     ComputeGeometry(x->shape(), v.scales, v.sizes, op_, p.policy, v.resized));
     const int rank = x->rank();
     if (p.coord == Coord::kTfCropAndResize && (!roi || static_cast<int>(roi->size()) != 2 * rank)) {
       return Bad(op_, "tf_crop_and_resize needs roi with ", 2 * rank, " values");
@@ -375,6 +503,7 @@ class ResizeKernel : public Kernel {
   InputLayout layout_;
   absl::StatusOr<ResizeParams> params_;
   std::vector<float> scales_attr_;
+  std::vector<int64_t> axes_;
 };
 
 absl::Status InferResize(InferenceContext& ctx, absl::string_view op) {
@@ -404,7 +533,13 @@ absl::Status InferResize(InferenceContext& ctx, absl::string_view op) {
   }
   read(layout.sizes, sizes);
   if (!known) return absl::OkStatus();
-  ASSIGN_OR_RETURN(Geometry g, ComputeGeometry(*in.shape, scales, sizes, op));
+  // Bad attributes are the kernel's to report; here they only leave the shape unknown.
+  absl::StatusOr<ResizeParams> p = ParseParams(ctx.attrs(), op, ctx.opset());
+  if (!p.ok()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(AxisValues v, OnAxes({scales, sizes, std::nullopt, {}},
+                                        ctx.attrs().GetInts("axes"), *in.shape, op));
+  ASSIGN_OR_RETURN(Geometry g,
+                   ComputeGeometry(*in.shape, v.scales, v.sizes, op, p->policy, v.resized));
   ctx.set_output(0, {dtype, g.out});
   return absl::OkStatus();
 }
@@ -420,6 +555,9 @@ CORTADO_REGISTER_OP(OpSchema("Resize")
                         .Attr("cubic_coeff_a", -0.75f)
                         .Attr("exclude_outside", int64_t{0})
                         .Attr("extrapolation_value", 0.0f)
+                        .Attr("antialias", int64_t{0})                             // opset 18
+                        .OptionalAttr("axes", AttrType::kInts)                     // opset 18
+                        .Attr("keep_aspect_ratio_policy", std::string("stretch"))  // opset 18
                         .Infer([](InferenceContext& ctx) { return InferResize(ctx, "Resize"); }));
 CORTADO_REGISTER_KERNEL("Resize", kCpuBackend, 10, kMaxOpset, AnyType(),
                         MakeFactory<ResizeKernel>());

@@ -1,8 +1,8 @@
-// The signal family (ONNX opset 17): HannWindow, HammingWindow, BlackmanWindow, DFT and STFT.
-// Complex values are stored as a trailing dimension of 2 (real, imaginary); a trailing
-// dimension of 1 is a real signal. Transforms accumulate in double: a radix-2 FFT when the
-// length is a power of two, otherwise a direct DFT with exact twiddle indices. The inverse DFT
-// divides by the length, as numpy.fft.ifft does.
+// The signal family (ONNX opset 17; DFT's axis an input from 20): HannWindow, HammingWindow,
+// BlackmanWindow, DFT and STFT. Complex values are stored as a trailing dimension of 2 (real,
+// imaginary); a trailing dimension of 1 is a real signal. Transforms accumulate in double: a
+// radix-2 FFT when the length is a power of two, otherwise a direct DFT with exact twiddle indices.
+// The inverse DFT divides by the length, as numpy.fft.ifft does.
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -245,10 +245,22 @@ absl::StatusOr<DftPlan> PlanDft(const Shape& in, int64_t axis, bool onesided, bo
   return p;
 }
 
+// DFT's axis: the attribute `axis` (default 1) before opset 20, then the optional scalar input 2
+// (default -2). nullopt when input 2 is given but unknown (inference).
+absl::StatusOr<std::optional<int64_t>> DftAxis(int opset, const AttributeMap& attrs,
+                                               bool has_axis_input, const Tensor* axis_input) {
+  if (opset < 20) return std::optional<int64_t>(attrs.GetInt("axis", 1));
+  if (!has_axis_input) return std::optional<int64_t>(-2);
+  if (axis_input == nullptr) return std::optional<int64_t>();
+  ASSIGN_OR_RETURN(int64_t axis, ScalarInt(*axis_input, "DFT", "axis"));
+  return std::optional<int64_t>(axis);
+}
+
 class DftKernel : public Kernel {
  public:
   explicit DftKernel(const KernelInfo& info)
-      : axis_(info.attrs->GetInt("axis", 1)),
+      : opset_(info.opset),
+        attrs_(*info.attrs),
         inverse_(info.attrs->GetInt("inverse", 0) != 0),
         onesided_(info.attrs->GetInt("onesided", 0) != 0) {}
 
@@ -258,7 +270,10 @@ class DftKernel : public Kernel {
     if (const Tensor* l = ctx.input(1)) {
       ASSIGN_OR_RETURN(length, ScalarInt(*l, "DFT", "dft_length"));
     }
-    ASSIGN_OR_RETURN(DftPlan p, PlanDft(x->shape(), axis_, onesided_, inverse_, length));
+    const Tensor* axis_input = ctx.input(2);
+    ASSIGN_OR_RETURN(std::optional<int64_t> axis,
+                     DftAxis(opset_, attrs_, axis_input != nullptr, axis_input));
+    ASSIGN_OR_RETURN(DftPlan p, PlanDft(x->shape(), *axis, onesided_, inverse_, length));
     const Shape& s = x->shape();
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < p.axis; ++d) outer *= s[d];
@@ -273,7 +288,8 @@ class DftKernel : public Kernel {
   }
 
  private:
-  int64_t axis_;
+  int opset_;
+  AttributeMap attrs_;
   bool inverse_, onesided_;
 };
 
@@ -281,14 +297,20 @@ absl::Status InferDft(InferenceContext& ctx) {
   TensorType out{ctx.input(0).dtype, std::nullopt};
   const auto& in = ctx.input(0).shape;
   std::optional<int64_t> length;
+  ASSIGN_OR_RETURN(std::optional<int64_t> axis,
+                   DftAxis(ctx.opset(), ctx.attrs(), ctx.has_input(2), ctx.constant(2)));
+  if (!axis) {
+    if (in) out.shape = Shape(in->size(), -1);
+    ctx.set_output(0, out);
+    return absl::OkStatus();
+  }
   if (ctx.has_input(1)) {
     const Tensor* l = ctx.constant(1);
     if (l == nullptr) {  // unknown length: only the axis dimension is unknown
       if (in && in->size() >= 3) {
         Shape s = *in;
-        int64_t axis = ctx.attrs().GetInt("axis", 1);
-        if (axis < 0) axis += static_cast<int64_t>(s.size());
-        if (axis >= 1 && axis + 2 <= static_cast<int64_t>(s.size())) s[axis] = -1;
+        if (*axis < 0) *axis += static_cast<int64_t>(s.size());
+        if (*axis >= 1 && *axis + 2 <= static_cast<int64_t>(s.size())) s[*axis] = -1;
         s.back() = 2;
         out.shape = s;
       }
@@ -298,8 +320,7 @@ absl::Status InferDft(InferenceContext& ctx) {
     ASSIGN_OR_RETURN(length, ScalarInt(*l, "DFT", "dft_length"));
   }
   if (in && std::none_of(in->begin(), in->end(), [](int64_t d) { return d < 0; })) {
-    ASSIGN_OR_RETURN(DftPlan p, PlanDft(*in, ctx.attrs().GetInt("axis", 1),
-                                        ctx.attrs().GetInt("onesided", 0) != 0,
+    ASSIGN_OR_RETURN(DftPlan p, PlanDft(*in, *axis, ctx.attrs().GetInt("onesided", 0) != 0,
                                         ctx.attrs().GetInt("inverse", 0) != 0, length));
     out.shape = p.out;
   }
@@ -416,8 +437,8 @@ CORTADO_REGISTER_KERNEL("BlackmanWindow", kCpuBackend, 17, kMaxOpset, IndexTypes
 
 CORTADO_REGISTER_OP(OpSchema("DFT")
                         .Versions(17)
-                        .Inputs(1, 2)
-                        .Attr("axis", int64_t{1})
+                        .Inputs(1, 3)              // axis is input 2 from opset 20
+                        .Attr("axis", int64_t{1})  // before opset 20
                         .Attr("inverse", int64_t{0})
                         .Attr("onesided", int64_t{0})
                         .Infer(InferDft));

@@ -1,4 +1,5 @@
-// The tensor family's Slice and Pad (constant, reflect and edge modes).//
+// The tensor family's Slice, Pad (constant, reflect, edge and wrap modes; axes from opset 18) and
+// CenterCropPad (18).
 // Part of the tensor family (ops/tensor_util.h holds its shared helpers). Most kernels move
 // elements without looking at them, so they dispatch on the storage of a dtype (an unsigned
 // integer of the element's size, or std::string) and serve every dtype with one code path.
@@ -134,7 +135,7 @@ class SliceKernel : public Kernel {
   std::optional<Ints> axes_;
 };
 
-enum class PadMode { kConstant, kReflect, kEdge };
+enum class PadMode { kConstant, kReflect, kEdge, kWrap };
 
 // Larger pads could only make outputs of more elements than a tensor may hold.
 constexpr int64_t kMaxPad = int64_t{1} << 40;
@@ -164,11 +165,34 @@ absl::StatusOr<Shape> PadShape(const Shape& in, const Ints& pads) {
   return out;
 }
 
+// Pad-18's `axes`: pads holds 2 * axes.size() entries (begins, then ends) for those axes only;
+// the result is the full 2 * rank list, zero on the other axes.
+absl::StatusOr<Ints> PadsOnAxes(const Ints& pads, const Ints& axes, int rank) {
+  if (pads.size() != 2 * axes.size()) {
+    return Bad("Pad", "pads has ", pads.size(), " entries for ", axes.size(), " axes");
+  }
+  Ints full(2 * rank, 0);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    ASSIGN_OR_RETURN(int axis, Axis(axes[i], rank, "Pad"));
+    full[axis] = pads[i];
+    full[axis + rank] = pads[i + axes.size()];
+  }
+  return full;
+}
+
 absl::Status InferPad(InferenceContext& ctx) {
   const DType dtype = ctx.input(0).dtype;
   const Shape* in = KnownShape(ctx, 0);
   std::optional<Ints> pads =
       ctx.opset() < 11 ? std::optional<Ints>(ctx.attrs().GetInts("pads")) : ConstInts(ctx, 1);
+  if (in && pads && ctx.has_input(3)) {
+    std::optional<Ints> axes = ConstInts(ctx, 3);
+    if (axes) {
+      ASSIGN_OR_RETURN(pads, PadsOnAxes(*pads, *axes, static_cast<int>(in->size())));
+    } else {
+      pads.reset();
+    }
+  }
   if (!in || !pads) {
     ctx.set_output(0, UnknownDims(dtype, in ? static_cast<int64_t>(in->size()) : -1));
     return absl::OkStatus();
@@ -176,6 +200,46 @@ absl::Status InferPad(InferenceContext& ctx) {
   ASSIGN_OR_RETURN(Shape out, PadShape(*in, *pads));
   ctx.set_output(0, {dtype, out});
   return absl::OkStatus();
+}
+
+// Output 0 = x padded by `pads` (begins, then ends; negative pads crop) in `mode`.
+absl::Status PadInto(KernelContext& ctx, const Tensor& x, const Ints& pads, PadMode mode,
+                     const Tensor& fill) {
+  ASSIGN_OR_RETURN(Shape out, PadShape(x.shape(), pads));
+  RETURN_IF_ERROR(ValidateShape(out));
+  ASSIGN_OR_RETURN(bool empty, AllocatedIfEmpty(ctx, x.dtype(), out));
+  if (empty) return absl::OkStatus();
+  const std::vector<int64_t> strides = Strides(x.shape());
+  const int rank = x.rank();
+  OffsetTables tables(rank);
+  for (int d = 0; d < rank; ++d) {
+    const int64_t n = x.dim(d), begin = pads[d];
+    if (mode != PadMode::kConstant && n == 0 && out[d] > 0) {
+      return Bad("Pad", "cannot pad an empty dim except in constant mode");
+    }
+    tables[d].resize(out[d]);
+    for (int64_t j = 0; j < out[d]; ++j) {
+      int64_t i = j - begin;
+      if (mode == PadMode::kConstant) {
+        if (i < 0 || i >= n) {
+          tables[d][j] = -1;
+          continue;
+        }
+      } else if (mode == PadMode::kWrap) {
+        i %= n;
+        if (i < 0) i += n;
+      } else if (mode == PadMode::kEdge || n == 1) {
+        i = std::clamp<int64_t>(i, 0, n - 1);
+      } else {
+        const int64_t period = 2 * (n - 1);
+        i %= period;
+        if (i < 0) i += period;
+        if (i >= n) i = period - i;
+      }
+      tables[d][j] = i * strides[d];
+    }
+  }
+  return RunTables(ctx, x, out, out, tables, "Pad", &fill);
 }
 
 class PadKernel : public Kernel {
@@ -194,6 +258,8 @@ class PadKernel : public Kernel {
       mode = PadMode::kReflect;
     } else if (mode_name_ == "edge") {
       mode = PadMode::kEdge;
+    } else if (mode_name_ == "wrap" && opset_ >= 19) {
+      mode = PadMode::kWrap;
     } else {
       return Bad("Pad", "unsupported mode '", mode_name_, "'");
     }
@@ -210,39 +276,13 @@ class PadKernel : public Kernel {
         }
         fill = *cv;
       }
-    }
-    ASSIGN_OR_RETURN(Shape out, PadShape(x->shape(), pads));
-    RETURN_IF_ERROR(ValidateShape(out));
-    ASSIGN_OR_RETURN(bool empty, AllocatedIfEmpty(ctx, x->dtype(), out));
-    if (empty) return absl::OkStatus();
-    const std::vector<int64_t> strides = Strides(x->shape());
-    const int rank = x->rank();
-    OffsetTables tables(rank);
-    for (int d = 0; d < rank; ++d) {
-      const int64_t n = x->dim(d), begin = pads[d];
-      if (mode != PadMode::kConstant && n == 0 && out[d] > 0) {
-        return Bad("Pad", "cannot pad an empty dim in ", mode_name_, " mode");
-      }
-      tables[d].resize(out[d]);
-      for (int64_t j = 0; j < out[d]; ++j) {
-        int64_t i = j - begin;
-        if (mode == PadMode::kConstant) {
-          if (i < 0 || i >= n) {
-            tables[d][j] = -1;
-            continue;
-          }
-        } else if (mode == PadMode::kEdge || n == 1) {
-          i = std::clamp<int64_t>(i, 0, n - 1);
-        } else {
-          const int64_t period = 2 * (n - 1);
-          i %= period;
-          if (i < 0) i += period;
-          if (i >= n) i = period - i;
-        }
-        tables[d][j] = i * strides[d];
+      const Tensor* axes = ctx.input(3);
+      if (axes != nullptr && axes->defined()) {
+        ASSIGN_OR_RETURN(Ints axis_list, IntValues(*axes, "Pad", "axes"));
+        ASSIGN_OR_RETURN(pads, PadsOnAxes(pads, axis_list, x->rank()));
       }
     }
-    return RunTables(ctx, *x, out, out, tables, "Pad", &fill);
+    return PadInto(ctx, *x, pads, mode, fill);
   }
 
  private:
@@ -250,6 +290,61 @@ class PadKernel : public Kernel {
   std::string mode_name_;
   Ints pads_;
   float value_;
+};
+
+// CenterCropPad (opset 18): each of `axes` (default all) centred in the target size, cropped
+// (the window starting half a step left) or zero-padded (the extra element on the right).
+absl::StatusOr<Ints> CenterCropPads(const Shape& in, const Ints& target, const Ints& axes) {
+  const int rank = static_cast<int>(in.size());
+  Ints axis_list = axes;
+  if (axis_list.empty()) {
+    for (int d = 0; d < rank; ++d) axis_list.push_back(d);
+  }
+  if (target.size() != axis_list.size()) {
+    return Bad("CenterCropPad", "shape has ", target.size(), " entries for ", axis_list.size(),
+               " axes");
+  }
+  Ints pads(2 * rank, 0);
+  for (size_t i = 0; i < axis_list.size(); ++i) {
+    ASSIGN_OR_RETURN(int axis, Axis(axis_list[i], rank, "CenterCropPad"));
+    if (target[i] < 0) return Bad("CenterCropPad", "negative target size ", target[i]);
+    if (in[axis] < 0) return Bad("CenterCropPad", "unknown input dim");
+    const int64_t diff = target[i] - in[axis];
+    // Cropping: begin -floor(|diff| / 2); padding: begin floor(diff / 2); the end takes the rest.
+    const int64_t begin = diff >= 0 ? diff / 2 : -((-diff) / 2);
+    pads[axis] = begin;
+    pads[axis + rank] = diff - begin;
+  }
+  return pads;
+}
+
+absl::Status InferCenterCropPad(InferenceContext& ctx) {
+  const DType dtype = ctx.input(0).dtype;
+  const Shape* in = KnownShape(ctx, 0);
+  std::optional<Ints> target = ConstInts(ctx, 1);
+  if (!in || !target || std::count(in->begin(), in->end(), -1) > 0) {
+    ctx.set_output(0, UnknownDims(dtype, in ? static_cast<int64_t>(in->size()) : -1));
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(Ints pads, CenterCropPads(*in, *target, ctx.attrs().GetInts("axes")));
+  ASSIGN_OR_RETURN(Shape out, PadShape(*in, pads));
+  ctx.set_output(0, {dtype, out});
+  return absl::OkStatus();
+}
+
+class CenterCropPadKernel : public Kernel {
+ public:
+  explicit CenterCropPadKernel(const KernelInfo& info) : axes_(info.attrs->GetInts("axes")) {}
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* shape, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(Ints target, IntValues(*shape, "CenterCropPad", "shape"));
+    ASSIGN_OR_RETURN(Ints pads, CenterCropPads(x->shape(), target, axes_));
+    return PadInto(ctx, *x, pads, PadMode::kConstant, ScalarOf(x->dtype(), 0));
+  }
+
+ private:
+  Ints axes_;
 };
 
 }  // namespace
@@ -268,12 +363,20 @@ CORTADO_REGISTER_KERNEL("Slice", kCpuBackend, 1, kMaxOpset, AnyType(), MakeFacto
 
 CORTADO_REGISTER_OP(OpSchema("Pad")
                         .Versions(2)
-                        .Inputs(1, 3)
+                        .Inputs(1, 4)  // axes (input 3) from opset 18
                         .Attr("mode", std::string("constant"))
                         .OptionalAttr("pads", AttrType::kInts)
                         .Attr("value", 0.0f)
                         .Infer(InferPad));
 CORTADO_REGISTER_KERNEL("Pad", kCpuBackend, 2, kMaxOpset, AnyType(), MakeFactory<PadKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("CenterCropPad")
+                        .Versions(18)
+                        .Inputs(2, 2)
+                        .OptionalAttr("axes", AttrType::kInts)
+                        .Infer(InferCenterCropPad));
+CORTADO_REGISTER_KERNEL("CenterCropPad", kCpuBackend, 18, kMaxOpset, AnyType(),
+                        MakeFactory<CenterCropPadKernel>());
 
 }  // namespace tensor_ops
 }  // namespace cortado

@@ -239,6 +239,10 @@ class SpaceDepthKernel : public Kernel {
       view = {n, cc, h, b, w, b};
       strides = crd_ ? Ints{c * hw, b * b * hw, w, b * hw, 1, hw}
                      : Ints{c * hw, hw, w, b * cc * hw, 1, cc * hw};
+    } else if (crd_) {
+      // Output viewed as [N, C, b1, b2, H', W'] (channel = c*b*b + b1*b + b2; mode, opset 28).
+      view = {n, c, b, b, h / b, w / b};
+      strides = {c * h * w, h * w, w, 1, b * w, b};
     } else {
       // Output viewed as [N, b1, b2, C, H', W'] (channel = (b1*b + b2)*C + c).
       view = {n, b, b, c, h / b, w / b};
@@ -284,6 +288,7 @@ CORTADO_REGISTER_OP(OpSchema("SpaceToDepth")
                         .Versions(1)
                         .Inputs(1, 1)
                         .RequiredAttr("blocksize", AttrType::kInt)
+                        .Attr("mode", std::string("DCR"))  // opset 28
                         .Infer(InferSpaceDepth<false>));
 CORTADO_REGISTER_KERNEL("SpaceToDepth", kCpuBackend, 1, kMaxOpset, AnyType(),
                         MakeFactory<SpaceDepthKernel<false>>());

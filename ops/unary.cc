@@ -1,5 +1,6 @@
 // Elementwise unary math operators: Exp, Log, Sqrt, Reciprocal, Abs, Neg, Sign, Floor, Ceil,
 // Round, Erf, Tanh, Softsign, the trigonometric and hyperbolic functions and their inverses, Not,
+// BitwiseNot (opset 18),
 // IsNaN and IsInf. Schemas and reference CPU kernels (UnaryKernel over the functors below, see
 // ops/elementwise.h). float32 Exp, Tanh and Erf use branch-free approximations within about
 // 2 ulp so that their loops vectorize; float64 calls libm.
@@ -99,6 +100,7 @@ CORTADO_MATH_STD_FN_(AcoshFn, std::acosh(x));
 CORTADO_MATH_STD_FN_(AtanhFn, std::atanh(x));
 CORTADO_MATH_STD_FN_(NegFn, WrapNeg(x));
 CORTADO_MATH_STD_FN_(NotFn, !x);
+CORTADO_MATH_STD_FN_(BitwiseNotFn, ~x);
 #undef CORTADO_MATH_STD_FN_
 
 struct AbsFn : Stateless {
@@ -151,16 +153,17 @@ struct IsInfFn : Stateless {
 // ---------------------------------------------------------------------------------------------
 // Registrations.
 
-CORTADO_MATH_UNARY_("Tanh", 6, TanhFn, kFloats);
+// Opset 1's versions differ from 6's only by consumed_inputs, which is ignored.
+CORTADO_MATH_UNARY_("Tanh", 1, TanhFn, kFloats);
 CORTADO_MATH_UNARY_("Erf", 9, ErfFn, kFloats);
-CORTADO_MATH_UNARY_("Exp", 6, ExpFn, kFloats);
-CORTADO_MATH_UNARY_("Log", 6, LogFn, kFloats);
-CORTADO_MATH_UNARY_("Sqrt", 6, SqrtFn, kFloats);
-CORTADO_MATH_UNARY_("Abs", 6, AbsFn, kNum);
-CORTADO_MATH_UNARY_("Neg", 6, NegFn, kSignedNum);
-CORTADO_MATH_UNARY_("Reciprocal", 6, ReciprocalFn, kFloats);
-CORTADO_MATH_UNARY_("Floor", 6, FloorFn, kFloats);
-CORTADO_MATH_UNARY_("Ceil", 6, CeilFn, kFloats);
+CORTADO_MATH_UNARY_("Exp", 1, ExpFn, kFloats);
+CORTADO_MATH_UNARY_("Log", 1, LogFn, kFloats);
+CORTADO_MATH_UNARY_("Sqrt", 1, SqrtFn, kFloats);
+CORTADO_MATH_UNARY_("Abs", 1, AbsFn, kNum);
+CORTADO_MATH_UNARY_("Neg", 1, NegFn, kSignedNum);
+CORTADO_MATH_UNARY_("Reciprocal", 1, ReciprocalFn, kFloats);
+CORTADO_MATH_UNARY_("Floor", 1, FloorFn, kFloats);
+CORTADO_MATH_UNARY_("Ceil", 1, CeilFn, kFloats);
 CORTADO_MATH_UNARY_("Round", 11, RoundFn, kFloats);
 CORTADO_MATH_UNARY_("Sign", 9, SignFn, kNum);
 CORTADO_MATH_UNARY_("Softsign", 1, SoftsignFn, kFloats);
@@ -176,6 +179,7 @@ CORTADO_MATH_UNARY_("Asinh", 9, AsinhFn, kFloats);
 CORTADO_MATH_UNARY_("Acosh", 9, AcoshFn, kFloats);
 CORTADO_MATH_UNARY_("Atanh", 9, AtanhFn, kFloats);
 CORTADO_MATH_UNARY_("Not", 1, NotFn, kBoolBit);
+CORTADO_MATH_UNARY_("BitwiseNot", 18, BitwiseNotFn, kSInt | kUInt);
 #undef CORTADO_MATH_UNARY_
 CORTADO_REGISTER_OP(
     OpSchema("IsNaN").Versions(9).Inputs(1, 1).Infer(InferElementwise<kFloats, true>));

@@ -1,12 +1,14 @@
-// The vision family: NonMaxSuppression (opsets 10..17), RoiAlign (10; 16 adds
-// coordinate_transformation_mode) and GridSample (16). Semantics follow the ONNX documents and,
-// where those leave a choice, ONNX Runtime's CPU kernels (which ONNX's own test data match):
-// NMS suppresses a box when its IoU with a kept box is strictly above iou_threshold and keeps
-// only scores strictly above score_threshold; RoiAlign's max mode takes the maximum of the
-// weighted bilinear corner values; GridSample matches torch.nn.functional.grid_sample.
+// The vision family: NonMaxSuppression (opsets 10..), RoiAlign (10; 16 adds
+// coordinate_transformation_mode), GridSample (16), AffineGrid (20) and Col2Im (18). Semantics
+// follow the ONNX documents and, where those leave a choice, ONNX Runtime's CPU kernels (which
+// ONNX's own test data match): NMS suppresses a box when its IoU with a kept box is strictly above
+// iou_threshold and keeps only scores strictly above score_threshold; RoiAlign's max mode takes the
+// maximum of the weighted bilinear corner values; GridSample matches
+// torch.nn.functional.grid_sample.
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <numeric>
 #include <string>
 #include <type_traits>
@@ -530,6 +532,210 @@ class GridSampleKernel : public Kernel {
   bool align_corners_ = false;
 };
 
+// ---------------------------------------------------------------------------------------------
+// AffineGrid: grid[n, (d,) h, w, :] = theta[n] * (x, y, (z,) 1), the coordinates spread over
+// [-1, 1] along each spatial dim (x along the last), on pixel centres or, with align_corners,
+// corners; as torch.nn.functional.affine_grid.
+
+absl::Status InferAffineGrid(InferenceContext& ctx) {
+  TensorType out{ctx.input(0).dtype, std::nullopt};
+  if (const Tensor* size = ctx.constant(1)) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> dims, size->ToInt64Vector());
+    if (dims.size() == 4 || dims.size() == 5) {
+      Shape s{dims[0]};
+      s.insert(s.end(), dims.begin() + 2, dims.end());
+      s.push_back(static_cast<int64_t>(dims.size()) - 2);
+      out.shape = s;
+    }
+  }
+  ctx.set_output(0, out);
+  return absl::OkStatus();
+}
+
+class AffineGridKernel : public Kernel {
+ public:
+  explicit AffineGridKernel(const KernelInfo& info)
+      : align_corners_(info.attrs->GetInt("align_corners") != 0) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    constexpr absl::string_view op = "AffineGrid";
+    ASSIGN_OR_RETURN(const Tensor* theta, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* size_in, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(std::vector<int64_t> size, size_in->ToInt64Vector());
+    if (size.size() != 4 && size.size() != 5) {
+      return Invalid(op, "size must be [N, C, H, W] or [N, C, D, H, W]");
+    }
+    const int nd = static_cast<int>(size.size()) - 2;
+    const int64_t n = size[0];
+    if (theta->shape() != Shape{n, nd, nd + 1}) {
+      return Invalid(op, absl::StrCat("theta must be [", n, ", ", nd, ", ", nd + 1, "], got ",
+                                      ShapeToString(theta->shape())));
+    }
+    Shape out{n};
+    int64_t points = 1;
+    for (int d = 0; d < nd; ++d) {
+      if (size[2 + d] <= 0) return Invalid(op, "spatial sizes must be positive");
+      out.push_back(size[2 + d]);
+      points *= size[2 + d];
+    }
+    out.push_back(nd);
+    auto coord = [&](int64_t i, int64_t len) {
+      if (align_corners_) return len == 1 ? -1.0 : -1.0 + 2.0 * i / (len - 1);
+      return -1.0 + (2.0 * i + 1.0) / len;
+    };
+    return VisitFloat(theta->dtype(), op, [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      ASSIGN_OR_RETURN(Tensor * grid, ctx.AllocateOutput(0, theta->dtype(), out));
+      const T* th = theta->data<T>();
+      T* g = grid->data<T>();
+      for (int64_t b = 0; b < n; ++b) {
+        for (int64_t p = 0; p < points; ++p) {
+          // Homogeneous (x, y, (z,) 1): x along the last spatial dim.
+          std::array<double, 4> homo{0, 0, 0, 1};
+          int64_t rest = p;
+          for (int d = nd - 1; d >= 0; --d) {
+            const int64_t len = size[2 + d];
+            homo[nd - 1 - d] = coord(rest % len, len);
+            rest /= len;
+          }
+          homo[nd] = 1;
+          for (int k = 0; k < nd; ++k) {
+            double v = 0;
+            for (int j = 0; j <= nd; ++j) {
+              v += static_cast<double>(th[(b * nd + k) * (nd + 1) + j]) * homo[j];
+            }
+            g[(b * points + p) * nd + k] = static_cast<T>(v);
+          }
+        }
+      }
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  const bool align_corners_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Col2Im: the inverse of im2col (torch.nn.Fold, N-D): input [N, C * prod(block), L] holds one
+// column per sliding-window position; each value is added into the image at its window
+// position and block offset (strides, dilations and pads as a convolution's).
+
+struct Col2ImGeometry {
+  std::vector<int64_t> image, block, strides, dilations, pads, positions;
+};
+
+absl::StatusOr<Col2ImGeometry> Col2ImShape(const std::vector<int64_t>& image,
+                                           const std::vector<int64_t>& block,
+                                           const AttributeMap& attrs) {
+  constexpr absl::string_view op = "Col2Im";
+  const size_t nd = image.size();
+  if (nd == 0 || block.size() != nd) {
+    return Invalid(op, "image_shape and block_shape must have the same non-zero length");
+  }
+  Col2ImGeometry g{
+      image, block, attrs.GetInts("strides"), attrs.GetInts("dilations"), attrs.GetInts("pads"),
+      {}};
+  if (g.strides.empty()) g.strides.assign(nd, 1);
+  if (g.dilations.empty()) g.dilations.assign(nd, 1);
+  if (g.pads.empty()) g.pads.assign(2 * nd, 0);
+  if (g.strides.size() != nd || g.dilations.size() != nd || g.pads.size() != 2 * nd) {
+    return Invalid(op, "strides, dilations and pads must match the spatial rank");
+  }
+  for (size_t d = 0; d < nd; ++d) {
+    const int64_t span = g.dilations[d] * (block[d] - 1) + 1;
+    const int64_t room = image[d] + g.pads[d] + g.pads[d + nd] - span;
+    if (block[d] <= 0 || g.strides[d] <= 0 || g.dilations[d] <= 0 || image[d] <= 0 || room < 0) {
+      return Invalid(op, "block does not fit the padded image");
+    }
+    g.positions.push_back(room / g.strides[d] + 1);
+  }
+  return g;
+}
+
+class Col2ImKernel : public Kernel {
+ public:
+  explicit Col2ImKernel(const KernelInfo& info) : attrs_(*info.attrs) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    constexpr absl::string_view op = "Col2Im";
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* image_t, ctx.RequiredInput(1));
+    ASSIGN_OR_RETURN(const Tensor* block_t, ctx.RequiredInput(2));
+    ASSIGN_OR_RETURN(std::vector<int64_t> image, image_t->ToInt64Vector());
+    ASSIGN_OR_RETURN(std::vector<int64_t> block, block_t->ToInt64Vector());
+    ASSIGN_OR_RETURN(Col2ImGeometry g, Col2ImShape(image, block, attrs_));
+    const int64_t block_size =
+        std::accumulate(block.begin(), block.end(), int64_t{1}, std::multiplies<int64_t>());
+    const int64_t count = std::accumulate(g.positions.begin(), g.positions.end(), int64_t{1},
+                                          std::multiplies<int64_t>());
+    if (x->rank() != 3 || x->dim(1) % block_size != 0 || x->dim(2) != count) {
+      return Invalid(op, absl::StrCat("input ", ShapeToString(x->shape()), " must be [N, C * ",
+                                      block_size, ", ", count, "]"));
+    }
+    const int64_t batch = x->dim(0), channels = x->dim(1) / block_size;
+    const size_t nd = image.size();
+    Shape out{batch, channels};
+    out.insert(out.end(), image.begin(), image.end());
+    const int64_t plane = NumElements(Shape(image.begin(), image.end()));
+    return VisitFloat(x->dtype(), op, [&](auto tag) -> absl::Status {
+      using T = typename decltype(tag)::type;
+      ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), out));
+      T* yp = y->data<T>();
+      std::fill_n(yp, y->num_elements(), T(0));
+      const T* xp = x->data<T>();
+      std::vector<int64_t> pos(nd), off(nd);
+      for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t c = 0; c < channels; ++c) {
+          for (int64_t k = 0; k < block_size; ++k) {
+            for (int64_t l = 0; l < count; ++l) {
+              // Block offset k and window position l, row-major over the spatial dims.
+              int64_t rk = k, rl = l, at = 0;
+              bool inside = true;
+              for (size_t d = nd; d-- > 0;) {
+                off[d] = rk % block[d];
+                rk /= block[d];
+                pos[d] = rl % g.positions[d];
+                rl /= g.positions[d];
+              }
+              for (size_t d = 0; d < nd && inside; ++d) {
+                const int64_t i = pos[d] * g.strides[d] - g.pads[d] + off[d] * g.dilations[d];
+                inside = i >= 0 && i < image[d];
+                at = at * image[d] + i;
+              }
+              if (!inside) continue;
+              yp[(b * channels + c) * plane + at] +=
+                  xp[(b * channels * block_size + c * block_size + k) * count + l];
+            }
+          }
+        }
+      }
+      return absl::OkStatus();
+    });
+  }
+
+ private:
+  const AttributeMap attrs_;
+};
+
+absl::Status InferCol2Im(InferenceContext& ctx) {
+  TensorType out{ctx.input(0).dtype, std::nullopt};
+  const Tensor* image = ctx.constant(1);
+  const Tensor* block = ctx.constant(2);
+  const auto& x = ctx.input(0).shape;
+  if (image != nullptr && block != nullptr && x && x->size() == 3) {
+    ASSIGN_OR_RETURN(std::vector<int64_t> dims, image->ToInt64Vector());
+    ASSIGN_OR_RETURN(std::vector<int64_t> b, block->ToInt64Vector());
+    const int64_t block_size =
+        std::accumulate(b.begin(), b.end(), int64_t{1}, std::multiplies<int64_t>());
+    Shape s{(*x)[0], (*x)[1] < 0 || block_size <= 0 ? -1 : (*x)[1] / block_size};
+    s.insert(s.end(), dims.begin(), dims.end());
+    out.shape = s;
+  }
+  ctx.set_output(0, out);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 CORTADO_REGISTER_OP(OpSchema("NonMaxSuppression")
@@ -566,5 +772,23 @@ CORTADO_REGISTER_OP(OpSchema("GridSample")
                         .Infer(InferGridSample));
 CORTADO_REGISTER_KERNEL("GridSample", kCpuBackend, 16, kMaxOpset, FloatTypes(),
                         GridSampleKernel::Create);
+
+CORTADO_REGISTER_OP(OpSchema("AffineGrid")
+                        .Versions(20)
+                        .Inputs(2, 2)
+                        .Attr("align_corners", int64_t{0})
+                        .Infer(InferAffineGrid));
+CORTADO_REGISTER_KERNEL("AffineGrid", kCpuBackend, 20, kMaxOpset, FloatTypes(),
+                        MakeFactory<AffineGridKernel>());
+
+CORTADO_REGISTER_OP(OpSchema("Col2Im")
+                        .Versions(18)
+                        .Inputs(3, 3)
+                        .OptionalAttr("dilations", AttrType::kInts)
+                        .OptionalAttr("pads", AttrType::kInts)
+                        .OptionalAttr("strides", AttrType::kInts)
+                        .Infer(InferCol2Im));
+CORTADO_REGISTER_KERNEL("Col2Im", kCpuBackend, 18, kMaxOpset, FloatTypes(),
+                        MakeFactory<Col2ImKernel>());
 
 }  // namespace cortado

@@ -6,11 +6,13 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "core/npy.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
 #include "onnx/onnx_pb.h"
 #include "ops/op_test_util.h"
+#include "ops/registry.h"
 #include "predictor/onnx/onnx_importer.h"
 
 namespace cortado {
@@ -144,6 +146,75 @@ TEST(PredictorTest, UnsupportedOperatorNamesNodeTypeDomainAndOpset) {
   EXPECT_NE(msg.find("Frobnicate"), std::string::npos) << msg;
   EXPECT_NE(msg.find("com.example"), std::string::npos) << msg;
   EXPECT_NE(msg.find("opset 3"), std::string::npos) << msg;
+}
+
+// A model newer than Debian's libonnx (IR 8, opset 17) skips its checker and loads through our own
+// schemas: the MLP at onnx 1.23's IR 14 and opset 28 (a ReduceMean with axes as input 1, which
+// libonnx 1.12 rejects, appended), and an opset-18 Identity.
+TEST(PredictorTest, LoadsModelsNewerThanLibOnnx) {
+  onnx::ModelProto model;
+  model.ParseFromString(MlpModelBytes());
+  model.set_ir_version(14);
+  model.mutable_opset_import(0)->set_version(28);
+  onnx::GraphProto* g = model.mutable_graph();
+  onnx::TensorProto* axes = g->add_initializer();
+  axes->set_name("axes");
+  axes->set_data_type(onnx::TensorProto::INT64);
+  axes->add_dims(1);
+  axes->add_int64_data(1);
+  onnx::NodeProto* mean = g->add_node();
+  mean->set_op_type("ReduceMean");
+  mean->set_name("mean");
+  mean->add_input("y");
+  mean->add_input("axes");
+  mean->add_output("m");
+  onnx::ValueInfoProto* out = g->add_output();
+  out->set_name("m");
+  out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  auto p = Predictor::FromOnnxBytes(model.SerializeAsString());
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto outputs = (*p)->Run({{"x", RandomInput(3, 5)}});
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  // Softmax rows sum to 1, so their mean over axis 1 is 1/4.
+  const Tensor& m = outputs->at("m");
+  ASSERT_EQ(m.shape(), (Shape{3, 1}));
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(m.data<float>()[i], 0.25f, 1e-6f);
+
+  onnx::ModelProto identity;
+  identity.set_ir_version(10);
+  identity.add_opset_import()->set_version(18);
+  onnx::NodeProto* n = identity.mutable_graph()->add_node();
+  n->set_op_type("Identity");
+  n->add_input("a");
+  n->add_output("b");
+  for (auto* list :
+       {identity.mutable_graph()->mutable_input(), identity.mutable_graph()->mutable_output()}) {
+    onnx::ValueInfoProto* v = list->Add();
+    v->set_name(list == identity.mutable_graph()->mutable_input() ? "a" : "b");
+    v->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  }
+  auto q = Predictor::FromOnnxBytes(identity.SerializeAsString());
+  ASSERT_TRUE(q.ok()) << q.status();
+}
+
+// IR versions newer than onnx 1.23's and opsets newer than the newest we verify are refused with
+// a clear error; the second names the node, op type, domain and opset.
+TEST(PredictorTest, RefusesNewerThanKnownIrAndOpset) {
+  onnx::ModelProto model;
+  model.ParseFromString(MlpModelBytes());
+  model.set_ir_version(15);
+  auto p = Predictor::FromOnnxBytes(model.SerializeAsString());
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(std::string(p.status().message()).find("IR version 15"), std::string::npos)
+      << p.status();
+  model.set_ir_version(14);
+  model.mutable_opset_import(0)->set_version(kMaxOpset + 1);
+  p = Predictor::FromOnnxBytes(model.SerializeAsString());
+  ASSERT_FALSE(p.ok());
+  const std::string msg(p.status().message());
+  EXPECT_NE(msg.find("Gemm"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("ai.onnx"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(absl::StrCat("opset ", kMaxOpset + 1)), std::string::npos) << msg;
 }
 
 TEST(PredictorTest, BadInputsAreErrors) {

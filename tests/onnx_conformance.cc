@@ -1,8 +1,10 @@
 // Runs ONNX's backend node tests through the Predictor.
 //   onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] [--backends NAME,...]
 // DIR holds one folder per case (model.onnx, test_data_set_*/input_*.pb, output_*.pb), as
-// written by `python3 -m onnx.backend.test.cmd_tools generate-data`. Outputs are compared as
-// ONNX's own runner does: rtol 1e-3, atol 1e-7 for floats, exact for integers, bool and strings.
+// written by `python3 -m onnx.backend.test.cmd_tools generate-data` (onnx 1.12) or by
+// tools/generate_onnx_node_tests_pypi.py and tools/generate_legacy_opset_tests.py. Outputs are
+// compared as ONNX's own runner does: rtol 1e-3, atol 1e-7 for floats, exact for integers, bool and
+// strings.
 // --backends limits the plan to those backends (and the reference "cpu"; "cpu" alone runs the
 // reference kernels only); by default every registered backend may run a node.
 // Prints each failing case with its reason, then "N passed, N failed"; exits non-zero when
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,15 @@ std::vector<std::string> ListDir(const std::string& dir, absl::string_view prefi
   return out;
 }
 
+// onnx 1.12 stores bfloat16 test data as uint16 arrays of the same bits: such a tensor is read as
+// bfloat16 where the model has bfloat16.
+absl::StatusOr<Tensor> AsDType(Tensor t, DType want) {
+  if (t.dtype() != DType::kUInt16 || want != DType::kBFloat16) return t;
+  ASSIGN_OR_RETURN(Tensor out, Tensor::Create(DType::kBFloat16, t.shape()));
+  if (t.nbytes() > 0) std::memcpy(out.raw_data(), t.raw_data(), t.nbytes());
+  return out;
+}
+
 absl::Status RunCase(const std::string& dir, const PredictorOptions& options) {
   ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(dir + "/model.onnx", options));
   const std::vector<std::string> sets = ListDir(dir, "test_data_set_");
@@ -47,7 +59,9 @@ absl::Status RunCase(const std::string& dir, const PredictorOptions& options) {
     TensorMap inputs;
     for (size_t i = 0; i < predictor->inputs().size(); ++i) {
       ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(absl::StrCat(path, "/input_", i, ".pb")));
-      ASSIGN_OR_RETURN(inputs[predictor->inputs()[i].name], ParseOnnxTensor(bytes));
+      ASSIGN_OR_RETURN(Tensor t, ParseOnnxTensor(bytes));
+      ASSIGN_OR_RETURN(inputs[predictor->inputs()[i].name],
+                       AsDType(std::move(t), predictor->inputs()[i].type.dtype));
     }
     // Twice: the first run of a shape records its allocations, the second runs in the memory
     // plan's arena.
@@ -56,11 +70,13 @@ absl::Status RunCase(const std::string& dir, const PredictorOptions& options) {
       for (size_t i = 0; i < predictor->outputs().size(); ++i) {
         ASSIGN_OR_RETURN(std::string bytes,
                          ReadFileToString(absl::StrCat(path, "/output_", i, ".pb")));
-        ASSIGN_OR_RETURN(Tensor expected, ParseOnnxTensor(bytes));
         const std::string& name = predictor->outputs()[i].name;
+        ASSIGN_OR_RETURN(Tensor parsed, ParseOnnxTensor(bytes));
+        ASSIGN_OR_RETURN(Tensor expected, AsDType(std::move(parsed), outputs.at(name).dtype()));
         const std::string diff = CompareTensors(outputs.at(name), expected, 1e-3, 1e-7);
         if (!diff.empty()) {
-          return absl::InternalError(absl::StrCat(set, ", ", run, " run, output '", name, "': ", diff));
+          return absl::InternalError(
+              absl::StrCat(set, ", ", run, " run, output '", name, "': ", diff));
         }
       }
     }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Generates ONNX's backend node tests and runs them all through the Predictor; fails when the
-# pass count drops below the floor committed in tests/onnx_conformance_floor.txt, once on the
-# reference kernels alone and once with every backend.
+# Writes node test cases with GENERATOR (ONNX's backend node tests of Debian's onnx 1.12 or of
+# onnx from PyPI, the legacy opset cases, or the upgraded PyTorch fixtures) and runs them all through the Predictor; fails when
+# the pass count drops below the floor committed in FLOOR_FILE, once on the reference kernels
+# alone and once with every backend.
+#   onnx_conformance_test.sh RUNNER GENERATOR FLOOR_FILE
 set -euo pipefail
 runner="$1"; generator="$2"; floor_file="$3"
 cases="${TEST_TMPDIR:-$(mktemp -d)}/onnx_node_tests"

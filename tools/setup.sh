@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what cortado needs on a Debian 12 machine and is missing: the Debian packages (only
-# those not yet installed; run as root or with sudo) and the pinned Python test tools in a
-# virtual environment outside the checkout ($CORTADO_VENV, default ~/.cache/cortado/venv); on a
+# those not yet installed; run as root or with sudo), the pinned Python test tools in a
+# virtual environment outside the checkout ($CORTADO_VENV, default ~/.cache/cortado/venv) and
+# onnx from PyPI in another ($CORTADO_ONNX_VENV, default ~/.cache/cortado/onnx-venv); on a
 # machine with 4 cores or fewer, a user.bazelrc that limits Bazel's jobs and RAM.
 # Idempotent: a second run installs nothing.
 # `tools/setup.sh --build` installs only what building //server:cortadod needs, and no virtual
@@ -22,6 +23,8 @@ build_packages=(
   libgrpc++-dev protobuf-compiler-grpc
   # server core: logging, metrics
   libspdlog-dev libfmt-dev prometheus-cpp-dev
+  # ONNX's RegexFullMatch (ops/string.cc)
+  libre2-dev
   # training frontend: gzip'd IDX data (zlib)
   zlib1g-dev
 )
@@ -75,4 +78,16 @@ stamp="$venv/.requirements.$(sha1sum tools/requirements.txt | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check -r tools/requirements.txt
   touch "$stamp"
+fi
+
+# onnx from PyPI, whose node test cases are the second conformance suite, in an environment of
+# its own without Debian's packages (tools/requirements-onnx.txt says why).
+onnx_venv="${CORTADO_ONNX_VENV:-$HOME/.cache/cortado/onnx-venv}"
+if [ ! -x "$onnx_venv/bin/python" ]; then
+  /usr/bin/python3 -m venv "$onnx_venv"
+fi
+onnx_stamp="$onnx_venv/.requirements.$(sha1sum tools/requirements-onnx.txt | cut -c1-12)"
+if [ ! -f "$onnx_stamp" ]; then
+  "$onnx_venv/bin/pip" install -q --disable-pip-version-check -r tools/requirements-onnx.txt
+  touch "$onnx_stamp"
 fi

@@ -224,23 +224,23 @@ absl::StatusOr<Tensor> ParseOnnxTensor(const std::string& bytes) {
 
 namespace {
 
-// The model's top-level graph, its initializers converted one at a time with each one's bytes
-// freed from the proto at once, so that a large model is held about twice at its peak (proto
-// and tensors), not three times.
-absl::StatusOr<Graph> ImportOnnxModel(onnx::ModelProto& model, const std::string& base_dir) {
-  if (!model.has_graph()) return absl::InvalidArgumentError("ONNX model has no graph");
-  // Bring external data in first: the checker then sees whole tensors, wherever the model lives.
-  for (TensorProto& init : *model.mutable_graph()->mutable_initializer()) {
-    if (init.data_location() != TensorProto::EXTERNAL) continue;
-    auto raw = ReadExternalData(init, base_dir);
-    if (!raw.ok()) {
-      return absl::Status(raw.status().code(),
-                          absl::StrCat("initializer '", init.name(), "': ", raw.status().message()));
-    }
-    init.set_raw_data(*std::move(raw));
-    init.clear_external_data();
-    init.set_data_location(TensorProto::DEFAULT);
+// The newest ONNX IR version whose models this importer reads: onnx 1.23's (PyPI).
+constexpr int64_t kMaxIrVersion = 14;
+
+// Whether Debian's libonnx knows the model's IR version and every opset it imports of the
+// domains libonnx defines. Newer models skip libonnx's checker and shape inference, which refuse
+// what they do not know; our own schemas (predictor/passes/infer_types) check and infer them.
+bool LibOnnxKnows(const onnx::ModelProto& model) {
+  if (model.ir_version() > onnx::Version::IR_VERSION) return false;
+  const auto& known = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  for (const auto& op : model.opset_import()) {
+    auto it = known.find(op.domain() == "ai.onnx" ? "" : op.domain());
+    if (it != known.end() && op.version() > it->second.second) return false;
   }
+  return true;
+}
+
+absl::Status CheckAndInferWithLibOnnx(onnx::ModelProto& model) {
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
@@ -253,6 +253,32 @@ absl::StatusOr<Graph> ImportOnnxModel(onnx::ModelProto& model, const std::string
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("ONNX shape inference failed: ", e.what()));
   }
+  return absl::OkStatus();
+}
+
+// The model's top-level graph, its initializers converted one at a time with each one's bytes
+// freed from the proto at once, so that a large model is held about twice at its peak (proto
+// and tensors), not three times.
+absl::StatusOr<Graph> ImportOnnxModel(onnx::ModelProto& model, const std::string& base_dir) {
+  if (!model.has_graph()) return absl::InvalidArgumentError("ONNX model has no graph");
+  if (model.ir_version() > kMaxIrVersion) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ONNX IR version ", model.ir_version(),
+                     " is newer than the newest this importer knows (", kMaxIrVersion, ")"));
+  }
+  // Bring external data in first: the checker then sees whole tensors, wherever the model lives.
+  for (TensorProto& init : *model.mutable_graph()->mutable_initializer()) {
+    if (init.data_location() != TensorProto::EXTERNAL) continue;
+    auto raw = ReadExternalData(init, base_dir);
+    if (!raw.ok()) {
+      return absl::Status(raw.status().code(),
+                          absl::StrCat("initializer '", init.name(), "': ", raw.status().message()));
+    }
+    init.set_raw_data(*std::move(raw));
+    init.clear_external_data();
+    init.set_data_location(TensorProto::DEFAULT);
+  }
+  if (LibOnnxKnows(model)) RETURN_IF_ERROR(CheckAndInferWithLibOnnx(model));
   std::map<std::string, int> opsets;
   for (const auto& op : model.opset_import()) {
     opsets[op.domain() == "ai.onnx" ? "" : op.domain()] = static_cast<int>(op.version());

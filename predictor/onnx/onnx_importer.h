@@ -1,5 +1,7 @@
-// ONNX import on Debian's libonnx: parses a ModelProto, runs onnx's checker and shape
-// inference, and builds a Graph (initializers, external data, attributes, value types). Also the
+// ONNX import on Debian's libonnx: parses a ModelProto of IR version 14 or older, runs onnx's
+// checker and shape inference where libonnx knows the model's IR version and opsets (newer
+// models are checked by cortado's own schemas when the Graph is planned), and builds a Graph
+// (initializers, external data, attributes, value types). Also the
 // TensorProto <-> Tensor conversions that the CLI and the conformance runner use.
 // Pure functions; thread-safe.
 #ifndef CORTADO_PREDICTOR_ONNX_ONNX_IMPORTER_H_
