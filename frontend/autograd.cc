@@ -2,8 +2,8 @@
 
 #include <unordered_map>
 
+#include "frontend/dispatch.h"
 #include "frontend/tensor_impl.h"
-#include "ops/run_op.h"
 
 namespace cortado {
 namespace frontend {
@@ -153,7 +153,7 @@ std::vector<cortado::Tensor> GradCall(const std::string& op_type,
                                       int num_outputs, const std::string& domain) {
   OpRun run{op_type, kMaxOpset, std::move(attrs), std::move(inputs), num_outputs};
   run.domain = domain;
-  return ValueOrThrow(RunOp(run));
+  return RunOnHost(std::move(run));
 }
 
 cortado::Tensor GradCall1(const std::string& op_type, std::vector<cortado::Tensor> inputs,

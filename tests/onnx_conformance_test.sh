@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Generates ONNX's backend node tests and runs them all through the Predictor; fails when the
 # pass count drops below the floor committed in tests/onnx_conformance_floor.txt, once on the
-# reference kernels alone and once with every backend.
+# reference kernels alone, once on the optimized CPU kernels (cpu_opt, the reference where it has
+# none) and once with every backend.
 set -euo pipefail
 runner="$1"; generator="$2"; floor_file="$3"
 cases="${TEST_TMPDIR:-$(mktemp -d)}/onnx_node_tests"
@@ -9,5 +10,7 @@ cases="${TEST_TMPDIR:-$(mktemp -d)}/onnx_node_tests"
 floor="$(tr -dc 0-9 < "$floor_file")"
 echo "== reference kernels (cpu)"
 "$runner" --cases "$cases/node" --floor "$floor" --backends cpu
+echo "== optimized CPU kernels (cpu_opt)"
+"$runner" --cases "$cases/node" --floor "$floor" --backends cpu_opt
 echo "== every backend"
 "$runner" --cases "$cases/node" --floor "$floor"
