@@ -25,6 +25,7 @@
 #include "core/thread_pool.h"
 #include "ops/fused.h"
 #include "ops/kernel.h"
+#include "ops/registry.h"
 
 namespace cortado {
 namespace onednn {
@@ -255,6 +256,37 @@ inline Shape FromNchw(const Shape& s, bool channels_last) {
 inline absl::Status Unimplemented(absl::string_view op, absl::string_view why) {
   return absl::UnimplementedError(absl::StrCat("onednn ", op, ": ", why));
 }
+
+// The reference kernel of the same node (ops/), for the calls a oneDNN kernel leaves to it:
+// tensors too small for oneDNN's fixed cost per call to pay off, or shapes it cannot express.
+inline absl::StatusOr<std::unique_ptr<Kernel>> ReferenceKernel(const KernelInfo& info) {
+  const DType first = info.input_dtypes.empty() ? DType::kUndefined : info.input_dtypes[0];
+  const KernelDef* def =
+      OpRegistry::Global().FindKernel(kCpuBackend, info.domain, info.op_type, info.opset, first);
+  if (def == nullptr) return Unimplemented(info.op_type, "no reference kernel to fall back on");
+  return def->factory(info);
+}
+
+// A kernel that holds its node's reference kernel, for the calls it leaves to it.
+class WithFallback : public Kernel {
+ protected:
+  absl::Status InitFallback(const KernelInfo& info) {
+    ASSIGN_OR_RETURN(fallback_, ReferenceKernel(info));
+    return absl::OkStatus();
+  }
+  std::unique_ptr<Kernel> fallback_;
+};
+
+// Output elements (multiply-adds for a matrix product) below which the elementwise, Concat and
+// runtime MatMul kernels leave a call to the reference kernel: oneDNN's fixed cost per call
+// (primitive lookup, stream, thread team) is then larger than the work. Measured with
+// bench/onednn_bench (which builds these kernels with CORTADO_ONEDNN_MIN_ELEMENTS=0 to time
+// oneDNN at every size).
+#ifdef CORTADO_ONEDNN_MIN_ELEMENTS
+constexpr int64_t kMinElements = CORTADO_ONEDNN_MIN_ELEMENTS;
+#else
+constexpr int64_t kMinElements = int64_t{1} << 14;
+#endif
 
 inline bool IsF32(const KernelInfo& info, size_t i) {
   return i < info.input_dtypes.size() && info.input_dtypes[i] == DType::kFloat32;
