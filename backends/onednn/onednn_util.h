@@ -277,16 +277,17 @@ class WithFallback : public Kernel {
   std::unique_ptr<Kernel> fallback_;
 };
 
-// Output elements (multiply-adds for a matrix product) below which the elementwise, Concat and
-// runtime MatMul kernels leave a call to the reference kernel: oneDNN's fixed cost per call
-// (primitive lookup, stream, thread team) is then larger than the work. Measured with
-// bench/onednn_bench (which builds these kernels with CORTADO_ONEDNN_MIN_ELEMENTS=0 to time
-// oneDNN at every size).
-#ifdef CORTADO_ONEDNN_MIN_ELEMENTS
-constexpr int64_t kMinElements = CORTADO_ONEDNN_MIN_ELEMENTS;
+// A measured size below which a kernel leaves a call to the reference kernel, oneDNN's fixed
+// cost per call (primitive lookup, stream, thread team) being larger than the work there. The
+// build that bench/onednn_bench times (CORTADO_ONEDNN_NO_THRESHOLDS) runs oneDNN at every size.
+constexpr int64_t Threshold(int64_t measured) {
+#ifdef CORTADO_ONEDNN_NO_THRESHOLDS
+  static_cast<void>(measured);
+  return 0;
 #else
-constexpr int64_t kMinElements = int64_t{1} << 14;
+  return measured;
 #endif
+}
 
 inline bool IsF32(const KernelInfo& info, size_t i) {
   return i < info.input_dtypes.size() && info.input_dtypes[i] == DType::kFloat32;
