@@ -132,6 +132,7 @@ ConvAttrs::ConvAttrs(absl::string_view op, const AttributeMap& attrs)
 absl::StatusOr<ConvOperands> BindConv(const ConvAttrs& attrs, bool transposed, KernelContext& ctx) {
   RETURN_IF_ERROR(attrs.status);
   ConvOperands c;
+  c.group = attrs.group;
   ASSIGN_OR_RETURN(c.x, ctx.RequiredInput(0));
   ASSIGN_OR_RETURN(c.w, ctx.RequiredInput(1));
   c.b = ctx.input(2);
@@ -148,6 +149,7 @@ absl::StatusOr<ConvOperands> BindConv(const ConvAttrs& attrs, bool transposed, K
 absl::StatusOr<ConvGradOperands> BindConvGrad(const ConvAttrs& attrs, KernelContext& ctx) {
   RETURN_IF_ERROR(attrs.status);
   ConvGradOperands c;
+  c.group = attrs.group;
   ASSIGN_OR_RETURN(c.dy, ctx.RequiredInput(0));
   ASSIGN_OR_RETURN(c.x, ctx.RequiredInput(1));
   ASSIGN_OR_RETURN(c.w, ctx.RequiredInput(2));
@@ -221,50 +223,32 @@ void FillBias(const Tensor* b, Tensor* y, int64_t plane) {
   }
 }
 
-class ConvKernel : public Kernel {
- public:
-  explicit ConvKernel(const KernelInfo& info) : attrs_("Conv", *info.attrs) {}
-
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(ConvOperands c, BindConv(attrs_, false, ctx));
-    return VisitFloatType(c.x->dtype(), "Conv", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      FillBias<T>(c.b, c.y, c.g.out_size());
-      const T* x = c.x->data<T>();
-      const T* w = c.w->data<T>();
-      T* y = c.y->data<T>();
-      ForEachTerm(c.g, c.x->dim(0), c.x->dim(1), c.y->dim(1), attrs_.group,
-                  [&](int64_t o, int64_t i, int64_t k) { y[o] += w[k] * x[i]; });
-      return absl::OkStatus();
-    });
+struct ReferenceConv {
+  template <typename T>
+  static absl::Status Run(const ConvOperands& c) {
+    FillBias<T>(c.b, c.y, c.g.out_size());
+    const T* x = c.x->data<T>();
+    const T* w = c.w->data<T>();
+    T* y = c.y->data<T>();
+    ForEachTerm(c.g, c.x->dim(0), c.x->dim(1), c.y->dim(1), c.group,
+                [&](int64_t o, int64_t i, int64_t k) { y[o] += w[k] * x[i]; });
+    return absl::OkStatus();
   }
-
- private:
-  const ConvAttrs attrs_;
 };
 
 // The adjoint of Conv: X [N, C, ...] plays the convolution's output and Y [N, M, ...] its input,
 // W [C, M/group, k...] its weights.
-class ConvTransposeKernel : public Kernel {
- public:
-  explicit ConvTransposeKernel(const KernelInfo& info) : attrs_("ConvTranspose", *info.attrs) {}
-
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(ConvOperands c, BindConv(attrs_, true, ctx));
-    return VisitFloatType(c.x->dtype(), "ConvTranspose", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      FillBias<T>(c.b, c.y, c.g.in_size());
-      const T* x = c.x->data<T>();
-      const T* w = c.w->data<T>();
-      T* y = c.y->data<T>();
-      ForEachTerm(c.g, c.x->dim(0), c.y->dim(1), c.x->dim(1), attrs_.group,
-                  [&](int64_t o, int64_t i, int64_t k) { y[i] += w[k] * x[o]; });
-      return absl::OkStatus();
-    });
+struct ReferenceConvTranspose {
+  template <typename T>
+  static absl::Status Run(const ConvOperands& c) {
+    FillBias<T>(c.b, c.y, c.g.in_size());
+    const T* x = c.x->data<T>();
+    const T* w = c.w->data<T>();
+    T* y = c.y->data<T>();
+    ForEachTerm(c.g, c.x->dim(0), c.y->dim(1), c.x->dim(1), c.group,
+                [&](int64_t o, int64_t i, int64_t k) { y[i] += w[k] * x[o]; });
+    return absl::OkStatus();
   }
-
- private:
-  const ConvAttrs attrs_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -298,39 +282,34 @@ absl::Status InferConvGrad(InferenceContext& ctx) {
 }
 
 // dX and dW are the two adjoints of Conv's sum; dB[m] is the sum of dY[:, m].
-class ConvGradKernel : public Kernel {
- public:
-  explicit ConvGradKernel(const KernelInfo& info) : attrs_("ConvGrad", *info.attrs) {}
-
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(ConvGradOperands c, BindConvGrad(attrs_, ctx));
-    return VisitFloatType(c.x->dtype(), "ConvGrad", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const T* dy = c.dy->data<T>();
-      const T* x = c.x->data<T>();
-      const T* w = c.w->data<T>();
-      T* dx = c.dx->data<T>();
-      T* dw = c.dw->data<T>();
-      std::fill(dx, dx + c.dx->num_elements(), T(0));
-      std::fill(dw, dw + c.dw->num_elements(), T(0));
-      ForEachTerm(c.g, c.x->dim(0), c.x->dim(1), c.w->dim(0), attrs_.group,
-                  [&](int64_t o, int64_t i, int64_t k) {
-                    dx[i] += w[k] * dy[o];
-                    dw[k] += x[i] * dy[o];
-                  });
-      if (c.db != nullptr) {
-        T* db = c.db->data<T>();
-        std::fill(db, db + c.db->num_elements(), T(0));
-        const int64_t plane = c.g.out_size(), maps = c.w->dim(0);
-        for (int64_t o = 0; o < c.dy->num_elements(); ++o) db[o / plane % maps] += dy[o];
-      }
-      return absl::OkStatus();
-    });
+struct ReferenceConvGrad {
+  template <typename T>
+  static absl::Status Run(const ConvGradOperands& c) {
+    const T* dy = c.dy->data<T>();
+    const T* x = c.x->data<T>();
+    const T* w = c.w->data<T>();
+    T* dx = c.dx->data<T>();
+    T* dw = c.dw->data<T>();
+    std::fill(dx, dx + c.dx->num_elements(), T(0));
+    std::fill(dw, dw + c.dw->num_elements(), T(0));
+    ForEachTerm(c.g, c.x->dim(0), c.x->dim(1), c.w->dim(0), c.group,
+                [&](int64_t o, int64_t i, int64_t k) {
+                  dx[i] += w[k] * dy[o];
+                  dw[k] += x[i] * dy[o];
+                });
+    if (c.db != nullptr) {
+      T* db = c.db->data<T>();
+      std::fill(db, db + c.db->num_elements(), T(0));
+      const int64_t plane = c.g.out_size(), maps = c.w->dim(0);
+      for (int64_t o = 0; o < c.dy->num_elements(); ++o) db[o / plane % maps] += dy[o];
+    }
+    return absl::OkStatus();
   }
-
- private:
-  const ConvAttrs attrs_;
 };
+
+using ConvKernel = ConvKernelOf<ConvKind::kConv, ReferenceConv>;
+using ConvTransposeKernel = ConvKernelOf<ConvKind::kConvTranspose, ReferenceConvTranspose>;
+using ConvGradKernel = ConvKernelOf<ConvKind::kConvGrad, ReferenceConvGrad>;
 
 // ---------------------------------------------------------------------------------------------
 // Registrations

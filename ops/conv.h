@@ -29,6 +29,7 @@ struct ConvAttrs {
 // window geometry; for ConvTranspose that of the forward convolution it is the adjoint of (Y's
 // spatial dims are g.in, X's g.out).
 struct ConvOperands {
+  int64_t group = 1;
   const Tensor* x = nullptr;
   const Tensor* w = nullptr;
   const Tensor* b = nullptr;  // nullptr when absent
@@ -40,6 +41,7 @@ absl::StatusOr<ConvOperands> BindConv(const ConvAttrs& attrs, bool transposed, K
 // ConvGrad(dY, X, W) -> dX, dW and, when the node has a third output, dB; all allocated,
 // unwritten. `g` is the forward convolution's geometry.
 struct ConvGradOperands {
+  int64_t group = 1;
   const Tensor* dy = nullptr;
   const Tensor* x = nullptr;
   const Tensor* w = nullptr;
@@ -49,6 +51,42 @@ struct ConvGradOperands {
   Geometry g;
 };
 absl::StatusOr<ConvGradOperands> BindConvGrad(const ConvAttrs& attrs, KernelContext& ctx);
+
+// A Conv, ConvTranspose or ConvGrad kernel that `Impl` computes: Impl has
+// `template <typename T> static absl::Status Run(const ConvOperands&)` (ConvGradOperands for
+// ConvGrad) for float and double. The binding and the dtype dispatch are this template's.
+enum class ConvKind { kConv, kConvTranspose, kConvGrad };
+
+template <ConvKind kKind, typename Impl>
+class ConvKernelOf final : public Kernel {
+ public:
+  explicit ConvKernelOf(const KernelInfo& info)
+      : attrs_(kKind == ConvKind::kConv            ? "Conv"
+               : kKind == ConvKind::kConvTranspose ? "ConvTranspose"
+                                                   : "ConvGrad",
+               *info.attrs) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    if constexpr (kKind == ConvKind::kConvGrad) {
+      ASSIGN_OR_RETURN(ConvGradOperands operands, BindConvGrad(attrs_, ctx));
+      return Dispatch(operands);
+    } else {
+      ASSIGN_OR_RETURN(ConvOperands operands,
+                       BindConv(attrs_, kKind == ConvKind::kConvTranspose, ctx));
+      return Dispatch(operands);
+    }
+  }
+
+ private:
+  template <typename Operands>
+  absl::Status Dispatch(const Operands& operands) const {
+    return VisitFloatType(operands.x->dtype(), attrs_.op, [&](auto tag) {
+      return Impl::template Run<typename decltype(tag)::type>(operands);
+    });
+  }
+
+  const ConvAttrs attrs_;
+};
 
 }  // namespace cortado
 

@@ -333,24 +333,16 @@ void DepthwisePlane(const Geometry& g, const T* x, const T* w, T bias, T* y, T* 
   }
 }
 
-class ConvKernel : public Kernel {
- public:
-  explicit ConvKernel(const KernelInfo& info) : attrs_("Conv", *info.attrs) {}
-
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(ConvOperands c, BindConv(attrs_, false, ctx));
-    return VisitFloatType(c.x->dtype(), "Conv", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      return Run<T>(c.g, *c.x, *c.w, c.b, c.y);
-    });
-  }
-
- private:
+struct BlockedConv {
   template <typename T>
-  absl::Status Run(const Geometry& g, const Tensor& x, const Tensor& w, const Tensor* b,
-                   Tensor* y) const {
+  static absl::Status Run(const ConvOperands& op) {
+    const Geometry& g = op.g;
+    const Tensor &x = *op.x, &w = *op.w;
+    const Tensor* b = op.b;
+    Tensor* y = op.y;
+    const int64_t group = op.group;
     const int64_t batch = x.dim(0), c = x.dim(1), m = y->dim(1);
-    const int64_t cg = c / attrs_.group, mg = m / attrs_.group;
+    const int64_t cg = c / group, mg = m / group;
     const int64_t in_size = g.in_size(), out_size = g.out_size();
     const int64_t kdim = cg * g.kernel_size();  // GEMM inner dimension
     const T* xp = x.data<T>();
@@ -388,7 +380,7 @@ class ConvKernel : public Kernel {
     ForEachPart(batch, parts, [&](int64_t part, int64_t begin, int64_t end) {
       T* colp = pointwise ? nullptr : col.data<T>() + part * part_size;
       for (int64_t n = begin; n < end; ++n) {
-        for (int64_t grp = 0; grp < attrs_.group; ++grp) {
+        for (int64_t grp = 0; grp < group; ++grp) {
           const T* xg = xp + (n * c + grp * cg) * in_size;
           T* yg = yp + (n * m + grp * mg) * out_size;
           const T* cols = xg;
@@ -408,28 +400,18 @@ class ConvKernel : public Kernel {
     });
     return absl::OkStatus();
   }
-
-  const ConvAttrs attrs_;
 };
 
-class ConvTransposeKernel : public Kernel {
- public:
-  explicit ConvTransposeKernel(const KernelInfo& info) : attrs_("ConvTranspose", *info.attrs) {}
-
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(ConvOperands c, BindConv(attrs_, true, ctx));
-    return VisitFloatType(c.x->dtype(), "ConvTranspose", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      return Run<T>(c.g, *c.x, *c.w, c.b, c.y);
-    });
-  }
-
- private:
+struct BlockedConvTranspose {
   template <typename T>
-  absl::Status Run(const Geometry& g, const Tensor& x, const Tensor& w, const Tensor* b,
-                   Tensor* y) const {
+  static absl::Status Run(const ConvOperands& op) {
+    const Geometry& g = op.g;
+    const Tensor &x = *op.x, &w = *op.w;
+    const Tensor* b = op.b;
+    Tensor* y = op.y;
+    const int64_t group = op.group;
     const int64_t batch = x.dim(0), c = x.dim(1), m = y->dim(1);
-    const int64_t cg = c / attrs_.group, mg = m / attrs_.group;
+    const int64_t cg = c / group, mg = m / group;
     // In the adjoint geometry, `out` is this op's input and `in` its output.
     const int64_t x_size = g.out_size(), y_size = g.in_size();
     const int64_t rows = mg * g.kernel_size();
@@ -439,7 +421,7 @@ class ConvTransposeKernel : public Kernel {
     if (y->num_elements() == 0) return absl::OkStatus();
     ASSIGN_OR_RETURN(Tensor col, Scratch<T>(rows * x_size + ColumnScratchSize<T>(g, mg)));
     for (int64_t n = 0; n < batch; ++n) {
-      for (int64_t grp = 0; grp < attrs_.group; ++grp) {
+      for (int64_t grp = 0; grp < group; ++grp) {
         T* yg = yp + (n * m + grp * mg) * y_size;
         for (int64_t j = 0; j < mg; ++j) {
           const T bias = b != nullptr ? b->data<T>()[grp * mg + j] : T(0);
@@ -453,32 +435,21 @@ class ConvTransposeKernel : public Kernel {
     }
     return absl::OkStatus();
   }
-
-  const ConvAttrs attrs_;
 };
 
 // Per image and group, with col = Im2Col(X[n, g]) ([C/group * taps, out_size]):
 //   dW[g] += dY[n, g] * col^T,   dcol = W[g]^T * dY[n, g],   dX[n, g] = Col2Im(dcol);
 // dB[m] is the sum of dY[:, m]. A pointwise convolution (1x1, stride 1, no padding) skips the
 // im2col: X and dX are their own column matrices.
-class ConvGradKernel : public Kernel {
- public:
-  explicit ConvGradKernel(const KernelInfo& info) : attrs_("ConvGrad", *info.attrs) {}
-
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(ConvGradOperands c, BindConvGrad(attrs_, ctx));
-    return VisitFloatType(c.x->dtype(), "ConvGrad", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      return Run<T>(c.g, *c.dy, *c.x, *c.w, c.dx, c.dw, c.db);
-    });
-  }
-
- private:
+struct BlockedConvGrad {
   template <typename T>
-  absl::Status Run(const Geometry& g, const Tensor& dy, const Tensor& x, const Tensor& w,
-                   Tensor* dx, Tensor* dw, Tensor* db) const {
+  static absl::Status Run(const ConvGradOperands& op) {
+    const Geometry& g = op.g;
+    const Tensor &dy = *op.dy, &x = *op.x, &w = *op.w;
+    Tensor *dx = op.dx, *dw = op.dw, *db = op.db;
+    const int64_t group = op.group;
     const int64_t batch = x.dim(0), c = x.dim(1), m = w.dim(0);
-    const int64_t cg = c / attrs_.group, mg = m / attrs_.group;
+    const int64_t cg = c / group, mg = m / group;
     const int64_t in_size = g.in_size(), out_size = g.out_size();
     const int64_t kdim = cg * g.kernel_size();
     const T* dyp = dy.data<T>();
@@ -525,7 +496,7 @@ class ConvGradKernel : public Kernel {
       T* cols = pointwise ? nullptr : col.data<T>() + part * part_size;
       T* scratch = pointwise ? nullptr : cols + kdim * out_size;
       for (int64_t n = begin; n < end; ++n) {
-        for (int64_t grp = 0; grp < attrs_.group; ++grp) {
+        for (int64_t grp = 0; grp < group; ++grp) {
           const T* xg = xp + (n * c + grp * cg) * in_size;
           T* dxg = dxp + (n * c + grp * cg) * in_size;
           const T* dyg = dyp + (n * m + grp * mg) * out_size;
@@ -555,9 +526,11 @@ class ConvGradKernel : public Kernel {
     }
     return absl::OkStatus();
   }
-
-  const ConvAttrs attrs_;
 };
+
+using ConvKernel = ConvKernelOf<ConvKind::kConv, BlockedConv>;
+using ConvTransposeKernel = ConvKernelOf<ConvKind::kConvTranspose, BlockedConvTranspose>;
+using ConvGradKernel = ConvKernelOf<ConvKind::kConvGrad, BlockedConvGrad>;
 
 CORTADO_REGISTER_KERNEL("Conv", kCpuOptBackend, 1, kMaxOpset, FloatTypes(),
                         MakeFactory<ConvKernel>());
