@@ -1,9 +1,9 @@
 // The activations that oneDNN's eltwise primitive runs faster than the reference kernels of
-// ops/, float32, each from the size where it does; a smaller call runs the reference kernel.
-// Measured with bench/onednn_bench at 1 thread, oneDNN / ours: Sigmoid, Tanh, Exp, Log and Sqrt
-// 0.2-0.6 from 4096 elements (1.1-1.7 at 1024); LeakyRelu, Elu and HardSwish 0.4-0.9 from 16384.
-// Relu, Abs and Clip measured no faster at any size (1.0-7), nor did Add, Sub, Mul, Div with or
-// without broadcasting (0.9-9) and Concat (4-25): those stay on the reference kernels.
+// ops/, float32, each from the size where it does; a smaller call runs the FallbackKernel (the
+// reference one). Measured with bench/onednn_bench at 1 thread, oneDNN / ours: Sigmoid, Tanh, Exp,
+// Log and Sqrt 0.2-0.6 from 4096 elements (1.1-1.7 at 1024); LeakyRelu, Elu and HardSwish 0.4-0.9
+// from 16384. Relu, Abs and Clip measured no faster at any size (1.0-7), nor did Add, Sub, Mul, Div
+// with or without broadcasting (0.9-9) and Concat (4-25): those stay on the reference kernels.
 #include "backends/onednn/onednn_util.h"
 #include "ops/registry.h"
 

@@ -114,9 +114,9 @@ class MatMulKernel final : public Kernel {
 };
 
 // MatMul of per-run float32 operands of rank >= 2; 1-D operands, products under 16384
-// multiply-adds and shapes oneDNN refuses go to the reference kernel. (bench/onednn_bench, four
-// heads' Q K^T for sequences of 8 to 128, oneDNN / cpu_opt at 1 thread: 0.4-0.8 in the quietest
-// of three runs, 0.5-1.7 in the others.)
+// multiply-adds and shapes oneDNN refuses go to the FallbackKernel (cpu_opt's).
+// (bench/onednn_bench, four heads' Q K^T for sequences of 8 to 128, oneDNN / cpu_opt at 1 thread:
+// 0.4-0.8 in the quietest of three runs, 0.5-1.7 in the others.)
 class BatchedMatMulKernel final : public WithFallback {
  public:
   static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {

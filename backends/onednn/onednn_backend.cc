@@ -4,7 +4,8 @@
 // (matmul.cc); LSTM, GRU and RNN, one direction or both (rnn.cc); Softmax and LayerNormalization
 // (norm.cc); the activations where oneDNN is faster than ours (elementwise.cc); channels-last
 // pools (pool.cc); and the layout Transposes as reorders (transpose.cc). Kernels that oneDNN
-// runs slower below some size hand smaller calls to the reference kernel (onednn_util.h). Weights
+// runs slower below some size hand smaller calls to the kernel the plan would otherwise have
+// placed (onednn_util.h FallbackKernel). Weights
 // are reordered once into the layout oneDNN picks. oneDNN picks its kernels for the CPU at run time
 // (AVX2, AVX-512, AMX).
 //
@@ -25,7 +26,7 @@ namespace {
 class OnednnBackend final : public Backend {
  public:
   std::string name() const override { return kOnednn; }
-  int priority() const override { return 10; }
+  int priority() const override { return kOnednnPriority; }
   bool Supports(const KernelInfo& node) const override { return CreateKernel(node).ok(); }
 };
 
