@@ -53,6 +53,7 @@ ABSL_FLAG(std::string, backends, "",
           "comma-separated backends for PredictorOptions.plan.backends (empty: every registered)");
 ABSL_FLAG(int, graph_level, 1, "cortado's graph optimization level (-1 none, 0 folding, 1 all)");
 ABSL_FLAG(std::string, executor, "simple", "cortado's executor: simple or dag");
+ABSL_FLAG(bool, memory_plan, true, "cortado runs in one arena per run (predictor/memory_plan.h)");
 ABSL_FLAG(bool, passes, false, "print what each optimizer pass did, per model, on stderr");
 ABSL_FLAG(std::string, model_dir, "",
           "exported models, <dir>/<model>/{model.onnx,input.npy} (default "
@@ -215,6 +216,7 @@ void CortadoChild(const std::string& model_path, const std::vector<Config>& conf
   }
   options.plan.graph_level = absl::GetFlag(FLAGS_graph_level);
   options.executor = absl::GetFlag(FLAGS_executor);
+  options.memory_plan = absl::GetFlag(FLAGS_memory_plan);
   absl::StatusOr<std::unique_ptr<Predictor>> predictor = Predictor::FromFile(model_path, options);
   if (!predictor.ok()) {
     std::fprintf(out, "error load: %s\n", OneLine(predictor.status().ToString()).c_str());

@@ -1,6 +1,8 @@
 #include "core/allocator.h"
 
 #include <algorithm>
+#include <malloc.h>
+
 #include <cstdlib>
 #include <map>
 #include <vector>
@@ -56,6 +58,19 @@ class HostAllocator final : public Allocator {
       }
     }
     std::free(block);
+  }
+
+  void Trim() override {
+    std::map<size_t, std::vector<void*>> blocks;
+    {
+      absl::MutexLock lock(&mu_);
+      blocks.swap(free_);
+      cached_bytes_ = 0;
+    }
+    for (auto& [size, list] : blocks) {
+      for (void* block : list) std::free(block);
+    }
+    malloc_trim(0);
   }
 
  private:

@@ -28,6 +28,9 @@ class Allocator {
   // Returns nullptr when the memory cannot be had.
   virtual void* Allocate(size_t nbytes) = 0;
   virtual void Free(void* ptr) = 0;
+  // Gives the memory kept for reuse back to the system (CpuAllocator's cache); by default there
+  // is none.
+  virtual void Trim() {}
 };
 
 Allocator* CpuAllocator();

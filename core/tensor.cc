@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cassert>
 #include <cstring>
 #include <new>
 
@@ -11,10 +12,11 @@ struct Tensor::Buffer {
   Allocator* allocator = nullptr;
   void* ptr = nullptr;
   int64_t num_strings = 0;  // constructed std::string objects, destroyed on release
+  std::shared_ptr<void> owner;  // set for borrowed memory, which is not the allocator's to free
   ~Buffer() {
     auto* strings = static_cast<std::string*>(ptr);
     for (int64_t i = 0; i < num_strings; ++i) strings[i].~basic_string();
-    if (ptr != nullptr) allocator->Free(ptr);
+    if (ptr != nullptr && owner == nullptr) allocator->Free(ptr);
   }
 };
 
@@ -40,6 +42,20 @@ absl::StatusOr<Tensor> Tensor::Create(DType dtype, Shape shape, Allocator* alloc
     for (int64_t i = 0; i < t.num_elements_; ++i) new (strings + i) std::string();
     buffer->num_strings = t.num_elements_;
   }
+  t.buffer_ = std::move(buffer);
+  return t;
+}
+
+Tensor Tensor::Borrow(DType dtype, Shape shape, void* data, std::shared_ptr<void> owner) {
+  assert(dtype != DType::kString && dtype != DType::kUndefined);
+  Tensor t;
+  t.dtype_ = dtype;
+  t.num_elements_ = NumElements(shape);
+  t.shape_ = std::move(shape);
+  auto buffer = std::make_shared<Buffer>();
+  buffer->allocator = CpuAllocator();
+  buffer->ptr = data;
+  buffer->owner = std::move(owner);
   t.buffer_ = std::move(buffer);
   return t;
 }

@@ -24,6 +24,9 @@ class Tensor {
                                        Allocator* allocator = CpuAllocator());
   // Allocates a tensor with every byte zero (strings empty).
   static absl::StatusOr<Tensor> Zeros(DType dtype, Shape shape);
+  // A tensor over `data`, memory that `owner` keeps alive for as long as the tensor or a copy of
+  // it lives (for example a run's arena). Not for strings; `data` must be 64-byte aligned.
+  static Tensor Borrow(DType dtype, Shape shape, void* data, std::shared_ptr<void> owner);
   // A host tensor holding a copy of `values`.
   template <typename T>
   static Tensor FromVector(const std::vector<T>& values, Shape shape);
@@ -40,6 +43,10 @@ class Tensor {
   int64_t num_elements() const { return num_elements_; }
   size_t nbytes() const { return static_cast<size_t>(num_elements_) * DTypeSize(dtype_); }
   Device device() const;
+  // True when both tensors view the same storage (one is a copy or a reshape of the other).
+  bool SharesStorageWith(const Tensor& other) const {
+    return buffer_ != nullptr && buffer_ == other.buffer_;
+  }
 
   template <typename T>
   T* data() {

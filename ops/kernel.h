@@ -5,6 +5,7 @@
 #ifndef CORTADO_OPS_KERNEL_H_
 #define CORTADO_OPS_KERNEL_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,8 +50,15 @@ class KernelContext {
   // The input, or InvalidArgument when it is absent.
   absl::StatusOr<const Tensor*> RequiredInput(int i) const;
 
-  // Allocates output `i` on this context's allocator.
+  // Allocates output `i`: in the memory the run's memory plan gave it (PlanOutput) when the
+  // tensor fits there, else on this context's allocator.
   absl::StatusOr<Tensor*> AllocateOutput(int i, DType dtype, Shape shape);
+  // The memory plan's place for output `i`: `bytes` at `data`, inside `arena`. Strings never go
+  // there.
+  void PlanOutput(int i, void* data, size_t bytes, std::shared_ptr<void> arena);
+  // Bytes AllocateOutput allocated for output `i` (0 if it did not: the output is absent, or was
+  // set whole with SetOutput, for example as a view of an input).
+  size_t allocated_bytes(int i) const { return i < static_cast<int>(allocated_.size()) ? allocated_[i] : 0; }
   // Sets output `i` to an existing tensor (for example, a reshaped view of an input).
   void SetOutput(int i, Tensor tensor) { outputs_[i] = std::move(tensor); }
   Tensor& output(int i) { return outputs_[i]; }
@@ -61,6 +69,13 @@ class KernelContext {
   std::vector<const Tensor*> inputs_;
   std::vector<Tensor> outputs_;
   Allocator* allocator_;
+  struct Place {
+    void* data = nullptr;
+    size_t bytes = 0;
+  };
+  std::vector<Place> planned_;      // per output, sized on the first PlanOutput
+  std::shared_ptr<void> arena_;     // what planned_ points into
+  std::vector<size_t> allocated_;  // per output, sized on the first AllocateOutput
 };
 
 class Kernel {

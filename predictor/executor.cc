@@ -4,21 +4,56 @@
 
 namespace cortado {
 
+namespace {
+
+// The input slot whose storage output `out` shares, or -1.
+int ViewedInput(const PlanStep& step, KernelContext& ctx, const Tensor& out) {
+  for (size_t j = 0; j < step.inputs.size(); ++j) {
+    const Tensor* in = ctx.input(static_cast<int>(j));
+    if (step.inputs[j] >= 0 && in != nullptr && out.SharesStorageWith(*in)) return step.inputs[j];
+  }
+  return -1;
+}
+
+}  // namespace
+
 absl::Status RunStep(const PlanStep& step, Workspace& ws) {
   std::vector<const Tensor*> inputs;
   inputs.reserve(step.inputs.size());
   for (int slot : step.inputs) {
     inputs.push_back(slot >= 0 && ws.blob(slot).defined() ? &ws.blob(slot) : nullptr);
   }
-  KernelContext ctx(std::move(inputs), static_cast<int>(step.outputs.size()),
-                    step.backend->allocator());
+  const int num_outputs = static_cast<int>(step.outputs.size());
+  KernelContext ctx(std::move(inputs), num_outputs, step.backend->allocator());
+  const ArenaLayout* layout =
+      step.backend->allocator()->device().type == DeviceType::kCpu ? ws.layout() : nullptr;
+  for (int i = 0; layout != nullptr && i < num_outputs; ++i) {
+    const int slot = step.outputs[i];
+    if (slot >= 0 && layout->group[slot] == slot) {
+      ctx.PlanOutput(i, static_cast<char*>(ws.arena().get()) + layout->offset[slot],
+                     layout->bytes[slot], ws.arena());
+    }
+  }
   absl::Status s = step.kernel->Compute(ctx);
   if (!s.ok()) {
     return absl::Status(s.code(), absl::StrCat("node '", step.node_name, "' (", step.op_type,
                                                "): ", s.message()));
   }
-  for (size_t i = 0; i < step.outputs.size(); ++i) {
-    if (step.outputs[i] >= 0) ws.blob(step.outputs[i]) = std::move(ctx.output(static_cast<int>(i)));
+  for (int i = 0; i < num_outputs; ++i) {
+    const int slot = step.outputs[i];
+    if (slot < 0) continue;
+    Tensor& out = ctx.output(i);
+    if (MemoryRecord* record = ws.record(); record != nullptr && out.defined()) {
+      record->view_of[slot] = ViewedInput(step, ctx, out);
+      if (record->view_of[slot] < 0) record->bytes[slot] = ctx.allocated_bytes(i);
+    } else if (layout != nullptr && out.defined() && ctx.allocated_bytes(i) == 0) {
+      // A view the recorded run did not make would outlive its place in the arena: copy it.
+      const int viewed = ViewedInput(step, ctx, out);
+      if (viewed >= 0 && layout->group[viewed] >= 0 && layout->group[viewed] != layout->group[slot]) {
+        out = out.Clone();
+      }
+    }
+    ws.blob(slot) = std::move(out);
   }
   return absl::OkStatus();
 }
@@ -49,6 +84,20 @@ absl::Status DagExecutor::Run(Workspace& ws) const {
     for (int slot : plan.level_releases()[level]) ws.blob(slot) = Tensor();
   }
   return absl::OkStatus();
+}
+
+std::vector<int> SimpleExecutor::StepTimes(const Plan& plan) const {
+  std::vector<int> time(plan.steps().size());
+  for (size_t i = 0; i < time.size(); ++i) time[i] = static_cast<int>(i);
+  return time;
+}
+
+std::vector<int> DagExecutor::StepTimes(const Plan& plan) const {
+  std::vector<int> time(plan.steps().size());
+  for (size_t level = 0; level < plan.levels().size(); ++level) {
+    for (int step : plan.levels()[level]) time[step] = static_cast<int>(level);
+  }
+  return time;
 }
 
 absl::StatusOr<std::unique_ptr<Executor>> MakeExecutor(absl::string_view name) {

@@ -7,6 +7,7 @@
 #define CORTADO_PREDICTOR_EXECUTOR_H_
 
 #include <memory>
+#include <vector>
 
 #include "predictor/workspace.h"
 
@@ -16,23 +17,29 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual absl::Status Run(Workspace& ws) const = 0;
+  // When each of the plan's steps runs: steps with the same time may run side by side, and a
+  // value is held from its producer's time through its last reader's (the memory plan's clock).
+  virtual std::vector<int> StepTimes(const Plan& plan) const = 0;
 };
 
 class SimpleExecutor final : public Executor {
  public:
   absl::Status Run(Workspace& ws) const override;
+  std::vector<int> StepTimes(const Plan& plan) const override;
 };
 
 class DagExecutor final : public Executor {
  public:
   absl::Status Run(Workspace& ws) const override;
+  std::vector<int> StepTimes(const Plan& plan) const override;
 };
 
 // "simple" or "dag"; InvalidArgument names the choices for anything else.
 absl::StatusOr<std::unique_ptr<Executor>> MakeExecutor(absl::string_view name);
 
-// Runs one step: gathers its inputs from `ws`, computes and stores its outputs. Errors name the
-// node.
+// Runs one step: gathers its inputs from `ws`, computes and stores its outputs (at their places
+// in the workspace's arena, if it has one; noting what it allocated, if it records). Errors
+// name the node.
 absl::Status RunStep(const PlanStep& step, Workspace& ws);
 
 }  // namespace cortado

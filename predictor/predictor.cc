@@ -59,8 +59,17 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromGraph(Graph graph,
   std::optional<ScopedIntraOpThreads> threads;  // pre-packing builds for the count runs use
   if (options.intra_op_threads > 0) threads.emplace(options.intra_op_threads);
   ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, Plan::Build(std::move(graph), options.plan));
-  return std::unique_ptr<Predictor>(
-      new Predictor(std::move(plan), std::move(executor), options.intra_op_threads));
+  return std::unique_ptr<Predictor>(new Predictor(std::move(plan), std::move(executor), options));
+}
+
+Predictor::Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor,
+                     const PredictorOptions& options)
+    : plan_(std::move(plan)),
+      executor_(std::move(executor)),
+      intra_op_threads_(options.intra_op_threads) {
+  if (options.memory_plan) {
+    memory_ = std::make_unique<MemoryPlanner>(*plan_, executor_->StepTimes(*plan_));
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromOnnxBytes(
@@ -81,8 +90,8 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromNetDefFiles(
   return Annotate(FromGraph(std::move(graph), options), predict_net);
 }
 
-absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {
-  Workspace ws(*plan_);
+absl::StatusOr<std::vector<const Tensor*>> Predictor::CheckInputs(
+    const TensorMap& inputs) const {
   for (const auto& [name, tensor] : inputs) {
     bool known = false;
     for (const ValueInfo& info : plan_->inputs()) known = known || info.name == name;
@@ -94,28 +103,47 @@ absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {
                                                      absl::StrJoin(names, ", ")));
     }
   }
-  for (size_t i = 0; i < plan_->inputs().size(); ++i) {
-    const ValueInfo& info = plan_->inputs()[i];
+  std::vector<const Tensor*> ordered;
+  for (const ValueInfo& info : plan_->inputs()) {
     auto it = inputs.find(info.name);
     if (it == inputs.end()) {
       return absl::InvalidArgumentError(absl::StrCat("missing input '", info.name, "' (",
                                                      TypeString(info.type), ")"));
     }
     RETURN_IF_ERROR(CheckInput(info, it->second));
-    ws.blob(plan_->input_slots()[i]) = it->second;
+    ordered.push_back(&it->second);
   }
-  std::optional<ScopedIntraOpThreads> threads;
-  if (intra_op_threads_ > 0) threads.emplace(intra_op_threads_);
-  RETURN_IF_ERROR(executor_->Run(ws));
+  return ordered;
+}
+
+absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {
+  ASSIGN_OR_RETURN(std::vector<const Tensor*> ordered, CheckInputs(inputs));
+  MemoryPlanner::Run memory;
+  if (memory_ != nullptr) memory = memory_->Begin(ordered);
   TensorMap outputs;
-  for (size_t i = 0; i < plan_->outputs().size(); ++i) {
-    const Tensor& t = ws.blob(plan_->output_slots()[i]);
-    if (!t.defined()) {
-      return absl::InternalError(absl::StrCat("output '", plan_->outputs()[i].name,
-                                              "' was not produced"));
+  absl::Status status;
+  {
+    Workspace ws(*plan_);
+    for (size_t i = 0; i < ordered.size(); ++i) ws.blob(plan_->input_slots()[i]) = *ordered[i];
+    if (memory.arena != nullptr) ws.UseArena(memory.layout.get(), memory.arena);
+    ws.Record(memory.record.get());
+    std::optional<ScopedIntraOpThreads> threads;
+    if (intra_op_threads_ > 0) threads.emplace(intra_op_threads_);
+    status = executor_->Run(ws);
+    for (size_t i = 0; status.ok() && i < plan_->outputs().size(); ++i) {
+      const Tensor& t = ws.blob(plan_->output_slots()[i]);
+      if (!t.defined()) {
+        status = absl::InternalError(
+            absl::StrCat("output '", plan_->outputs()[i].name, "' was not produced"));
+      }
+      outputs[plan_->outputs()[i].name] = t;
     }
-    outputs[plan_->outputs()[i].name] = t;
   }
+  if (memory_ != nullptr) {
+    if (status.ok() && memory.record != nullptr) memory_->Learn(ordered, *memory.record);
+    memory_->End(std::move(memory));
+  }
+  RETURN_IF_ERROR(status);
   return outputs;
 }
 

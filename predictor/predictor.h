@@ -10,6 +10,7 @@
 #include <string>
 
 #include "predictor/executor.h"
+#include "predictor/memory_plan.h"
 #include "predictor/plan.h"
 
 namespace cortado {
@@ -22,6 +23,9 @@ struct PredictorOptions {
   std::string executor = "simple";
   // Threads one run may use inside its operators; 0 keeps the process's IntraOpThreads().
   int intra_op_threads = 0;
+  // Runs place their values in one arena, laid out once per input shape signature
+  // (memory_plan.h); off, every value is allocated on its own.
+  bool memory_plan = true;
 };
 
 class Predictor {
@@ -51,11 +55,14 @@ class Predictor {
   absl::StatusOr<TensorMap> Run(const TensorMap& inputs) const;
 
  private:
-  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor, int intra_op_threads)
-      : plan_(std::move(plan)), executor_(std::move(executor)), intra_op_threads_(intra_op_threads) {}
+  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor,
+            const PredictorOptions& options);
+  // Checks the inputs against the model; returns them in the plan's input order.
+  absl::StatusOr<std::vector<const Tensor*>> CheckInputs(const TensorMap& inputs) const;
   std::unique_ptr<Plan> plan_;
   std::unique_ptr<Executor> executor_;
   int intra_op_threads_;
+  std::unique_ptr<MemoryPlanner> memory_;  // null when the memory plan is off
 };
 
 }  // namespace cortado

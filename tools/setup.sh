@@ -4,31 +4,46 @@
 # virtual environment outside the checkout ($CORTADO_VENV, default ~/.cache/cortado/venv); on a
 # machine with 4 cores or fewer, a user.bazelrc that limits Bazel's jobs and RAM.
 # Idempotent: a second run installs nothing.
+# `tools/setup.sh --build` installs only what building //server:cortadod needs, and no virtual
+# environment (the build stage of deploy/Containerfile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(
+build_packages=(
   # build
   bazel-bootstrap bazel-rules-java bazel-platforms g++ pkg-config
   # libraries
   libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  # test tools (ONNX's backend test generators, numpy)
-  python3-onnx python3-numpy python3-venv python3-pip
   # the oneDNN backend (backends/onednn; libdnnl, built with OpenMP)
   libdnnl-dev
   # HTTP/REST adapter and client: Boost.Beast (header-only) and RapidJSON
   libboost-dev rapidjson-dev
-  # gRPC adapter and clients; libb64 for the perf_analyzer that tritonclient's wheel ships
-  libgrpc++-dev protobuf-compiler-grpc libb64-0d
-  # server core: logging, metrics, and the metrics end-to-end test (a real Prometheus, curl)
-  libspdlog-dev libfmt-dev prometheus-cpp-dev prometheus curl
-  # training frontend: gzip'd IDX data (zlib), Fashion-MNIST, and PyTorch as the reference and
-  # the benchmark's peer
-  zlib1g-dev dataset-fashion-mnist python3-torch
+  # gRPC adapter and clients
+  libgrpc++-dev protobuf-compiler-grpc
+  # server core: logging, metrics
+  libspdlog-dev libfmt-dev prometheus-cpp-dev
+  # training frontend: gzip'd IDX data (zlib)
+  zlib1g-dev
+)
+packages=(
+  "${build_packages[@]}"
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # test tools (ONNX's backend test generators, numpy)
+  python3-onnx python3-numpy python3-venv python3-pip
+  # libb64 for the perf_analyzer that tritonclient's wheel ships
+  libb64-0d
+  # the metrics end-to-end tests and deploy/observability (a real Prometheus and promtool, curl)
+  prometheus curl
+  # deploy/fleet: the load balancer, network namespaces and veth pairs
+  nginx iproute2
+  # training frontend: Fashion-MNIST, and PyTorch as the reference and the benchmark's peer
+  dataset-fashion-mnist python3-torch
   # bench/model_bench exports torchvision's models (bench/export_models.py)
   python3-torchvision
 )
+
+build_only=false
+[ "${1:-}" = --build ] && { build_only=true; packages=("${build_packages[@]}"); }
 
 missing=()
 for p in "${packages[@]}"; do
@@ -49,6 +64,8 @@ if [ ! -e user.bazelrc ] && [ "$(nproc)" -le 4 ]; then
   printf '%s\n' '# Written by tools/setup.sh for a machine with 4 cores or fewer; edit or delete freely.' \
     'build --jobs=2 --local_ram_resources=HOST_RAM*.6' >user.bazelrc
 fi
+
+$build_only && exit 0
 
 venv="${CORTADO_VENV:-$HOME/.cache/cortado/venv}"
 if [ ! -x "$venv/bin/python" ]; then
