@@ -438,6 +438,7 @@ class UnaryKernel final : public Kernel {
       return absl::OkStatus();
     });
   }
+  bool MayOverwriteInput(int i) const override { return i == 0 && !kBoolOut; }
 
  private:
   const std::string op_;
@@ -471,6 +472,7 @@ class BinaryKernel final : public Kernel {
       return absl::OkStatus();
     });
   }
+  bool MayOverwriteInput(int i) const override { return i <= 1 && !kBoolOut; }
 
  private:
   const std::string op_;

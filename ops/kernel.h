@@ -91,6 +91,11 @@ class Kernel {
   // True when the kernel keeps its own (for example packed) copy of constant input `i` and never
   // reads it from the context, so that the plan need not keep the original.
   virtual bool OwnsConstantInput(int i) const { return false; }
+  // True when output 0 may be written over input `i` whenever both have the same size: the
+  // kernel reads each element of that input before writing the output element at the same
+  // place, and nothing else. The memory plan then reuses the input's bytes when nothing reads
+  // the input afterwards.
+  virtual bool MayOverwriteInput(int i) const { return false; }
 };
 
 }  // namespace cortado

@@ -29,7 +29,7 @@ absl::Status RunStep(const PlanStep& step, Workspace& ws) {
       step.backend->allocator()->device().type == DeviceType::kCpu ? ws.layout() : nullptr;
   for (int i = 0; layout != nullptr && i < num_outputs; ++i) {
     const int slot = step.outputs[i];
-    if (slot >= 0 && layout->group[slot] == slot) {
+    if (slot >= 0 && layout->bytes[slot] > 0) {
       ctx.PlanOutput(i, static_cast<char*>(ws.arena().get()) + layout->offset[slot],
                      layout->bytes[slot], ws.arena());
     }

@@ -35,27 +35,67 @@ ArenaLayout PlanArena(const Plan& plan, const std::vector<int>& step_time,
       end[slot] = std::max(end[slot], t);
     }
   }
-  // A view's input was produced before it, so following view_of ends at a root.
-  auto root_of = [&](int slot) {
-    while (record.view_of[slot] >= 0) slot = record.view_of[slot];
+  // Storage groups: a view joins the value it views (produced before it, so this ends).
+  std::vector<int> parent(n);
+  for (int slot = 0; slot < n; ++slot) {
+    parent[slot] = record.view_of[slot] >= 0 ? record.view_of[slot] : slot;
+  }
+  auto find = [&](int slot) {
+    while (parent[slot] != slot) slot = parent[slot] = parent[parent[slot]];
     return slot;
   };
-  std::vector<int> root(n);
   std::vector<bool> excluded(n, false);
-  for (int slot = 0; slot < n; ++slot) root[slot] = root_of(slot);
-  for (int slot : plan.output_slots()) excluded[root[slot]] = true;  // outputs leave the run
+  for (int slot : plan.output_slots()) excluded[find(slot)] = true;  // outputs leave the run
+  std::vector<int> group_end(n, -1);
+  for (int slot = 0; slot < n; ++slot) {
+    group_end[find(slot)] = std::max(group_end[find(slot)], end[slot]);
+  }
+  auto planned = [&](int root) {
+    return !excluded[root] && record.bytes[root] > 0 && begin[root] >= 0;
+  };
+
+  // In place: a step that may overwrite an input (Kernel::MayOverwriteInput) writes its output
+  // over that input's group when nothing reads the group after it or beside it.
+  std::vector<std::vector<int>> at_time;
+  for (size_t i = 0; i < plan.steps().size(); ++i) {
+    if (step_time[i] >= static_cast<int>(at_time.size())) at_time.resize(step_time[i] + 1);
+    at_time[step_time[i]].push_back(static_cast<int>(i));
+  }
+  auto reads_group = [&](int step, int root, int except_input) {
+    const std::vector<int>& in = plan.steps()[step].inputs;
+    for (size_t k = 0; k < in.size(); ++k) {
+      if (static_cast<int>(k) != except_input && in[k] >= 0 && find(in[k]) == root) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < plan.steps().size(); ++i) {
+    const PlanStep& step = plan.steps()[i];
+    const int out = step.outputs.empty() ? -1 : step.outputs[0];
+    if (out < 0 || find(out) != out || !planned(out)) continue;
+    const int t = step_time[i];
+    for (size_t k = 0; k < step.inputs.size(); ++k) {
+      if (step.inputs[k] < 0 || !step.kernel->MayOverwriteInput(static_cast<int>(k))) continue;
+      const int root = find(step.inputs[k]);
+      if (!planned(root) || group_end[root] != t || record.bytes[root] != record.bytes[out] ||
+          reads_group(static_cast<int>(i), root, static_cast<int>(k))) {
+        continue;
+      }
+      bool beside = false;
+      for (int other : at_time[t])
+        beside = beside || (other != static_cast<int>(i) && reads_group(other, root, -1));
+      if (beside) continue;
+      parent[out] = root;
+      group_end[root] = std::max(group_end[root], group_end[out]);
+      break;
+    }
+  }
 
   std::vector<int> group_of(n, -1);
   std::vector<Group> groups;
   for (int slot = 0; slot < n; ++slot) {
-    if (root[slot] != slot || excluded[slot] || record.bytes[slot] == 0 || begin[slot] < 0)
-      continue;
+    if (find(slot) != slot || !planned(slot)) continue;
     group_of[slot] = static_cast<int>(groups.size());
-    groups.push_back({slot, AlignUp(record.bytes[slot]), begin[slot], end[slot]});
-  }
-  for (int slot = 0; slot < n; ++slot) {
-    const int g = group_of[root[slot]];
-    if (g >= 0) groups[g].end = std::max(groups[g].end, end[slot]);
+    groups.push_back({slot, AlignUp(record.bytes[slot]), begin[slot], group_end[slot]});
   }
 
   // Greedy by size (TFLite's arena planner): the largest group first, each at the lowest offset
@@ -88,11 +128,11 @@ ArenaLayout PlanArena(const Plan& plan, const std::vector<int>& step_time,
   layout.bytes.assign(n, 0);
   layout.group.assign(n, -1);
   for (int slot = 0; slot < n; ++slot) {
-    const int g = group_of[root[slot]];
+    const int g = group_of[find(slot)];
     if (g < 0) continue;
     layout.offset[slot] = groups[g].offset;
-    layout.bytes[slot] = groups[g].bytes;
     layout.group[slot] = groups[g].root;
+    if (record.bytes[slot] > 0) layout.bytes[slot] = groups[g].bytes;  // its step allocates it
   }
   return layout;
 }

@@ -3,7 +3,9 @@
 // new signature allocates as usual and records what each step allocated and which outputs are
 // views of an input (Reshape, Flatten, Squeeze, Identity, same-type Cast...); PlanArena then
 // gives each group of values sharing storage one place, so that two groups share bytes only when
-// their lifetimes do not overlap. Later runs with that signature take an arena from the pool and
+// their lifetimes do not overlap. A step whose kernel may overwrite an input
+// (Kernel::MayOverwriteInput: elementwise ops, a convolution's residual addend) writes its output
+// over that input when nothing reads it afterwards. Later runs with that signature take an arena from the pool and
 // their kernels allocate outputs at those offsets. Model outputs, graph inputs, constants and
 // anything a step did not allocate itself stay outside the arena.
 //
@@ -32,8 +34,8 @@ struct MemoryRecord {
 struct ArenaLayout {
   size_t total_bytes = 0;
   std::vector<int64_t> offset;  // per slot; -1 when the slot is not in the arena
-  std::vector<size_t> bytes;    // per slot in the arena: its room
-  std::vector<int> group;       // per slot: the slot whose storage it shares in the arena, or -1
+  std::vector<size_t> bytes;    // per slot its step allocates in the arena: its room; else 0
+  std::vector<int> group;       // per slot in the arena: the root of the values sharing its bytes
 };
 
 // Lays out the values `record` saw. `step_time[i]` is when step i runs (Executor::StepTimes): a

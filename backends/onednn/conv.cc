@@ -79,6 +79,7 @@ class ConvKernel final : public Kernel {
   }
 
   bool OwnsConstantInput(int i) const override { return i == 1; }
+  bool MayOverwriteInput(int i) const override { return i == 3 && has_z_; }
 
  private:
   struct Entry {

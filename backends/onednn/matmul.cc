@@ -76,6 +76,7 @@ class MatMulKernel final : public Kernel {
   }
 
   bool OwnsConstantInput(int i) const override { return i == 1; }
+  bool MayOverwriteInput(int i) const override { return i == 2 && residual_; }
 
  private:
   struct Entry {

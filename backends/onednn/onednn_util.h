@@ -117,14 +117,17 @@ inline dnnl::primitive_attr UserScratchpad() {
 }
 
 // A sum post-op adds onto what dst holds: dst starts as a copy of the addend, which must have
-// dst's shape. `what` names the addend in errors.
+// dst's shape, unless the memory plan put dst over the addend already (MayOverwriteInput).
+// `what` names the addend in errors.
 inline absl::Status StartFromAddend(absl::string_view what, const Tensor* addend, Tensor* dst) {
   if (addend == nullptr || addend->shape() != dst->shape() || addend->dtype() != DType::kFloat32) {
     return absl::InvalidArgumentError(absl::StrCat(
         what, " must be float32 of the output's shape ", ShapeToString(dst->shape()), ", got ",
         addend == nullptr ? std::string("none") : ShapeToString(addend->shape())));
   }
-  std::memcpy(dst->raw_data(), addend->raw_data(), dst->nbytes());
+  if (dst->raw_data() != addend->raw_data()) {
+    std::memcpy(dst->raw_data(), addend->raw_data(), dst->nbytes());
+  }
   return absl::OkStatus();
 }
 
