@@ -65,6 +65,8 @@ class EltwiseKernel final : public WithFallback {
         }));
     return Guarded(share.threads(), [&] { return ExecuteOn(entry->primitive, entry->pd, *x, y); });
   }
+  // oneDNN's eltwise runs in place, and so does the reference kernel it falls back on.
+  bool MayOverwriteInput(int i) const override { return i == 0; }
 
  private:
   struct Entry {
