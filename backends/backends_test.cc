@@ -14,11 +14,17 @@
 namespace cortado {
 namespace {
 
-Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f) {
+Tensor Random(Shape shape, uint32_t seed, float scale = 1.0f, DType dtype = DType::kFloat32) {
   std::mt19937 gen(seed);
   std::uniform_real_distribution<float> dist(-scale, scale);
-  Tensor t = Tensor::Create(DType::kFloat32, std::move(shape)).value();
-  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = dist(gen);
+  Tensor t = Tensor::Create(dtype, std::move(shape)).value();
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    if (dtype == DType::kFloat64) {
+      t.data<double>()[i] = dist(gen);
+    } else {
+      t.data<float>()[i] = dist(gen);
+    }
+  }
   return t;
 }
 
@@ -202,12 +208,173 @@ std::vector<Case> Cases() {
     t.inputs = {Random({2, 5, 7, 3}, 18)};
     cases.push_back({to_last ? "Transpose to channels-last" : "Transpose to channels-first", t});
   }
+  // The plain convolutions, their adjoint and their gradient, in both float types: strides,
+  // asymmetric pads and dilations through the padded and the general column paths, rows of a
+  // single vector, depthwise rows with strides, pointwise, 1-D and 3-D windows.
+  struct ConvGeometry {
+    std::string name;
+    Shape x, w;
+    AttributeMap attrs;
+  };
+  const std::vector<ConvGeometry> geometries = {
+      {"3x3 pad 1", {2, 3, 9, 11}, {4, 3, 3, 3}, A({{"pads", I{1, 1, 1, 1}}})},
+      {"stride 2x1, asymmetric pads",
+       {2, 3, 9, 11},
+       {4, 3, 3, 3},
+       A({{"strides", I{2, 1}}, {"pads", I{1, 2, 0, 1}}})},
+      {"dilated 2x3",
+       {1, 2, 12, 13},
+       {3, 2, 2, 3},
+       A({{"pads", I{2, 1, 1, 3}}, {"dilations", I{2, 3}}})},
+      {"stride 3x1, dilation 1x2",
+       {1, 2, 10, 9},
+       {3, 2, 3, 2},
+       A({{"strides", I{3, 1}}, {"pads", I{0, 0, 2, 2}}, {"dilations", I{1, 2}}})},
+      {"stride 2 along rows",
+       {2, 2, 7, 6},
+       {2, 2, 3, 3},
+       A({{"strides", I{1, 2}}, {"pads", I{1, 1, 1, 1}}})},
+      {"rows of 4", {1, 2, 6, 4}, {2, 2, 3, 3}, A({{"pads", I{1, 1, 1, 1}}})},
+      {"depthwise stride 2",
+       {2, 6, 13, 15},
+       {6, 1, 3, 3},
+       A({{"group", int64_t{6}}, {"strides", I{2, 2}}, {"pads", I{1, 1, 1, 1}}})},
+      {"depthwise 5x5 dilated",
+       {1, 4, 16, 16},
+       {4, 1, 5, 5},
+       A({{"group", int64_t{4}}, {"dilations", I{2, 2}}, {"pads", I{4, 4, 4, 4}}})},
+      {"grouped", {2, 8, 7, 7}, {6, 4, 3, 3}, A({{"group", int64_t{2}}})},
+      {"pointwise", {3, 16, 5, 6}, {24, 16, 1, 1}, {}},
+      {"1-D", {2, 5, 17}, {7, 5, 4}, A({{"strides", I{2}}, {"pads", I{1, 2}}})},
+      {"3-D", {1, 3, 5, 6, 7}, {4, 3, 2, 3, 3}, A({{"pads", I{0, 1, 1, 1, 0, 1}}})},
+  };
+  uint32_t seed = 100;
+  for (const DType dt : {DType::kFloat32, DType::kFloat64}) {
+    const std::string t = dt == DType::kFloat32 ? " f32" : " f64";
+    for (const ConvGeometry& geo : geometries) {
+      OpRun conv;
+      conv.op_type = "Conv";
+      conv.opset = 11;
+      conv.attrs = geo.attrs;
+      const Tensor x = Random(geo.x, seed++, 1.0f, dt), w = Random(geo.w, seed++, 0.5f, dt);
+      conv.inputs = {x, w, Random({geo.w[0]}, seed++, 1.0f, dt)};
+      cases.push_back({"Conv " + geo.name + t, conv});
+      const Shape y = RunOp(conv).value()[0].shape();
+      OpRun grad = conv;
+      grad.op_type = "ConvGrad";
+      grad.domain = kTrainingDomain;
+      grad.num_outputs = 3;
+      grad.inputs = {Random(y, seed++, 1.0f, dt), x, w};
+      cases.push_back({"ConvGrad " + geo.name + t, grad});
+      // ConvTranspose of a Y-shaped input with W read as [C_in = M, C_out / group, k...].
+      OpRun transposed = conv;
+      transposed.op_type = "ConvTranspose";
+      const int64_t group = geo.attrs.GetInt("group", 1);
+      transposed.inputs = {Random(y, seed++, 1.0f, dt), w,
+                           Random({geo.w[1] * group}, seed++, 1.0f, dt)};
+      cases.push_back({"ConvTranspose " + geo.name + t, transposed});
+    }
+    auto product = [&](const char* op, Shape a, Shape b, AttributeMap attrs, bool bias) {
+      OpRun r;
+      r.op_type = op;
+      r.opset = 13;
+      r.attrs = std::move(attrs);
+      r.inputs = {Random(a, seed++, 1.0f, dt), Random(b, seed++, 1.0f, dt)};
+      if (bias)
+        r.inputs.push_back(Random({1, r.attrs.GetInt("transB") ? b[0] : b[1]}, seed++, 1.0f, dt));
+      return r;
+    };
+    cases.push_back(
+        {"MatMul broadcast batches" + t, product("MatMul", {2, 1, 9, 33}, {3, 33, 20}, {}, false)});
+    cases.push_back({"MatMul vector x matrix" + t, product("MatMul", {70}, {70, 65}, {}, false)});
+    cases.push_back({"MatMul 3-D x 2-D" + t, product("MatMul", {4, 37, 64}, {64, 48}, {}, false)});
+    cases.push_back({"Gemm transA, bias" + t,
+                     product("Gemm", {50, 30}, {50, 41}, A({{"transA", int64_t{1}}}), true)});
+    cases.push_back({"Gemm transB, alpha, beta" + t,
+                     product("Gemm", {17, 200}, {66, 200},
+                             A({{"transB", int64_t{1}}, {"alpha", 0.5f}, {"beta", 2.0f}}), true)});
+  }
+  // Activations, large (oneDNN's eltwise) and small (the reference kernel it hands them to).
+  struct Unary {
+    const char* op;
+    int opset;
+    AttributeMap attrs;
+  };
+  const std::vector<Unary> unaries = {
+      {"LeakyRelu", 16, A({{"alpha", 0.2f}})}, {"Sigmoid", 13, {}},   {"Tanh", 13, {}},
+      {"Elu", 6, A({{"alpha", 0.7f}})},        {"HardSwish", 14, {}}, {"Exp", 13, {}}};
+  for (const Unary& u : unaries) {
+    for (const Shape& x : {Shape{4, 64, 96}, Shape{3, 7}}) {
+      OpRun r;
+      r.op_type = u.op;
+      r.opset = u.opset;
+      r.attrs = u.attrs;
+      r.inputs = {Random(x, seed++, 3.0f)};
+      cases.push_back({std::string(u.op) + " " + ShapeToString(x), r});
+    }
+  }
+  for (const char* op : {"Log", "Sqrt"}) {  // positive inputs
+    OpRun r;
+    r.op_type = op;
+    r.opset = 13;
+    Tensor x = Random({32, 1024}, seed++, 1.0f);
+    for (int64_t i = 0; i < x.num_elements(); ++i)
+      x.data<float>()[i] = 0.1f + std::fabs(x.data<float>()[i]);
+    r.inputs = {x};
+    cases.push_back({std::string(op) + " [32,1024]", r});
+  }
+  // Recurrent cells: GRU (both linear_before_reset), RNN (Tanh, Relu), bidirectional LSTM.
+  auto recurrent = [&](const char* op, int gates, const char* direction, AttributeMap attrs,
+                       bool initial, int outputs) {
+    const int64_t t = 6, n = 3, in = 10, h = 12,
+                  dirs = std::string(direction) == "bidirectional" ? 2 : 1;
+    OpRun r;
+    r.op_type = op;
+    r.opset = 14;
+    r.num_outputs = outputs;
+    r.attrs = std::move(attrs);
+    r.attrs.Set("hidden_size", h);
+    r.attrs.Set("direction", std::string(direction));
+    r.inputs = {Random({t, n, in}, seed++), Random({dirs, gates * h, in}, seed++, 0.4f),
+                Random({dirs, gates * h, h}, seed++, 0.4f), Random({dirs, 2 * gates * h}, seed++)};
+    if (initial) {
+      r.inputs.push_back(Tensor());  // sequence_lens
+      r.inputs.push_back(Random({dirs, n, h}, seed++));
+      if (gates == 4) r.inputs.push_back(Random({dirs, n, h}, seed++));
+    }
+    return r;
+  };
+  cases.push_back({"GRU forward", recurrent("GRU", 3, "forward", {}, false, 2)});
+  cases.push_back(
+      {"GRU linear_before_reset, reverse, initial h",
+       recurrent("GRU", 3, "reverse", A({{"linear_before_reset", int64_t{1}}}), true, 2)});
+  cases.push_back(
+      {"GRU bidirectional, linear_before_reset",
+       recurrent("GRU", 3, "bidirectional", A({{"linear_before_reset", int64_t{1}}}), true, 2)});
+  cases.push_back({"RNN forward", recurrent("RNN", 1, "forward", {}, true, 2)});
+  cases.push_back(
+      {"RNN bidirectional Relu",
+       recurrent("RNN", 1, "bidirectional",
+                 A({{"activations", std::vector<std::string>{"Relu", "Relu"}}}), false, 2)});
+  cases.push_back(
+      {"LSTM bidirectional, initial states", recurrent("LSTM", 4, "bidirectional", {}, true, 3)});
+  cases.push_back(
+      {"LSTM bidirectional, Y alone", recurrent("LSTM", 4, "bidirectional", {}, false, 1)});
+  // Attention's products of two per-run operands.
+  OpRun scores;
+  scores.op_type = "MatMul";
+  scores.opset = 13;
+  scores.inputs = {Random({2, 4, 16, 32}, seed++), Random({2, 4, 32, 16}, seed++)};
+  cases.push_back({"MatMul attention scores [2,4,16,32] x [2,4,32,16]", scores});
+  OpRun context = scores;
+  context.inputs = {Random({2, 4, 16, 16}, seed++), Random({2, 4, 16, 32}, seed++)};
+  cases.push_back({"MatMul attention context", context});
   return cases;
 }
 
 bool AllFinite(const Tensor& t) {
   for (int64_t i = 0; i < t.num_elements(); ++i) {
-    if (!std::isfinite(t.data<float>()[i])) return false;
+    if (!std::isfinite(t.ElementAsDouble(i))) return false;
   }
   return true;
 }
@@ -251,6 +418,17 @@ TEST(BackendsTest, BadShapesAreErrorsNotCrashes) {
     conv.inputs[0] = Random({1, 6, 6, 5}, 21);  // 5 channels for weights that expect 8
     auto r = RunOp(conv);
     EXPECT_FALSE(r.ok()) << b->name();
+    OpRun plain = conv;
+    plain.op_type = "Conv";
+    plain.domain = "";
+    plain.opset = 11;
+    plain.inputs = {Random({1, 5, 6, 6}, 22), Random({8, 8, 3, 3}, 23)};
+    EXPECT_FALSE(RunOp(plain).ok()) << b->name();
+    OpRun matmul = plain;
+    matmul.op_type = "MatMul";
+    matmul.attrs = {};
+    matmul.inputs = {Random({3, 4}, 24), Random({5, 6}, 25)};
+    EXPECT_FALSE(RunOp(matmul).ok()) << b->name();
   }
 }
 

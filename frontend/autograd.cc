@@ -4,7 +4,6 @@
 
 #include "frontend/dispatch.h"
 #include "frontend/tensor_impl.h"
-#include "ops/run_op.h"
 
 namespace cortado {
 namespace frontend {
@@ -155,7 +154,7 @@ std::vector<cortado::Tensor> GradCall(const std::string& op_type,
   // Gradient operators of kTrainingDomain cover every opset; the ai.onnx ones run at kOpset.
   OpRun run{op_type, kOpset, std::move(attrs), std::move(inputs), num_outputs};
   run.domain = domain;
-  return ValueOrThrow(RunOp(run));
+  return RunOnHost(std::move(run));
 }
 
 cortado::Tensor GradCall1(const std::string& op_type, std::vector<cortado::Tensor> inputs,

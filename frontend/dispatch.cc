@@ -1,6 +1,6 @@
 #include "frontend/dispatch.h"
 
-#include "ops/run_op.h"
+#include "backends/cpu/cpu_backend.h"
 
 namespace cortado {
 namespace frontend {
@@ -8,12 +8,21 @@ namespace {
 thread_local Tracer* current_tracer = nullptr;
 }  // namespace
 
+std::vector<cortado::Tensor> RunOnHost(OpRun run) {
+  const DType first = run.inputs.empty() ? DType::kUndefined : run.inputs[0].dtype();
+  if (OpRegistry::Global().FindKernel(kCpuOptBackend, run.domain, run.op_type, run.opset, first) !=
+      nullptr) {
+    run.backend = kCpuOptBackend;
+  }
+  return ValueOrThrow(RunOp(run));
+}
+
 std::vector<Tensor> Call(const std::string& op_type, const std::vector<Tensor>& inputs,
                          AttributeMap attrs, int num_outputs) {
   OpRun run{op_type, kOpset, std::move(attrs), {}, num_outputs};
   run.inputs.reserve(inputs.size());
   for (const Tensor& t : inputs) run.inputs.push_back(t.defined() ? t.value() : cortado::Tensor());
-  std::vector<cortado::Tensor> values = ValueOrThrow(RunOp(run));
+  std::vector<cortado::Tensor> values = RunOnHost(run);
   std::vector<Tensor> outputs;
   outputs.reserve(values.size());
   for (cortado::Tensor& v : values) {

@@ -1,7 +1,7 @@
-// Call: the one way an eager operation runs an operator. It runs the op through RunOp (the
-// shared operator library) and, when a Tracer is active on this thread, reports the op so that
-// trace() can record it into a Graph. Call does no autograd; the functions in ops.h attach
-// gradient nodes to its outputs. Thread-safe; the tracer is per-thread.
+// Call: the one way an eager operation runs an operator. It runs the op through RunOnHost (the
+// shared operator library, on the fastest CPU kernel) and, when a Tracer is active on this thread,
+// reports the op so that trace() can record it into a Graph. Call does no autograd; the functions
+// in ops.h attach gradient nodes to its outputs. Thread-safe; the tracer is per-thread.
 #ifndef CORTADO_FRONTEND_DISPATCH_H_
 #define CORTADO_FRONTEND_DISPATCH_H_
 
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "frontend/tensor.h"
+#include "ops/run_op.h"
 
 namespace cortado {
 namespace frontend {
@@ -16,6 +17,11 @@ namespace frontend {
 // The ai.onnx opset the eager frontend runs its operators at and its traces are exported at: its
 // attribute conventions (Reduce* axes as attributes, ...) are this opset's.
 inline constexpr int kOpset = 17;
+
+// Runs `run` on the optimized CPU kernel of backends/cpu where there is one, else on the
+// reference kernel (run.backend is ignored); throws cortado::Error on failure. Every eager
+// forward op and gradient formula runs through it.
+std::vector<cortado::Tensor> RunOnHost(OpRun run);
 
 // Runs ai.onnx operator `op_type` (opset kOpset) on `inputs` (an undefined Tensor is an absent
 // optional input); throws cortado::Error on failure. The outputs do not require grad.

@@ -74,16 +74,19 @@ Shape ToChannelsFirst(const Shape& nhwc) {
 
 namespace {
 
-// The reference kernel of another operator, built once inside a composite kernel.
+// The kernel of another operator, built once inside a composite kernel: `backend`'s, or the
+// reference kernel where that backend has none.
 class RefOp {
  public:
   static absl::StatusOr<RefOp> Make(const std::string& domain, const std::string& op, int opset,
                                     AttributeMap attrs, std::vector<DType> dtypes,
-                                    std::vector<const Tensor*> constants = {}) {
+                                    std::vector<const Tensor*> constants = {},
+                                    const std::string& backend = kCpuBackend) {
     const OpRegistry& reg = OpRegistry::Global();
     const OpSchema* schema = reg.FindSchema(domain, op, opset);
     const DType first = dtypes.empty() ? DType::kUndefined : dtypes[0];
-    const KernelDef* def = reg.FindKernel(kCpuBackend, domain, op, opset, first);
+    const KernelDef* def = reg.FindKernel(backend, domain, op, opset, first);
+    if (def == nullptr) def = reg.FindKernel(kCpuBackend, domain, op, opset, first);
     if (schema == nullptr || def == nullptr) {
       return absl::InternalError(absl::StrCat("no reference kernel for ", op, " opset ", opset));
     }
@@ -120,7 +123,8 @@ AttributeMap Without(const AttributeMap& attrs, std::initializer_list<const char
 // addend C).
 class FusedKernel final : public Kernel {
  public:
-  static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info) {
+  static absl::StatusOr<std::unique_ptr<Kernel>> Create(const KernelInfo& info,
+                                                        const std::string& backend) {
     const bool conv = info.op_type == "FusedConv";
     const AttributeMap& attrs = *info.attrs;
     const DType dtype = info.input_dtypes[0];
@@ -136,7 +140,7 @@ class FusedKernel final : public Kernel {
     k->addend_ = conv ? 3 : 2;
     ASSIGN_OR_RETURN(RefOp base, RefOp::Make("", conv ? "Conv" : "MatMul", conv ? 11 : 13,
                                              Without(attrs, {"activation", "activation_params"}),
-                                             base_types, base_constants));
+                                             base_types, base_constants, backend));
     k->steps_.push_back(std::move(base));
     if (static_cast<int>(info.input_dtypes.size()) > k->addend_ &&
         info.input_dtypes[k->addend_] != DType::kUndefined) {
@@ -248,8 +252,16 @@ class ChannelsLastKernel final : public Kernel {
   std::unique_ptr<RefOp> inner_;
 };
 
+}  // namespace
+
+KernelFactory ComposedFusedKernel(std::string backend) {
+  return [backend](const KernelInfo& info) { return FusedKernel::Create(info, backend); };
+}
+
+namespace {
+
 CORTADO_REGISTER_DOMAIN_KERNEL("FusedConv", kFusedDomain, kCpuBackend, 1, kMaxOpset, FloatTypes(),
-                               FusedKernel::Create);
+                               ComposedFusedKernel(kCpuBackend));
 
 // FusedMatMul(A, B, C?) = activation(MatMul(A, B) + C): MatMul's inference, C broadcast onto it.
 absl::Status InferFusedMatMul(InferenceContext& ctx) {
@@ -281,7 +293,7 @@ CORTADO_REGISTER_OP(OpSchema("FusedMatMul", kFusedDomain)
                         .Attr("activation_params", std::vector<float>{})
                         .Infer(InferFusedMatMul));
 CORTADO_REGISTER_DOMAIN_KERNEL("FusedMatMul", kFusedDomain, kCpuBackend, 1, kMaxOpset, FloatTypes(),
-                               FusedKernel::Create);
+                               ComposedFusedKernel(kCpuBackend));
 
 const bool kNhwcKernels = [] {
   for (const std::string& op : NhwcOps()) {

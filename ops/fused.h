@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "ops/registry.h"
 
 namespace cortado {
 
@@ -41,6 +42,12 @@ inline bool IsChannelsLastInput(int i) { return i == 0 || i == 3; }
 // The operators of kNhwcDomain, and the domain of the channels-first operator each one wraps.
 const std::vector<std::string>& NhwcOps();
 std::string NchwDomainOf(const std::string& nhwc_op);
+
+// The kernel factory of FusedConv and FusedMatMul (kFusedDomain) composed of the plain
+// operators' kernels on `backend` (Conv or MatMul, Add, the activation; the reference kernel of
+// any that `backend` lacks): the reference backend's kernel, and that of a backend with faster
+// plain kernels (backends/cpu).
+KernelFactory ComposedFusedKernel(std::string backend);
 
 // (N, C, d1, ..., dk) <-> (N, d1, ..., dk, C), for rank >= 3, as Transpose perms and on shapes.
 std::vector<int64_t> ToChannelsLastPerm(int rank);

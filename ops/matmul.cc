@@ -1,5 +1,8 @@
 // The matrix products MatMul (numpy matmul, batched) and Gemm: schemas with type and shape
-// inference, and reference CPU kernels. Both go through Gemm (ops/gemm.h).
+// inference, and their reference CPU kernels (the templates of ops/matmul.h on the reference
+// Gemm of ops/gemm.h).
+
+#include "ops/matmul.h"
 
 #include <array>
 #include <cmath>
@@ -11,7 +14,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "ops/broadcast.h"
-#include "ops/gemm.h"
 #include "ops/nn_util.h"
 #include "ops/registry.h"
 
@@ -23,7 +25,6 @@
 #endif
 
 namespace cortado {
-namespace {
 
 // dtypes of the matrix products (what Gemm in ops/gemm.h implements).
 std::vector<DType> GemmTypes() {
@@ -31,7 +32,6 @@ std::vector<DType> GemmTypes() {
           DType::kInt64,   DType::kUInt32,  DType::kUInt64};
 }
 
-// MatMul's: Gemm's, and float16 and bfloat16 (multiplied in float32).
 std::vector<DType> MatMulTypes() {
   std::vector<DType> types = GemmTypes();
   types.push_back(DType::kFloat16);
@@ -39,23 +39,9 @@ std::vector<DType> MatMulTypes() {
   return types;
 }
 
-template <typename F>
-absl::Status VisitGemmType(DType dtype, absl::string_view op, F&& f) {
-  return VisitTypes<float, double, int32_t, int64_t, uint32_t, uint64_t>(dtype, op,
-                                                                         std::forward<F>(f));
-}
-
 // ---------------------------------------------------------------------------------------------
 // MatMul
 // ---------------------------------------------------------------------------------------------
-
-// numpy matmul shapes: 1-D operands are promoted ([K] -> [1,K] for A, [K,1] for B) and the
-// promoted dimension is dropped from the result. Works on partly unknown (-1) shapes.
-struct MatMulShapes {
-  Shape a_batch, b_batch, out_batch;
-  int64_t m = 0, n = 0, k = 0;
-  Shape out;
-};
 
 absl::StatusOr<MatMulShapes> MatMulShape(const Shape& a, const Shape& b) {
   if (a.empty() || b.empty()) {
@@ -87,6 +73,8 @@ absl::StatusOr<MatMulShapes> MatMulShape(const Shape& a, const Shape& b) {
   return s;
 }
 
+namespace {
+
 absl::Status InferMatMul(InferenceContext& ctx) {
   const TensorType& a = ctx.input(0);
   const TensorType& b = ctx.input(1);
@@ -99,71 +87,12 @@ absl::Status InferMatMul(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-// Y = A x B for one of Gemm's types, batched as `s` says.
-template <typename T>
-void MatMulBatches(const MatMulShapes& s, const T* ap, const T* bp, T* yp) {
-  const int64_t a_mat = s.m * s.k, b_mat = s.k * s.n, y_mat = s.m * s.n;
-  if (s.b_batch.empty() || NumElements(s.b_batch) == 1) {
-    // One B for every batch: the batches of A stack into one tall matrix.
-    const int64_t rows = NumElements(s.out_batch) * s.m;
-    Gemm<T>(false, false, rows, s.n, s.k, T(1), ap, s.k, bp, s.n, T(0), yp, s.n);
-    return;
-  }
-  ForEachBroadcast<2>(s.out_batch, {&s.a_batch, &s.b_batch},
-                      [&](int64_t o, const std::array<int64_t, 2>& in) {
-                        Gemm<T>(false, false, s.m, s.n, s.k, T(1), ap + in[0] * a_mat, s.k,
-                                bp + in[1] * b_mat, s.n, T(0), yp + o * y_mat, s.n);
-                      });
-}
-
-// The 16-bit floats' values as float32, and back (rounding to nearest even).
-template <typename H>
-std::vector<float> Widen(const Tensor& t) {
-  std::vector<float> v(t.num_elements());
-  for (int64_t i = 0; i < t.num_elements(); ++i) v[i] = static_cast<float>(t.data<H>()[i]);
-  return v;
-}
-
-class MatMulKernel : public Kernel {
- public:
-  explicit MatMulKernel(const KernelInfo&) {}
-
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
-    ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
-    RETURN_IF_ERROR(CheckSameDType("MatMul", *a, *b, "B"));
-    ASSIGN_OR_RETURN(MatMulShapes s, MatMulShape(a->shape(), b->shape()));
-    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, a->dtype(), s.out));
-    if (y->num_elements() == 0) return absl::OkStatus();
-    if (a->dtype() == DType::kFloat16 || a->dtype() == DType::kBFloat16) {
-      // float16 and bfloat16 multiply in float32.
-      auto run = [&](auto tag) {
-        using H = typename decltype(tag)::type;
-        const std::vector<float> af = Widen<H>(*a), bf = Widen<H>(*b);
-        std::vector<float> yf(y->num_elements());
-        MatMulBatches<float>(s, af.data(), bf.data(), yf.data());
-        for (size_t i = 0; i < yf.size(); ++i) y->data<H>()[i] = H(yf[i]);
-      };
-      if (a->dtype() == DType::kFloat16) {
-        run(TypeTag<Half>{});
-      } else {
-        run(TypeTag<BFloat16>{});
-      }
-      return absl::OkStatus();
-    }
-    return VisitGemmType(a->dtype(), "MatMul", [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      MatMulBatches<T>(s, a->data<T>(), b->data<T>(), y->data<T>());
-      return absl::OkStatus();
-    });
-  }
-};
-
 // ---------------------------------------------------------------------------------------------
 // Gemm
 // ---------------------------------------------------------------------------------------------
 
-// Checks that C (of `c_shape`) broadcasts unidirectionally to [m, n]; -1 dims are unknown.
+}  // namespace
+
 absl::Status CheckGemmBias(const Shape& c_shape, int64_t m, int64_t n) {
   const Shape target{m, n};
   bool ok = c_shape.size() <= 2;
@@ -177,10 +106,6 @@ absl::Status CheckGemmBias(const Shape& c_shape, int64_t m, int64_t n) {
   }
   return absl::OkStatus();
 }
-
-struct GemmDims {
-  int64_t m, n, k;
-};
 
 absl::StatusOr<GemmDims> GemmShape(const Shape& a, const Shape& b, bool trans_a, bool trans_b) {
   if (a.size() != 2 || b.size() != 2) {
@@ -201,6 +126,8 @@ absl::StatusOr<GemmDims> GemmShape(const Shape& a, const Shape& b, bool trans_a,
   return d;
 }
 
+namespace {
+
 absl::Status InferGemm(InferenceContext& ctx) {
   const TensorType& a = ctx.input(0);
   const TensorType& b = ctx.input(1);
@@ -217,71 +144,13 @@ absl::Status InferGemm(InferenceContext& ctx) {
   return absl::OkStatus();
 }
 
-class GemmKernel : public Kernel {
- public:
-  explicit GemmKernel(const KernelInfo& info)
-      : alpha_(info.attrs->GetFloat("alpha", 1.0f)),
-        beta_(info.attrs->GetFloat("beta", 1.0f)),
-        trans_a_(info.attrs->GetInt("transA") != 0),
-        trans_b_(info.attrs->GetInt("transB") != 0) {}
-
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
-    ASSIGN_OR_RETURN(const Tensor* b, ctx.RequiredInput(1));
-    RETURN_IF_ERROR(CheckSameDType("Gemm", *a, *b, "B"));
-    const Tensor* c = ctx.input(2);
-    if (c != nullptr && !c->defined()) c = nullptr;
-    if (c != nullptr) RETURN_IF_ERROR(CheckSameDType("Gemm", *a, *c, "C"));
-    ASSIGN_OR_RETURN(GemmDims d, GemmShape(a->shape(), b->shape(), trans_a_, trans_b_));
-    if (c != nullptr) RETURN_IF_ERROR(CheckGemmBias(c->shape(), d.m, d.n));
-    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, a->dtype(), {d.m, d.n}));
-    return VisitGemmType(a->dtype(), "Gemm", [&](auto tag) -> absl::Status {
-      using T = typename decltype(tag)::type;
-      if constexpr (std::is_integral_v<T>) {
-        auto whole = [](float v) { return v == std::floor(v) && std::fabs(v) < 1e9f; };
-        if (!whole(alpha_) || !whole(beta_)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "Gemm: alpha (", alpha_, ") and beta (", beta_,
-              ") must be whole numbers below 1e9 for integer dtype ", DTypeName(a->dtype())));
-        }
-      }
-      // Through int64 for integer T, so that a negative factor wraps for unsigned types.
-      auto cast = [](float v) {
-        if constexpr (std::is_integral_v<T>) return static_cast<T>(static_cast<int64_t>(v));
-        return static_cast<T>(v);
-      };
-      T* yp = y->data<T>();
-      T beta = T(0);
-      if (c != nullptr && beta_ != 0.0f) {
-        // Y starts as C broadcast to [m, n]; Gemm then scales it by beta.
-        const Shape& cs = c->shape();
-        const int64_t c_rows = cs.size() == 2 ? cs[0] : 1;
-        const int64_t c_cols = cs.empty() ? 1 : cs.back();
-        const T* cp = c->data<T>();
-        for (int64_t i = 0; i < d.m; ++i) {
-          const T* crow = cp + (c_rows == 1 ? 0 : i) * c_cols;
-          for (int64_t j = 0; j < d.n; ++j) yp[i * d.n + j] = crow[c_cols == 1 ? 0 : j];
-        }
-        beta = cast(beta_);
-      }
-      Gemm<T>(trans_a_, trans_b_, d.m, d.n, d.k, cast(alpha_), a->data<T>(), a->dim(1),
-              b->data<T>(), b->dim(1), beta, yp, d.n);
-      return absl::OkStatus();
-    });
-  }
-
- private:
-  const float alpha_, beta_;
-  const bool trans_a_, trans_b_;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Registrations
 // ---------------------------------------------------------------------------------------------
 
 CORTADO_REGISTER_OP(OpSchema("MatMul").Versions(1).Inputs(2, 2).Infer(InferMatMul));
 CORTADO_REGISTER_KERNEL("MatMul", kCpuBackend, 1, kMaxOpset, MatMulTypes(),
-                        MakeFactory<MatMulKernel>());
+                        MakeFactory<MatMulKernel<ReferenceGemm>>());
 
 // Gemm before opset 7 requires C and says with `broadcast` whether it broadcasts; unidirectional
 // broadcasting of an optional C covers both.
@@ -293,7 +162,8 @@ CORTADO_REGISTER_OP(OpSchema("Gemm")
                         .Attr("transA", int64_t{0})
                         .Attr("transB", int64_t{0})
                         .Infer(InferGemm));
-CORTADO_REGISTER_KERNEL("Gemm", kCpuBackend, 1, kMaxOpset, GemmTypes(), MakeFactory<GemmKernel>());
+CORTADO_REGISTER_KERNEL("Gemm", kCpuBackend, 1, kMaxOpset, GemmTypes(),
+                        MakeFactory<GemmKernel<ReferenceGemm>>());
 
 }  // namespace
 }  // namespace cortado

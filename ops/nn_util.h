@@ -1,7 +1,8 @@
 // Helpers shared by the nn operator groups (ops/matmul.cc, ops/conv.cc, ops/pool.cc,
-// ops/norm.cc): dtype dispatch, operand checks, the channels-last inference wrapper of the
-// kNhwcDomain schemas, and the sliding-window attributes and geometry of Conv, ConvTranspose and
-// the pools. Internal to those files; other families should not depend on it. Stateless:
+// ops/norm.cc, and their optimized CPU kernels in backends/cpu): dtype dispatch, operand checks,
+// the channels-last inference wrapper of the kNhwcDomain schemas, and the sliding-window
+// attributes and geometry of Conv, ConvTranspose and the pools. Internal to those files; other
+// families should not depend on it. Stateless:
 // thread-safe. ChannelsLast is called by schema registrations during static initialization and
 // must stay free of registry state.
 #ifndef CORTADO_OPS_NN_UTIL_H_

@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <random>
+
+#include "core/thread_pool.h"
 
 namespace cortado {
 
@@ -40,6 +43,44 @@ std::string CompareTensors(const Tensor& actual, const Tensor& expected, double 
     if (!ok) {
       return absl::StrCat("element ", i, ": ", a, " != expected ", e, " (|diff| ",
                           std::fabs(a - e), ")");
+    }
+  }
+  return "";
+}
+
+Tensor RandomNormal(const Shape& shape, uint32_t seed, DType dtype) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  Tensor t = Tensor::Create(dtype, shape).value();
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    if (dtype == DType::kFloat32) {
+      t.data<float>()[i] = static_cast<float>(normal(rng));
+    } else {
+      t.data<double>()[i] = normal(rng);
+    }
+  }
+  return t;
+}
+
+absl::StatusOr<std::vector<Tensor>> RunOpWithThreads(const OpRun& run, int threads) {
+  SetIntraOpThreads(threads);
+  absl::StatusOr<std::vector<Tensor>> out = RunOp(run);
+  SetIntraOpThreads(1);
+  return out;
+}
+
+std::string ThreadCountDifference(const OpRun& run, double rtol) {
+  absl::StatusOr<std::vector<Tensor>> one = RunOpWithThreads(run, 1);
+  if (!one.ok()) return one.status().ToString();
+  for (int threads : {2, 3, 8}) {
+    absl::StatusOr<std::vector<Tensor>> many = RunOpWithThreads(run, threads);
+    if (!many.ok()) return many.status().ToString();
+    if (many->size() != one->size()) return "a different number of outputs";
+    for (size_t i = 0; i < one->size(); ++i) {
+      const std::string diff = CompareTensors((*many)[i], (*one)[i], rtol, rtol * 10);
+      if (!diff.empty()) {
+        return absl::StrCat("output ", i, " with ", threads, " threads: ", diff);
+      }
     }
   }
   return "";

@@ -17,7 +17,8 @@ std::string FixtureDir(const std::string& model) {
   return std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/onnx/" + model;
 }
 
-// (model, backends): "cpu" is the reference kernels alone, "" every registered backend.
+// (model, backends): "cpu" is the reference kernels alone, "cpu_opt" the optimized CPU kernels
+// (backends/cpu) with the reference ones, "" every registered backend.
 class FixtureTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(FixtureTest, MatchesPyTorch) {
@@ -56,7 +57,7 @@ TEST_P(FixtureTest, MatchesPyTorch) {
 INSTANTIATE_TEST_SUITE_P(PyTorchExports, FixtureTest,
                          ::testing::Combine(::testing::Values("mlp", "squeezenet1_1",
                                                               "mobilenet_v2"),
-                                            ::testing::Values("cpu", "")));
+                                            ::testing::Values("cpu", "cpu_opt", "")));
 
 }  // namespace
 }  // namespace cortado

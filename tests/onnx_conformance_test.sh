@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Writes node test cases with GENERATOR (ONNX's backend node tests of Debian's onnx 1.12 or of
-# onnx from PyPI, the legacy opset cases, or the upgraded PyTorch fixtures) and runs them all through the Predictor; fails when
-# the pass count drops below the floor committed in FLOOR_FILE, once on the reference kernels
-# alone and once with every backend.
+# onnx from PyPI, the legacy opset cases, or the upgraded PyTorch fixtures) and runs them all
+# through the Predictor; fails when the pass count drops below the floor committed in
+# FLOOR_FILE, once on the reference kernels alone, once on the optimized CPU kernels (cpu_opt,
+# the reference where it has none) and once with every backend.
 #   onnx_conformance_test.sh RUNNER GENERATOR FLOOR_FILE
 set -euo pipefail
 runner="$1"; generator="$2"; floor_file="$3"
@@ -11,5 +12,7 @@ cases="${TEST_TMPDIR:-$(mktemp -d)}/onnx_node_tests"
 floor="$(tr -dc 0-9 < "$floor_file")"
 echo "== reference kernels (cpu)"
 "$runner" --cases "$cases/node" --floor "$floor" --backends cpu
+echo "== optimized CPU kernels (cpu_opt)"
+"$runner" --cases "$cases/node" --floor "$floor" --backends cpu_opt
 echo "== every backend"
 "$runner" --cases "$cases/node" --floor "$floor"

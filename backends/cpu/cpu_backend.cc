@@ -1,5 +1,5 @@
-// The reference CPU backend: runs the portable kernels that ops/ registers under "cpu".
-// Lowest priority, so every faster backend is asked first; it supports every op in ops/.
+#include "backends/cpu/cpu_backend.h"
+
 #include "backends/backend.h"
 
 namespace cortado {
@@ -11,7 +11,14 @@ class CpuBackend final : public Backend {
   int priority() const override { return 0; }
 };
 
+class CpuOptBackend final : public Backend {
+ public:
+  std::string name() const override { return kCpuOptBackend; }
+  int priority() const override { return 5; }
+};
+
 CORTADO_REGISTER_BACKEND(CpuBackend);
+CORTADO_REGISTER_BACKEND(CpuOptBackend);
 
 }  // namespace
 }  // namespace cortado

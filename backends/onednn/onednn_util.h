@@ -20,16 +20,19 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "backends/backend.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "ops/fused.h"
 #include "ops/kernel.h"
+#include "ops/registry.h"
 
 namespace cortado {
 namespace onednn {
 
 constexpr char kOnednn[] = "onednn";
+constexpr int kOnednnPriority = 10;
 using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
@@ -257,6 +260,39 @@ inline Shape FromNchw(const Shape& s, bool channels_last) {
 
 inline absl::Status Unimplemented(absl::string_view op, absl::string_view why) {
   return absl::UnimplementedError(absl::StrCat("onednn ", op, ": ", why));
+}
+
+// The kernel the plan would place on the node without oneDNN (that of the highest-priority
+// backend below it that takes the node; the reference kernel at least), for the calls a oneDNN
+// kernel leaves to it: tensors too small for oneDNN's fixed cost per call to pay off, or shapes
+// it cannot express.
+inline absl::StatusOr<std::unique_ptr<Kernel>> FallbackKernel(const KernelInfo& info) {
+  for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+    if (b->priority() < kOnednnPriority && b->Supports(info)) return b->CreateKernel(info);
+  }
+  return Unimplemented(info.op_type, "no kernel to fall back on");
+}
+
+// A kernel that holds its node's FallbackKernel, for the calls it leaves to it.
+class WithFallback : public Kernel {
+ protected:
+  absl::Status InitFallback(const KernelInfo& info) {
+    ASSIGN_OR_RETURN(fallback_, FallbackKernel(info));
+    return absl::OkStatus();
+  }
+  std::unique_ptr<Kernel> fallback_;
+};
+
+// A measured size below which a kernel leaves a call to its FallbackKernel, oneDNN's fixed
+// cost per call (primitive lookup, stream, thread team) being larger than the work there. The
+// build that bench/onednn_bench times (CORTADO_ONEDNN_NO_THRESHOLDS) runs oneDNN at every size.
+constexpr int64_t Threshold(int64_t measured) {
+#ifdef CORTADO_ONEDNN_NO_THRESHOLDS
+  static_cast<void>(measured);
+  return 0;
+#else
+  return measured;
+#endif
 }
 
 inline bool IsF32(const KernelInfo& info, size_t i) {

@@ -1,0 +1,178 @@
+// Where oneDNN overtakes our kernels: for each op and size, the microseconds per call of our
+// kernel (the reference one of ops/, or cpu_opt's for MatMul) and of the oneDNN kernel built
+// without its size thresholds (//backends/onednn:onednn_unthresholded; the thresholds in
+// backends/onednn come from this bench), both created once and run interleaved in one process,
+// median of --rounds rounds; ratio = oneDNN / ours (below 1: oneDNN is faster). The eltwise
+// activations, MatMul of two per-run operands (attention), and the recurrent cells. On a busy
+// machine the 2-thread rows measure OpenMP's thread wake-ups more than the kernels.
+//
+//   bazel run //bench:onednn_bench -- [--threads 1,2] [--rounds 7] [--filter Sigmoid]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "backends/backend.h"
+#include "backends/cpu/cpu_backend.h"
+#include "core/thread_pool.h"
+#include "ops/registry.h"
+
+ABSL_FLAG(std::vector<std::string>, threads, std::vector<std::string>({"1", "2"}),
+          "intra-op thread counts");
+ABSL_FLAG(int, rounds, 7, "rounds per op and size (the median is printed)");
+ABSL_FLAG(double, round_ms, 20, "milliseconds per kernel per round");
+ABSL_FLAG(std::string, filter, "", "run only the rows whose label contains this");
+
+namespace cortado {
+namespace {
+
+Tensor Random(const Shape& shape, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(0.1f, 2.0f);
+  Tensor t = Tensor::Create(DType::kFloat32, shape).value();
+  for (int64_t i = 0; i < t.num_elements(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+void Check(const absl::Status& s) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "onednn_bench: %s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+struct Row {
+  std::string label;
+  std::string op;
+  int opset;
+  AttributeMap attrs;
+  std::vector<Tensor> inputs;
+  bool constant_weights = false;  // inputs after the first are known at load, as weights are
+};
+
+std::unique_ptr<Kernel> Make(const std::string& backend, Row& row) {
+  const OpRegistry& reg = OpRegistry::Global();
+  const OpSchema* schema = reg.FindSchema("", row.op, row.opset);
+  Check(schema->Complete(static_cast<int>(row.inputs.size()), 1, row.attrs));
+  std::vector<DType> dtypes;
+  std::vector<std::optional<Shape>> shapes;
+  for (const Tensor& t : row.inputs) {
+    dtypes.push_back(t.dtype());
+    shapes.push_back(t.shape());
+  }
+  // Activations are per-run values; weights, when the row says so, constants.
+  std::vector<const Tensor*> constants(row.inputs.size(), nullptr);
+  for (size_t i = 1; row.constant_weights && i < row.inputs.size(); ++i) {
+    if (row.inputs[i].defined()) constants[i] = &row.inputs[i];
+  }
+  KernelInfo info{row.op, "", row.opset, row.op, &row.attrs, dtypes, constants, 1, shapes};
+  auto kernel = BackendRegistry::Global().Find(backend)->CreateKernel(info);
+  Check(kernel.status());
+  return *std::move(kernel);
+}
+
+// Microseconds per call over about `ms` milliseconds.
+double MicrosPerCall(const Kernel& kernel, const std::vector<Tensor>& inputs, double ms) {
+  std::vector<const Tensor*> in;
+  for (const Tensor& t : inputs) in.push_back(&t);
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  int64_t calls = 0;
+  double elapsed = 0;
+  do {
+    KernelContext ctx(in, 1);
+    Check(kernel.Compute(ctx));
+    ++calls;
+    elapsed = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+  } while (elapsed < ms * 1000);
+  return elapsed / calls;
+}
+
+std::vector<Row> Rows() {
+  std::vector<Row> rows;
+  uint32_t seed = 1;
+  for (int64_t n : {1024, 4096, 16384, 65536, 262144, 1048576}) {
+    const std::string size = " " + std::to_string(n);
+    for (const char* op :
+         {"LeakyRelu", "Sigmoid", "Tanh", "Elu", "HardSwish", "Exp", "Log", "Sqrt"}) {
+      rows.push_back({std::string(op) + size, op, 14, {}, {Random({n}, seed++)}});
+    }
+  }
+  // Runtime MatMul, as attention's Q K^T: [heads, s, 64] x [heads, 64, s].
+  for (int64_t s : {8, 16, 32, 64, 128}) {
+    rows.push_back({"MatMul 4 heads, seq " + std::to_string(s),
+                    "MatMul",
+                    13,
+                    {},
+                    {Random({4, s, 64}, seed++), Random({4, 64, s}, seed++)}});
+  }
+  // The recurrent cells, with constant weights (against the reference kernels).
+  auto attrs = [](std::vector<std::pair<std::string, AttrValue>> list) {
+    AttributeMap a;
+    for (auto& [k, v] : list) a.Set(k, v);
+    return a;
+  };
+  using I = std::vector<int64_t>;
+  const int64_t t = 16, h = 128, in = 64;
+  for (const auto& [label, op, gates, direction, lbr] :
+       std::vector<std::tuple<std::string, std::string, int64_t, std::string, int64_t>>{
+           {"GRU lbr seq 16, 64->128", "GRU", 3, "forward", 1},
+           {"RNN seq 16, 64->128", "RNN", 1, "forward", 0},
+           {"LSTM bidirectional seq 16, 64->128", "LSTM", 4, "bidirectional", 0}}) {
+    const int64_t dirs = direction == "bidirectional" ? 2 : 1;
+    AttributeMap a = attrs({{"hidden_size", h}, {"direction", direction}});
+    if (op == "GRU") a.Set("linear_before_reset", lbr);
+    rows.push_back({label,
+                    op,
+                    14,
+                    a,
+                    {Random({t, 1, in}, seed++), Random({dirs, gates * h, in}, seed++),
+                     Random({dirs, gates * h, h}, seed++), Random({dirs, 2 * gates * h}, seed++)},
+                    true});
+  }
+  return rows;
+}
+
+int Main() {
+  std::printf("%-28s %7s %12s %12s %8s\n", "op and elements", "threads", "ours us", "onednn us",
+              "ratio");
+  for (const std::string& threads : absl::GetFlag(FLAGS_threads)) {
+    SetIntraOpThreads(std::stoi(threads));
+    for (Row& row : Rows()) {
+      if (!absl::StrContains(row.label, absl::GetFlag(FLAGS_filter))) continue;
+      // Ours: the optimized CPU kernel where there is one (MatMul), else the reference kernel.
+      const bool opt = OpRegistry::Global().FindKernel(kCpuOptBackend, "", row.op, row.opset,
+                                                       DType::kFloat32) != nullptr;
+      std::unique_ptr<Kernel> ours = Make(opt ? kCpuOptBackend : kCpuBackend, row);
+      std::unique_ptr<Kernel> onednn = Make("onednn", row);
+      std::vector<double> t_ours, t_onednn;
+      for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
+        t_ours.push_back(MicrosPerCall(*ours, row.inputs, absl::GetFlag(FLAGS_round_ms)));
+        t_onednn.push_back(MicrosPerCall(*onednn, row.inputs, absl::GetFlag(FLAGS_round_ms)));
+      }
+      auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+      };
+      const double a = median(t_ours), b = median(t_onednn);
+      std::printf("%-28s %7s %12.2f %12.2f %8.2f\n", row.label.c_str(), threads.c_str(), a, b,
+                  b / a);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace cortado
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return cortado::Main();
+}
