@@ -1,6 +1,5 @@
 // The protocol-neutral request and response that both network adapters (gRPC, HTTP) translate
-// to and from, and the KServe v2 datatype names ("FP32", "INT64", "BYTES", ...). Values; not
-// synchronized.
+// to and from (the wire formats themselves are in server/wire). Values; not synchronized.
 #ifndef CORTADO_SERVER_INFERENCE_H_
 #define CORTADO_SERVER_INFERENCE_H_
 
@@ -31,11 +30,6 @@ struct InferResponse {
   std::string id;
   std::vector<std::pair<std::string, Tensor>> outputs;  // in the requested (or model) order
 };
-
-// KServe v2 datatype of a dtype ("FP32", "BYTES" for strings, ...).
-absl::string_view KServeDatatype(DType dtype);
-// The dtype of a KServe v2 datatype name, or InvalidArgument.
-absl::StatusOr<DType> DTypeFromKServe(absl::string_view datatype);
 
 }  // namespace cortado
 

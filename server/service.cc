@@ -13,11 +13,13 @@
 #include "absl/time/time.h"
 #include "core/shape.h"
 #include "prometheus/registry.h"
+#include "server/exception_status.h"
 #include "server/logging.h"
 #include "server/metrics.h"
 #include "server/repository/model_config.h"
 #include "server/repository/model_manager.h"
 #include "server/scheduler/scheduler.h"
+#include "server/wire/kserve_wire.h"
 #include "spdlog/spdlog.h"
 
 namespace cortado {
@@ -202,8 +204,9 @@ class ServiceImpl : public InferenceService {
     inference::ServerMetadataResponse r;
     r.set_name("cortado");
     r.set_version(options().server_version);
-    for (const char* ext : {"binary_tensor_data", "model_repository", "model_configuration",
-                            "statistics", "schedule_policy"}) {
+    // Not "schedule_policy": the dynamic batcher's queue policies are not honoured yet.
+    for (const char* ext :
+         {"binary_tensor_data", "model_repository", "model_configuration", "statistics"}) {
       r.add_extensions(ext);
     }
     return r;
@@ -408,7 +411,10 @@ class ServiceImpl : public InferenceService {
     for (auto& [name, tensor] : request.inputs) inputs.emplace(name, std::move(tensor));
     request.inputs.clear();
     const Clock::time_point infer_start = Clock::now();
-    auto outputs = model.predictor().Run(inputs);
+    // An exception (std::bad_alloc for an output too large to allocate) answers this request
+    // with an error instead of ending the process.
+    absl::StatusOr<TensorMap> outputs =
+        Guarded("inference", [&] { return model.predictor().Run(inputs); });
     const Clock::time_point infer_end = Clock::now();
     if (!outputs.ok()) {
       absl::Status status(outputs.status().code(),

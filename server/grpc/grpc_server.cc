@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpc_service.grpc.pb.h"
+#include "server/exception_status.h"
 #include "server/grpc/grpc_codec.h"
 
 namespace cortado {
@@ -33,6 +34,14 @@ using grpc::CallbackServerContext;
 using grpc::ServerUnaryReactor;
 
 constexpr char kServiceName[] = "inference.GRPCInferenceService";
+
+// The codec behind the edge: an exception (std::bad_alloc) becomes the request's error.
+absl::StatusOr<InferRequest> Decode(const inference::ModelInferRequest& request) {
+  return Guarded("decoding the request", [&] { return DecodeInferRequest(request); });
+}
+absl::Status Encode(const InferResponse& response, inference::ModelInferResponse* out) {
+  return Guarded("encoding the response", [&] { return EncodeInferResponse(response, out); });
+}
 
 // Runs blocking calls (model load/unload) off gRPC's threads. Stop() runs what is queued, then
 // joins. Thread-safe.
@@ -107,7 +116,7 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
       if (finish) Finish(grpc::Status::OK);
       return;
     }
-    absl::StatusOr<InferRequest> decoded = DecodeInferRequest(request_);
+    absl::StatusOr<InferRequest> decoded = Decode(request_);
     if (!decoded.ok()) {
       Respond(request_.model_name(), request_.model_version(), request_.id(), decoded.status());
     } else {
@@ -166,7 +175,7 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
  private:
   void Respond(InferResponse response) {
     auto out = std::make_unique<inference::ModelStreamInferResponse>();
-    absl::Status s = EncodeInferResponse(response, out->mutable_infer_response());
+    absl::Status s = Encode(response, out->mutable_infer_response());
     if (!s.ok()) {
       Respond(response.model_name, response.model_version, response.id, s);
       return;
@@ -283,8 +292,9 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
     }
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
     std::string name = request->model_name();
-    blocking_->Post(
-        [this, reactor, name] { reactor->Finish(ToGrpcStatus(service_->LoadModel(name))); });
+    blocking_->Post([this, reactor, name] {
+      reactor->Finish(ToGrpcStatus(Guarded("load", [&] { return service_->LoadModel(name); })));
+    });
     return reactor;
   }
 
@@ -293,8 +303,9 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
                                             inference::RepositoryModelUnloadResponse*) override {
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
     std::string name = request->model_name();
-    blocking_->Post(
-        [this, reactor, name] { reactor->Finish(ToGrpcStatus(service_->UnloadModel(name))); });
+    blocking_->Post([this, reactor, name] {
+      reactor->Finish(ToGrpcStatus(Guarded("unload", [&] { return service_->UnloadModel(name); })));
+    });
     return reactor;
   }
 
@@ -302,7 +313,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
                                  const inference::ModelInferRequest* request,
                                  inference::ModelInferResponse* response) override {
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    absl::StatusOr<InferRequest> decoded = DecodeInferRequest(*request);
+    absl::StatusOr<InferRequest> decoded = Decode(*request);
     if (!decoded.ok()) {
       reactor->Finish(ToGrpcStatus(decoded.status()));
       return reactor;
@@ -310,7 +321,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
     // `response` stays valid until the reactor finishes.
     service_->Infer(*std::move(decoded), [reactor, response](absl::StatusOr<InferResponse> result) {
       absl::Status s = result.status();
-      if (s.ok()) s = EncodeInferResponse(*result, response);
+      if (s.ok()) s = Encode(*result, response);
       reactor->Finish(ToGrpcStatus(s));
     });
     return reactor;

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "grpc_service.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "server/wire/kserve_wire.h"
 
 namespace cortado {
 namespace {
@@ -389,7 +390,7 @@ TEST_F(GrpcServerTest, BadRequestsGetClearErrorsAndTheServerStaysUp) {
   bad_raw.mutable_raw_input_contents(0)->pop_back();
   grpc::Status s = stub_->ModelInfer(Context().get(), bad_raw, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("raw data is 11 bytes, but shape [1,3] of FP32 needs 12"),
+  EXPECT_NE(s.error_message().find("the data is 11 bytes, but shape [1,3] of FP32 needs 12"),
             std::string::npos)
       << s.error_message();
   EXPECT_EQ(service_.infer_calls(), 0);

@@ -9,12 +9,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <optional>
-#include <thread>
-#include <unordered_map>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -25,6 +19,11 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
@@ -32,9 +31,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rapidjson/document.h"
+#include "server/exception_status.h"
 #include "server/http/json_codec.h"
 #include "server/http/router.h"
 #include "server/logging.h"
+#include "server/wire/kserve_wire.h"
 #include "spdlog/spdlog.h"
 
 namespace cortado {
@@ -52,6 +53,9 @@ constexpr std::chrono::seconds kReadTimeout{300};
 // How long a closing connection waits for the client to finish sending and close its side.
 constexpr std::chrono::seconds kLingerTimeout{10};
 constexpr uint32_t kHeaderLimit = 64 * 1024;
+// Every endpoint but inference takes at most a small JSON object; a larger body is refused (413)
+// before it is read.
+constexpr uint64_t kControlBodyLimit = 64 * 1024;
 constexpr char kJson[] = "application/json";
 constexpr char kBinary[] = "application/octet-stream";
 constexpr char kInferHeaderLength[] = "Inference-Header-Content-Length";
@@ -195,7 +199,8 @@ class Session : public std::enable_shared_from_this<Session> {
     access_ = Access{};
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(static_cast<uint64_t>(std::max<int64_t>(state_->options.max_body_bytes, 0)));
+    body_limit_ = InferBodyLimit();
+    parser_->body_limit(body_limit_);
     stream_.expires_after(kIdleTimeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
@@ -205,6 +210,13 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     received_ = std::chrono::steady_clock::now();
     auto& req = parser_->get();
+    // Beast checks Content-Length against the limit only while reading the header, which was
+    // read under the larger inference limit; chunked bodies are counted as they arrive.
+    body_limit_ = BodyLimit(req.target());
+    parser_->body_limit(body_limit_);
+    if (parser_->content_length().value_or(0) > body_limit_) {
+      return OnReadError(bhttp::error::body_limit);
+    }
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        req.version());
@@ -235,9 +247,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReadError(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       BeginRequest();
-      Reply r = ErrorReply(absl::ResourceExhaustedError(absl::StrCat(
-          "the request body is larger than the limit of ", state_->options.max_body_bytes,
-          " bytes")));
+      Reply r = ErrorReply(
+          absl::ResourceExhaustedError(absl::StrCat("the request body is larger than the limit of ",
+                                                    body_limit_, " bytes for this endpoint")));
       r.close = true;
       return Send(std::move(r));
     }
@@ -252,6 +264,17 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(std::move(r));
   }
 
+  uint64_t InferBodyLimit() const {
+    return static_cast<uint64_t>(std::max<int64_t>(state_->options.max_body_bytes, 0));
+  }
+
+  // Inference takes bodies up to max_body_bytes; every other endpoint a small JSON object.
+  uint64_t BodyLimit(beast::string_view target) const {
+    auto route = http::ParseRoute(absl::string_view(target.data(), target.size()));
+    const bool infer = route.ok() && route->endpoint == http::Endpoint::kModelInfer;
+    return infer ? InferBodyLimit() : std::min(InferBodyLimit(), kControlBodyLimit);
+  }
+
   void BeginRequest() {
     absl::MutexLock lock(&state_->mu);
     ++state_->in_flight;
@@ -264,8 +287,18 @@ class Session : public std::enable_shared_from_this<Session> {
     in_request_ = false;
   }
 
+  // Every exception thrown while handling a request (std::bad_alloc included) becomes its answer.
   void Handle(bhttp::request<bhttp::string_body> req) {
     BeginRequest();
+    answered_ = false;
+    try {
+      Dispatch(req);
+    } catch (...) {
+      if (!answered_) Send(ErrorReply(CurrentExceptionStatus(access_.method)));
+    }
+  }
+
+  void Dispatch(bhttp::request<bhttp::string_body>& req) {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     if (state_->stopping) {
@@ -330,8 +363,11 @@ class Session : public std::enable_shared_from_this<Session> {
   static absl::StatusOr<bool> ReadyOnly(const std::string& body) {
     if (absl::StripAsciiWhitespace(body).empty()) return false;
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
+    if (absl::Status s = ParseJson(body, &doc); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the index request body must be a JSON object: ", s.message()));
+    }
+    if (!doc.IsObject()) {
       return absl::InvalidArgumentError("the index request body must be a JSON object");
     }
     auto it = doc.FindMember("ready");
@@ -345,8 +381,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Control(const http::Route& route, const std::string& body) {
     if (!absl::StripAsciiWhitespace(body).empty()) {
       rapidjson::Document doc;
-      doc.Parse(body.data(), body.size());
-      if (doc.HasParseError() || !doc.IsObject()) {
+      if (absl::Status s = ParseJson(body, &doc); !s.ok()) {
+        return Send(ErrorReply(absl::InvalidArgumentError(
+            absl::StrCat("the load/unload request body must be a JSON object: ", s.message()))));
+      }
+      if (!doc.IsObject()) {
         return Send(ErrorReply(
             absl::InvalidArgumentError("the load/unload request body must be a JSON object")));
       }
@@ -361,9 +400,12 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     const bool load = route.endpoint == http::Endpoint::kModelLoad;
+    answered_ = true;  // by the control pool
     net::post(*state_->control, [self = shared_from_this(), name = route.model, load] {
       InferenceService& service = *self->state_->service;
-      const absl::Status s = load ? service.LoadModel(name) : service.UnloadModel(name);
+      const absl::Status s = Guarded(load ? "load" : "unload", [&] {
+        return load ? service.LoadModel(name) : service.UnloadModel(name);
+      });
       Reply r;
       if (s.ok()) {
         r.content_type = nullptr;
@@ -390,7 +432,8 @@ class Session : public std::enable_shared_from_this<Session> {
             "request uncompressed"))));
       }
     }
-    absl::StatusOr<http::HttpInferRequest> parsed = http::ParseInferRequest(req.body(), header_length);
+    absl::StatusOr<http::HttpInferRequest> parsed = Guarded(
+        "parsing the request", [&] { return http::ParseInferRequest(req.body(), header_length); });
     if (!parsed.ok()) return Send(ErrorReply(parsed.status()));
     InferRequest request = std::move(parsed->request);
     request.model_name = route.model;
@@ -403,13 +446,15 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body().shrink_to_fit();
     // What the response encoder needs: the client's output encoding choices.
     auto format = std::make_shared<http::HttpInferRequest>(std::move(*parsed));
+    answered_ = true;  // by the service's callback
     state_->service->Infer(
         std::move(request),
         [self = shared_from_this(), format](absl::StatusOr<InferResponse> result) {
           // On a service worker thread: encoding a large response is real work, kept off the
           // network threads.
           if (!result.ok()) return self->Complete(ErrorReply(result.status()));
-          absl::StatusOr<http::HttpInferResponse> encoded = http::WriteInferResponse(*result, *format);
+          absl::StatusOr<http::HttpInferResponse> encoded = Guarded(
+              "encoding the response", [&] { return http::WriteInferResponse(*result, *format); });
           if (!encoded.ok()) return self->Complete(ErrorReply(encoded.status()));
           Reply r;
           r.version = result->model_version;
@@ -422,6 +467,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // On the strand: writes `reply`, then reads the next request (keep-alive) or closes.
   void Send(Reply reply) {
+    answered_ = true;
     if (closed_) {
       EndRequest();
       return;
@@ -519,6 +565,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool closed_ = false;
   bool in_request_ = false;  // guarded by state_->mu (read on the strand)
+  uint64_t body_limit_ = 0;  // of the request being read
+  bool answered_ = false;    // the request being handled has been answered or handed off
 };
 
 class HttpServerImpl : public HttpServer {

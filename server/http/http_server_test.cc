@@ -3,6 +3,10 @@
 #include "server/http/http_server.h"
 
 #include <atomic>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -11,14 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include "gtest/gtest.h"
 #include "model_config.pb.h"
 #include "rapidjson/document.h"
+#include "server/wire/kserve_wire.h"
 
 namespace cortado {
 namespace {

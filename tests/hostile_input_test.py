@@ -1,0 +1,174 @@
+"""Hostile input against a real cortadod: each attack of issue 10, then the daemon must still be
+live, still serve, and its peak memory (VmHWM) must not have grown by more than the attack's
+bytes justify.
+
+Attacks: a megabyte of '[' to /v2/repository/index (it used to overflow the stack and kill the
+daemon) and to /infer; deep nesting under the control body cap; a 250-byte HTTP request whose
+binary BYTES input claims shape [33554432] with 8 bytes of data (it used to make the daemon touch
+1 GiB before answering 400); the same bomb over gRPC in raw_input_contents and in typed
+bytes_contents; an FP32 shape of 2^40 elements with 16 bytes.
+
+usage: hostile_input_test.py CORTADOD REPOSITORY   (run by tests/hostile_input_test.sh)
+"""
+import http.client
+import json
+import os
+import socket
+import struct
+import sys
+import tempfile
+import unittest
+
+import grpc
+from tritonclient.grpc import service_pb2, service_pb2_grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cortadod  # noqa: E402
+
+CORTADOD, REPOSITORY = (os.path.abspath(p) for p in sys.argv[1:3])
+del sys.argv[1:3]
+
+TMP = tempfile.mkdtemp(prefix="hostile_", dir=os.environ.get("TEST_TMPDIR"))
+LOG = os.path.join(os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", TMP), "cortadod_hostile.log")
+# Peak RSS may grow by at most this much over a whole attack (the bomb used to add ~1 GiB).
+MAX_GROWTH_KB = 48 * 1024
+SERVER = None
+
+
+def setUpModule():
+    global SERVER
+    SERVER = cortadod.start(CORTADOD, ["--model-repository", REPOSITORY], LOG)
+
+
+def tearDownModule():
+    if SERVER is not None:
+        status = SERVER.stop()
+        assert status == 0, "cortadod exited %s" % status
+
+
+def status_kb(field):
+    with open("/proc/%d/status" % SERVER.process.pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s in /proc status" % field)
+
+
+def post(path, body, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", SERVER.http_port, timeout=60)
+    try:
+        conn.request("POST", path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def infer_features():
+    """A valid example_mlp request, JSON tensors."""
+    return json.dumps({"inputs": [{"name": "features", "datatype": "FP32", "shape": [1, 4],
+                                   "data": [0.1, 0.2, 0.3, 0.4]}]})
+
+
+class HostileInputTest(unittest.TestCase):
+
+    def setUp(self):
+        # Warm up (first inference allocates the plan's arenas) so that peaks compare.
+        status, _ = post("/v2/models/example_mlp/infer", infer_features())
+        self.assertEqual(status, 200)
+        self.hwm_before = status_kb("VmHWM")
+
+    def tearDown(self):
+        # Still alive, still serving, memory bounded.
+        self.assertIsNone(SERVER.poll(), "cortadod died:\n" + SERVER.log()[-4000:])
+        conn = http.client.HTTPConnection("127.0.0.1", SERVER.http_port, timeout=10)
+        conn.request("GET", "/v2/health/live")
+        self.assertEqual(conn.getresponse().status, 200)
+        conn.close()
+        status, body = post("/v2/models/example_mlp/infer", infer_features())
+        self.assertEqual(status, 200, body)
+        self.assertIn(b"probabilities", body)
+        growth = status_kb("VmHWM") - self.hwm_before
+        print("%s: peak RSS %d kB -> +%d kB" % (self.id().split(".")[-1], self.hwm_before, growth))
+        self.assertLess(growth, MAX_GROWTH_KB)
+
+    def test_megabyte_of_brackets_to_repository_index(self):
+        status, body = post("/v2/repository/index", b"[" * (1 << 20))
+        self.assertEqual(status, 413, body)
+        self.assertIn(b"larger than the limit of 65536 bytes", body)
+
+    def test_deep_nesting_under_the_control_cap(self):
+        for path in ("/v2/repository/index", "/v2/repository/models/example_mlp/load"):
+            status, body = post(path, b"[" * 60000)
+            self.assertEqual(status, 400, body)
+            self.assertIn(b"nested deeper than 128", body)
+        status, body = post("/v2/repository/index", b'{"ready": true}')
+        self.assertEqual(status, 200, body)
+        self.assertIn(b"example_mlp", body)
+
+    def test_megabyte_of_brackets_and_braces_to_infer(self):
+        for body in (b"[" * (1 << 20), b'{"a":' * (1 << 18)):
+            status, answer = post("/v2/models/example_mlp/infer", body)
+            self.assertEqual(status, 400, answer)
+            self.assertIn(b"nested deeper than 128", answer)
+
+    def test_binary_bytes_shape_bomb(self):
+        header = json.dumps({"inputs": [{"name": "features", "datatype": "BYTES",
+                                         "shape": [33554432],
+                                         "parameters": {"binary_data_size": 8}}]}).encode()
+        body = header + struct.pack("<I", 4) + b"abcd"
+        self.assertLess(len(body), 250)
+        status, answer = post("/v2/models/example_mlp/infer", body,
+                              {"Inference-Header-Content-Length": str(len(header))})
+        self.assertEqual(status, 400, answer)
+        self.assertIn(b"needs 33554432 BYTES elements, the data holds 1", answer)
+
+    def test_binary_fp32_shape_bomb(self):
+        header = json.dumps({"inputs": [{"name": "features", "datatype": "FP32",
+                                         "shape": [1 << 20, 1 << 20],
+                                         "parameters": {"binary_data_size": 16}}]}).encode()
+        status, answer = post("/v2/models/example_mlp/infer", header + b"\0" * 16,
+                              {"Inference-Header-Content-Length": str(len(header))})
+        self.assertEqual(status, 400, answer)
+
+    def test_json_data_shape_bomb(self):
+        body = json.dumps({"inputs": [{"name": "features", "datatype": "BYTES",
+                                       "shape": [33554432], "data": ["a", "b"]}]})
+        status, answer = post("/v2/models/example_mlp/infer", body)
+        self.assertEqual(status, 400, answer)
+        self.assertIn(b"33554432 elements but \\\"data\\\" has 2", answer)
+
+    def grpc_infer(self, request):
+        with grpc.insecure_channel(SERVER.grpc_url) as channel:
+            stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+            with self.assertRaises(grpc.RpcError) as caught:
+                stub.ModelInfer(request, timeout=60)
+        return caught.exception
+
+    def test_grpc_raw_bytes_shape_bomb(self):
+        request = service_pb2.ModelInferRequest(model_name="example_mlp")
+        tensor = request.inputs.add(name="features", datatype="BYTES", shape=[33554432])
+        del tensor
+        request.raw_input_contents.append(struct.pack("<I", 4) + b"abcd")
+        error = self.grpc_infer(request)
+        self.assertEqual(error.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("needs 33554432 BYTES elements, the data holds 1", error.details())
+
+    def test_grpc_typed_bytes_shape_bomb(self):
+        request = service_pb2.ModelInferRequest(model_name="example_mlp")
+        tensor = request.inputs.add(name="features", datatype="BYTES", shape=[33554432])
+        tensor.contents.bytes_contents.extend([b"a", b"b"])
+        error = self.grpc_infer(request)
+        self.assertEqual(error.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("needs 33554432 elements", error.details())
+
+    def test_truncated_request_then_close(self):
+        # A header promising a body that never comes, then a close: no answer owed, no leak.
+        s = socket.create_connection(("127.0.0.1", SERVER.http_port), timeout=10)
+        s.sendall(b"POST /v2/models/example_mlp/infer HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 100000000\r\n\r\n[[[[")
+        s.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
