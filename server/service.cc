@@ -4,6 +4,7 @@
 // Shutdown can wait for them.
 #include "server/service.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -145,6 +146,62 @@ absl::Status Validate(const InferRequest& request, const ModelVersion& model,
   *batch_size = batch > 0 ? static_cast<uint64_t>(batch) : 1;
   return absl::OkStatus();
 }
+
+// Where a request waits and until when: the queue policy (Triton's ModelQueuePolicy) of its
+// priority level when the model has dynamic_batching, and the client's own deadline.
+struct Admission {
+  QueueSlot slot;
+  Clock::time_point policy_expiry = Clock::time_point::max();  // timeout_action REJECT only
+  Clock::time_point client_deadline = Clock::time_point::max();
+};
+
+Admission Admit(const inference::ModelConfig& config, const InferRequest& request) {
+  Admission a;
+  a.client_deadline = request.deadline;
+  if (!config.has_dynamic_batching()) return a;
+  const inference::ModelDynamicBatching& batching = config.dynamic_batching();
+  uint64_t level = request.priority == 0 ? batching.default_priority_level() : request.priority;
+  if (batching.priority_levels() > 0 && level > batching.priority_levels()) {
+    level = batching.default_priority_level();
+  }
+  auto it = batching.priority_queue_policy().find(level);
+  const inference::ModelQueuePolicy& policy =
+      it != batching.priority_queue_policy().end() ? it->second : batching.default_queue_policy();
+  a.slot = QueueSlot{level, policy.max_queue_size()};
+  // A request may shorten the default timeout, never lengthen it (Triton).
+  uint64_t timeout = policy.default_timeout_microseconds();
+  if (policy.allow_timeout_override() && request.timeout_us > 0) {
+    timeout = timeout == 0 ? request.timeout_us : std::min(timeout, request.timeout_us);
+  }
+  if (timeout > 0 && policy.timeout_action() == inference::ModelQueuePolicy::REJECT) {
+    a.policy_expiry = request.received + std::chrono::microseconds(timeout);
+  }
+  return a;
+}
+
+// Why a queued request must not run now (its client has gone, or its time is up), or OK.
+absl::Status DropReason(const InferRequest& request, const Admission& admission) {
+  if (request.cancelled && request.cancelled()) {
+    return absl::CancelledError("the client cancelled the request before it ran");
+  }
+  const Clock::time_point now = Clock::now();
+  if (now >= admission.client_deadline) {
+    return absl::DeadlineExceededError("the client's deadline passed before the request ran");
+  }
+  if (now >= admission.policy_expiry) {
+    return absl::UnavailableError(absl::StrCat(
+        "request timeout expired: it waited ",
+        std::chrono::duration_cast<std::chrono::microseconds>(now - request.received).count(),
+        " us, more than its queue policy allows"));
+  }
+  return absl::OkStatus();
+}
+
+// A request waiting in the scheduler with its callback.
+struct Queued {
+  InferRequest request;
+  InferenceService::InferCallback done;
+};
 
 class ServiceImpl : public InferenceService {
  public:
@@ -312,12 +369,22 @@ class ServiceImpl : public InferenceService {
       return;
     }
     std::shared_ptr<const ModelVersion> version = *std::move(model);
-    auto queue = version->queue();
-    scheduler_->Submit(
-        std::move(queue), [this, version = std::move(version), request = std::move(request),
-                           done = std::move(done), batch_size, submitted = Clock::now()]() mutable {
-          Execute(*version, std::move(request), std::move(done), batch_size, submitted);
-        });
+    const Admission admission = Admit(version->config(), request);
+    // Held here too, so that a request the full queue refuses can still be answered.
+    auto queued = std::make_shared<Queued>(Queued{std::move(request), std::move(done)});
+    absl::Status s = scheduler_->Submit(
+        version->queue(),
+        [this, version, queued, batch_size, admission, submitted = Clock::now()] {
+          Execute(*version, std::move(queued->request), std::move(queued->done), batch_size,
+                  admission, submitted);
+        },
+        admission.slot);
+    if (!s.ok()) {  // the queue is full: answered at once (503 / UNAVAILABLE)
+      Reject(std::move(queued->request),
+             absl::UnavailableError(absl::StrCat("model '", version->name(), "' version ",
+                                                 version->version(), ": ", s.message())),
+             version, std::move(queued->done));
+    }
   }
 
   void Shutdown(std::chrono::milliseconds timeout) override {
@@ -405,7 +472,14 @@ class ServiceImpl : public InferenceService {
   }
 
   void Execute(const ModelVersion& model, InferRequest request, InferCallback done,
-               uint64_t batch_size, Clock::time_point submitted) {
+               uint64_t batch_size, const Admission& admission, Clock::time_point submitted) {
+    if (absl::Status drop = DropReason(request, admission); !drop.ok()) {
+      absl::Status status(drop.code(), absl::StrCat("model '", model.name(), "' version ",
+                                                    model.version(), ": ", drop.message()));
+      model.stats().RecordFailure(Nanos(Clock::now() - request.received), NowMs());
+      Finish(request, status, model.name(), model.version_string(), done, status);
+      return;
+    }
     const Clock::time_point start = Clock::now();
     TensorMap inputs;
     for (auto& [name, tensor] : request.inputs) inputs.emplace(name, std::move(tensor));

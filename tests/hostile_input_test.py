@@ -13,6 +13,7 @@ usage: hostile_input_test.py CORTADOD REPOSITORY   (run by tests/hostile_input_t
 import http.client
 import json
 import os
+import shutil
 import socket
 import struct
 import sys
@@ -35,9 +36,32 @@ MAX_GROWTH_KB = 48 * 1024
 SERVER = None
 
 
+# example_mlp again, behind a queue policy that lets a request shorten its 10 s timeout.
+POLICY_CONFIG = """
+name: "mlp_policy"
+max_batch_size: 8
+input [ { name: "features" data_type: TYPE_FP32 dims: [ 4 ] } ]
+output [ { name: "probabilities" data_type: TYPE_FP32 dims: [ 3 ] } ]
+instance_group [ { count: 1 kind: KIND_CPU } ]
+dynamic_batching {
+  default_queue_policy {
+    timeout_action: REJECT default_timeout_microseconds: 10000000 allow_timeout_override: true
+  }
+}
+"""
+
+
 def setUpModule():
     global SERVER
-    SERVER = cortadod.start(CORTADOD, ["--model-repository", REPOSITORY], LOG)
+    repo = os.path.join(TMP, "repo")
+    shutil.copytree(REPOSITORY, repo, copy_function=shutil.copyfile)
+    os.chmod(repo, 0o755)
+    os.makedirs(os.path.join(repo, "mlp_policy", "1"))
+    shutil.copyfile(os.path.join(repo, "example_mlp", "1", "model.onnx"),
+                    os.path.join(repo, "mlp_policy", "1", "model.onnx"))
+    with open(os.path.join(repo, "mlp_policy", "config.pbtxt"), "w") as f:
+        f.write(POLICY_CONFIG)
+    SERVER = cortadod.start(CORTADOD, ["--model-repository", repo], LOG)
 
 
 def tearDownModule():
@@ -161,6 +185,43 @@ class HostileInputTest(unittest.TestCase):
         error = self.grpc_infer(request)
         self.assertEqual(error.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertIn("needs 33554432 elements", error.details())
+
+    def executions(self, model):
+        conn = http.client.HTTPConnection("127.0.0.1", SERVER.http_port, timeout=10)
+        conn.request("GET", "/v2/models/%s/stats" % model)
+        stats = json.loads(conn.getresponse().read())["model_stats"][0]
+        conn.close()
+        return stats["execution_count"], stats["inference_stats"]["fail"]["count"]
+
+    def test_expired_timeout_is_answered_without_running(self):
+        # KServe's "timeout" parameter (1 us, shorter than the policy's 10 s) has always passed
+        # by the time a worker takes the request: 503 over HTTP, UNAVAILABLE over gRPC, and the
+        # model never runs (its execution count stays put while its failures grow).
+        executions, failures = self.executions("mlp_policy")
+        body = json.loads(infer_features())
+        body["parameters"] = {"timeout": 1}
+        status, answer = post("/v2/models/mlp_policy/infer", json.dumps(body))
+        self.assertEqual(status, 503, answer)
+        self.assertIn(b"request timeout expired", answer)
+        request = service_pb2.ModelInferRequest(model_name="mlp_policy")
+        request.parameters["timeout"].int64_param = 1
+        tensor = request.inputs.add(name="features", datatype="FP32", shape=[1, 4])
+        tensor.contents.fp32_contents.extend([0.1, 0.2, 0.3, 0.4])
+        error = self.grpc_infer(request)
+        self.assertEqual(error.code(), grpc.StatusCode.UNAVAILABLE)
+        self.assertIn("request timeout expired", error.details())
+        self.assertEqual(self.executions("mlp_policy"), (executions, failures + 2))
+        # Without the parameter the policy's 10 s leave plenty of time.
+        status, answer = post("/v2/models/mlp_policy/infer", infer_features())
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(self.executions("mlp_policy")[0], executions + 1)
+
+    def test_bad_overload_parameters(self):
+        body = json.loads(infer_features())
+        body["parameters"] = {"timeout": -5}
+        status, answer = post("/v2/models/mlp_policy/infer", json.dumps(body))
+        self.assertEqual(status, 400, answer)
+        self.assertIn(b'parameter \\"timeout\\" must be a non-negative integer', answer)
 
     def test_truncated_request_then_close(self):
         # A header promising a body that never comes, then a close: no answer owed, no leak.

@@ -213,6 +213,20 @@ absl::StatusOr<InferRequest> DecodeInferRequest(const inference::ModelInferReque
   out.model_version = request.model_version();
   out.id = request.id();
   out.protocol = Protocol::kGrpc;
+  for (auto [key, field] : {std::pair<const char*, uint64_t*>{"priority", &out.priority},
+                            std::pair<const char*, uint64_t*>{"timeout", &out.timeout_us}}) {
+    auto it = request.parameters().find(key);
+    if (it == request.parameters().end()) continue;
+    const inference::InferParameter& p = it->second;
+    if (p.has_uint64_param()) {
+      *field = p.uint64_param();
+    } else if (p.has_int64_param() && p.int64_param() >= 0) {
+      *field = static_cast<uint64_t>(p.int64_param());
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter \"", key, "\" must be a non-negative integer"));
+    }
+  }
   std::set<std::string> seen;
   for (int i = 0; i < request.inputs_size(); ++i) {
     const auto& in = request.inputs(i);

@@ -35,9 +35,23 @@ using grpc::ServerUnaryReactor;
 
 constexpr char kServiceName[] = "inference.GRPCInferenceService";
 
-// The codec behind the edge: an exception (std::bad_alloc) becomes the request's error.
-absl::StatusOr<InferRequest> Decode(const inference::ModelInferRequest& request) {
-  return Guarded("decoding the request", [&] { return DecodeInferRequest(request); });
+// The codec behind the edge: an exception (std::bad_alloc) becomes the request's error. The
+// call's deadline and cancellation travel with the request, so that the service drops it
+// unrun once its client has gone (`ctx` outlives the request: the call finishes only after
+// the service has answered).
+absl::StatusOr<InferRequest> Decode(const inference::ModelInferRequest& request,
+                                    grpc::CallbackServerContext* ctx) {
+  absl::StatusOr<InferRequest> decoded =
+      Guarded("decoding the request", [&] { return DecodeInferRequest(request); });
+  if (!decoded.ok()) return decoded;
+  const auto deadline = ctx->deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    const auto left = deadline - std::chrono::system_clock::now();
+    decoded->deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(left);
+  }
+  decoded->cancelled = [ctx] { return ctx->IsCancelled(); };
+  return decoded;
 }
 absl::Status Encode(const InferResponse& response, inference::ModelInferResponse* out) {
   return Guarded("encoding the response", [&] { return EncodeInferResponse(response, out); });
@@ -101,7 +115,8 @@ class BlockingRunner {
 class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferRequest,
                                                           inference::ModelStreamInferResponse> {
  public:
-  explicit StreamInferReactor(InferenceService* service) : service_(service) {
+  StreamInferReactor(InferenceService* service, grpc::CallbackServerContext* ctx)
+      : service_(service), ctx_(ctx) {
     StartRead(&request_);
   }
 
@@ -116,7 +131,7 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
       if (finish) Finish(grpc::Status::OK);
       return;
     }
-    absl::StatusOr<InferRequest> decoded = Decode(request_);
+    absl::StatusOr<InferRequest> decoded = Decode(request_, ctx_);
     if (!decoded.ok()) {
       Respond(request_.model_name(), request_.model_version(), request_.id(), decoded.status());
     } else {
@@ -216,6 +231,7 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
   }
 
   InferenceService* const service_;
+  grpc::CallbackServerContext* const ctx_;  // the stream's; valid until OnDone
   inference::ModelInferRequest request_;  // only touched by the read callbacks, one at a time
   absl::Mutex mu_;
   std::deque<std::unique_ptr<inference::ModelStreamInferResponse>> writes_ ABSL_GUARDED_BY(mu_);
@@ -313,7 +329,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
                                  const inference::ModelInferRequest* request,
                                  inference::ModelInferResponse* response) override {
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    absl::StatusOr<InferRequest> decoded = Decode(*request);
+    absl::StatusOr<InferRequest> decoded = Decode(*request, ctx);
     if (!decoded.ok()) {
       reactor->Finish(ToGrpcStatus(decoded.status()));
       return reactor;
@@ -328,8 +344,8 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   }
 
   grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
-  ModelStreamInfer(CallbackServerContext*) override {
-    return new StreamInferReactor(service_);
+  ModelStreamInfer(CallbackServerContext* ctx) override {
+    return new StreamInferReactor(service_, ctx);
   }
 
  private:

@@ -400,6 +400,15 @@ absl::StatusOr<HttpInferRequest> ParseInferRequest(absl::string_view body, int64
       if (!b->value.IsBool()) return Invalid("parameter \"binary_data_output\" must be a boolean");
       out.binary_data_output = b->value.GetBool();
     }
+    for (auto [key, field] : {std::pair<const char*, uint64_t*>{"priority", &req.priority},
+                              std::pair<const char*, uint64_t*>{"timeout", &req.timeout_us}}) {
+      if (auto p = it->value.FindMember(key); p != it->value.MemberEnd()) {
+        if (!p->value.IsUint64()) {
+          return Invalid("parameter \"", key, "\" must be a non-negative integer");
+        }
+        *field = p->value.GetUint64();
+      }
+    }
   }
 
   auto inputs = doc.FindMember("inputs");
