@@ -48,6 +48,8 @@ struct Flags {
   std::string http_address = "0.0.0.0", grpc_address = "0.0.0.0", metrics_address = "0.0.0.0";
   int http_port = 8000, grpc_port = 8001, metrics_port = 8002;
   int http_thread_count = 2;
+  int http_header_timeout_secs = 60;
+  int http_max_connections = 1024;
   int infer_thread_count = 0;
   int intra_op_thread_count = 0;
   int64_t max_request_bytes = int64_t{256} << 20;
@@ -91,7 +93,10 @@ const std::vector<FlagSpec>& Specs() {
        "The model repository: <PATH>/<model>/config.pbtxt and <PATH>/<model>/<version>/"
        "model.onnx. Default: the embedded repository shipped in config/repository (found "
        "beside the binary's runfiles or in the working directory).",
-       [](Flags& f, const std::string& v) { f.model_repository = v; return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.model_repository = v;
+         return !v.empty();
+       }},
       {"model-control-mode", "none|poll|explicit",
        "none: load every model at start and never again (default). poll: also rescan the "
        "repository every --repository-poll-secs and hot-reload new, changed and removed "
@@ -105,7 +110,10 @@ const std::vector<FlagSpec>& Specs() {
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.repository_poll_secs, 1); }},
       {"load-model", "NAME",
        "Explicit mode: a model to load at start; repeatable; \"*\" loads every model.",
-       [](Flags& f, const std::string& v) { f.load_models.push_back(v); return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.load_models.push_back(v);
+         return !v.empty();
+       }},
       {"http-port", "N", "HTTP/REST port (default 8000; 0 picks a free port).",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_port, 0); }},
       {"grpc-port", "N", "gRPC port (default 8001; 0 picks a free port).",
@@ -113,11 +121,20 @@ const std::vector<FlagSpec>& Specs() {
       {"metrics-port", "N", "Prometheus metrics port, GET /metrics (default 8002; 0 picks one).",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.metrics_port, 0); }},
       {"http-address", "ADDR", "Address the HTTP endpoint binds (default 0.0.0.0).",
-       [](Flags& f, const std::string& v) { f.http_address = v; return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.http_address = v;
+         return !v.empty();
+       }},
       {"grpc-address", "ADDR", "Address the gRPC endpoint binds (default 0.0.0.0).",
-       [](Flags& f, const std::string& v) { f.grpc_address = v; return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.grpc_address = v;
+         return !v.empty();
+       }},
       {"metrics-address", "ADDR", "Address the metrics endpoint binds (default 0.0.0.0).",
-       [](Flags& f, const std::string& v) { f.metrics_address = v; return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.metrics_address = v;
+         return !v.empty();
+       }},
       {"allow-http", nullptr, "Serve HTTP/REST (default true; --allow-http=false disables).",
        [](Flags& f, const std::string& v) { return ParseBool(v, &f.allow_http); }},
       {"allow-grpc", nullptr, "Serve gRPC (default true).",
@@ -126,6 +143,13 @@ const std::vector<FlagSpec>& Specs() {
        [](Flags& f, const std::string& v) { return ParseBool(v, &f.allow_metrics); }},
       {"http-thread-count", "N", "HTTP network threads (default 2).",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_thread_count, 1); }},
+      {"http-header-timeout-secs", "N",
+       "Seconds an HTTP connection may take to send its next request header, idle keep-alive "
+       "time included (default 60); a slower connection is closed.",
+       [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_header_timeout_secs, 1); }},
+      {"http-max-connections", "N",
+       "Most HTTP connections open at once (default 1024); more are answered 503 and closed.",
+       [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_max_connections, 1); }},
       {"infer-thread-count", "N",
        "Inference worker threads shared by all models (default 0: one per available CPU, "
        "the container's CPU quota included). "
@@ -149,9 +173,15 @@ const std::vector<FlagSpec>& Specs() {
        "On SIGTERM/SIGINT, how long requests in flight get to finish (default 30).",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.exit_timeout_secs, 0); }},
       {"log-level", "LEVEL", "trace, debug, info (default), warn, error, critical or off.",
-       [](Flags& f, const std::string& v) { f.log_level = v; return true; }},
+       [](Flags& f, const std::string& v) {
+         f.log_level = v;
+         return true;
+       }},
       {"log-format", "text|json", "Log lines as text (default) or JSON objects, one a line.",
-       [](Flags& f, const std::string& v) { f.log_format = v; return ParseLogFormat(v).ok(); }},
+       [](Flags& f, const std::string& v) {
+         f.log_format = v;
+         return ParseLogFormat(v).ok();
+       }},
       {"log-access", nullptr,
        "Log one access line per request: protocol, model, version, status, latency "
        "(default false).",
@@ -393,6 +423,8 @@ int Main(int argc, char** argv) {
     o.address = flags.http_address;
     o.port = flags.http_port;
     o.threads = flags.http_thread_count;
+    o.header_timeout = std::chrono::seconds(flags.http_header_timeout_secs);
+    o.max_connections = flags.http_max_connections;
     o.max_body_bytes =
         flags.http_max_input_size > 0 ? flags.http_max_input_size : flags.max_request_bytes;
     auto h = HttpServer::Start(service.get(), o);

@@ -33,6 +33,8 @@ TMP = tempfile.mkdtemp(prefix="hostile_", dir=os.environ.get("TEST_TMPDIR"))
 LOG = os.path.join(os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", TMP), "cortadod_hostile.log")
 # Peak RSS may grow by at most this much over a whole attack (the bomb used to add ~1 GiB).
 MAX_GROWTH_KB = 48 * 1024
+HEADER_TIMEOUT_S = 5  # --http-header-timeout-secs
+MAX_CONNECTIONS = 8   # --http-max-connections
 SERVER = None
 
 
@@ -61,7 +63,9 @@ def setUpModule():
                     os.path.join(repo, "mlp_policy", "1", "model.onnx"))
     with open(os.path.join(repo, "mlp_policy", "config.pbtxt"), "w") as f:
         f.write(POLICY_CONFIG)
-    SERVER = cortadod.start(CORTADOD, ["--model-repository", repo], LOG)
+    SERVER = cortadod.start(CORTADOD, ["--model-repository", repo,
+                                       "--http-header-timeout-secs", str(HEADER_TIMEOUT_S),
+                                       "--http-max-connections", str(MAX_CONNECTIONS)], LOG)
 
 
 def tearDownModule():
@@ -222,6 +226,75 @@ class HostileInputTest(unittest.TestCase):
         status, answer = post("/v2/models/mlp_policy/infer", json.dumps(body))
         self.assertEqual(status, 400, answer)
         self.assertIn(b'parameter \\"timeout\\" must be a non-negative integer', answer)
+
+    def test_slowloris_header_is_cut_off(self):
+        # One header byte a second: the connection is closed once the header timeout passes,
+        # well before the header could ever complete.
+        s = socket.create_connection(("127.0.0.1", SERVER.http_port), timeout=30)
+        s.sendall(b"GET /v2/health/live HTTP/1.1\r\n")
+        closed = False
+        for _ in range(4 * HEADER_TIMEOUT_S):
+            try:
+                s.sendall(b"X")
+                s.settimeout(1)
+                if s.recv(1024) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                continue
+            except OSError:  # reset: closed as well
+                closed = True
+                break
+        s.close()
+        self.assertTrue(closed, "a trickled header kept its connection open")
+
+    def test_connection_cap(self):
+        # Idle connections up to the cap are held open; the next one gets 503 and is closed.
+        held, refused = [], None
+        try:
+            for _ in range(MAX_CONNECTIONS + 4):
+                s = socket.create_connection(("127.0.0.1", SERVER.http_port), timeout=10)
+                s.settimeout(0.2)
+                try:
+                    data = s.recv(4096)
+                except socket.timeout:
+                    held.append(s)
+                    continue
+                refused = data
+                s.close()
+                break
+            self.assertIsNotNone(refused, "no connection was refused")
+            self.assertTrue(refused.startswith(b"HTTP/1.1 503"), refused)
+            self.assertIn(b"too many connections", refused)
+            self.assertLessEqual(len(held), MAX_CONNECTIONS)
+        finally:
+            for s in held:
+                s.close()
+        # Once they are gone, connections are accepted again (tearDown infers).
+        for _ in range(50):
+            status, _ = post("/v2/repository/index", b"")
+            if status == 200:
+                break
+
+    def test_pipelined_flood(self):
+        # 500 requests in one write: each is read and answered in turn (one at a time per
+        # connection), all of them, in order.
+        n = 500
+        body = infer_features().encode()
+        request = (b"POST /v2/models/example_mlp/infer HTTP/1.1\r\nHost: x\r\n"
+                   b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                   % (len(body), body))
+        s = socket.create_connection(("127.0.0.1", SERVER.http_port), timeout=60)
+        s.sendall(request * (n - 1) + request.replace(b"Host: x", b"Host: x\r\nConnection: close"))
+        received = b""
+        while True:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            received += chunk
+        s.close()
+        self.assertEqual(received.count(b"HTTP/1.1 200 OK"), n)
+        self.assertEqual(received.count(b"probabilities"), n)
 
     def test_truncated_request_then_close(self):
         # A header promising a body that never comes, then a close: no answer owed, no leak.

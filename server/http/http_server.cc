@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
@@ -46,9 +47,8 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = boost::asio::ip::tcp;
 
-// A keep-alive connection with no request for this long is closed; so is one whose request
-// (header and body) takes longer than kReadTimeout to arrive.
-constexpr std::chrono::seconds kIdleTimeout{300};
+// A request whose body takes longer than this to arrive is dropped with its connection (the
+// header's own limit is HttpOptions::header_timeout).
 constexpr std::chrono::seconds kReadTimeout{300};
 // How long a closing connection waits for the client to finish sending and close its side.
 constexpr std::chrono::seconds kLingerTimeout{10};
@@ -201,7 +201,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kHeaderLimit);
     body_limit_ = InferBodyLimit();
     parser_->body_limit(body_limit_);
-    stream_.expires_after(kIdleTimeout);
+    stream_.expires_after(state_->options.header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -655,9 +655,34 @@ class HttpServerImpl : public HttpServer {
       }
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(state_, std::move(socket))->Start();
+      if (TooManyConnections()) {
+        RefuseConnection(std::move(socket));
+      } else {
+        std::make_shared<Session>(state_, std::move(socket))->Start();
+      }
       Accept();
     });
+  }
+
+  bool TooManyConnections() {
+    absl::MutexLock lock(&state_->mu);
+    return static_cast<int>(state_->sessions.size()) >= state_->options.max_connections;
+  }
+
+  // Answers 503 on a connection over the cap and closes it, without reading from it. The
+  // answer is small enough for a fresh socket's send buffer: the write does not block.
+  void RefuseConnection(tcp::socket socket) {
+    static const std::string kBusy = [] {
+      const std::string body = http::ErrorJson("too many connections; try again later");
+      return absl::StrCat("HTTP/1.1 503 Service Unavailable\r\nContent-Type: ", kJson,
+                          "\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n\r\n",
+                          body);
+    }();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    net::write(socket, net::buffer(kBusy), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
   }
 
   void CloseSessions(bool force) {
