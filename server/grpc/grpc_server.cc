@@ -115,8 +115,8 @@ class BlockingRunner {
 class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferRequest,
                                                           inference::ModelStreamInferResponse> {
  public:
-  StreamInferReactor(InferenceService* service, grpc::CallbackServerContext* ctx)
-      : service_(service), ctx_(ctx) {
+  StreamInferReactor(InferenceService* service, grpc::CallbackServerContext* ctx, int window)
+      : service_(service), ctx_(ctx), window_(window < 1 ? 1 : window) {
     StartRead(&request_);
   }
 
@@ -147,23 +147,31 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
                         } else {
                           Respond(name, version, id, result.status());
                         }
-                        bool finish;
+                        bool finish, resume;
                         {
                           absl::MutexLock lock(&mu_);
                           --pending_;
                           finish = ShouldFinishLocked();
+                          resume = ShouldResumeReadingLocked();
                         }
+                        if (resume) StartRead(&request_);
                         if (finish) Finish(grpc::Status::OK);
                       });
     }
-    // Reads stay sequential: the next read starts only now, and the decoded request owns copies
-    // of everything it needs from request_.
-    StartRead(&request_);
+    // Reads stay sequential: the next read starts only now (or once the window has room), and
+    // the decoded request owns copies of everything it needs from request_.
+    bool read_now;
+    {
+      absl::MutexLock lock(&mu_);
+      read_now = pending_ + static_cast<int64_t>(writes_.size()) < window_;
+      read_paused_ = !read_now;
+    }
+    if (read_now) StartRead(&request_);
   }
 
   void OnWriteDone(bool ok) override {
     const inference::ModelStreamInferResponse* next = nullptr;
-    bool finish = false;
+    bool finish = false, resume = false;
     {
       absl::MutexLock lock(&mu_);
       writes_.pop_front();
@@ -177,7 +185,9 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
         writing_ = false;
         finish = ShouldFinishLocked();
       }
+      resume = ShouldResumeReadingLocked();
     }
+    if (resume) StartRead(&request_);
     if (next != nullptr) {
       StartWrite(next);
     } else if (finish) {
@@ -222,6 +232,16 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
     if (first != nullptr) StartWrite(first);
   }
 
+  // True (once per pause) when reading paused for a full window and the window has room again.
+  bool ShouldResumeReadingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!read_paused_ || reads_done_ ||
+        pending_ + static_cast<int64_t>(writes_.size()) >= window_) {
+      return false;
+    }
+    read_paused_ = false;
+    return true;
+  }
+
   // True exactly once: when the client is done writing, nothing is pending and nothing is being
   // written.
   bool ShouldFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -232,11 +252,13 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
 
   InferenceService* const service_;
   grpc::CallbackServerContext* const ctx_;  // the stream's; valid until OnDone
+  const int64_t window_;
   inference::ModelInferRequest request_;  // only touched by the read callbacks, one at a time
   absl::Mutex mu_;
   std::deque<std::unique_ptr<inference::ModelStreamInferResponse>> writes_ ABSL_GUARDED_BY(mu_);
   int64_t pending_ ABSL_GUARDED_BY(mu_) = 0;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;  // a full window holds the next read back
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -244,8 +266,8 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
 
 class KServeService final : public inference::GRPCInferenceService::CallbackService {
  public:
-  KServeService(InferenceService* service, BlockingRunner* blocking)
-      : service_(service), blocking_(blocking) {}
+  KServeService(InferenceService* service, BlockingRunner* blocking, int stream_window)
+      : service_(service), blocking_(blocking), stream_window_(stream_window) {}
 
   ServerUnaryReactor* ServerLive(CallbackServerContext* ctx, const inference::ServerLiveRequest*,
                                  inference::ServerLiveResponse* response) override {
@@ -345,7 +367,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
 
   grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
   ModelStreamInfer(CallbackServerContext* ctx) override {
-    return new StreamInferReactor(service_, ctx);
+    return new StreamInferReactor(service_, ctx, stream_window_);
   }
 
  private:
@@ -364,12 +386,13 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
 
   InferenceService* const service_;
   BlockingRunner* const blocking_;
+  const int stream_window_;
 };
 
 class GrpcServerImpl final : public GrpcServer {
  public:
-  explicit GrpcServerImpl(InferenceService* service)
-      : service_(service), blocking_(2), kserve_(service, &blocking_) {}
+  GrpcServerImpl(InferenceService* service, const GrpcOptions& options)
+      : service_(service), blocking_(2), kserve_(service, &blocking_, options.stream_window) {}
   ~GrpcServerImpl() override { Shutdown(std::chrono::milliseconds(0)); }
 
   absl::Status Start(const GrpcOptions& options) {
@@ -450,7 +473,7 @@ class GrpcServerImpl final : public GrpcServer {
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(InferenceService* service,
                                                               const GrpcOptions& options) {
   if (service == nullptr) return absl::InvalidArgumentError("GrpcServer needs a service");
-  auto server = std::make_unique<GrpcServerImpl>(service);
+  auto server = std::make_unique<GrpcServerImpl>(service, options);
   RETURN_IF_ERROR(server->Start(options));
   return std::unique_ptr<GrpcServer>(std::move(server));
 }

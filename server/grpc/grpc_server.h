@@ -16,6 +16,10 @@ struct GrpcOptions {
   std::string address = "0.0.0.0";
   int port = 8001;  // 0 picks a free port
   int64_t max_message_bytes = int64_t{256} << 20;
+  // ModelStreamInfer reads no further request while this many of the stream's requests are
+  // in the service or answered but not yet written: a client that floods a stream, or stops
+  // reading its answers, is held back by gRPC flow control instead of growing the queues.
+  int stream_window = 64;
 };
 
 class GrpcServer {

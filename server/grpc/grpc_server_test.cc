@@ -487,6 +487,31 @@ TEST_F(GrpcServerTest, StreamCancelledWithRequestsInFlight) {
   EXPECT_EQ(FloatsOf(r.raw_output_contents(0))[0], 6.0f);
 }
 
+// A stream flooded with requests while the service holds them: the server stops reading at
+// the window (the rest wait in gRPC's flow control), and reads on as answers go out.
+TEST_F(GrpcServerTest, StreamReadsNoFurtherThanItsWindow) {
+  const int window = GrpcOptions{}.stream_window;
+  const int n = window + 20;
+  service_.SetGate(false);
+  auto ctx = Context();
+  auto stream = stub_->ModelStreamInfer(ctx.get());
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(stream->Write(DoubleRequest({1}, std::to_string(i))));
+  ASSERT_TRUE(stream->WritesDone());
+  ASSERT_TRUE(service_.AwaitQueued(window));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room to (wrongly) read more
+  EXPECT_EQ(service_.infer_calls(), window);
+  service_.SetGate(true);
+  int answered = 0;
+  inference::ModelStreamInferResponse r;
+  while (stream->Read(&r)) {
+    EXPECT_EQ(r.error_message(), "");
+    ++answered;
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(answered, n);
+  EXPECT_EQ(service_.infer_calls(), n);
+}
+
 TEST(GrpcServerLimits, AMessageOverTheLimitIsRefusedAndTheServerStaysUp) {
   ScriptedService service;
   GrpcOptions options;
