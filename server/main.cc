@@ -53,6 +53,7 @@ struct Flags {
   int infer_thread_count = 0;
   int intra_op_thread_count = 0;
   int64_t max_request_bytes = int64_t{256} << 20;
+  int64_t max_inflight_bytes = int64_t{1} << 30;
   int64_t http_max_input_size = -1;   // -1: --max-request-bytes
   int64_t grpc_max_message_size = -1;  // -1: --max-request-bytes
   int exit_timeout_secs = 30;
@@ -163,6 +164,11 @@ const std::vector<FlagSpec>& Specs() {
        "Largest request accepted, in bytes: the input tensors of one inference, and the default "
        "of the two limits below (default 268435456).",
        [](Flags& f, const std::string& v) { return ParseInt64(v, &f.max_request_bytes, 1); }},
+      {"max-inflight-bytes", "N",
+       "Budget of request bytes in flight across the server (default 1073741824; 0: none). A "
+       "request that does not fit beside those in flight is refused at once: HTTP 503, gRPC "
+       "UNAVAILABLE.",
+       [](Flags& f, const std::string& v) { return ParseInt64(v, &f.max_inflight_bytes, 0); }},
       {"http-max-input-size", "N",
        "Largest HTTP request body, in bytes (default: --max-request-bytes).",
        [](Flags& f, const std::string& v) { return ParseInt64(v, &f.http_max_input_size, 1); }},
@@ -378,6 +384,7 @@ int Main(int argc, char** argv) {
                                                     : AvailableCpus());
   spdlog::info("{} intra-op threads ({} CPUs available)", IntraOpThreads(), AvailableCpus());
   options.max_request_bytes = flags.max_request_bytes;
+  options.max_inflight_bytes = flags.max_inflight_bytes;
   options.server_version = kVersion;
   auto registry = std::make_shared<prometheus::Registry>();
   options.metrics_registry = registry;

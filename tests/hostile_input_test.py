@@ -35,6 +35,7 @@ LOG = os.path.join(os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", TMP), "cortadod
 MAX_GROWTH_KB = 48 * 1024
 HEADER_TIMEOUT_S = 5  # --http-header-timeout-secs
 MAX_CONNECTIONS = 8   # --http-max-connections
+INFLIGHT_BUDGET = 2 << 20  # --max-inflight-bytes
 SERVER = None
 
 
@@ -65,7 +66,8 @@ def setUpModule():
         f.write(POLICY_CONFIG)
     SERVER = cortadod.start(CORTADOD, ["--model-repository", repo,
                                        "--http-header-timeout-secs", str(HEADER_TIMEOUT_S),
-                                       "--http-max-connections", str(MAX_CONNECTIONS)], LOG)
+                                       "--http-max-connections", str(MAX_CONNECTIONS),
+                                       "--max-inflight-bytes", str(INFLIGHT_BUDGET)], LOG)
 
 
 def tearDownModule():
@@ -295,6 +297,20 @@ class HostileInputTest(unittest.TestCase):
         s.close()
         self.assertEqual(received.count(b"HTTP/1.1 200 OK"), n)
         self.assertEqual(received.count(b"probabilities"), n)
+
+    def test_request_over_the_inflight_budget(self):
+        # A body that does not fit the server's budget of bytes in flight is refused from its
+        # Content-Length, before it is read: 503 over HTTP, UNAVAILABLE over gRPC.
+        big = b"{" + b" " * (INFLIGHT_BUDGET + 1) + b"}"
+        status, answer = post("/v2/models/example_mlp/infer", big)
+        self.assertEqual(status, 503, answer[:200])
+        self.assertIn(b"the server is overloaded", answer)
+        request = service_pb2.ModelInferRequest(model_name="example_mlp", id="x" * INFLIGHT_BUDGET)
+        tensor = request.inputs.add(name="features", datatype="FP32", shape=[1, 4])
+        tensor.contents.fp32_contents.extend([0.1, 0.2, 0.3, 0.4])
+        error = self.grpc_infer(request)
+        self.assertEqual(error.code(), grpc.StatusCode.UNAVAILABLE)
+        self.assertIn("the server is overloaded", error.details())
 
     def test_truncated_request_then_close(self):
         # A header promising a body that never comes, then a close: no answer owed, no leak.

@@ -35,12 +35,17 @@ using grpc::ServerUnaryReactor;
 
 constexpr char kServiceName[] = "inference.GRPCInferenceService";
 
-// The codec behind the edge: an exception (std::bad_alloc) becomes the request's error. The
-// call's deadline and cancellation travel with the request, so that the service drops it
-// unrun once its client has gone (`ctx` outlives the request: the call finishes only after
-// the service has answered).
+// The codec behind the edge. The message's bytes are leased from the server's budget first
+// (`lease` holds them until the request is answered); an exception (std::bad_alloc) becomes
+// the request's error. The call's deadline and cancellation travel with the request, so that
+// the service drops it unrun once its client has gone (`ctx` outlives the request: the call
+// finishes only after the service has answered).
 absl::StatusOr<InferRequest> Decode(const inference::ModelInferRequest& request,
-                                    grpc::CallbackServerContext* ctx) {
+                                    grpc::CallbackServerContext* ctx, ByteBudget& budget,
+                                    std::shared_ptr<ByteBudget::Lease>* lease) {
+  auto leased = budget.Acquire(static_cast<int64_t>(request.ByteSizeLong()));
+  if (!leased.ok()) return leased.status();
+  *lease = std::make_shared<ByteBudget::Lease>(*std::move(leased));
   absl::StatusOr<InferRequest> decoded =
       Guarded("decoding the request", [&] { return DecodeInferRequest(request); });
   if (!decoded.ok()) return decoded;
@@ -131,7 +136,9 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
       if (finish) Finish(grpc::Status::OK);
       return;
     }
-    absl::StatusOr<InferRequest> decoded = Decode(request_, ctx_);
+    std::shared_ptr<ByteBudget::Lease> lease;
+    absl::StatusOr<InferRequest> decoded =
+        Decode(request_, ctx_, service_->request_bytes(), &lease);
     if (!decoded.ok()) {
       Respond(request_.model_name(), request_.model_version(), request_.id(), decoded.status());
     } else {
@@ -141,12 +148,13 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
       }
       std::string name = decoded->model_name, version = decoded->model_version, id = decoded->id;
       service_->Infer(*std::move(decoded),
-                      [this, name, version, id](absl::StatusOr<InferResponse> result) {
+                      [this, name, version, id, lease](absl::StatusOr<InferResponse> result) {
                         if (result.ok()) {
                           Respond(*std::move(result));
                         } else {
                           Respond(name, version, id, result.status());
                         }
+                        lease->Release();
                         bool finish, resume;
                         {
                           absl::MutexLock lock(&mu_);
@@ -351,17 +359,20 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
                                  const inference::ModelInferRequest* request,
                                  inference::ModelInferResponse* response) override {
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    absl::StatusOr<InferRequest> decoded = Decode(*request, ctx);
+    std::shared_ptr<ByteBudget::Lease> lease;
+    absl::StatusOr<InferRequest> decoded = Decode(*request, ctx, service_->request_bytes(), &lease);
     if (!decoded.ok()) {
       reactor->Finish(ToGrpcStatus(decoded.status()));
       return reactor;
     }
     // `response` stays valid until the reactor finishes.
-    service_->Infer(*std::move(decoded), [reactor, response](absl::StatusOr<InferResponse> result) {
-      absl::Status s = result.status();
-      if (s.ok()) s = Encode(*result, response);
-      reactor->Finish(ToGrpcStatus(s));
-    });
+    service_->Infer(*std::move(decoded),
+                    [reactor, response, lease](absl::StatusOr<InferResponse> result) {
+                      absl::Status s = result.status();
+                      if (s.ok()) s = Encode(*result, response);
+                      lease->Release();
+                      reactor->Finish(ToGrpcStatus(s));
+                    });
     return reactor;
   }
 

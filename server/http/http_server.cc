@@ -217,6 +217,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (parser_->content_length().value_or(0) > body_limit_) {
       return OnReadError(bhttp::error::body_limit);
     }
+    // A body of known size is leased from the server's budget before it is read; a chunked one
+    // once it has arrived (OnBody).
+    if (parser_->content_length() && !LeaseBody(*parser_->content_length())) return;
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        req.version());
@@ -239,6 +242,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnBody(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
+    if (!parser_->content_length() && !LeaseBody(parser_->get().body().size())) return;
     stream_.expires_never();  // the service may take its time; nothing is read meanwhile
     Handle(parser_->release());
   }
@@ -264,6 +268,21 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(std::move(r));
   }
 
+  // Leases `bytes` of the request budget until the request is answered; false when they do not
+  // fit, after answering 503 and closing.
+  bool LeaseBody(uint64_t bytes) {
+    auto lease = state_->service->request_bytes().Acquire(static_cast<int64_t>(bytes));
+    if (lease.ok()) {
+      lease_ = *std::move(lease);
+      return true;
+    }
+    BeginRequest();
+    Reply r = ErrorReply(lease.status());
+    r.close = true;
+    Send(std::move(r));
+    return false;
+  }
+
   uint64_t InferBodyLimit() const {
     return static_cast<uint64_t>(std::max<int64_t>(state_->options.max_body_bytes, 0));
   }
@@ -282,6 +301,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void EndRequest() {
+    lease_.Release();
     absl::MutexLock lock(&state_->mu);
     if (in_request_) --state_->in_flight;
     in_request_ = false;
@@ -567,6 +587,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool in_request_ = false;  // guarded by state_->mu (read on the strand)
   uint64_t body_limit_ = 0;  // of the request being read
   bool answered_ = false;    // the request being handled has been answered or handed off
+  ByteBudget::Lease lease_;  // the request's bytes, until it is answered
 };
 
 class HttpServerImpl : public HttpServer {
