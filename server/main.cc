@@ -49,6 +49,8 @@ struct Flags {
   int http_port = 8000, grpc_port = 8001, metrics_port = 8002;
   int http_thread_count = 2;
   int http_header_timeout_secs = 60;
+  bool grpc_use_ssl = false, grpc_use_ssl_mutual = false;
+  std::string grpc_server_cert, grpc_server_key, grpc_root_cert;
   int http_max_connections = 1024;
   int infer_thread_count = 0;
   int intra_op_thread_count = 0;
@@ -129,6 +131,27 @@ const std::vector<FlagSpec>& Specs() {
       {"grpc-address", "ADDR", "Address the gRPC endpoint binds (default 0.0.0.0).",
        [](Flags& f, const std::string& v) {
          f.grpc_address = v;
+         return !v.empty();
+       }},
+      {"grpc-use-ssl", nullptr,
+       "Serve gRPC over TLS with --grpc-server-cert and --grpc-server-key (default false).",
+       [](Flags& f, const std::string& v) { return ParseBool(v, &f.grpc_use_ssl); }},
+      {"grpc-use-ssl-mutual", nullptr,
+       "Also require client certificates signed by --grpc-root-cert (implies --grpc-use-ssl).",
+       [](Flags& f, const std::string& v) { return ParseBool(v, &f.grpc_use_ssl_mutual); }},
+      {"grpc-server-cert", "PEM", "The gRPC server's certificate chain (PEM file).",
+       [](Flags& f, const std::string& v) {
+         f.grpc_server_cert = v;
+         return !v.empty();
+       }},
+      {"grpc-server-key", "PEM", "The gRPC server's private key (PEM file).",
+       [](Flags& f, const std::string& v) {
+         f.grpc_server_key = v;
+         return !v.empty();
+       }},
+      {"grpc-root-cert", "PEM", "Root certificate that client certificates must chain to.",
+       [](Flags& f, const std::string& v) {
+         f.grpc_root_cert = v;
          return !v.empty();
        }},
       {"metrics-address", "ADDR", "Address the metrics endpoint binds (default 0.0.0.0).",
@@ -416,13 +439,26 @@ int Main(int argc, char** argv) {
     o.port = flags.grpc_port;
     o.max_message_bytes =
         flags.grpc_max_message_size > 0 ? flags.grpc_max_message_size : flags.max_request_bytes;
+    if (flags.grpc_use_ssl || flags.grpc_use_ssl_mutual) {
+      if (flags.grpc_server_cert.empty() || flags.grpc_server_key.empty()) {
+        spdlog::critical("--grpc-use-ssl needs --grpc-server-cert and --grpc-server-key");
+        return 1;
+      }
+      o.tls.cert_file = flags.grpc_server_cert;
+      o.tls.key_file = flags.grpc_server_key;
+      o.tls.root_cert_file = flags.grpc_root_cert;
+      o.tls.mutual = flags.grpc_use_ssl_mutual;
+    }
     auto g = GrpcServer::Start(service.get(), o);
     if (!g.ok()) {
       spdlog::critical("cannot start the gRPC endpoint: {}", g.status().message());
       return 1;
     }
     grpc = *std::move(g);
-    spdlog::info("gRPC endpoint: {}:{}", flags.grpc_address, grpc->port());
+    spdlog::info("gRPC endpoint: {}:{}{}", flags.grpc_address, grpc->port(),
+                 flags.grpc_use_ssl_mutual ? " (TLS, client certificates required)"
+                 : flags.grpc_use_ssl      ? " (TLS)"
+                                           : "");
   }
   std::unique_ptr<HttpServer> http;
   if (flags.allow_http) {

@@ -21,6 +21,8 @@ packages=(
   libboost-dev rapidjson-dev
   # gRPC adapter and clients; libb64 for the perf_analyzer that tritonclient's wheel ships
   libgrpc++-dev protobuf-compiler-grpc libb64-0d
+  # TLS on the endpoints; the test makes its certificates with the openssl tool
+  openssl
   # server core: logging, metrics, and the metrics end-to-end test (a real Prometheus, curl)
   libspdlog-dev libfmt-dev prometheus-cpp-dev prometheus curl
   # training frontend: gzip'd IDX data (zlib), Fashion-MNIST, and PyTorch as the reference and

@@ -12,7 +12,9 @@
 
 #include <climits>
 #include <deque>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -400,6 +402,44 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   const int stream_window_;
 };
 
+absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    return absl::InvalidArgumentError(absl::StrCat("gRPC TLS: cannot read the ", what, " ", path));
+  }
+  if (text.find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("gRPC TLS: the ", what, " ", path, " is not a PEM file"));
+  }
+  return text;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const GrpcOptions::Tls& tls) {
+  if (tls.cert_file.empty()) {
+    if (!tls.key_file.empty() || tls.mutual) {
+      return absl::InvalidArgumentError(
+          "gRPC TLS needs the server certificate (--grpc-server-cert)");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions options(
+      tls.mutual ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                 : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(tls.cert_file, "server certificate"));
+  ASSIGN_OR_RETURN(pair.private_key, ReadPem(tls.key_file, "server key"));
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (tls.mutual) {
+    if (tls.root_cert_file.empty()) {
+      return absl::InvalidArgumentError(
+          "gRPC mutual TLS needs the clients' root certificate (--grpc-root-cert)");
+    }
+    ASSIGN_OR_RETURN(options.pem_root_certs, ReadPem(tls.root_cert_file, "root certificate"));
+  }
+  return grpc::SslServerCredentials(options);
+}
+
 class GrpcServerImpl final : public GrpcServer {
  public:
   GrpcServerImpl(InferenceService* service, const GrpcOptions& options)
@@ -420,7 +460,9 @@ class GrpcServerImpl final : public GrpcServer {
         options.address.find(':') != std::string::npos && options.address.front() != '['
             ? absl::StrCat("[", options.address, "]:", options.port)  // IPv6 literal
             : absl::StrCat(options.address, ":", options.port);
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                     Credentials(options.tls));
+    builder.AddListeningPort(address, credentials, &port_);
     builder.RegisterService(&kserve_);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {

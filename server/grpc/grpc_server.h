@@ -20,6 +20,13 @@ struct GrpcOptions {
   // in the service or answered but not yet written: a client that floods a stream, or stops
   // reading its answers, is held back by gRPC flow control instead of growing the queues.
   int stream_window = 64;
+  // TLS (Triton's --grpc-use-ssl flags): PEM files of the server's certificate chain and key;
+  // with `mutual`, clients must present a certificate signed by `root_cert_file`. Empty
+  // cert_file: plaintext.
+  struct Tls {
+    std::string cert_file, key_file, root_cert_file;
+    bool mutual = false;
+  } tls;
 };
 
 class GrpcServer {
