@@ -17,7 +17,8 @@ for flag in model-repository http-port grpc-port metrics-port model-control-mode
     repository-poll-secs load-model http-thread-count infer-thread-count log-level log-format \
     log-access max-request-bytes http-max-input-size grpc-max-message-size exit-timeout-secs \
     http-header-timeout-secs http-max-connections max-inflight-bytes grpc-use-ssl \
-    grpc-use-ssl-mutual grpc-server-cert grpc-server-key grpc-root-cert; do
+    grpc-use-ssl-mutual grpc-server-cert grpc-server-key grpc-root-cert http-restricted-api \
+    grpc-restricted-protocol; do
   grep -q -- "--$flag" "$tmp/help" || fail "--help does not document --$flag"
 done
 echo "ok: --help documents every flag"

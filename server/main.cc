@@ -31,6 +31,7 @@
 #include "server/http/http_server.h"
 #include "server/logging.h"
 #include "server/metrics.h"
+#include "server/restricted_api.h"
 #include "server/service.h"
 #include "spdlog/spdlog.h"
 
@@ -50,6 +51,7 @@ struct Flags {
   int http_thread_count = 2;
   int http_header_timeout_secs = 60;
   bool grpc_use_ssl = false, grpc_use_ssl_mutual = false;
+  RestrictedApis http_restricted, grpc_restricted;
   std::string grpc_server_cert, grpc_server_key, grpc_root_cert;
   int http_max_connections = 1024;
   int infer_thread_count = 0;
@@ -133,6 +135,15 @@ const std::vector<FlagSpec>& Specs() {
          f.grpc_address = v;
          return !v.empty();
        }},
+      {"http-restricted-api", "CATEGORY[,CATEGORY...]:KEY=VALUE",
+       "Serve the HTTP endpoints of these API categories (health, metadata, inference, "
+       "model-config, model-repository, statistics, ...) only to requests with header KEY: "
+       "VALUE; others get 403. Repeatable.",
+       [](Flags& f, const std::string& v) { return f.http_restricted.Add(v).ok(); }},
+      {"grpc-restricted-protocol", "CATEGORY[,CATEGORY...]:KEY=VALUE",
+       "The same for gRPC: calls of these categories need KEY: VALUE in their metadata; others "
+       "get PERMISSION_DENIED. Repeatable.",
+       [](Flags& f, const std::string& v) { return f.grpc_restricted.Add(v).ok(); }},
       {"grpc-use-ssl", nullptr,
        "Serve gRPC over TLS with --grpc-server-cert and --grpc-server-key (default false).",
        [](Flags& f, const std::string& v) { return ParseBool(v, &f.grpc_use_ssl); }},
@@ -449,6 +460,7 @@ int Main(int argc, char** argv) {
       o.tls.root_cert_file = flags.grpc_root_cert;
       o.tls.mutual = flags.grpc_use_ssl_mutual;
     }
+    o.restricted = flags.grpc_restricted;
     auto g = GrpcServer::Start(service.get(), o);
     if (!g.ok()) {
       spdlog::critical("cannot start the gRPC endpoint: {}", g.status().message());
@@ -468,6 +480,7 @@ int Main(int argc, char** argv) {
     o.threads = flags.http_thread_count;
     o.header_timeout = std::chrono::seconds(flags.http_header_timeout_secs);
     o.max_connections = flags.http_max_connections;
+    o.restricted = flags.http_restricted;
     o.max_body_bytes =
         flags.http_max_input_size > 0 ? flags.http_max_input_size : flags.max_request_bytes;
     auto h = HttpServer::Start(service.get(), o);

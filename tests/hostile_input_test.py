@@ -36,6 +36,7 @@ MAX_GROWTH_KB = 48 * 1024
 HEADER_TIMEOUT_S = 5  # --http-header-timeout-secs
 MAX_CONNECTIONS = 8   # --http-max-connections
 INFLIGHT_BUDGET = 2 << 20  # --max-inflight-bytes
+ADMIN = {"Admin-Key": "s3cret"}  # the model-repository API is restricted to this header
 SERVER = None
 
 
@@ -67,7 +68,11 @@ def setUpModule():
     SERVER = cortadod.start(CORTADOD, ["--model-repository", repo,
                                        "--http-header-timeout-secs", str(HEADER_TIMEOUT_S),
                                        "--http-max-connections", str(MAX_CONNECTIONS),
-                                       "--max-inflight-bytes", str(INFLIGHT_BUDGET)], LOG)
+                                       "--max-inflight-bytes", str(INFLIGHT_BUDGET),
+                                       "--http-restricted-api",
+                                       "model-repository:admin-key=s3cret",
+                                       "--grpc-restricted-protocol",
+                                       "model-repository,statistics:admin-key=s3cret"], LOG)
 
 
 def tearDownModule():
@@ -123,16 +128,16 @@ class HostileInputTest(unittest.TestCase):
         self.assertLess(growth, MAX_GROWTH_KB)
 
     def test_megabyte_of_brackets_to_repository_index(self):
-        status, body = post("/v2/repository/index", b"[" * (1 << 20))
+        status, body = post("/v2/repository/index", b"[" * (1 << 20), ADMIN)
         self.assertEqual(status, 413, body)
         self.assertIn(b"larger than the limit of 65536 bytes", body)
 
     def test_deep_nesting_under_the_control_cap(self):
         for path in ("/v2/repository/index", "/v2/repository/models/example_mlp/load"):
-            status, body = post(path, b"[" * 60000)
+            status, body = post(path, b"[" * 60000, ADMIN)
             self.assertEqual(status, 400, body)
             self.assertIn(b"nested deeper than 128", body)
-        status, body = post("/v2/repository/index", b'{"ready": true}')
+        status, body = post("/v2/repository/index", b'{"ready": true}', ADMIN)
         self.assertEqual(status, 200, body)
         self.assertIn(b"example_mlp", body)
 
@@ -274,7 +279,7 @@ class HostileInputTest(unittest.TestCase):
                 s.close()
         # Once they are gone, connections are accepted again (tearDown infers).
         for _ in range(50):
-            status, _ = post("/v2/repository/index", b"")
+            status, _ = post("/v2/repository/index", b"", ADMIN)
             if status == 200:
                 break
 
@@ -311,6 +316,26 @@ class HostileInputTest(unittest.TestCase):
         error = self.grpc_infer(request)
         self.assertEqual(error.code(), grpc.StatusCode.UNAVAILABLE)
         self.assertIn("the server is overloaded", error.details())
+
+    def test_restricted_api_needs_its_key(self):
+        for headers in ({}, {"Admin-Key": "guess"}, {"Other-Key": "s3cret"}):
+            status, answer = post("/v2/repository/index", b"", headers)
+            self.assertEqual(status, 403, answer)
+            self.assertIn(b"the model-repository API is restricted", answer)
+            self.assertNotIn(b"s3cret", answer)
+        status, answer = post("/v2/repository/index", b"", {"admin-key": "s3cret"})
+        self.assertEqual(status, 200, answer)
+        with grpc.insecure_channel(SERVER.grpc_url) as channel:
+            stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+            for call, request in ((stub.RepositoryIndex, service_pb2.RepositoryIndexRequest()),
+                                  (stub.ModelStatistics, service_pb2.ModelStatisticsRequest())):
+                for metadata in ((), (("admin-key", "guess"),)):
+                    with self.assertRaises(grpc.RpcError) as caught:
+                        call(request, metadata=metadata, timeout=30)
+                    self.assertEqual(caught.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+                call(request, metadata=(("admin-key", "s3cret"),), timeout=30)
+            # Unrestricted categories need nothing.
+            self.assertTrue(stub.ServerLive(service_pb2.ServerLiveRequest(), timeout=30).live)
 
     def test_truncated_request_then_close(self):
         # A header promising a body that never comes, then a close: no answer owed, no leak.

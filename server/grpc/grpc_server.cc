@@ -276,17 +276,22 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
 
 class KServeService final : public inference::GRPCInferenceService::CallbackService {
  public:
-  KServeService(InferenceService* service, BlockingRunner* blocking, int stream_window)
-      : service_(service), blocking_(blocking), stream_window_(stream_window) {}
+  KServeService(InferenceService* service, BlockingRunner* blocking, const GrpcOptions& options)
+      : service_(service),
+        blocking_(blocking),
+        stream_window_(options.stream_window),
+        restricted_(options.restricted) {}
 
   ServerUnaryReactor* ServerLive(CallbackServerContext* ctx, const inference::ServerLiveRequest*,
                                  inference::ServerLiveResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kHealth); !s.ok()) return Done(ctx, s);
     response->set_live(service_->Live());
     return Done(ctx, absl::OkStatus());
   }
 
   ServerUnaryReactor* ServerReady(CallbackServerContext* ctx, const inference::ServerReadyRequest*,
                                   inference::ServerReadyResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kHealth); !s.ok()) return Done(ctx, s);
     response->set_ready(service_->Ready());
     return Done(ctx, absl::OkStatus());
   }
@@ -294,6 +299,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   ServerUnaryReactor* ModelReady(CallbackServerContext* ctx,
                                  const inference::ModelReadyRequest* request,
                                  inference::ModelReadyResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kHealth); !s.ok()) return Done(ctx, s);
     response->set_ready(service_->ModelReady(request->name(), request->version()));
     return Done(ctx, absl::OkStatus());
   }
@@ -301,6 +307,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   ServerUnaryReactor* ServerMetadata(CallbackServerContext* ctx,
                                      const inference::ServerMetadataRequest*,
                                      inference::ServerMetadataResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kMetadata); !s.ok()) return Done(ctx, s);
     *response = service_->ServerMetadata();
     return Done(ctx, absl::OkStatus());
   }
@@ -308,24 +315,28 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   ServerUnaryReactor* ModelMetadata(CallbackServerContext* ctx,
                                     const inference::ModelMetadataRequest* request,
                                     inference::ModelMetadataResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kMetadata); !s.ok()) return Done(ctx, s);
     return Answer(ctx, service_->ModelMetadata(request->name(), request->version()), response);
   }
 
   ServerUnaryReactor* ModelConfig(CallbackServerContext* ctx,
                                   const inference::ModelConfigRequest* request,
                                   inference::ModelConfigResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kModelConfig); !s.ok()) return Done(ctx, s);
     return Answer(ctx, service_->ModelConfig(request->name(), request->version()), response);
   }
 
   ServerUnaryReactor* ModelStatistics(CallbackServerContext* ctx,
                                       const inference::ModelStatisticsRequest* request,
                                       inference::ModelStatisticsResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kStatistics); !s.ok()) return Done(ctx, s);
     return Answer(ctx, service_->ModelStatistics(request->name(), request->version()), response);
   }
 
   ServerUnaryReactor* RepositoryIndex(CallbackServerContext* ctx,
                                       const inference::RepositoryIndexRequest* request,
                                       inference::RepositoryIndexResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kModelRepository); !s.ok()) return Done(ctx, s);
     *response = service_->RepositoryIndex(request->ready());
     return Done(ctx, absl::OkStatus());
   }
@@ -333,6 +344,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   ServerUnaryReactor* RepositoryModelLoad(CallbackServerContext* ctx,
                                           const inference::RepositoryModelLoadRequest* request,
                                           inference::RepositoryModelLoadResponse*) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kModelRepository); !s.ok()) return Done(ctx, s);
     if (!request->parameters().empty()) {
       return Done(ctx, absl::UnimplementedError(absl::StrCat(
                            "load parameters (", request->parameters().begin()->first,
@@ -349,6 +361,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   ServerUnaryReactor* RepositoryModelUnload(CallbackServerContext* ctx,
                                             const inference::RepositoryModelUnloadRequest* request,
                                             inference::RepositoryModelUnloadResponse*) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kModelRepository); !s.ok()) return Done(ctx, s);
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
     std::string name = request->model_name();
     blocking_->Post([this, reactor, name] {
@@ -360,6 +373,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   ServerUnaryReactor* ModelInfer(CallbackServerContext* ctx,
                                  const inference::ModelInferRequest* request,
                                  inference::ModelInferResponse* response) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kInference); !s.ok()) return Done(ctx, s);
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
     std::shared_ptr<ByteBudget::Lease> lease;
     absl::StatusOr<InferRequest> decoded = Decode(*request, ctx, service_->request_bytes(), &lease);
@@ -380,10 +394,30 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
 
   grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
   ModelStreamInfer(CallbackServerContext* ctx) override {
+    if (absl::Status s = Allowed(ctx, ApiCategory::kInference); !s.ok()) {
+      return new RefusedStream(ToGrpcStatus(s));
+    }
     return new StreamInferReactor(service_, ctx, stream_window_);
   }
 
  private:
+  // A stream refused before it starts (restricted API).
+  class RefusedStream : public grpc::ServerBidiReactor<inference::ModelInferRequest,
+                                                       inference::ModelStreamInferResponse> {
+   public:
+    explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+    void OnDone() override { delete this; }
+  };
+
+  // OK unless `category` is restricted and the call's metadata lacks its key and value.
+  absl::Status Allowed(CallbackServerContext* ctx, ApiCategory category) const {
+    return restricted_.Check(category, [ctx](absl::string_view name) -> std::optional<std::string> {
+      auto it = ctx->client_metadata().find(grpc::string_ref(name.data(), name.size()));
+      if (it == ctx->client_metadata().end()) return std::nullopt;
+      return std::string(it->second.data(), it->second.size());
+    });
+  }
+
   static ServerUnaryReactor* Done(CallbackServerContext* ctx, const absl::Status& status) {
     ServerUnaryReactor* reactor = ctx->DefaultReactor();
     reactor->Finish(ToGrpcStatus(status));
@@ -400,6 +434,7 @@ class KServeService final : public inference::GRPCInferenceService::CallbackServ
   InferenceService* const service_;
   BlockingRunner* const blocking_;
   const int stream_window_;
+  const RestrictedApis restricted_;
 };
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view what) {
@@ -443,7 +478,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const GrpcO
 class GrpcServerImpl final : public GrpcServer {
  public:
   GrpcServerImpl(InferenceService* service, const GrpcOptions& options)
-      : service_(service), blocking_(2), kserve_(service, &blocking_, options.stream_window) {}
+      : service_(service), blocking_(2), kserve_(service, &blocking_, options) {}
   ~GrpcServerImpl() override { Shutdown(std::chrono::milliseconds(0)); }
 
   absl::Status Start(const GrpcOptions& options) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "server/restricted_api.h"
 #include "server/service.h"
 
 namespace cortado {
@@ -27,6 +28,8 @@ struct GrpcOptions {
     std::string cert_file, key_file, root_cert_file;
     bool mutual = false;
   } tls;
+  // API categories that need a key in the call's metadata (--grpc-restricted-protocol).
+  RestrictedApis restricted;
 };
 
 class GrpcServer {

@@ -134,6 +134,30 @@ const char* EndpointName(http::Endpoint e) {
   return "unknown";
 }
 
+// The restricted-API category of an endpoint (Triton's grouping).
+ApiCategory CategoryOf(http::Endpoint e) {
+  switch (e) {
+    case http::Endpoint::kServerLive:
+    case http::Endpoint::kServerReady:
+    case http::Endpoint::kModelReady:
+      return ApiCategory::kHealth;
+    case http::Endpoint::kServerMetadata:
+    case http::Endpoint::kModelMetadata:
+      return ApiCategory::kMetadata;
+    case http::Endpoint::kModelConfig:
+      return ApiCategory::kModelConfig;
+    case http::Endpoint::kModelStatistics:
+      return ApiCategory::kStatistics;
+    case http::Endpoint::kModelInfer:
+      return ApiCategory::kInference;
+    case http::Endpoint::kRepositoryIndex:
+    case http::Endpoint::kModelLoad:
+    case http::Endpoint::kModelUnload:
+      return ApiCategory::kModelRepository;
+  }
+  return ApiCategory::kInference;
+}
+
 class Session;
 
 // State shared by the server, its sessions and the callbacks still pending in the service. It
@@ -341,6 +365,13 @@ class Session : public std::enable_shared_from_this<Session> {
                                             " is not allowed here; use ", r.allow));
       return Send(std::move(r));
     }
+    const absl::Status allowed = state_->options.restricted.Check(
+        CategoryOf(route->endpoint), [&](absl::string_view name) -> std::optional<std::string> {
+          auto it = req.find(beast::string_view(name.data(), name.size()));
+          if (it == req.end()) return std::nullopt;
+          return std::string(it->value());
+        });
+    if (!allowed.ok()) return Send(ErrorReply(allowed));
     InferenceService& service = *state_->service;
     const http::Route& rt = *route;
     switch (rt.endpoint) {

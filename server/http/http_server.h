@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "server/restricted_api.h"
 #include "server/service.h"
 
 namespace cortado {
@@ -31,6 +32,8 @@ struct HttpOptions {
   std::chrono::seconds header_timeout{60};
   // Connections beyond this many open at once get 503 and are closed at once.
   int max_connections = 1024;
+  // Endpoint categories that need an API key header (--http-restricted-api).
+  RestrictedApis restricted;
 };
 
 class HttpServer {
