@@ -92,4 +92,16 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/v2/mo
 [ "$code" != 200 ] || fail "b is ready without --load-model"
 stop TERM
 echo "ok: explicit mode loads only --load-model, SIGTERM exits 0"
+
+# SIGTERM while still starting up (signals are taken from the first moment): exits 0 at once,
+# without waiting to finish loading.
+rm -f "$tmp/log" "$tmp/out"
+"$cortadod" --model-repository="$repo" --http-port=0 --grpc-port=0 --metrics-port=0 \
+  --http-address=127.0.0.1 --grpc-address=127.0.0.1 --metrics-address=127.0.0.1 \
+  >"$tmp/out" 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 1 100); do grep -qs "loading model" "$tmp/log" && break; sleep 0.01; done
+stop TERM
+grep -qE "while starting up|shutting down" "$tmp/log" || fail "no shutdown logged"
+echo "ok: SIGTERM during startup exits 0 ($(grep -oE "while starting up|shutting down" "$tmp/log" | head -1))"
 echo PASS

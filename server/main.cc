@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "core/thread_pool.h"
 #include "prometheus/registry.h"
 #include "server/grpc/grpc_server.h"
@@ -37,6 +39,10 @@
 
 namespace cortado {
 namespace {
+
+// How long past --exit-timeout-secs the endpoints may take to close before the watchdog forces
+// the exit.
+constexpr std::chrono::seconds kCloseGrace{3};
 
 constexpr char kVersion[] = "0.1.0";
 
@@ -210,7 +216,9 @@ const std::vector<FlagSpec>& Specs() {
        "Largest gRPC message, in bytes (default: --max-request-bytes).",
        [](Flags& f, const std::string& v) { return ParseInt64(v, &f.grpc_max_message_size, 1); }},
       {"exit-timeout-secs", "N",
-       "On SIGTERM/SIGINT, how long requests in flight get to finish (default 30).",
+       "On SIGTERM/SIGINT, how long requests in flight get to finish (default 30); requests "
+       "still queued then are answered UNAVAILABLE, and if the shutdown overruns by 3 s the "
+       "process is forced out with exit status 1. A signal during startup exits at once.",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.exit_timeout_secs, 0); }},
       {"log-level", "LEVEL", "trace, debug, info (default), warn, error, critical or off.",
        [](Flags& f, const std::string& v) {
@@ -391,6 +399,31 @@ int Main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // One thread takes the signal whenever it comes: during startup it ends the process at once
+  // (nothing is being served yet); once serving, it wakes the shutdown below and arms the
+  // watchdog, which forces the process out (exit status 1) if the orderly shutdown overruns
+  // --exit-timeout-secs by more than kCloseGrace.
+  std::atomic<bool> serving{false};
+  absl::Notification stop;
+  int stop_signal = 0;
+  std::thread([signals, &serving, &stop, &stop_signal, timeout = flags.exit_timeout_secs] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (!serving) {
+      spdlog::warn("received {} while starting up; exiting before serving", name);
+      spdlog::default_logger()->flush();
+      std::_Exit(0);
+    }
+    stop_signal = sig;
+    stop.Notify();
+    std::this_thread::sleep_for(std::chrono::seconds(timeout) + kCloseGrace);
+    spdlog::error("shutdown overran --exit-timeout-secs={} by {} s; forcing exit", timeout,
+                  kCloseGrace.count());
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }).detach();
+
   std::string repository = ResolvePath(flags.model_repository);
   if (repository.empty()) {
     repository = FindEmbeddedRepository(argv[0]);
@@ -500,20 +533,15 @@ int Main(int argc, char** argv) {
     std::cout << std::flush;
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  serving = true;
+  stop.WaitForNotification();
+  spdlog::info("received {}; shutting down", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  // Requests in flight get the exit timeout; what is still queued then is answered UNAVAILABLE
+  // without running. The watchdog armed at the signal ends the process if this overruns.
   service->Shutdown(std::chrono::seconds(flags.exit_timeout_secs));
-  const auto close_deadline = std::chrono::seconds(2);
+  const auto close_deadline = std::chrono::seconds(1);
   if (http) http->Shutdown(close_deadline);
   if (grpc) grpc->Shutdown(close_deadline);
-  // Whatever is still running past the exit timeout must not keep the process alive.
-  std::thread([] {
-    std::this_thread::sleep_for(std::chrono::seconds(5));
-    spdlog::warn("exiting with work still running");
-    spdlog::default_logger()->flush();
-    std::_Exit(0);
-  }).detach();
   http.reset();
   grpc.reset();
   service.reset();

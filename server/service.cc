@@ -408,7 +408,11 @@ class ServiceImpl : public InferenceService {
     if (drained) {
       spdlog::info("every request in flight has been answered");
     } else {
-      spdlog::warn("{} request(s) still in flight after {} ms", pending, timeout.count());
+      past_exit_timeout_ = true;  // what is still queued is answered without running
+      spdlog::warn(
+          "{} request(s) still in flight after {} ms; those not yet running are "
+          "answered UNAVAILABLE",
+          pending, timeout.count());
     }
     manager_->Stop();
   }
@@ -473,7 +477,12 @@ class ServiceImpl : public InferenceService {
 
   void Execute(const ModelVersion& model, InferRequest request, InferCallback done,
                uint64_t batch_size, const Admission& admission, Clock::time_point submitted) {
-    if (absl::Status drop = DropReason(request, admission); !drop.ok()) {
+    absl::Status drop = DropReason(request, admission);
+    if (drop.ok() && past_exit_timeout_) {
+      drop = absl::UnavailableError(
+          "the server is shutting down and its exit timeout has passed; the request was not run");
+    }
+    if (!drop.ok()) {
       absl::Status status(drop.code(), absl::StrCat("model '", model.name(), "' version ",
                                                     model.version(), ": ", drop.message()));
       model.stats().RecordFailure(Nanos(Clock::now() - request.received), NowMs());
@@ -541,6 +550,7 @@ class ServiceImpl : public InferenceService {
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<bool> past_exit_timeout_{false};
 };
 
 }  // namespace

@@ -151,12 +151,12 @@ class StreamInferReactor : public grpc::ServerBidiReactor<inference::ModelInferR
       std::string name = decoded->model_name, version = decoded->model_version, id = decoded->id;
       service_->Infer(*std::move(decoded),
                       [this, name, version, id, lease](absl::StatusOr<InferResponse> result) {
+                        lease->Release();  // before the client can see the answer
                         if (result.ok()) {
                           Respond(*std::move(result));
                         } else {
                           Respond(name, version, id, result.status());
                         }
-                        lease->Release();
                         bool finish, resume;
                         {
                           absl::MutexLock lock(&mu_);

@@ -325,7 +325,6 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void EndRequest() {
-    lease_.Release();
     absl::MutexLock lock(&state_->mu);
     if (in_request_) --state_->in_flight;
     in_request_ = false;
@@ -519,6 +518,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // On the strand: writes `reply`, then reads the next request (keep-alive) or closes.
   void Send(Reply reply) {
     answered_ = true;
+    // The request is done with: its bytes go back to the budget before the client can see the
+    // answer (and send the next request).
+    lease_.Release();
     if (closed_) {
       EndRequest();
       return;
@@ -618,7 +620,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool in_request_ = false;  // guarded by state_->mu (read on the strand)
   uint64_t body_limit_ = 0;  // of the request being read
   bool answered_ = false;    // the request being handled has been answered or handed off
-  ByteBudget::Lease lease_;  // the request's bytes, until it is answered
+  ByteBudget::Lease lease_;  // the request's bytes, until its answer is sent
 };
 
 class HttpServerImpl : public HttpServer {
