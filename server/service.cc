@@ -261,7 +261,8 @@ class ServiceImpl : public InferenceService {
     inference::ServerMetadataResponse r;
     r.set_name("cortado");
     r.set_version(options().server_version);
-    // Not "schedule_policy": the dynamic batcher's queue policies are not honoured yet.
+    // Not "schedule_policy" (Triton's dynamic batcher): the queue policies apply, but requests
+    // are not batched yet.
     for (const char* ext :
          {"binary_tensor_data", "model_repository", "model_configuration", "statistics"}) {
       r.add_extensions(ext);

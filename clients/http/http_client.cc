@@ -1,13 +1,14 @@
 #include "clients/http/http_client.h"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <cstring>
 #include <limits>
 #include <optional>
 #include <type_traits>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

@@ -3,10 +3,6 @@
 #include "server/http/http_server.h"
 
 #include <atomic>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -14,6 +10,11 @@
 #include <set>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include "gtest/gtest.h"
 #include "model_config.pb.h"
