@@ -203,7 +203,30 @@ const Metrics::Version& Metrics::ForVersion(const std::string& model, const std:
     v->batch_size = &batch_size_.Add(labels, BatchBuckets());
     slot = std::move(v);
   }
+  ++slot->holders;
   return *slot;
+}
+
+void Metrics::ReleaseVersion(const std::string& model, const std::string& version) {
+  absl::MutexLock lock(&mu_);
+  auto it = versions_.find({model, version});
+  if (it == versions_.end() || --it->second->holders > 0) return;
+  const Version& v = *it->second;
+  requests_.Remove(v.success);
+  for (int code = 1; code <= 16; ++code) {
+    const prometheus::Labels failure{{"model", model},
+                                     {"version", version},
+                                     {"outcome", "failure"},
+                                     {"reason", FailureReason(static_cast<absl::StatusCode>(code))}};
+    if (requests_.Has(failure)) requests_.Remove(&requests_.Add(failure));
+  }
+  inferences_.Remove(v.inferences);
+  executions_.Remove(v.executions);
+  request_duration_.Remove(v.request_duration);
+  queue_duration_.Remove(v.queue_duration);
+  compute_duration_.Remove(v.compute_duration);
+  batch_size_.Remove(v.batch_size);
+  versions_.erase(it);
 }
 
 void Metrics::RequestFailed(const std::string& model, const std::string& version,

@@ -13,8 +13,10 @@
 //   cortado_model_load_duration_seconds   histogram of successful loads
 // Server-wide: cortado_models_loaded, cortado_model_versions_loaded, cortado_inference_requests_in_flight.
 //
-// Series are created when a version is first loaded or first counted, and kept for the life of
-// the process (counters never go backwards, even when a version is unloaded and loaded again).
+// A version's series are created when it is loaded (ForVersion) and removed once the last
+// ModelVersion object holding them is freed (ReleaseVersion), so that a repository that
+// publishes new versions for months does not grow the exposition without bound; a version
+// loaded again starts its counters at zero (Prometheus' rate() treats that as a reset).
 // Thread-safe: every method may be called from any thread.
 #ifndef CORTADO_SERVER_METRICS_H_
 #define CORTADO_SERVER_METRICS_H_
@@ -55,6 +57,7 @@ class Metrics {
     prometheus::Histogram* queue_duration = nullptr;
     prometheus::Histogram* compute_duration = nullptr;
     prometheus::Histogram* batch_size = nullptr;
+    int holders = 0;  // guarded by Metrics::mu_
   };
 
   explicit Metrics(std::shared_ptr<prometheus::Registry> registry);
@@ -63,8 +66,11 @@ class Metrics {
 
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 
-  // The series of `model` / `version`, created (at zero) on first use.
+  // The series of `model` / `version`, created (at zero) on first use; each call is one holder.
   const Version& ForVersion(const std::string& model, const std::string& version);
+  // Drops one holder of `model` / `version`; the last one removes the version's series (its
+  // success and failure counts, inferences, executions and histograms).
+  void ReleaseVersion(const std::string& model, const std::string& version);
   void RequestFailed(const std::string& model, const std::string& version,
                      absl::StatusCode code);
   void ModelLoaded(const std::string& model, const std::string& version, double seconds);
