@@ -56,6 +56,13 @@ TEST(MetricsTest, ReleasedVersionSeriesAreRemoved) {
   one.success->Increment();
   one.batch_size->Observe(4);
   m.RequestFailed("m", "1", absl::StatusCode::kUnavailable);
+  m.RequestRejected("m", "1", "timeout");
+  one.queue_size->Set(3);
+  EXPECT_NE(prometheus::TextSerializer()
+                .Serialize(registry->Collect())
+                .find("cortado_inference_rejected_total{cause=\"timeout\",model=\"m\","
+                      "version=\"1\"} 1"),
+            std::string::npos);
   auto text = [&] { return prometheus::TextSerializer().Serialize(registry->Collect()); };
   m.ReleaseVersion("m", "1");
   EXPECT_NE(text().find("version=\"1\""), std::string::npos) << "one holder is left";

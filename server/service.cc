@@ -380,7 +380,11 @@ class ServiceImpl : public InferenceService {
                   admission, submitted);
         },
         admission.slot);
+    if (const Metrics::Version* m = version->metrics()) {
+      m->queue_size->Set(version->queue()->waiting());
+    }
     if (!s.ok()) {  // the queue is full: answered at once (503 / UNAVAILABLE)
+      metrics_->RequestRejected(version->name(), version->version_string(), "queue_full");
       Reject(std::move(queued->request),
              absl::UnavailableError(absl::StrCat("model '", version->name(), "' version ",
                                                  version->version(), ": ", s.message())),
@@ -478,12 +482,18 @@ class ServiceImpl : public InferenceService {
 
   void Execute(const ModelVersion& model, InferRequest request, InferCallback done,
                uint64_t batch_size, const Admission& admission, Clock::time_point submitted) {
+    if (const Metrics::Version* m = model.metrics()) m->queue_size->Set(model.queue()->waiting());
     absl::Status drop = DropReason(request, admission);
+    const char* cause = drop.code() == absl::StatusCode::kCancelled          ? "cancelled"
+                        : drop.code() == absl::StatusCode::kDeadlineExceeded ? "deadline"
+                                                                             : "timeout";
     if (drop.ok() && past_exit_timeout_) {
       drop = absl::UnavailableError(
           "the server is shutting down and its exit timeout has passed; the request was not run");
+      cause = "shutdown";
     }
     if (!drop.ok()) {
+      metrics_->RequestRejected(model.name(), model.version_string(), cause);
       absl::Status status(drop.code(), absl::StrCat("model '", model.name(), "' version ",
                                                     model.version(), ": ", drop.message()));
       model.stats().RecordFailure(Nanos(Clock::now() - request.received), NowMs());

@@ -222,6 +222,12 @@ class HostileInputTest(unittest.TestCase):
         self.assertEqual(error.code(), grpc.StatusCode.UNAVAILABLE)
         self.assertIn("request timeout expired", error.details())
         self.assertEqual(self.executions("mlp_policy"), (executions, failures + 2))
+        conn = http.client.HTTPConnection("127.0.0.1", SERVER.metrics_port, timeout=10)
+        conn.request("GET", "/metrics")
+        metrics = conn.getresponse().read().decode()
+        conn.close()
+        self.assertRegex(metrics, r'cortado_inference_rejected_total\{cause="timeout",'
+                                  r'model="mlp_policy",version="1"\} [1-9]')
         # Without the parameter the policy's 10 s leave plenty of time.
         status, answer = post("/v2/models/mlp_policy/infer", infer_features())
         self.assertEqual(status, 200, answer)
