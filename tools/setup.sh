@@ -23,6 +23,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libb64-0d
   # TLS on the endpoints; the test makes its certificates with the openssl tool
   openssl
+  # libFuzzer targets (server/fuzz/run_fuzzers.sh): clang with its sanitizer runtimes
+  clang
   # server core: logging, metrics, and the metrics end-to-end test (a real Prometheus, curl)
   libspdlog-dev libfmt-dev prometheus-cpp-dev prometheus curl
   # training frontend: gzip'd IDX data (zlib), Fashion-MNIST, and PyTorch as the reference and
