@@ -147,6 +147,18 @@ class HostileInputTest(unittest.TestCase):
             self.assertEqual(status, 400, answer)
             self.assertIn(b"nested deeper than 128", answer)
 
+    def test_extreme_json_numbers(self):
+        # Numbers that made RapidJSON's full-precision parser read out of bounds (a crash) or
+        # hit undefined behaviour: now parsed (or refused) like any other.
+        # The fuzzer's crashing input (server/fuzz/corpus/kserve_wire_fuzzer/
+        # rapidjson_full_precision_oob), 385 bytes.
+        number = "-215552555555555525555555555552.22555555" + "0" * 332 + "82434487e-702"
+        for data in (number, "0e99", "1e-99999999999", "1" * 400):
+            body = ('{"inputs":[{"name":"features","datatype":"FP32","shape":[1,4],'
+                    '"data":[%s,1,2,3]}]}' % data)
+            status, answer = post("/v2/models/example_mlp/infer", body)
+            self.assertIn(status, (200, 400), answer)
+
     def test_binary_bytes_shape_bomb(self):
         header = json.dumps({"inputs": [{"name": "features", "datatype": "BYTES",
                                          "shape": [33554432],

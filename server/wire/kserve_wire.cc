@@ -171,8 +171,12 @@ absl::StatusOr<Tensor> DecodeRaw(absl::string_view raw, DType dtype, const Shape
 }
 
 absl::Status ParseJson(absl::string_view text, rapidjson::Document* doc) {
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNanAndInfFlag |
-                              rapidjson::kParseFullPrecisionFlag;
+  // Not kParseFullPrecisionFlag: RapidJSON 1.1's full-precision number parsing reads far out of
+  // bounds for some long numbers with extreme exponents (a 385-byte body crashed cortadod;
+  // found by kserve_wire_fuzzer, kept in server/fuzz/corpus as a regression seed) and is
+  // undefined for others ("0e99"). The normal-precision parser is exact for numbers of at most
+  // 15 significant digits and 10^±22, and within a few ULP otherwise.
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNanAndInfFlag;
   rapidjson::ParseResult result;
   DepthLimit limit(doc);
   auto generate = [&](rapidjson::Document&) {

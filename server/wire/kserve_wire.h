@@ -39,8 +39,10 @@ absl::StatusOr<Tensor> DecodeRaw(absl::string_view raw, DType dtype, const Shape
 inline constexpr int kMaxJsonDepth = 128;
 
 // Parses `text` into `doc` without recursion (RapidJSON's iterative parser), accepting NaN and
-// Infinity, keeping full precision, and refusing nesting deeper than kMaxJsonDepth. The error
-// is InvalidArgument with the offset and reason.
+// Infinity and refusing nesting deeper than kMaxJsonDepth. Numbers use RapidJSON's
+// normal-precision parser (its full-precision one is unsafe on hostile input, see the .cc):
+// integers are exact, doubles exact up to 15 significant digits. The error is InvalidArgument
+// with the offset and reason.
 absl::Status ParseJson(absl::string_view text, rapidjson::Document* doc);
 
 }  // namespace cortado
