@@ -10,45 +10,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "server/wire/kserve_wire.h"
 
 namespace cortado {
 namespace {
-
-struct Name {
-  DType dtype;
-  const char* name;
-};
-constexpr Name kNames[] = {
-    {DType::kBool, "BOOL"},     {DType::kUInt8, "UINT8"},   {DType::kUInt16, "UINT16"},
-    {DType::kUInt32, "UINT32"}, {DType::kUInt64, "UINT64"}, {DType::kInt8, "INT8"},
-    {DType::kInt16, "INT16"},   {DType::kInt32, "INT32"},   {DType::kInt64, "INT64"},
-    {DType::kFloat16, "FP16"},  {DType::kFloat32, "FP32"},  {DType::kFloat64, "FP64"},
-    {DType::kString, "BYTES"},  {DType::kBFloat16, "BF16"},
-};
 
 absl::Status Invalid(absl::string_view tensor, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("tensor '", tensor, "': ", what));
 }
 
-// Raw little-endian bytes of a host tensor; BYTES as 4-byte length-prefixed elements.
+// The raw encoding of a host tensor.
 absl::StatusOr<std::string> ToRaw(const std::string& name, const Tensor& t) {
   if (!t.defined()) return Invalid(name, "undefined");
   std::string raw;
-  if (t.dtype() == DType::kString) {
-    for (int64_t i = 0; i < t.num_elements(); ++i) {
-      const std::string& s = t.data<std::string>()[i];
-      if (s.size() > std::numeric_limits<uint32_t>::max())
-        return Invalid(name, "element over 4 GiB");
-      const uint32_t n = static_cast<uint32_t>(s.size());
-      for (int b = 0; b < 4; ++b) raw.push_back(static_cast<char>((n >> (8 * b)) & 0xff));
-      raw.append(s);
-    }
-  } else if (t.dtype() == DType::kBool) {
-    raw.resize(t.num_elements());
-    for (int64_t i = 0; i < t.num_elements(); ++i) raw[i] = t.data<bool>()[i] ? 1 : 0;
-  } else {
-    raw.assign(static_cast<const char*>(t.raw_data()), t.nbytes());
-  }
+  raw.reserve(RawSize(t));
+  if (absl::Status s = AppendRaw(t, &raw); !s.ok()) return Invalid(name, s.message());
   return raw;
 }
 
@@ -95,43 +71,6 @@ absl::Status ToTyped(const std::string& name, const Tensor& t, inference::InferT
       return Invalid(
           name, absl::StrCat(DTypeName(t.dtype()), " has no typed contents field; send it raw"));
   }
-}
-
-absl::StatusOr<Tensor> FromRaw(const std::string& name, DType dtype, const Shape& shape,
-                               const std::string& raw) {
-  const int64_t n = NumElements(shape);
-  if (dtype == DType::kString) {
-    std::vector<std::string> elements;
-    size_t pos = 0;
-    while (pos < raw.size()) {
-      if (raw.size() - pos < 4) return Invalid(name, "BYTES data ends inside a length prefix");
-      uint32_t len = 0;
-      for (int b = 3; b >= 0; --b) len = (len << 8) | static_cast<uint8_t>(raw[pos + b]);
-      pos += 4;
-      if (raw.size() - pos < len) return Invalid(name, "BYTES element runs past the data");
-      elements.emplace_back(raw.substr(pos, len));
-      pos += len;
-    }
-    if (static_cast<int64_t>(elements.size()) != n) {
-      return Invalid(name, absl::StrCat("shape ", ShapeToString(shape), " needs ", n,
-                                        " elements, got ", elements.size()));
-    }
-    ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
-    for (int64_t i = 0; i < n; ++i) t.data<std::string>()[i] = std::move(elements[i]);
-    return t;
-  }
-  const size_t expected = static_cast<size_t>(n) * DTypeSize(dtype);
-  if (raw.size() != expected) {
-    return Invalid(name, absl::StrCat(raw.size(), " raw bytes, shape ", ShapeToString(shape),
-                                      " needs ", expected));
-  }
-  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
-  if (dtype == DType::kBool) {
-    for (int64_t i = 0; i < n; ++i) t.data<bool>()[i] = raw[i] != 0;
-  } else if (expected > 0) {
-    std::memcpy(t.raw_data(), raw.data(), expected);
-  }
-  return t;
 }
 
 template <typename T, typename Field>
@@ -240,20 +179,6 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return absl::Status(absl_code, status.error_message());
 }
 
-absl::string_view KServeDatatypeName(DType dtype) {
-  for (const Name& n : kNames) {
-    if (n.dtype == dtype) return n.name;
-  }
-  return "INVALID";
-}
-
-absl::StatusOr<DType> DTypeFromKServeName(absl::string_view datatype) {
-  for (const Name& n : kNames) {
-    if (datatype == n.name) return n.dtype;
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unknown datatype '", datatype, "'"));
-}
-
 absl::StatusOr<inference::ModelInferRequest> EncodeClientInferRequest(
     const ClientInferRequest& request) {
   inference::ModelInferRequest out;
@@ -264,7 +189,7 @@ absl::StatusOr<inference::ModelInferRequest> EncodeClientInferRequest(
     if (!tensor.defined()) return Invalid(name, "undefined");
     auto* in = out.add_inputs();
     in->set_name(name);
-    in->set_datatype(std::string(KServeDatatypeName(tensor.dtype())));
+    in->set_datatype(std::string(KServeDatatype(tensor.dtype())));
     for (int64_t d : tensor.shape()) in->add_shape(d);
     if (request.typed_contents) {
       RETURN_IF_ERROR(ToTyped(name, tensor, in->mutable_contents()));
@@ -290,13 +215,15 @@ absl::StatusOr<ClientInferResult> DecodeClientInferResponse(
   }
   for (int i = 0; i < response.outputs_size(); ++i) {
     const auto& o = response.outputs(i);
-    ASSIGN_OR_RETURN(DType dtype, DTypeFromKServeName(o.datatype()));
+    ASSIGN_OR_RETURN(DType dtype, DTypeFromKServe(o.datatype()));
     Shape shape(o.shape().begin(), o.shape().end());
     RETURN_IF_ERROR(ValidateShape(shape));
-    absl::StatusOr<Tensor> t =
-        raw ? FromRaw(o.name(), dtype, shape, response.raw_output_contents(i))
-            : FromTyped(o.name(), dtype, shape, o.contents());
-    if (!t.ok()) return absl::DataLossError(t.status().message());
+    absl::StatusOr<Tensor> t = raw ? DecodeRaw(response.raw_output_contents(i), dtype, shape)
+                                   : FromTyped(o.name(), dtype, shape, o.contents());
+    if (!t.ok()) {
+      return absl::DataLossError(raw ? Invalid(o.name(), t.status().message()).message()
+                                     : t.status().message());
+    }
     result.outputs.emplace_back(o.name(), *std::move(t));
   }
   return result;

@@ -52,10 +52,6 @@ struct ClientInferResult {
 // grpc::Status -> absl::Status, code for code, message intact.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
-// KServe datatype names ("FP32", "BYTES", ...) <-> DType.
-absl::string_view KServeDatatypeName(DType dtype);
-absl::StatusOr<DType> DTypeFromKServeName(absl::string_view datatype);
-
 // Message codecs, exposed for tests and for other transports of the same messages.
 absl::StatusOr<inference::ModelInferRequest> EncodeClientInferRequest(
     const ClientInferRequest& request);

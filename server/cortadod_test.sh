@@ -15,7 +15,10 @@ fail() { echo "FAIL: $*"; [ -f "$tmp/log" ] && tail -n 40 "$tmp/log"; exit 1; }
 "$cortadod" --help >"$tmp/help" || fail "--help exited $?"
 for flag in model-repository http-port grpc-port metrics-port model-control-mode \
     repository-poll-secs load-model http-thread-count infer-thread-count log-level log-format \
-    log-access max-request-bytes http-max-input-size grpc-max-message-size exit-timeout-secs; do
+    log-access max-request-bytes http-max-input-size grpc-max-message-size exit-timeout-secs \
+    http-header-timeout-secs http-max-connections max-inflight-bytes grpc-use-ssl \
+    grpc-use-ssl-mutual grpc-server-cert grpc-server-key grpc-root-cert http-restricted-api \
+    grpc-restricted-protocol; do
   grep -q -- "--$flag" "$tmp/help" || fail "--help does not document --$flag"
 done
 echo "ok: --help documents every flag"
@@ -89,4 +92,16 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/v2/mo
 [ "$code" != 200 ] || fail "b is ready without --load-model"
 stop TERM
 echo "ok: explicit mode loads only --load-model, SIGTERM exits 0"
+
+# SIGTERM while still starting up (signals are taken from the first moment): exits 0 at once,
+# without waiting to finish loading.
+rm -f "$tmp/log" "$tmp/out"
+"$cortadod" --model-repository="$repo" --http-port=0 --grpc-port=0 --metrics-port=0 \
+  --http-address=127.0.0.1 --grpc-address=127.0.0.1 --metrics-address=127.0.0.1 \
+  >"$tmp/out" 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 1 100); do grep -qs "loading model" "$tmp/log" && break; sleep 0.01; done
+stop TERM
+grep -qE "while starting up|shutting down" "$tmp/log" || fail "no shutdown logged"
+echo "ok: SIGTERM during startup exits 0 ($(grep -oE "while starting up|shutting down" "$tmp/log" | head -1))"
 echo PASS

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,17 +26,23 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "core/thread_pool.h"
 #include "prometheus/registry.h"
 #include "server/grpc/grpc_server.h"
 #include "server/http/http_server.h"
 #include "server/logging.h"
 #include "server/metrics.h"
+#include "server/restricted_api.h"
 #include "server/service.h"
 #include "spdlog/spdlog.h"
 
 namespace cortado {
 namespace {
+
+// How long past --exit-timeout-secs the endpoints may take to close before the watchdog forces
+// the exit.
+constexpr std::chrono::seconds kCloseGrace{3};
 
 constexpr char kVersion[] = "0.1.0";
 
@@ -48,9 +55,15 @@ struct Flags {
   std::string http_address = "0.0.0.0", grpc_address = "0.0.0.0", metrics_address = "0.0.0.0";
   int http_port = 8000, grpc_port = 8001, metrics_port = 8002;
   int http_thread_count = 2;
+  int http_header_timeout_secs = 60;
+  bool grpc_use_ssl = false, grpc_use_ssl_mutual = false;
+  RestrictedApis http_restricted, grpc_restricted;
+  std::string grpc_server_cert, grpc_server_key, grpc_root_cert;
+  int http_max_connections = 1024;
   int infer_thread_count = 0;
   int intra_op_thread_count = 0;
   int64_t max_request_bytes = int64_t{256} << 20;
+  int64_t max_inflight_bytes = int64_t{1} << 30;
   int64_t http_max_input_size = -1;   // -1: --max-request-bytes
   int64_t grpc_max_message_size = -1;  // -1: --max-request-bytes
   int exit_timeout_secs = 30;
@@ -91,7 +104,10 @@ const std::vector<FlagSpec>& Specs() {
        "The model repository: <PATH>/<model>/config.pbtxt and <PATH>/<model>/<version>/"
        "model.onnx. Default: the embedded repository shipped in config/repository (found "
        "beside the binary's runfiles or in the working directory).",
-       [](Flags& f, const std::string& v) { f.model_repository = v; return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.model_repository = v;
+         return !v.empty();
+       }},
       {"model-control-mode", "none|poll|explicit",
        "none: load every model at start and never again (default). poll: also rescan the "
        "repository every --repository-poll-secs and hot-reload new, changed and removed "
@@ -105,7 +121,10 @@ const std::vector<FlagSpec>& Specs() {
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.repository_poll_secs, 1); }},
       {"load-model", "NAME",
        "Explicit mode: a model to load at start; repeatable; \"*\" loads every model.",
-       [](Flags& f, const std::string& v) { f.load_models.push_back(v); return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.load_models.push_back(v);
+         return !v.empty();
+       }},
       {"http-port", "N", "HTTP/REST port (default 8000; 0 picks a free port).",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_port, 0); }},
       {"grpc-port", "N", "gRPC port (default 8001; 0 picks a free port).",
@@ -113,11 +132,50 @@ const std::vector<FlagSpec>& Specs() {
       {"metrics-port", "N", "Prometheus metrics port, GET /metrics (default 8002; 0 picks one).",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.metrics_port, 0); }},
       {"http-address", "ADDR", "Address the HTTP endpoint binds (default 0.0.0.0).",
-       [](Flags& f, const std::string& v) { f.http_address = v; return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.http_address = v;
+         return !v.empty();
+       }},
       {"grpc-address", "ADDR", "Address the gRPC endpoint binds (default 0.0.0.0).",
-       [](Flags& f, const std::string& v) { f.grpc_address = v; return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.grpc_address = v;
+         return !v.empty();
+       }},
+      {"http-restricted-api", "CATEGORY[,CATEGORY...]:KEY=VALUE",
+       "Serve the HTTP endpoints of these API categories (health, metadata, inference, "
+       "model-config, model-repository, statistics, ...) only to requests with header KEY: "
+       "VALUE; others get 403. Repeatable.",
+       [](Flags& f, const std::string& v) { return f.http_restricted.Add(v).ok(); }},
+      {"grpc-restricted-protocol", "CATEGORY[,CATEGORY...]:KEY=VALUE",
+       "The same for gRPC: calls of these categories need KEY: VALUE in their metadata; others "
+       "get PERMISSION_DENIED. Repeatable.",
+       [](Flags& f, const std::string& v) { return f.grpc_restricted.Add(v).ok(); }},
+      {"grpc-use-ssl", nullptr,
+       "Serve gRPC over TLS with --grpc-server-cert and --grpc-server-key (default false).",
+       [](Flags& f, const std::string& v) { return ParseBool(v, &f.grpc_use_ssl); }},
+      {"grpc-use-ssl-mutual", nullptr,
+       "Also require client certificates signed by --grpc-root-cert (implies --grpc-use-ssl).",
+       [](Flags& f, const std::string& v) { return ParseBool(v, &f.grpc_use_ssl_mutual); }},
+      {"grpc-server-cert", "PEM", "The gRPC server's certificate chain (PEM file).",
+       [](Flags& f, const std::string& v) {
+         f.grpc_server_cert = v;
+         return !v.empty();
+       }},
+      {"grpc-server-key", "PEM", "The gRPC server's private key (PEM file).",
+       [](Flags& f, const std::string& v) {
+         f.grpc_server_key = v;
+         return !v.empty();
+       }},
+      {"grpc-root-cert", "PEM", "Root certificate that client certificates must chain to.",
+       [](Flags& f, const std::string& v) {
+         f.grpc_root_cert = v;
+         return !v.empty();
+       }},
       {"metrics-address", "ADDR", "Address the metrics endpoint binds (default 0.0.0.0).",
-       [](Flags& f, const std::string& v) { f.metrics_address = v; return !v.empty(); }},
+       [](Flags& f, const std::string& v) {
+         f.metrics_address = v;
+         return !v.empty();
+       }},
       {"allow-http", nullptr, "Serve HTTP/REST (default true; --allow-http=false disables).",
        [](Flags& f, const std::string& v) { return ParseBool(v, &f.allow_http); }},
       {"allow-grpc", nullptr, "Serve gRPC (default true).",
@@ -126,6 +184,13 @@ const std::vector<FlagSpec>& Specs() {
        [](Flags& f, const std::string& v) { return ParseBool(v, &f.allow_metrics); }},
       {"http-thread-count", "N", "HTTP network threads (default 2).",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_thread_count, 1); }},
+      {"http-header-timeout-secs", "N",
+       "Seconds an HTTP connection may take to send its next request header, idle keep-alive "
+       "time included (default 60); a slower connection is closed.",
+       [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_header_timeout_secs, 1); }},
+      {"http-max-connections", "N",
+       "Most HTTP connections open at once (default 1024); more are answered 503 and closed.",
+       [](Flags& f, const std::string& v) { return ParseInt(v, &f.http_max_connections, 1); }},
       {"infer-thread-count", "N",
        "Inference worker threads shared by all models (default 0: one per available CPU, "
        "the container's CPU quota included). "
@@ -139,6 +204,11 @@ const std::vector<FlagSpec>& Specs() {
        "Largest request accepted, in bytes: the input tensors of one inference, and the default "
        "of the two limits below (default 268435456).",
        [](Flags& f, const std::string& v) { return ParseInt64(v, &f.max_request_bytes, 1); }},
+      {"max-inflight-bytes", "N",
+       "Budget of request bytes in flight across the server (default 1073741824; 0: none). A "
+       "request that does not fit beside those in flight is refused at once: HTTP 503, gRPC "
+       "UNAVAILABLE.",
+       [](Flags& f, const std::string& v) { return ParseInt64(v, &f.max_inflight_bytes, 0); }},
       {"http-max-input-size", "N",
        "Largest HTTP request body, in bytes (default: --max-request-bytes).",
        [](Flags& f, const std::string& v) { return ParseInt64(v, &f.http_max_input_size, 1); }},
@@ -146,12 +216,20 @@ const std::vector<FlagSpec>& Specs() {
        "Largest gRPC message, in bytes (default: --max-request-bytes).",
        [](Flags& f, const std::string& v) { return ParseInt64(v, &f.grpc_max_message_size, 1); }},
       {"exit-timeout-secs", "N",
-       "On SIGTERM/SIGINT, how long requests in flight get to finish (default 30).",
+       "On SIGTERM/SIGINT, how long requests in flight get to finish (default 30); requests "
+       "still queued then are answered UNAVAILABLE, and if the shutdown overruns by 3 s the "
+       "process is forced out with exit status 1. A signal during startup exits at once.",
        [](Flags& f, const std::string& v) { return ParseInt(v, &f.exit_timeout_secs, 0); }},
       {"log-level", "LEVEL", "trace, debug, info (default), warn, error, critical or off.",
-       [](Flags& f, const std::string& v) { f.log_level = v; return true; }},
+       [](Flags& f, const std::string& v) {
+         f.log_level = v;
+         return true;
+       }},
       {"log-format", "text|json", "Log lines as text (default) or JSON objects, one a line.",
-       [](Flags& f, const std::string& v) { f.log_format = v; return ParseLogFormat(v).ok(); }},
+       [](Flags& f, const std::string& v) {
+         f.log_format = v;
+         return ParseLogFormat(v).ok();
+       }},
       {"log-access", nullptr,
        "Log one access line per request: protocol, model, version, status, latency "
        "(default false).",
@@ -321,6 +399,31 @@ int Main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // One thread takes the signal whenever it comes: during startup it ends the process at once
+  // (nothing is being served yet); once serving, it wakes the shutdown below and arms the
+  // watchdog, which forces the process out (exit status 1) if the orderly shutdown overruns
+  // --exit-timeout-secs by more than kCloseGrace.
+  std::atomic<bool> serving{false};
+  absl::Notification stop;
+  int stop_signal = 0;
+  std::thread([signals, &serving, &stop, &stop_signal, timeout = flags.exit_timeout_secs] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    const char* name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (!serving) {
+      spdlog::warn("received {} while starting up; exiting before serving", name);
+      spdlog::default_logger()->flush();
+      std::_Exit(0);
+    }
+    stop_signal = sig;
+    stop.Notify();
+    std::this_thread::sleep_for(std::chrono::seconds(timeout) + kCloseGrace);
+    spdlog::error("shutdown overran --exit-timeout-secs={} by {} s; forcing exit", timeout,
+                  kCloseGrace.count());
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }).detach();
+
   std::string repository = ResolvePath(flags.model_repository);
   if (repository.empty()) {
     repository = FindEmbeddedRepository(argv[0]);
@@ -348,6 +451,7 @@ int Main(int argc, char** argv) {
                                                     : AvailableCpus());
   spdlog::info("{} intra-op threads ({} CPUs available)", IntraOpThreads(), AvailableCpus());
   options.max_request_bytes = flags.max_request_bytes;
+  options.max_inflight_bytes = flags.max_inflight_bytes;
   options.server_version = kVersion;
   auto registry = std::make_shared<prometheus::Registry>();
   options.metrics_registry = registry;
@@ -379,13 +483,27 @@ int Main(int argc, char** argv) {
     o.port = flags.grpc_port;
     o.max_message_bytes =
         flags.grpc_max_message_size > 0 ? flags.grpc_max_message_size : flags.max_request_bytes;
+    if (flags.grpc_use_ssl || flags.grpc_use_ssl_mutual) {
+      if (flags.grpc_server_cert.empty() || flags.grpc_server_key.empty()) {
+        spdlog::critical("--grpc-use-ssl needs --grpc-server-cert and --grpc-server-key");
+        return 1;
+      }
+      o.tls.cert_file = flags.grpc_server_cert;
+      o.tls.key_file = flags.grpc_server_key;
+      o.tls.root_cert_file = flags.grpc_root_cert;
+      o.tls.mutual = flags.grpc_use_ssl_mutual;
+    }
+    o.restricted = flags.grpc_restricted;
     auto g = GrpcServer::Start(service.get(), o);
     if (!g.ok()) {
       spdlog::critical("cannot start the gRPC endpoint: {}", g.status().message());
       return 1;
     }
     grpc = *std::move(g);
-    spdlog::info("gRPC endpoint: {}:{}", flags.grpc_address, grpc->port());
+    spdlog::info("gRPC endpoint: {}:{}{}", flags.grpc_address, grpc->port(),
+                 flags.grpc_use_ssl_mutual ? " (TLS, client certificates required)"
+                 : flags.grpc_use_ssl      ? " (TLS)"
+                                           : "");
   }
   std::unique_ptr<HttpServer> http;
   if (flags.allow_http) {
@@ -393,6 +511,9 @@ int Main(int argc, char** argv) {
     o.address = flags.http_address;
     o.port = flags.http_port;
     o.threads = flags.http_thread_count;
+    o.header_timeout = std::chrono::seconds(flags.http_header_timeout_secs);
+    o.max_connections = flags.http_max_connections;
+    o.restricted = flags.http_restricted;
     o.max_body_bytes =
         flags.http_max_input_size > 0 ? flags.http_max_input_size : flags.max_request_bytes;
     auto h = HttpServer::Start(service.get(), o);
@@ -412,20 +533,15 @@ int Main(int argc, char** argv) {
     std::cout << std::flush;
   }
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  serving = true;
+  stop.WaitForNotification();
+  spdlog::info("received {}; shutting down", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+  // Requests in flight get the exit timeout; what is still queued then is answered UNAVAILABLE
+  // without running. The watchdog armed at the signal ends the process if this overruns.
   service->Shutdown(std::chrono::seconds(flags.exit_timeout_secs));
-  const auto close_deadline = std::chrono::seconds(2);
+  const auto close_deadline = std::chrono::seconds(1);
   if (http) http->Shutdown(close_deadline);
   if (grpc) grpc->Shutdown(close_deadline);
-  // Whatever is still running past the exit timeout must not keep the process alive.
-  std::thread([] {
-    std::this_thread::sleep_for(std::chrono::seconds(5));
-    spdlog::warn("exiting with work still running");
-    spdlog::default_logger()->flush();
-    std::_Exit(0);
-  }).detach();
   http.reset();
   grpc.reset();
   service.reset();

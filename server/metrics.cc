@@ -159,6 +159,15 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                       .Name("cortado_batch_size")
                       .Help("Batch size of each execution.")
                       .Register(*registry_)),
+      queue_size_(prometheus::BuildGauge()
+                      .Name("cortado_queue_size")
+                      .Help("Requests waiting for a model instance.")
+                      .Register(*registry_)),
+      rejected_(prometheus::BuildCounter()
+                    .Name("cortado_inference_rejected_total")
+                    .Help("Requests answered without running, by cause: queue_full, timeout "
+                          "(queue policy), deadline (the client's), cancelled, shutdown.")
+                    .Register(*registry_)),
       loads_(prometheus::BuildCounter()
                  .Name("cortado_model_loads_total")
                  .Help("Model versions loaded successfully.")
@@ -187,6 +196,10 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                      .Register(*registry_)
                      .Add({})) {}
 
+// The causes RequestRejected is called with (service.cc), for ReleaseVersion to remove.
+constexpr const char* kRejectCauses[] = {"queue_full", "timeout", "deadline", "cancelled",
+                                         "shutdown"};
+
 const Metrics::Version& Metrics::ForVersion(const std::string& model, const std::string& version) {
   absl::MutexLock lock(&mu_);
   auto& slot = versions_[{model, version}];
@@ -201,9 +214,44 @@ const Metrics::Version& Metrics::ForVersion(const std::string& model, const std:
     v->queue_duration = &queue_duration_.Add(labels, DurationBuckets());
     v->compute_duration = &compute_duration_.Add(labels, DurationBuckets());
     v->batch_size = &batch_size_.Add(labels, BatchBuckets());
+    v->queue_size = &queue_size_.Add(labels);
     slot = std::move(v);
   }
+  ++slot->holders;
   return *slot;
+}
+
+void Metrics::ReleaseVersion(const std::string& model, const std::string& version) {
+  absl::MutexLock lock(&mu_);
+  auto it = versions_.find({model, version});
+  if (it == versions_.end() || --it->second->holders > 0) return;
+  const Version& v = *it->second;
+  requests_.Remove(v.success);
+  for (int code = 1; code <= 16; ++code) {
+    const prometheus::Labels failure{{"model", model},
+                                     {"version", version},
+                                     {"outcome", "failure"},
+                                     {"reason", FailureReason(static_cast<absl::StatusCode>(code))}};
+    if (requests_.Has(failure)) requests_.Remove(&requests_.Add(failure));
+  }
+  inferences_.Remove(v.inferences);
+  executions_.Remove(v.executions);
+  request_duration_.Remove(v.request_duration);
+  queue_duration_.Remove(v.queue_duration);
+  compute_duration_.Remove(v.compute_duration);
+  batch_size_.Remove(v.batch_size);
+  queue_size_.Remove(v.queue_size);
+  for (const char* cause : kRejectCauses) {
+    const prometheus::Labels labels{{"model", model}, {"version", version}, {"cause", cause}};
+    if (rejected_.Has(labels)) rejected_.Remove(&rejected_.Add(labels));
+  }
+  versions_.erase(it);
+}
+
+void Metrics::RequestRejected(const std::string& model, const std::string& version,
+                              absl::string_view cause) {
+  rejected_.Add({{"model", model}, {"version", version}, {"cause", std::string(cause)}})
+      .Increment();
 }
 
 void Metrics::RequestFailed(const std::string& model, const std::string& version,

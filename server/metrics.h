@@ -9,12 +9,18 @@
 //   cortado_inferences_total, cortado_executions_total   inferences (batch items), executions
 //   cortado_request_duration_seconds, cortado_queue_duration_seconds,
 //   cortado_compute_duration_seconds, cortado_batch_size   histograms
+//   cortado_queue_size   gauge: requests waiting for an instance
+//   cortado_inference_rejected_total{cause}   answered without running: queue_full, timeout,
+//       deadline, cancelled, shutdown
 //   cortado_model_loads_total, cortado_model_load_failures_total{reason}
 //   cortado_model_load_duration_seconds   histogram of successful loads
-// Server-wide: cortado_models_loaded, cortado_model_versions_loaded, cortado_inference_requests_in_flight.
+// Server-wide: cortado_models_loaded, cortado_model_versions_loaded,
+// cortado_inference_requests_in_flight.
 //
-// Series are created when a version is first loaded or first counted, and kept for the life of
-// the process (counters never go backwards, even when a version is unloaded and loaded again).
+// A version's series are created when it is loaded (ForVersion) and removed once the last
+// ModelVersion object holding them is freed (ReleaseVersion), so that a repository that
+// publishes new versions for months does not grow the exposition without bound; a version
+// loaded again starts its counters at zero (Prometheus' rate() treats that as a reset).
 // Thread-safe: every method may be called from any thread.
 #ifndef CORTADO_SERVER_METRICS_H_
 #define CORTADO_SERVER_METRICS_H_
@@ -55,6 +61,8 @@ class Metrics {
     prometheus::Histogram* queue_duration = nullptr;
     prometheus::Histogram* compute_duration = nullptr;
     prometheus::Histogram* batch_size = nullptr;
+    prometheus::Gauge* queue_size = nullptr;
+    int holders = 0;  // guarded by Metrics::mu_
   };
 
   explicit Metrics(std::shared_ptr<prometheus::Registry> registry);
@@ -63,10 +71,17 @@ class Metrics {
 
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
 
-  // The series of `model` / `version`, created (at zero) on first use.
+  // The series of `model` / `version`, created (at zero) on first use; each call is one holder.
   const Version& ForVersion(const std::string& model, const std::string& version);
+  // Drops one holder of `model` / `version`; the last one removes the version's series (its
+  // success and failure counts, inferences, executions and histograms).
+  void ReleaseVersion(const std::string& model, const std::string& version);
   void RequestFailed(const std::string& model, const std::string& version,
                      absl::StatusCode code);
+  // A request answered without running; `cause` is queue_full, timeout, deadline, cancelled or
+  // shutdown.
+  void RequestRejected(const std::string& model, const std::string& version,
+                       absl::string_view cause);
   void ModelLoaded(const std::string& model, const std::string& version, double seconds);
   void ModelLoadFailed(const std::string& model, const std::string& version,
                        absl::StatusCode code);
@@ -82,6 +97,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& queue_duration_;
   prometheus::Family<prometheus::Histogram>& compute_duration_;
   prometheus::Family<prometheus::Histogram>& batch_size_;
+  prometheus::Family<prometheus::Gauge>& queue_size_;
+  prometheus::Family<prometheus::Counter>& rejected_;
   prometheus::Family<prometheus::Counter>& loads_;
   prometheus::Family<prometheus::Counter>& load_failures_;
   prometheus::Family<prometheus::Histogram>& load_duration_;

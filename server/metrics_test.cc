@@ -45,6 +45,39 @@ TEST(MetricsTest, VersionSeriesAreStableAndCounted) {
   }
 }
 
+// A released version's series leave the exposition once its last holder lets go; other
+// versions keep theirs.
+TEST(MetricsTest, ReleasedVersionSeriesAreRemoved) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  Metrics m(registry);
+  const Metrics::Version& one = m.ForVersion("m", "1");
+  m.ForVersion("m", "1");  // a second holder (a reload of the same version)
+  m.ForVersion("m", "2").executions->Increment();
+  one.success->Increment();
+  one.batch_size->Observe(4);
+  m.RequestFailed("m", "1", absl::StatusCode::kUnavailable);
+  m.RequestRejected("m", "1", "timeout");
+  one.queue_size->Set(3);
+  EXPECT_NE(prometheus::TextSerializer()
+                .Serialize(registry->Collect())
+                .find("cortado_inference_rejected_total{cause=\"timeout\",model=\"m\","
+                      "version=\"1\"} 1"),
+            std::string::npos);
+  auto text = [&] { return prometheus::TextSerializer().Serialize(registry->Collect()); };
+  m.ReleaseVersion("m", "1");
+  EXPECT_NE(text().find("version=\"1\""), std::string::npos) << "one holder is left";
+  m.ReleaseVersion("m", "1");
+  const std::string after = text();
+  EXPECT_EQ(after.find("version=\"1\""), std::string::npos) << after;
+  EXPECT_NE(after.find("cortado_executions_total{model=\"m\",version=\"2\"} 1"),
+            std::string::npos)
+      << after;
+  // Loaded again: fresh series at zero.
+  m.ForVersion("m", "1");
+  EXPECT_NE(text().find("cortado_inferences_total{model=\"m\",version=\"1\"} 0"),
+            std::string::npos);
+}
+
 TEST(MetricsTest, ProcessCollector) {
   auto families = MakeProcessCollector()->Collect();
   std::set<std::string> names;

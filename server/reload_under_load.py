@@ -37,6 +37,14 @@ def percentile(values, p):
     return values[k]
 
 
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cortadod")
@@ -44,6 +52,9 @@ def main():
     ap.add_argument("--steady", type=float, default=20)
     ap.add_argument("--reload", type=float, default=60)
     ap.add_argument("--versions", type=int, default=10)
+    ap.add_argument("--max-rss-growth", type=float, default=None,
+                    help="fail when RSS at the end exceeds RSS after the steady phase by more "
+                         "than this fraction (0.10 = 10%%)")
     ap.add_argument("--model-dir", default=os.path.join(HERE, "..", "config", "repository",
                                                          "example_mlp"))
     ap.add_argument("--model-name", default="example_mlp")
@@ -79,6 +90,7 @@ def main():
     phase = ["steady"]
     results = {"steady": [], "reload": []}  # (latency_s, ok, version)
     errors = []
+    overloaded = [0]
     stop = threading.Event()
     lock = threading.Lock()
 
@@ -92,7 +104,11 @@ def main():
                 data = resp.read()
                 ok = resp.status == 200
                 version = json.loads(data).get("model_version") if ok else None
-                if not ok:
+                if resp.status in (429, 503) and b"overloaded" in data:
+                    with lock:
+                        overloaded[0] += 1  # clearly signalled overload, not a failure
+                    ok = True
+                elif not ok:
                     with lock:
                         errors.append("%d %s" % (resp.status, data[:200]))
             except Exception as e:  # connection errors count as failures
@@ -109,6 +125,7 @@ def main():
     for t in threads:
         t.start()
     time.sleep(args.steady)
+    rss_warm = rss_kb(server.process.pid)
     phase[0] = "reload"
     interval = args.reload / (args.versions + 1)
     for i in range(args.versions):
@@ -122,6 +139,7 @@ def main():
         if v - 2 >= 1 and os.path.isdir(old):
             shutil.rmtree(old)  # remove the version before last
     time.sleep(interval)
+    rss_end = rss_kb(server.process.pid)
     stop.set()
     for t in threads:
         t.join()
@@ -137,12 +155,16 @@ def main():
         print("%-7s requests %7d  failed %d  p50 %.3f ms  p99 %.3f ms  versions served %s"
               % (name, len(r), failed, percentile(lat, 50), percentile(lat, 99),
                  versions if len(versions) < 15 else "%d..%d" % (versions[0], versions[-1])))
+    growth = (rss_end - rss_warm) / float(rss_warm)
+    print("RSS after warm-up %d kB, at the end %d kB (%+.1f%%); overload rejections %d"
+          % (rss_warm, rss_end, 100 * growth, overloaded[0]))
+    rss_ok = args.max_rss_growth is None or growth <= args.max_rss_growth
     if errors:
         print("first errors:", errors[:5])
     loads = server.log().count("loaded in")
     print("versions loaded: %d; cortadod exit status after SIGTERM: %d" % (loads, rc))
     shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if not errors and rc == 0 else 1
+    return 0 if not errors and rc == 0 and rss_ok else 1
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 // Shutdown can wait for them.
 #include "server/service.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -13,11 +14,13 @@
 #include "absl/time/time.h"
 #include "core/shape.h"
 #include "prometheus/registry.h"
+#include "server/exception_status.h"
 #include "server/logging.h"
 #include "server/metrics.h"
 #include "server/repository/model_config.h"
 #include "server/repository/model_manager.h"
 #include "server/scheduler/scheduler.h"
+#include "server/wire/kserve_wire.h"
 #include "spdlog/spdlog.h"
 
 namespace cortado {
@@ -144,6 +147,62 @@ absl::Status Validate(const InferRequest& request, const ModelVersion& model,
   return absl::OkStatus();
 }
 
+// Where a request waits and until when: the queue policy (Triton's ModelQueuePolicy) of its
+// priority level when the model has dynamic_batching, and the client's own deadline.
+struct Admission {
+  QueueSlot slot;
+  Clock::time_point policy_expiry = Clock::time_point::max();  // timeout_action REJECT only
+  Clock::time_point client_deadline = Clock::time_point::max();
+};
+
+Admission Admit(const inference::ModelConfig& config, const InferRequest& request) {
+  Admission a;
+  a.client_deadline = request.deadline;
+  if (!config.has_dynamic_batching()) return a;
+  const inference::ModelDynamicBatching& batching = config.dynamic_batching();
+  uint64_t level = request.priority == 0 ? batching.default_priority_level() : request.priority;
+  if (batching.priority_levels() > 0 && level > batching.priority_levels()) {
+    level = batching.default_priority_level();
+  }
+  auto it = batching.priority_queue_policy().find(level);
+  const inference::ModelQueuePolicy& policy =
+      it != batching.priority_queue_policy().end() ? it->second : batching.default_queue_policy();
+  a.slot = QueueSlot{level, policy.max_queue_size()};
+  // A request may shorten the default timeout, never lengthen it (Triton).
+  uint64_t timeout = policy.default_timeout_microseconds();
+  if (policy.allow_timeout_override() && request.timeout_us > 0) {
+    timeout = timeout == 0 ? request.timeout_us : std::min(timeout, request.timeout_us);
+  }
+  if (timeout > 0 && policy.timeout_action() == inference::ModelQueuePolicy::REJECT) {
+    a.policy_expiry = request.received + std::chrono::microseconds(timeout);
+  }
+  return a;
+}
+
+// Why a queued request must not run now (its client has gone, or its time is up), or OK.
+absl::Status DropReason(const InferRequest& request, const Admission& admission) {
+  if (request.cancelled && request.cancelled()) {
+    return absl::CancelledError("the client cancelled the request before it ran");
+  }
+  const Clock::time_point now = Clock::now();
+  if (now >= admission.client_deadline) {
+    return absl::DeadlineExceededError("the client's deadline passed before the request ran");
+  }
+  if (now >= admission.policy_expiry) {
+    return absl::UnavailableError(absl::StrCat(
+        "request timeout expired: it waited ",
+        std::chrono::duration_cast<std::chrono::microseconds>(now - request.received).count(),
+        " us, more than its queue policy allows"));
+  }
+  return absl::OkStatus();
+}
+
+// A request waiting in the scheduler with its callback.
+struct Queued {
+  InferRequest request;
+  InferenceService::InferCallback done;
+};
+
 class ServiceImpl : public InferenceService {
  public:
   explicit ServiceImpl(ServiceOptions options) : InferenceService(std::move(options)) {}
@@ -202,8 +261,10 @@ class ServiceImpl : public InferenceService {
     inference::ServerMetadataResponse r;
     r.set_name("cortado");
     r.set_version(options().server_version);
-    for (const char* ext : {"binary_tensor_data", "model_repository", "model_configuration",
-                            "statistics", "schedule_policy"}) {
+    // Not "schedule_policy" (Triton's dynamic batcher): the queue policies apply, but requests
+    // are not batched yet.
+    for (const char* ext :
+         {"binary_tensor_data", "model_repository", "model_configuration", "statistics"}) {
       r.add_extensions(ext);
     }
     return r;
@@ -309,12 +370,26 @@ class ServiceImpl : public InferenceService {
       return;
     }
     std::shared_ptr<const ModelVersion> version = *std::move(model);
-    auto queue = version->queue();
-    scheduler_->Submit(
-        std::move(queue), [this, version = std::move(version), request = std::move(request),
-                           done = std::move(done), batch_size, submitted = Clock::now()]() mutable {
-          Execute(*version, std::move(request), std::move(done), batch_size, submitted);
-        });
+    const Admission admission = Admit(version->config(), request);
+    // Held here too, so that a request the full queue refuses can still be answered.
+    auto queued = std::make_shared<Queued>(Queued{std::move(request), std::move(done)});
+    absl::Status s = scheduler_->Submit(
+        version->queue(),
+        [this, version, queued, batch_size, admission, submitted = Clock::now()] {
+          Execute(*version, std::move(queued->request), std::move(queued->done), batch_size,
+                  admission, submitted);
+        },
+        admission.slot);
+    if (const Metrics::Version* m = version->metrics()) {
+      m->queue_size->Set(version->queue()->waiting());
+    }
+    if (!s.ok()) {  // the queue is full: answered at once (503 / UNAVAILABLE)
+      metrics_->RequestRejected(version->name(), version->version_string(), "queue_full");
+      Reject(std::move(queued->request),
+             absl::UnavailableError(absl::StrCat("model '", version->name(), "' version ",
+                                                 version->version(), ": ", s.message())),
+             version, std::move(queued->done));
+    }
   }
 
   void Shutdown(std::chrono::milliseconds timeout) override {
@@ -338,7 +413,11 @@ class ServiceImpl : public InferenceService {
     if (drained) {
       spdlog::info("every request in flight has been answered");
     } else {
-      spdlog::warn("{} request(s) still in flight after {} ms", pending, timeout.count());
+      past_exit_timeout_ = true;  // what is still queued is answered without running
+      spdlog::warn(
+          "{} request(s) still in flight after {} ms; those not yet running are "
+          "answered UNAVAILABLE",
+          pending, timeout.count());
     }
     manager_->Stop();
   }
@@ -402,13 +481,34 @@ class ServiceImpl : public InferenceService {
   }
 
   void Execute(const ModelVersion& model, InferRequest request, InferCallback done,
-               uint64_t batch_size, Clock::time_point submitted) {
+               uint64_t batch_size, const Admission& admission, Clock::time_point submitted) {
+    if (const Metrics::Version* m = model.metrics()) m->queue_size->Set(model.queue()->waiting());
+    absl::Status drop = DropReason(request, admission);
+    const char* cause = drop.code() == absl::StatusCode::kCancelled          ? "cancelled"
+                        : drop.code() == absl::StatusCode::kDeadlineExceeded ? "deadline"
+                                                                             : "timeout";
+    if (drop.ok() && past_exit_timeout_) {
+      drop = absl::UnavailableError(
+          "the server is shutting down and its exit timeout has passed; the request was not run");
+      cause = "shutdown";
+    }
+    if (!drop.ok()) {
+      metrics_->RequestRejected(model.name(), model.version_string(), cause);
+      absl::Status status(drop.code(), absl::StrCat("model '", model.name(), "' version ",
+                                                    model.version(), ": ", drop.message()));
+      model.stats().RecordFailure(Nanos(Clock::now() - request.received), NowMs());
+      Finish(request, status, model.name(), model.version_string(), done, status);
+      return;
+    }
     const Clock::time_point start = Clock::now();
     TensorMap inputs;
     for (auto& [name, tensor] : request.inputs) inputs.emplace(name, std::move(tensor));
     request.inputs.clear();
     const Clock::time_point infer_start = Clock::now();
-    auto outputs = model.predictor().Run(inputs);
+    // An exception (std::bad_alloc for an output too large to allocate) answers this request
+    // with an error instead of ending the process.
+    absl::StatusOr<TensorMap> outputs =
+        Guarded("inference", [&] { return model.predictor().Run(inputs); });
     const Clock::time_point infer_end = Clock::now();
     if (!outputs.ok()) {
       absl::Status status(outputs.status().code(),
@@ -461,6 +561,7 @@ class ServiceImpl : public InferenceService {
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<bool> past_exit_timeout_{false};
 };
 
 }  // namespace

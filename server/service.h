@@ -15,6 +15,7 @@
 
 #include "core/status.h"
 #include "grpc_service.pb.h"
+#include "server/byte_budget.h"
 #include "server/inference.h"
 
 namespace prometheus {
@@ -32,6 +33,8 @@ struct ServiceOptions {
   std::vector<std::string> load_models;  // explicit mode: models loaded at start ("*" = all)
   int infer_threads = 0;                 // 0: one per hardware thread
   int64_t max_request_bytes = int64_t{256} << 20;
+  // The budget of request bytes in flight across the server (0: none); see ByteBudget.
+  int64_t max_inflight_bytes = int64_t{1} << 30;
   std::string server_version = "0.1.0";
   // Where the metrics are registered (the daemon exposes it on --metrics-port); null: a private
   // registry.
@@ -72,12 +75,16 @@ class InferenceService {
   // Turns readiness off and refuses new requests; waits up to `timeout` for those in flight.
   virtual void Shutdown(std::chrono::milliseconds timeout) = 0;
   const ServiceOptions& options() const { return options_; }
+  // The server-wide budget of request bytes in flight, leased by the network adapters.
+  ByteBudget& request_bytes() { return request_bytes_; }
 
  protected:
-  explicit InferenceService(ServiceOptions options) : options_(std::move(options)) {}
+  explicit InferenceService(ServiceOptions options)
+      : options_(std::move(options)), request_bytes_(options_.max_inflight_bytes) {}
 
  private:
   ServiceOptions options_;
+  ByteBudget request_bytes_;
 };
 
 }  // namespace cortado

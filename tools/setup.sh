@@ -35,6 +35,10 @@ packages=(
   python3-onnx python3-numpy python3-venv python3-pip
   # libb64 for the perf_analyzer that tritonclient's wheel ships
   libb64-0d
+  # TLS on the endpoints; the test makes its certificates with the openssl tool
+  openssl
+  # libFuzzer targets (server/fuzz/run_fuzzers.sh): clang with its sanitizer runtimes
+  clang
   # the metrics end-to-end tests and deploy/observability (a real Prometheus and promtool, curl)
   prometheus curl
   # deploy/fleet: the load balancer, network namespaces and veth pairs

@@ -16,9 +16,9 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
 #include "rapidjson/document.h"
-#include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "server/wire/kserve_wire.h"
 
 namespace cortado {
 namespace {
@@ -32,33 +32,6 @@ constexpr char kInferHeaderLength[] = "Inference-Header-Content-Length";
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
                                  rapidjson::CrtAllocator, rapidjson::kWriteNanAndInfFlag>;
-
-struct DatatypeName {
-  DType dtype;
-  const char* name;
-};
-constexpr DatatypeName kDatatypes[] = {
-    {DType::kBool, "BOOL"},     {DType::kUInt8, "UINT8"},   {DType::kUInt16, "UINT16"},
-    {DType::kUInt32, "UINT32"}, {DType::kUInt64, "UINT64"}, {DType::kInt8, "INT8"},
-    {DType::kInt16, "INT16"},   {DType::kInt32, "INT32"},   {DType::kInt64, "INT64"},
-    {DType::kFloat16, "FP16"},  {DType::kFloat32, "FP32"},  {DType::kFloat64, "FP64"},
-    {DType::kString, "BYTES"},  {DType::kBFloat16, "BF16"},
-};
-
-absl::StatusOr<const char*> DatatypeOf(DType dtype) {
-  for (const auto& d : kDatatypes) {
-    if (d.dtype == dtype) return d.name;
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("dtype ", DTypeName(dtype), " has no KServe datatype"));
-}
-
-absl::StatusOr<DType> DTypeOfDatatype(absl::string_view name) {
-  for (const auto& d : kDatatypes) {
-    if (name == d.name) return d.dtype;
-  }
-  return absl::InvalidArgumentError(absl::StrCat("unknown datatype '", name, "'"));
-}
 
 void Key(Writer& w, absl::string_view key) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
@@ -82,28 +55,6 @@ void WriteElement(Writer& w, const T& v) {
   } else {
     w.Uint64(v);
   }
-}
-
-void AppendBinary(const Tensor& t, std::string* out) {
-  if (t.dtype() != DType::kString) {
-    out->append(static_cast<const char*>(t.raw_data()), t.nbytes());
-    return;
-  }
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    const std::string& s = t.data<std::string>()[i];
-    const uint32_t n = static_cast<uint32_t>(s.size());
-    const char len[4] = {static_cast<char>(n & 0xff), static_cast<char>((n >> 8) & 0xff),
-                         static_cast<char>((n >> 16) & 0xff), static_cast<char>(n >> 24)};
-    out->append(len, 4);
-    out->append(s);
-  }
-}
-
-size_t BinarySize(const Tensor& t) {
-  if (t.dtype() != DType::kString) return t.nbytes();
-  size_t n = 0;
-  for (int64_t i = 0; i < t.num_elements(); ++i) n += 4 + t.data<std::string>()[i].size();
-  return n;
 }
 
 template <typename T>
@@ -146,31 +97,6 @@ absl::Status ReadData(const rapidjson::Value& v, T* out, int64_t n, int64_t* i, 
   return absl::OkStatus();
 }
 
-absl::StatusOr<Tensor> TensorFromBytes(absl::string_view bytes, DType dtype, const Shape& shape) {
-  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
-  if (dtype != DType::kString) {
-    if (bytes.size() != t.nbytes()) {
-      return absl::InvalidArgumentError(absl::StrCat("binary output of ", bytes.size(),
-                                                     " bytes for ", t.nbytes(), " expected"));
-    }
-    if (!bytes.empty()) std::memcpy(t.raw_data(), bytes.data(), bytes.size());
-    return t;
-  }
-  size_t pos = 0;
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    if (bytes.size() - pos < 4) return absl::InvalidArgumentError("truncated BYTES output");
-    const auto* b = reinterpret_cast<const unsigned char*>(bytes.data() + pos);
-    const uint32_t len = uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 |
-                         uint32_t{b[3]} << 24;
-    pos += 4;
-    if (bytes.size() - pos < len) return absl::InvalidArgumentError("truncated BYTES output");
-    t.data<std::string>()[i].assign(bytes.data() + pos, len);
-    pos += len;
-  }
-  if (pos != bytes.size()) return absl::InvalidArgumentError("extra bytes after BYTES output");
-  return t;
-}
-
 std::string PercentEncode(absl::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -209,7 +135,11 @@ absl::StatusOr<HttpInferBody> EncodeHttpInferRequest(
   w.StartArray();
   for (const auto& [name, t] : inputs) {
     if (!t.defined()) return absl::InvalidArgumentError(absl::StrCat("input '", name, "' is empty"));
-    ASSIGN_OR_RETURN(const char* datatype, DatatypeOf(t.dtype()));
+    const absl::string_view datatype = KServeDatatype(t.dtype());
+    if (!DTypeFromKServe(datatype).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", name, "': dtype ", DTypeName(t.dtype()), " has no KServe datatype"));
+    }
     w.StartObject();
     Key(w, "name");
     String(w, name);
@@ -220,7 +150,7 @@ absl::StatusOr<HttpInferBody> EncodeHttpInferRequest(
     Key(w, "datatype");
     String(w, datatype);
     if (options.binary_data) {
-      const size_t size = BinarySize(t);
+      const size_t size = RawSize(t);
       Key(w, "parameters");
       w.StartObject();
       Key(w, "binary_data_size");
@@ -269,7 +199,11 @@ absl::StatusOr<HttpInferBody> EncodeHttpInferRequest(
   out.body.assign(buffer.GetString(), buffer.GetSize());
   if (options.binary_data) {
     out.header_length = static_cast<int64_t>(buffer.GetSize());
-    for (const auto& [name, t] : inputs) AppendBinary(t, &out.body);
+    for (const auto& [name, t] : inputs) {
+      if (absl::Status s = AppendRaw(t, &out.body); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("input '", name, "': ", s.message()));
+      }
+    }
   }
   return out;
 }
@@ -285,12 +219,10 @@ absl::StatusOr<HttpInferResult> DecodeHttpInferResponse(absl::string_view body,
     binary = body.substr(header_length);
   }
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag |
-            rapidjson::kParseIterativeFlag>(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "malformed infer response: ", rapidjson::GetParseError_En(doc.GetParseError())));
+  if (absl::Status s = ParseJson(json, &doc); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed infer response: ", s.message()));
   }
+  if (!doc.IsObject()) return absl::InvalidArgumentError("the infer response is not an object");
   HttpInferResult result;
   auto str = [&](const char* key) -> std::string {
     auto it = doc.FindMember(key);
@@ -313,7 +245,7 @@ absl::StatusOr<HttpInferResult> DecodeHttpInferResponse(absl::string_view body,
       return absl::InvalidArgumentError("an output lacks its name, datatype or shape");
     }
     const std::string name(o["name"].GetString(), o["name"].GetStringLength());
-    ASSIGN_OR_RETURN(DType dtype, DTypeOfDatatype(o["datatype"].GetString()));
+    ASSIGN_OR_RETURN(DType dtype, DTypeFromKServe(o["datatype"].GetString()));
     Shape shape;
     for (const auto& d : o["shape"].GetArray()) {
       if (!d.IsInt64() || d.GetInt64() < 0) {
@@ -331,7 +263,12 @@ absl::StatusOr<HttpInferResult> DecodeHttpInferResponse(absl::string_view body,
         return absl::InvalidArgumentError(
             absl::StrCat("output '", name, "': binary_data_size beyond the response"));
       }
-      ASSIGN_OR_RETURN(t, TensorFromBytes(binary.substr(offset, size.GetUint64()), dtype, shape));
+      auto decoded = DecodeRaw(binary.substr(offset, size.GetUint64()), dtype, shape);
+      if (!decoded.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("output '", name, "': binary data: ", decoded.status().message()));
+      }
+      t = *std::move(decoded);
       offset += size.GetUint64();
     } else {
       auto data = o.FindMember("data");
@@ -359,8 +296,8 @@ absl::Status StatusFromHttp(int status, absl::string_view body) {
   if (status >= 200 && status < 300) return absl::OkStatus();
   std::string message;
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
-  if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("error") && doc["error"].IsString()) {
+  if (ParseJson(body, &doc).ok() && doc.IsObject() && doc.HasMember("error") &&
+      doc["error"].IsString()) {
     message = doc["error"].GetString();
   } else {
     message = absl::StrCat("HTTP ", status, body.empty() ? "" : ": ", body.substr(0, 200));

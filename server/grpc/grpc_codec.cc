@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/wire/kserve_wire.h"
 
 namespace cortado {
 namespace {
@@ -192,61 +193,6 @@ absl::StatusOr<Tensor> FromTyped(const inference::ModelInferRequest::InferInputT
   return t;
 }
 
-absl::StatusOr<Tensor> FromRaw(absl::string_view name, absl::string_view raw, DType dtype,
-                               const Shape& shape, int64_t num_elements) {
-  if (dtype == DType::kString) {
-    // Walk the length-prefixed elements once to check them before allocating.
-    std::vector<std::pair<size_t, uint32_t>> spans;  // (offset, length)
-    size_t pos = 0;
-    while (pos < raw.size()) {
-      if (raw.size() - pos < 4) {
-        return Invalid(
-            name,
-            absl::StrCat("BYTES raw data ends inside the 4-byte length of element ", spans.size()));
-      }
-      uint32_t len = 0;
-      for (int b = 3; b >= 0; --b) len = (len << 8) | static_cast<uint8_t>(raw[pos + b]);
-      pos += 4;
-      if (raw.size() - pos < len) {
-        return Invalid(name, absl::StrCat("BYTES element ", spans.size(), " claims ", len,
-                                          " bytes but only ", raw.size() - pos, " remain"));
-      }
-      if (static_cast<int64_t>(spans.size()) >= num_elements) {
-        return Invalid(name, absl::StrCat("shape ", ShapeToString(shape), " needs ", num_elements,
-                                          " BYTES elements, raw data holds more"));
-      }
-      spans.emplace_back(pos, len);
-      pos += len;
-    }
-    if (static_cast<int64_t>(spans.size()) != num_elements) {
-      return Invalid(name, absl::StrCat("shape ", ShapeToString(shape), " needs ", num_elements,
-                                        " BYTES elements, raw data holds ", spans.size()));
-    }
-    ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
-    for (size_t i = 0; i < spans.size(); ++i) {
-      t.data<std::string>()[i].assign(raw.data() + spans[i].first, spans[i].second);
-    }
-    return t;
-  }
-  const int64_t expected = num_elements * static_cast<int64_t>(DTypeSize(dtype));
-  if (static_cast<int64_t>(raw.size()) != expected) {
-    return Invalid(
-        name, absl::StrCat("raw data is ", raw.size(), " bytes, but shape ", ShapeToString(shape),
-                           " of ", KServeDatatype(dtype), " needs ", expected));
-  }
-  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
-  if (dtype == DType::kBool) {
-    for (int64_t i = 0; i < num_elements; ++i) t.data<bool>()[i] = raw[i] != 0;
-  } else if (expected > 0) {
-    std::memcpy(t.raw_data(), raw.data(), expected);
-  }
-  return t;
-}
-
-void AppendLittleEndian32(uint32_t v, std::string* out) {
-  for (int b = 0; b < 4; ++b) out->push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-}
-
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -267,6 +213,20 @@ absl::StatusOr<InferRequest> DecodeInferRequest(const inference::ModelInferReque
   out.model_version = request.model_version();
   out.id = request.id();
   out.protocol = Protocol::kGrpc;
+  for (auto [key, field] : {std::pair<const char*, uint64_t*>{"priority", &out.priority},
+                            std::pair<const char*, uint64_t*>{"timeout", &out.timeout_us}}) {
+    auto it = request.parameters().find(key);
+    if (it == request.parameters().end()) continue;
+    const inference::InferParameter& p = it->second;
+    if (p.has_uint64_param()) {
+      *field = p.uint64_param();
+    } else if (p.has_int64_param() && p.int64_param() >= 0) {
+      *field = static_cast<uint64_t>(p.int64_param());
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter \"", key, "\" must be a non-negative integer"));
+    }
+  }
   std::set<std::string> seen;
   for (int i = 0; i < request.inputs_size(); ++i) {
     const auto& in = request.inputs(i);
@@ -289,7 +249,8 @@ absl::StatusOr<InferRequest> DecodeInferRequest(const inference::ModelInferReque
         return Invalid(in.name(),
                        "has typed contents although the request uses raw_input_contents");
       }
-      tensor = FromRaw(in.name(), request.raw_input_contents(i), *dtype, shape, num_elements);
+      tensor = DecodeRaw(request.raw_input_contents(i), *dtype, shape);
+      if (!tensor.ok()) return Invalid(in.name(), tensor.status().message());
     } else {
       tensor = FromTyped(in, *dtype, shape, num_elements);
     }
@@ -327,24 +288,9 @@ absl::Status EncodeInferResponse(const InferResponse& response,
     meta->set_datatype(std::string(KServeDatatype(tensor.dtype())));
     for (int64_t d : tensor.shape()) meta->add_shape(d);
     std::string* raw = out->add_raw_output_contents();
-    if (tensor.dtype() == DType::kString) {
-      const std::string* s = tensor.data<std::string>();
-      size_t total = 0;
-      for (int64_t i = 0; i < tensor.num_elements(); ++i) total += 4 + s[i].size();
-      raw->reserve(total);
-      for (int64_t i = 0; i < tensor.num_elements(); ++i) {
-        if (s[i].size() > std::numeric_limits<uint32_t>::max()) {
-          return absl::InternalError(absl::StrCat("output '", name, "' has an element over 4 GiB"));
-        }
-        AppendLittleEndian32(static_cast<uint32_t>(s[i].size()), raw);
-        raw->append(s[i]);
-      }
-    } else if (tensor.dtype() == DType::kBool) {
-      raw->resize(tensor.num_elements());
-      for (int64_t i = 0; i < tensor.num_elements(); ++i)
-        (*raw)[i] = tensor.data<bool>()[i] ? 1 : 0;
-    } else {
-      raw->assign(static_cast<const char*>(tensor.raw_data()), tensor.nbytes());
+    raw->reserve(RawSize(tensor));
+    if (absl::Status s = AppendRaw(tensor, raw); !s.ok()) {
+      return absl::InternalError(absl::StrCat("output '", name, "': ", s.message()));
     }
   }
   return absl::OkStatus();

@@ -103,7 +103,7 @@ TEST(DecodeInferRequest, BadRequests) {
          r->add_raw_input_contents(RawOf({1, 2, 3, 4}).substr(1));
        },
        absl::StatusCode::kInvalidArgument,
-       "raw data is 15 bytes, but shape [1,4] of FP32 needs 16"},
+       "the data is 15 bytes, but shape [1,4] of FP32 needs 16"},
       {"raw size one element too many",
        [](ModelInferRequest* r) {
          AddInput(r, "x", "FP32", {1, 3});
@@ -172,7 +172,7 @@ TEST(DecodeInferRequest, BadRequests) {
          AddInput(r, "s", "BYTES", {3});
          r->add_raw_input_contents(std::string("\x01\0\0\0a", 5));
        },
-       absl::StatusCode::kInvalidArgument, "needs 3 BYTES elements, raw data holds 1"},
+       absl::StatusCode::kInvalidArgument, "needs 3 BYTES elements, the data holds 1"},
       {"duplicate input",
        [](ModelInferRequest* r) {
          AddInput(r, "x", "FP32", {1});

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "server/restricted_api.h"
 #include "server/service.h"
 
 namespace cortado {
@@ -16,6 +17,19 @@ struct GrpcOptions {
   std::string address = "0.0.0.0";
   int port = 8001;  // 0 picks a free port
   int64_t max_message_bytes = int64_t{256} << 20;
+  // ModelStreamInfer reads no further request while this many of the stream's requests are
+  // in the service or answered but not yet written: a client that floods a stream, or stops
+  // reading its answers, is held back by gRPC flow control instead of growing the queues.
+  int stream_window = 64;
+  // TLS (Triton's --grpc-use-ssl flags): PEM files of the server's certificate chain and key;
+  // with `mutual`, clients must present a certificate signed by `root_cert_file`. Empty
+  // cert_file: plaintext.
+  struct Tls {
+    std::string cert_file, key_file, root_cert_file;
+    bool mutual = false;
+  } tls;
+  // API categories that need a key in the call's metadata (--grpc-restricted-protocol).
+  RestrictedApis restricted;
 };
 
 class GrpcServer {

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "grpc_service.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "server/wire/kserve_wire.h"
 
 namespace cortado {
 namespace {
@@ -389,7 +390,7 @@ TEST_F(GrpcServerTest, BadRequestsGetClearErrorsAndTheServerStaysUp) {
   bad_raw.mutable_raw_input_contents(0)->pop_back();
   grpc::Status s = stub_->ModelInfer(Context().get(), bad_raw, &r);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(s.error_message().find("raw data is 11 bytes, but shape [1,3] of FP32 needs 12"),
+  EXPECT_NE(s.error_message().find("the data is 11 bytes, but shape [1,3] of FP32 needs 12"),
             std::string::npos)
       << s.error_message();
   EXPECT_EQ(service_.infer_calls(), 0);
@@ -484,6 +485,31 @@ TEST_F(GrpcServerTest, StreamCancelledWithRequestsInFlight) {
   grpc::Status s = stub_->ModelInfer(Context().get(), DoubleRequest({3}, ""), &r);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(FloatsOf(r.raw_output_contents(0))[0], 6.0f);
+}
+
+// A stream flooded with requests while the service holds them: the server stops reading at
+// the window (the rest wait in gRPC's flow control), and reads on as answers go out.
+TEST_F(GrpcServerTest, StreamReadsNoFurtherThanItsWindow) {
+  const int window = GrpcOptions{}.stream_window;
+  const int n = window + 20;
+  service_.SetGate(false);
+  auto ctx = Context();
+  auto stream = stub_->ModelStreamInfer(ctx.get());
+  for (int i = 0; i < n; ++i) ASSERT_TRUE(stream->Write(DoubleRequest({1}, std::to_string(i))));
+  ASSERT_TRUE(stream->WritesDone());
+  ASSERT_TRUE(service_.AwaitQueued(window));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room to (wrongly) read more
+  EXPECT_EQ(service_.infer_calls(), window);
+  service_.SetGate(true);
+  int answered = 0;
+  inference::ModelStreamInferResponse r;
+  while (stream->Read(&r)) {
+    EXPECT_EQ(r.error_message(), "");
+    ++answered;
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(answered, n);
+  EXPECT_EQ(service_.infer_calls(), n);
 }
 
 TEST(GrpcServerLimits, AMessageOverTheLimitIsRefusedAndTheServerStaysUp) {

@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -32,9 +33,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "rapidjson/document.h"
+#include "server/exception_status.h"
 #include "server/http/json_codec.h"
 #include "server/http/router.h"
 #include "server/logging.h"
+#include "server/wire/kserve_wire.h"
 #include "spdlog/spdlog.h"
 
 namespace cortado {
@@ -45,13 +48,15 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = boost::asio::ip::tcp;
 
-// A keep-alive connection with no request for this long is closed; so is one whose request
-// (header and body) takes longer than kReadTimeout to arrive.
-constexpr std::chrono::seconds kIdleTimeout{300};
+// A request whose body takes longer than this to arrive is dropped with its connection (the
+// header's own limit is HttpOptions::header_timeout).
 constexpr std::chrono::seconds kReadTimeout{300};
 // How long a closing connection waits for the client to finish sending and close its side.
 constexpr std::chrono::seconds kLingerTimeout{10};
 constexpr uint32_t kHeaderLimit = 64 * 1024;
+// Every endpoint but inference takes at most a small JSON object; a larger body is refused (413)
+// before it is read.
+constexpr uint64_t kControlBodyLimit = 64 * 1024;
 constexpr char kJson[] = "application/json";
 constexpr char kBinary[] = "application/octet-stream";
 constexpr char kInferHeaderLength[] = "Inference-Header-Content-Length";
@@ -130,6 +135,30 @@ const char* EndpointName(http::Endpoint e) {
   return "unknown";
 }
 
+// The restricted-API category of an endpoint (Triton's grouping).
+ApiCategory CategoryOf(http::Endpoint e) {
+  switch (e) {
+    case http::Endpoint::kServerLive:
+    case http::Endpoint::kServerReady:
+    case http::Endpoint::kModelReady:
+      return ApiCategory::kHealth;
+    case http::Endpoint::kServerMetadata:
+    case http::Endpoint::kModelMetadata:
+      return ApiCategory::kMetadata;
+    case http::Endpoint::kModelConfig:
+      return ApiCategory::kModelConfig;
+    case http::Endpoint::kModelStatistics:
+      return ApiCategory::kStatistics;
+    case http::Endpoint::kModelInfer:
+      return ApiCategory::kInference;
+    case http::Endpoint::kRepositoryIndex:
+    case http::Endpoint::kModelLoad:
+    case http::Endpoint::kModelUnload:
+      return ApiCategory::kModelRepository;
+  }
+  return ApiCategory::kInference;
+}
+
 class Session;
 
 // State shared by the server, its sessions and the callbacks still pending in the service. It
@@ -195,8 +224,9 @@ class Session : public std::enable_shared_from_this<Session> {
     access_ = Access{};
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(static_cast<uint64_t>(std::max<int64_t>(state_->options.max_body_bytes, 0)));
-    stream_.expires_after(kIdleTimeout);
+    body_limit_ = InferBodyLimit();
+    parser_->body_limit(body_limit_);
+    stream_.expires_after(state_->options.header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
   }
@@ -205,6 +235,16 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     received_ = std::chrono::steady_clock::now();
     auto& req = parser_->get();
+    // Beast checks Content-Length against the limit only while reading the header, which was
+    // read under the larger inference limit; chunked bodies are counted as they arrive.
+    body_limit_ = BodyLimit(req.target());
+    parser_->body_limit(body_limit_);
+    if (parser_->content_length().value_or(0) > body_limit_) {
+      return OnReadError(bhttp::error::body_limit);
+    }
+    // A body of known size is leased from the server's budget before it is read; a chunked one
+    // once it has arrived (OnBody).
+    if (parser_->content_length() && !LeaseBody(*parser_->content_length())) return;
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        req.version());
@@ -227,6 +267,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnBody(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
+    if (!parser_->content_length() && !LeaseBody(parser_->get().body().size())) return;
     stream_.expires_never();  // the service may take its time; nothing is read meanwhile
     Handle(parser_->release());
   }
@@ -235,9 +276,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReadError(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       BeginRequest();
-      Reply r = ErrorReply(absl::ResourceExhaustedError(absl::StrCat(
-          "the request body is larger than the limit of ", state_->options.max_body_bytes,
-          " bytes")));
+      Reply r = ErrorReply(
+          absl::ResourceExhaustedError(absl::StrCat("the request body is larger than the limit of ",
+                                                    body_limit_, " bytes for this endpoint")));
       r.close = true;
       return Send(std::move(r));
     }
@@ -252,6 +293,32 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(std::move(r));
   }
 
+  // Leases `bytes` of the request budget until the request is answered; false when they do not
+  // fit, after answering 503 and closing.
+  bool LeaseBody(uint64_t bytes) {
+    auto lease = state_->service->request_bytes().Acquire(static_cast<int64_t>(bytes));
+    if (lease.ok()) {
+      lease_ = *std::move(lease);
+      return true;
+    }
+    BeginRequest();
+    Reply r = ErrorReply(lease.status());
+    r.close = true;
+    Send(std::move(r));
+    return false;
+  }
+
+  uint64_t InferBodyLimit() const {
+    return static_cast<uint64_t>(std::max<int64_t>(state_->options.max_body_bytes, 0));
+  }
+
+  // Inference takes bodies up to max_body_bytes; every other endpoint a small JSON object.
+  uint64_t BodyLimit(beast::string_view target) const {
+    auto route = http::ParseRoute(absl::string_view(target.data(), target.size()));
+    const bool infer = route.ok() && route->endpoint == http::Endpoint::kModelInfer;
+    return infer ? InferBodyLimit() : std::min(InferBodyLimit(), kControlBodyLimit);
+  }
+
   void BeginRequest() {
     absl::MutexLock lock(&state_->mu);
     ++state_->in_flight;
@@ -264,8 +331,18 @@ class Session : public std::enable_shared_from_this<Session> {
     in_request_ = false;
   }
 
+  // Every exception thrown while handling a request (std::bad_alloc included) becomes its answer.
   void Handle(bhttp::request<bhttp::string_body> req) {
     BeginRequest();
+    answered_ = false;
+    try {
+      Dispatch(req);
+    } catch (...) {
+      if (!answered_) Send(ErrorReply(CurrentExceptionStatus(access_.method)));
+    }
+  }
+
+  void Dispatch(bhttp::request<bhttp::string_body>& req) {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     if (state_->stopping) {
@@ -288,6 +365,13 @@ class Session : public std::enable_shared_from_this<Session> {
                                             " is not allowed here; use ", r.allow));
       return Send(std::move(r));
     }
+    const absl::Status allowed = state_->options.restricted.Check(
+        CategoryOf(route->endpoint), [&](absl::string_view name) -> std::optional<std::string> {
+          auto it = req.find(beast::string_view(name.data(), name.size()));
+          if (it == req.end()) return std::nullopt;
+          return std::string(it->value());
+        });
+    if (!allowed.ok()) return Send(ErrorReply(allowed));
     InferenceService& service = *state_->service;
     const http::Route& rt = *route;
     switch (rt.endpoint) {
@@ -330,8 +414,11 @@ class Session : public std::enable_shared_from_this<Session> {
   static absl::StatusOr<bool> ReadyOnly(const std::string& body) {
     if (absl::StripAsciiWhitespace(body).empty()) return false;
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
+    if (absl::Status s = ParseJson(body, &doc); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the index request body must be a JSON object: ", s.message()));
+    }
+    if (!doc.IsObject()) {
       return absl::InvalidArgumentError("the index request body must be a JSON object");
     }
     auto it = doc.FindMember("ready");
@@ -345,8 +432,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Control(const http::Route& route, const std::string& body) {
     if (!absl::StripAsciiWhitespace(body).empty()) {
       rapidjson::Document doc;
-      doc.Parse(body.data(), body.size());
-      if (doc.HasParseError() || !doc.IsObject()) {
+      if (absl::Status s = ParseJson(body, &doc); !s.ok()) {
+        return Send(ErrorReply(absl::InvalidArgumentError(
+            absl::StrCat("the load/unload request body must be a JSON object: ", s.message()))));
+      }
+      if (!doc.IsObject()) {
         return Send(ErrorReply(
             absl::InvalidArgumentError("the load/unload request body must be a JSON object")));
       }
@@ -361,9 +451,12 @@ class Session : public std::enable_shared_from_this<Session> {
       }
     }
     const bool load = route.endpoint == http::Endpoint::kModelLoad;
+    answered_ = true;  // by the control pool
     net::post(*state_->control, [self = shared_from_this(), name = route.model, load] {
       InferenceService& service = *self->state_->service;
-      const absl::Status s = load ? service.LoadModel(name) : service.UnloadModel(name);
+      const absl::Status s = Guarded(load ? "load" : "unload", [&] {
+        return load ? service.LoadModel(name) : service.UnloadModel(name);
+      });
       Reply r;
       if (s.ok()) {
         r.content_type = nullptr;
@@ -390,7 +483,8 @@ class Session : public std::enable_shared_from_this<Session> {
             "request uncompressed"))));
       }
     }
-    absl::StatusOr<http::HttpInferRequest> parsed = http::ParseInferRequest(req.body(), header_length);
+    absl::StatusOr<http::HttpInferRequest> parsed = Guarded(
+        "parsing the request", [&] { return http::ParseInferRequest(req.body(), header_length); });
     if (!parsed.ok()) return Send(ErrorReply(parsed.status()));
     InferRequest request = std::move(parsed->request);
     request.model_name = route.model;
@@ -403,13 +497,15 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body().shrink_to_fit();
     // What the response encoder needs: the client's output encoding choices.
     auto format = std::make_shared<http::HttpInferRequest>(std::move(*parsed));
+    answered_ = true;  // by the service's callback
     state_->service->Infer(
         std::move(request),
         [self = shared_from_this(), format](absl::StatusOr<InferResponse> result) {
           // On a service worker thread: encoding a large response is real work, kept off the
           // network threads.
           if (!result.ok()) return self->Complete(ErrorReply(result.status()));
-          absl::StatusOr<http::HttpInferResponse> encoded = http::WriteInferResponse(*result, *format);
+          absl::StatusOr<http::HttpInferResponse> encoded = Guarded(
+              "encoding the response", [&] { return http::WriteInferResponse(*result, *format); });
           if (!encoded.ok()) return self->Complete(ErrorReply(encoded.status()));
           Reply r;
           r.version = result->model_version;
@@ -422,6 +518,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // On the strand: writes `reply`, then reads the next request (keep-alive) or closes.
   void Send(Reply reply) {
+    answered_ = true;
+    // The request is done with: its bytes go back to the budget before the client can see the
+    // answer (and send the next request).
+    lease_.Release();
     if (closed_) {
       EndRequest();
       return;
@@ -519,6 +619,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool closed_ = false;
   bool in_request_ = false;  // guarded by state_->mu (read on the strand)
+  uint64_t body_limit_ = 0;  // of the request being read
+  bool answered_ = false;    // the request being handled has been answered or handed off
+  ByteBudget::Lease lease_;  // the request's bytes, until its answer is sent
 };
 
 class HttpServerImpl : public HttpServer {
@@ -607,9 +710,34 @@ class HttpServerImpl : public HttpServer {
       }
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(state_, std::move(socket))->Start();
+      if (TooManyConnections()) {
+        RefuseConnection(std::move(socket));
+      } else {
+        std::make_shared<Session>(state_, std::move(socket))->Start();
+      }
       Accept();
     });
+  }
+
+  bool TooManyConnections() {
+    absl::MutexLock lock(&state_->mu);
+    return static_cast<int>(state_->sessions.size()) >= state_->options.max_connections;
+  }
+
+  // Answers 503 on a connection over the cap and closes it, without reading from it. The
+  // answer is small enough for a fresh socket's send buffer: the write does not block.
+  void RefuseConnection(tcp::socket socket) {
+    static const std::string kBusy = [] {
+      const std::string body = http::ErrorJson("too many connections; try again later");
+      return absl::StrCat("HTTP/1.1 503 Service Unavailable\r\nContent-Type: ", kJson,
+                          "\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n\r\n",
+                          body);
+    }();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    net::write(socket, net::buffer(kBusy), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
   }
 
   void CloseSessions(bool force) {

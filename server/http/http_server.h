@@ -5,8 +5,10 @@
 // [/ready|/config|/stats]; POST .../infer, /v2/repository/index,
 // /v2/repository/models/{m}/{load,unload}. Errors are {"error": "..."} with Triton's mapping of
 // the service's absl::Status (400 invalid argument, 404 not found, 503 unavailable, 501
-// unimplemented, 500 internal); a body over max_body_bytes gets 413. Health and readiness answer
-// 200 (true) or 400 (false) with no body, as Triton does.
+// unimplemented, 500 internal); a body over max_body_bytes (64 KiB for every endpoint but
+// inference) gets 413. Health and readiness answer 200 (true) or 400 (false) with no body, as
+// Triton does. One request per connection is read and answered at a time (pipelined requests
+// wait in the socket), header_timeout bounds slow headers and max_connections the connections.
 #ifndef CORTADO_SERVER_HTTP_HTTP_SERVER_H_
 #define CORTADO_SERVER_HTTP_HTTP_SERVER_H_
 
@@ -14,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "server/restricted_api.h"
 #include "server/service.h"
 
 namespace cortado {
@@ -23,6 +26,14 @@ struct HttpOptions {
   int port = 8000;  // 0 picks a free port
   int threads = 2;  // network threads
   int64_t max_body_bytes = int64_t{256} << 20;
+  // A connection whose next request header has not fully arrived this long after the
+  // connection began waiting for it (idle keep-alive time included) is closed: a client that
+  // trickles its header (slowloris) holds a connection at most this long.
+  std::chrono::seconds header_timeout{60};
+  // Connections beyond this many open at once get 503 and are closed at once.
+  int max_connections = 1024;
+  // Endpoint categories that need an API key header (--http-restricted-api).
+  RestrictedApis restricted;
 };
 
 class HttpServer {

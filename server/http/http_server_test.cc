@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "model_config.pb.h"
 #include "rapidjson/document.h"
+#include "server/wire/kserve_wire.h"
 
 namespace cortado {
 namespace {

@@ -10,9 +10,9 @@
 
 #include "absl/strings/escaping.h"
 #include "rapidjson/document.h"
-#include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "server/wire/kserve_wire.h"
 
 namespace cortado {
 namespace http {
@@ -23,12 +23,8 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-// Iterative: a deeply nested body cannot exhaust the stack. NaN and Infinity are accepted (and
-// written) as Python's json module does, since JSON has no spelling for them. Full precision so
-// that FP64 tensors round-trip exactly.
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNanAndInfFlag |
-                                 rapidjson::kParseFullPrecisionFlag;
-// Nested "data" arrays deeper than this are refused (no tensor has this many dimensions).
+// Nested "data" arrays deeper than this are refused (no tensor has this many dimensions). NaN and
+// Infinity are written as Python's json module does, since JSON has no spelling for them.
 constexpr int kMaxDataDepth = 64;
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
@@ -136,54 +132,6 @@ absl::StatusOr<Tensor> TensorFromJsonData(const rapidjson::Value& data, const st
     using T = typename decltype(tag)::type;
     return FillFromJson<T>(data, t.data<T>(), &i, input, datatype);
   }));
-  return t;
-}
-
-uint32_t LoadU32LE(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
-}
-
-void AppendU32LE(std::string* out, uint32_t v) {
-  const char b[4] = {static_cast<char>(v & 0xff), static_cast<char>((v >> 8) & 0xff),
-                     static_cast<char>((v >> 16) & 0xff), static_cast<char>((v >> 24) & 0xff)};
-  out->append(b, 4);
-}
-
-absl::StatusOr<Tensor> TensorFromBinary(absl::string_view bytes, const std::string& input,
-                                        DType dtype, const Shape& shape, int64_t num_elements) {
-  if (dtype == DType::kString) {
-    ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
-    std::string* out = t.data<std::string>();
-    size_t pos = 0;
-    for (int64_t i = 0; i < num_elements; ++i) {
-      if (bytes.size() - pos < 4) {
-        return Invalid(absl::StrCat("input '", input, "': binary BYTES data ends before element ",
-                                    i, " of ", num_elements));
-      }
-      const uint32_t len = LoadU32LE(bytes.data() + pos);
-      pos += 4;
-      if (bytes.size() - pos < len) {
-        return Invalid(absl::StrCat("input '", input, "': BYTES element ", i, " of length ", len,
-                                    " goes beyond its ", bytes.size(), " bytes of binary data"));
-      }
-      out[i].assign(bytes.data() + pos, len);
-      pos += len;
-    }
-    if (pos != bytes.size()) {
-      return Invalid(absl::StrCat("input '", input, "': binary_data_size is ", bytes.size(),
-                                  " but its ", num_elements, " BYTES elements take ", pos));
-    }
-    return t;
-  }
-  const size_t expected = static_cast<size_t>(num_elements) * DTypeSize(dtype);
-  if (bytes.size() != expected) {
-    return Invalid(absl::StrCat("input '", input, "': binary_data_size is ", bytes.size(),
-                                " but shape ", ShapeToString(shape), " of ", KServeDatatype(dtype),
-                                " needs ", expected, " bytes"));
-  }
-  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
-  if (expected > 0) std::memcpy(t.raw_data(), bytes.data(), expected);
   return t;
 }
 
@@ -300,26 +248,6 @@ absl::Status WriteJsonData(Writer& w, const Tensor& t) {
   }));
   w.EndArray();
   return absl::OkStatus();
-}
-
-size_t BinarySize(const Tensor& t) {
-  if (t.dtype() != DType::kString) return t.nbytes();
-  size_t n = 0;
-  const std::string* s = t.data<std::string>();
-  for (int64_t i = 0; i < t.num_elements(); ++i) n += 4 + s[i].size();
-  return n;
-}
-
-void AppendBinary(const Tensor& t, std::string* out) {
-  if (t.dtype() != DType::kString) {
-    out->append(static_cast<const char*>(t.raw_data()), t.nbytes());
-    return;
-  }
-  const std::string* s = t.data<std::string>();
-  for (int64_t i = 0; i < t.num_elements(); ++i) {
-    AppendU32LE(out, static_cast<uint32_t>(s[i].size()));
-    out->append(s[i]);
-  }
 }
 
 // ---- Protobuf messages -------------------------------------------------------------------------
@@ -453,11 +381,8 @@ absl::StatusOr<HttpInferRequest> ParseInferRequest(absl::string_view body, int64
     binary = body.substr(static_cast<size_t>(header_length));
   }
   rapidjson::Document doc;
-  doc.Parse<kParseFlags>(json.data(), json.size());
-  if (doc.HasParseError()) {
-    return Invalid(absl::StrCat("malformed JSON in the request body at offset ",
-                                doc.GetErrorOffset(), ": ",
-                                rapidjson::GetParseError_En(doc.GetParseError())));
+  if (absl::Status s = ParseJson(json, &doc); !s.ok()) {
+    return Invalid("the request body: ", s.message());
   }
   if (!doc.IsObject()) return Invalid("the request body must be a JSON object");
 
@@ -474,6 +399,15 @@ absl::StatusOr<HttpInferRequest> ParseInferRequest(absl::string_view body, int64
     if (auto b = it->value.FindMember("binary_data_output"); b != it->value.MemberEnd()) {
       if (!b->value.IsBool()) return Invalid("parameter \"binary_data_output\" must be a boolean");
       out.binary_data_output = b->value.GetBool();
+    }
+    for (auto [key, field] : {std::pair<const char*, uint64_t*>{"priority", &req.priority},
+                              std::pair<const char*, uint64_t*>{"timeout", &req.timeout_us}}) {
+      if (auto p = it->value.FindMember(key); p != it->value.MemberEnd()) {
+        if (!p->value.IsUint64()) {
+          return Invalid("parameter \"", key, "\" must be a non-negative integer");
+        }
+        *field = p->value.GetUint64();
+      }
     }
   }
 
@@ -505,9 +439,10 @@ absl::StatusOr<HttpInferRequest> ParseInferRequest(absl::string_view body, int64
                                     " goes beyond the end of the request body (",
                                     binary.size() - binary_offset, " bytes of binary data left)"));
       }
-      ASSIGN_OR_RETURN(tensor,
-                       TensorFromBinary(binary.substr(binary_offset, binary_size), name,
-                                        *dtype, shape, num_elements));
+      auto decoded = DecodeRaw(binary.substr(binary_offset, binary_size), *dtype, shape);
+      if (!decoded.ok())
+        return Invalid("input '", name, "': binary data: ", decoded.status().message());
+      tensor = *std::move(decoded);
       binary_offset += static_cast<size_t>(binary_size);
     } else {
       if (data == in.MemberEnd()) {
@@ -586,7 +521,7 @@ absl::StatusOr<HttpInferResponse> WriteInferResponse(const InferResponse& respon
     for (int64_t d : tensor.shape()) w.Int64(d);
     w.EndArray();
     if (binary) {
-      const size_t size = BinarySize(tensor);
+      const size_t size = RawSize(tensor);
       Key(w, "parameters");
       w.StartObject();
       Key(w, "binary_data_size");
@@ -611,7 +546,9 @@ absl::StatusOr<HttpInferResponse> WriteInferResponse(const InferResponse& respon
   out.header_length = static_cast<int64_t>(buffer.GetSize());
   out.body.reserve(buffer.GetSize() + binary_size);
   out.body.append(buffer.GetString(), buffer.GetSize());
-  for (const Tensor* t : binary_outputs) AppendBinary(*t, &out.body);
+  for (const Tensor* t : binary_outputs) {
+    if (absl::Status s = AppendRaw(*t, &out.body); !s.ok()) return absl::InternalError(s.message());
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -170,6 +171,14 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text) {
   if (!parser.ParseFromString(std::string(text), &config)) {
     return absl::InvalidArgumentError(errors.error().empty() ? "config.pbtxt: syntax error"
                                                              : errors.error());
+  }
+  // The model file is looked up inside the version folder: a plain file name, never a path.
+  const std::string& file = config.default_model_filename();
+  if (file == "." || file == ".." ||
+      file.find_first_of(std::string("/\\\0", 3)) != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config.pbtxt: default_model_filename '", absl::CEscape(file),
+                     "' must name a file inside the version folder (no '/', '\\', '..')"));
   }
   return config;
 }

@@ -26,7 +26,8 @@ inline constexpr char kNetDefPlatform[] = "caffe2_netdef";
 inline constexpr char kNetDefBackend[] = "caffe2";
 
 // Parses config.pbtxt text. InvalidArgument names the line and column of a syntax error or an
-// unknown field ("config.pbtxt:3:5: ...").
+// unknown field ("config.pbtxt:3:5: ..."), or a default_model_filename that is not a plain file
+// name (it must stay inside the version folder).
 absl::StatusOr<inference::ModelConfig> ParseModelConfig(absl::string_view text);
 
 // Completes `config` for the model in folder `model_name` whose predictor has `inputs` and

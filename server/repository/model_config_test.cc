@@ -1,5 +1,6 @@
 #include "server/repository/model_config.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "predictor/graph.h"
 
@@ -19,13 +20,24 @@ TEST(ModelConfigTest, ParsesTritonConfig) {
   auto c = ParseModelConfig(R"pb(
     name: "m"
     platform: "onnxruntime_onnx"
-    max_batch_size: 8
-    input [ { name: "x" data_type: TYPE_FP32 dims: [ 4 ] } ]
-    output [ { name: "y" data_type: TYPE_FP32 dims: [ 3 ] } ]
-    version_policy: { latest: { num_versions: 2 } }
-    instance_group [ { count: 3 kind: KIND_CPU } ]
+    max_batch_size: 8 input
+    [ {
+      name: "x"
+      data_type: TYPE_FP32
+      dims: [ 4 ]
+    }] output
+    [ {
+      name: "y"
+      data_type: TYPE_FP32
+      dims: [ 3 ]
+    }]
+    version_policy: { latest: { num_versions: 2 } } instance_group
+    [ { count: 3 kind: KIND_CPU }]
     dynamic_batching { max_queue_delay_microseconds: 100 }
-    parameters { key: "k" value: { string_value: "v" } }
+    parameters {
+      key: "k"
+      value: { string_value: "v" }
+    }
   )pb");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->name(), "m");
@@ -41,16 +53,26 @@ TEST(ModelConfigTest, SyntaxErrorNamesLineAndColumn) {
   auto c = ParseModelConfig("name: \"m\"\nmax_batch_size: 8\ninput [ { name: \"x\" \n");
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(c.status().message().find("config.pbtxt:"), absl::string_view::npos)
-      << c.status();
+  EXPECT_NE(c.status().message().find("config.pbtxt:"), absl::string_view::npos) << c.status();
 }
 
 TEST(ModelConfigTest, UnknownFieldIsAnError) {
   auto c = ParseModelConfig("name: \"m\"\nmax_batch: 8\n");
   ASSERT_FALSE(c.ok());
-  EXPECT_NE(c.status().message().find("config.pbtxt:2:"), absl::string_view::npos)
-      << c.status();
+  EXPECT_NE(c.status().message().find("config.pbtxt:2:"), absl::string_view::npos) << c.status();
   EXPECT_NE(c.status().message().find("max_batch"), absl::string_view::npos) << c.status();
+}
+
+TEST(ModelConfigTest, DefaultModelFilenameStaysInTheVersionFolder) {
+  EXPECT_TRUE(ParseModelConfig("default_model_filename: \"net.onnx\"").ok());
+  for (const char* bad :
+       {"../../etc/passwd", "/etc/passwd", "sub/model.onnx", "..", ".", "a\\\\b"}) {
+    auto c = ParseModelConfig(absl::StrCat("default_model_filename: \"", bad, "\""));
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("must name a file inside the version folder"),
+              absl::string_view::npos)
+        << c.status();
+  }
 }
 
 TEST(ModelConfigTest, EmptyConfigIsCompletedFromTheModel) {
@@ -139,8 +161,10 @@ TEST(ModelConfigTest, StatedFieldsAreCheckedAgainstTheModel) {
 
 TEST(ModelConfigTest, OutputSubsetAndInstanceCountsAreKept) {
   auto given = ParseModelConfig(R"pb(
-    output [ { name: "y" } ]
-    instance_group [ { count: 2 }, { count: 3 kind: KIND_CPU } ]
+    output
+    [ { name: "y" }] instance_group
+    [ { count: 2 }
+      , { count: 3 kind: KIND_CPU }]
   )pb");
   ASSERT_TRUE(given.ok()) << given.status();
   auto c = CompleteModelConfig(*given, "m", Inputs(), Outputs());
@@ -151,8 +175,8 @@ TEST(ModelConfigTest, OutputSubsetAndInstanceCountsAreKept) {
 }
 
 TEST(ModelConfigTest, DataTypesRoundTrip) {
-  for (DType d : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16,
-                  DType::kInt8, DType::kInt64, DType::kUInt8, DType::kBool, DType::kString}) {
+  for (DType d : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16, DType::kInt8,
+                  DType::kInt64, DType::kUInt8, DType::kBool, DType::kString}) {
     auto back = DTypeFromConfig(ConfigDataType(d));
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, d);

@@ -11,9 +11,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "predictor/model_io.h"
+#include "server/logging.h"
 #include "server/repository/model_config.h"
 #include "server/repository/version_policy.h"
-#include "server/logging.h"
 #include "spdlog/spdlog.h"
 
 namespace cortado {
@@ -182,19 +182,10 @@ void ModelManager::SetVersionState(const std::string& name, int64_t version,
   vr.reason = reason;
 }
 
+// Reconcile is a list of named steps: read the folder, parse config.pbtxt, load the versions the
+// policy wants, swap the serving set, work out the model's status, record the outcome.
 absl::Status ModelManager::Reconcile(const std::string& name, bool force) {
-  auto dir = source_.ReadModel(name);
-  if (!dir.ok()) {
-    if (absl::IsNotFound(dir.status())) {
-      RemoveModel(name);
-    } else {
-      spdlog::error("model '{}': {}", name, dir.status().message());
-      absl::MutexLock lock(&mu_);
-      records_[name].reason = std::string(dir.status().message());
-    }
-    return dir.status();
-  }
-
+  ASSIGN_OR_RETURN(ModelDir dir, ReadModelFolder(name));
   ModelRecord rec;
   {
     absl::MutexLock lock(&mu_);
@@ -204,82 +195,115 @@ absl::Status ModelManager::Reconcile(const std::string& name, bool force) {
   for (const auto& [v, vr] : rec.versions) {
     if (vr.handle) serving[v] = vr.handle;
   }
+  ASSIGN_OR_RETURN(inference::ModelConfig config, ParseConfig(dir, rec, serving.empty(), force));
+  std::vector<int64_t> on_disk;
+  for (const VersionDir& v : dir.versions) on_disk.push_back(v.version);
+  const std::vector<int64_t> candidates = CandidateVersions(config.version_policy(), on_disk);
+  const LoadOutcome outcome = LoadWantedVersions(dir, config, candidates, rec, force);
+  const std::vector<int64_t> released = SwapServing(name, serving, outcome.taken);
+  std::string model_reason;
+  const absl::Status status = ModelStatus(dir, candidates, outcome, &model_reason);
+  RecordOutcome(dir, outcome, released, status, model_reason);
+  for (int64_t v : released) {
+    spdlog::info("model '{}' version {} unloaded; it is freed once its last request ends", name, v);
+  }
+  return status;
+}
 
-  // config.pbtxt
+absl::StatusOr<ModelDir> ModelManager::ReadModelFolder(const std::string& name) {
+  auto dir = source_.ReadModel(name);
+  if (dir.ok()) return dir;
+  if (absl::IsNotFound(dir.status())) {
+    RemoveModel(name);
+  } else {
+    spdlog::error("model '{}': {}", name, dir.status().message());
+    absl::MutexLock lock(&mu_);
+    records_[name].reason = std::string(dir.status().message());
+  }
+  return dir.status();
+}
+
+absl::StatusOr<inference::ModelConfig> ModelManager::ParseConfig(const ModelDir& dir,
+                                                                 const ModelRecord& rec,
+                                                                 bool none_serving, bool force) {
   inference::ModelConfig parsed;
-  if (dir->has_config) {
-    auto config = ParseModelConfig(dir->config_text);
+  if (dir.has_config) {
+    auto config = ParseModelConfig(dir.config_text);
     if (!config.ok()) {
-      if (!force && rec.failed_config == dir->config_text) return rec.last_status;
+      // The same broken text as last time: nothing new to report.
+      if (!force && rec.failed_config == dir.config_text && !rec.last_status.ok()) {
+        return rec.last_status;
+      }
       absl::Status status = absl::InvalidArgumentError(
-          absl::StrCat("model '", name, "': ", config.status().message()));
-      if (serving.empty()) {
+          absl::StrCat("model '", dir.name, "': ", config.status().message()));
+      if (none_serving) {
         spdlog::error("{}; the model is unavailable", status.message());
       } else {
         spdlog::error("{}; its loaded versions keep serving", status.message());
       }
-      if (options_.metrics) options_.metrics->ModelLoadFailed(name, "", status.code());
+      if (options_.metrics) options_.metrics->ModelLoadFailed(dir.name, "", status.code());
       absl::MutexLock lock(&mu_);
-      ModelRecord& r = records_[name];
+      ModelRecord& r = records_[dir.name];
       r.reason = std::string(config.status().message());
-      r.failed_config = dir->config_text;
+      r.failed_config = dir.config_text;
       r.last_status = status;
       return status;
     }
     parsed = *std::move(config);
   }
-  if (!parsed.has_version_policy()) parsed.mutable_version_policy()->mutable_latest()->set_num_versions(1);
-  const std::string config_key = absl::StrCat(dir->has_config ? "1" : "0", dir->config_text);
-
-  std::map<int64_t, const VersionDir*> by_version;
-  std::vector<int64_t> on_disk;
-  for (const VersionDir& v : dir->versions) {
-    by_version[v.version] = &v;
-    on_disk.push_back(v.version);
+  if (!parsed.has_version_policy()) {
+    parsed.mutable_version_policy()->mutable_latest()->set_num_versions(1);
   }
-  std::vector<int64_t> candidates = CandidateVersions(parsed.version_policy(), on_disk);
-  const size_t wanted = WantedVersionCount(parsed.version_policy(), candidates.size());
+  return parsed;
+}
 
-  VersionMap taken;
-  std::vector<std::string> failures;
-  std::map<int64_t, std::string> kept_reason;  // serving versions whose reload failed
-  std::map<int64_t, std::string> keys;
-  std::map<int64_t, std::pair<std::string, std::string>> failed;  // version -> (key, reason)
-  bool retry_later = false;
+ModelManager::LoadOutcome ModelManager::LoadWantedVersions(const ModelDir& dir,
+                                                           const inference::ModelConfig& config,
+                                                           const std::vector<int64_t>& candidates,
+                                                           const ModelRecord& rec, bool force) {
+  const std::string& name = dir.name;
+  const std::string config_key = absl::StrCat(dir.has_config ? "1" : "0", dir.config_text);
+  std::map<int64_t, const VersionDir*> by_version;
+  for (const VersionDir& v : dir.versions) by_version[v.version] = &v;
+  const size_t wanted = WantedVersionCount(config.version_policy(), candidates.size());
+  static const VersionRecord kNoRecord;
+
+  LoadOutcome out;
   for (int64_t v : candidates) {
-    if (taken.size() >= wanted) break;
+    if (out.taken.size() >= wanted) break;
     const VersionDir& vdir = *by_version[v];
     const std::string key = absl::StrCat(vdir.fingerprint, "\n", config_key);
-    const VersionRecord& vr = rec.versions[v];
+    auto found = rec.versions.find(v);
+    const VersionRecord& vr = found != rec.versions.end() ? found->second : kNoRecord;
     if (vr.handle && vr.key == key) {
-      taken[v] = vr.handle;
-      keys[v] = key;
+      out.taken[v] = vr.handle;
+      out.keys[v] = key;
       continue;
     }
     if (!force && vr.failed_key == key) {
       if (vr.handle) {  // reload failed before; the loaded one keeps serving
-        taken[v] = vr.handle;
-        keys[v] = vr.key;
-        kept_reason[v] = vr.reason;
+        out.taken[v] = vr.handle;
+        out.keys[v] = vr.key;
+        out.kept_reason[v] = vr.reason;
       }
       continue;
     }
     if (!vr.handle) SetVersionState(name, v, kLoading, "");
     bool retry = false;
-    auto loaded = LoadVersion(name, vdir, parsed, &retry);
+    auto loaded = LoadVersion(name, vdir, config, &retry);
     if (loaded.ok()) {
-      taken[v] = *loaded;
-      keys[v] = key;
+      out.taken[v] = *loaded;
+      out.keys[v] = key;
       continue;
     }
     const std::string reason(loaded.status().message());
-    failures.push_back(absl::StrCat("version ", v, ": ", reason));
-    retry_later = retry_later || retry;
-    if (!retry) failed[v] = {key, reason};
+    out.failures.push_back(absl::StrCat("version ", v, ": ", reason));
+    out.retry_later = out.retry_later || retry;
+    if (!retry) out.failed[v] = {key, reason};
     if (vr.handle) {
-      taken[v] = vr.handle;
-      keys[v] = vr.key;
-      kept_reason[v] = absl::StrCat("reload failed: ", reason);
+      out.taken[v] = vr.handle;
+      out.keys[v] = vr.key;
+      out.kept_reason[v] = absl::StrCat("reload failed: ", reason);
       spdlog::error("model '{}' version {} failed to reload: {}; the loaded one keeps serving",
                     name, v, reason);
     } else {
@@ -290,85 +314,95 @@ absl::Status ModelManager::Reconcile(const std::string& name, bool force) {
       options_.metrics->ModelLoadFailed(name, std::to_string(v), loaded.status().code());
     }
   }
+  return out;
+}
 
-  // Swap the serving set whole, then bring the records in line.
+std::vector<int64_t> ModelManager::SwapServing(const std::string& name, const VersionMap& serving,
+                                               const VersionMap& taken) {
   std::vector<int64_t> released;
   for (const auto& [v, handle] : serving) {
     if (!taken.count(v)) released.push_back(v);
   }
-  std::vector<int64_t> ready;
-  for (const auto& [v, handle] : taken) ready.push_back(v);
-  const bool changed = released.size() > 0 || taken.size() != serving.size() ||
-                       [&] {
-                         for (const auto& [v, h] : taken) {
-                           auto it = serving.find(v);
-                           if (it == serving.end() || it->second != h) return true;
-                         }
-                         return false;
-                       }();
+  bool changed = !released.empty() || taken.size() != serving.size();
+  for (const auto& [v, handle] : taken) {
+    auto it = serving.find(v);
+    changed = changed || it == serving.end() || it->second != handle;
+  }
   if (changed) Publish(name, taken);
+  return released;
+}
 
-  absl::Status status;
-  std::string model_reason;
-  if (dir->versions.empty()) {
-    model_reason = absl::StrCat("no version folders in ", dir->path);
+absl::Status ModelManager::ModelStatus(const ModelDir& dir, const std::vector<int64_t>& candidates,
+                                       const LoadOutcome& outcome, std::string* model_reason) {
+  model_reason->clear();
+  if (dir.versions.empty()) {
+    *model_reason = absl::StrCat("no version folders in ", dir.path);
   } else if (candidates.empty()) {
-    model_reason = "no version on disk matches the version policy";
-  } else if (taken.empty() && !failures.empty()) {
-    model_reason = "no version could be loaded";
+    *model_reason = "no version on disk matches the version policy";
+  } else if (outcome.taken.empty() && !outcome.failures.empty()) {
+    *model_reason = "no version could be loaded";
   }
-  if (!failures.empty()) {
-    status = absl::Status(
-        retry_later ? absl::StatusCode::kUnavailable : absl::StatusCode::kInvalidArgument,
-        absl::StrCat("model '", name, "': ", absl::StrJoin(failures, "; "),
-                     ready.empty() ? "" : absl::StrCat(" (serving versions: ", VersionList(ready), ")")));
-  } else if (!model_reason.empty()) {
-    status = absl::UnavailableError(absl::StrCat("model '", name, "': ", model_reason));
+  if (!outcome.failures.empty()) {
+    std::vector<int64_t> ready;
+    for (const auto& [v, handle] : outcome.taken) ready.push_back(v);
+    return absl::Status(
+        outcome.retry_later ? absl::StatusCode::kUnavailable : absl::StatusCode::kInvalidArgument,
+        absl::StrCat(
+            "model '", dir.name, "': ", absl::StrJoin(outcome.failures, "; "),
+            ready.empty() ? "" : absl::StrCat(" (serving versions: ", VersionList(ready), ")")));
+  }
+  if (!model_reason->empty()) {
+    absl::Status status =
+        absl::UnavailableError(absl::StrCat("model '", dir.name, "': ", *model_reason));
     spdlog::warn("{}", status.message());
+    return status;
   }
-  {
-    absl::MutexLock lock(&mu_);
-    ModelRecord& r = records_[name];
-    r.reason = model_reason;
-    r.failed_config.clear();
-    r.last_status = status;
-    for (const auto& [v, handle] : taken) {
-      VersionRecord& vr = r.versions[v];
-      vr.handle = handle;
-      vr.key = keys[v];
-      vr.state = kReady;
-      vr.reason = kept_reason.count(v) ? kept_reason[v] : "";
-      if (!kept_reason.count(v)) vr.failed_key.clear();
-    }
-    for (const auto& [v, fk] : failed) {
-      VersionRecord& vr = r.versions[v];
-      vr.failed_key = fk.first;
-      if (!vr.handle) {
-        vr.state = kUnavailable;
-        vr.reason = fk.second;
-      }
-    }
-    for (int64_t v : released) {
-      VersionRecord& vr = r.versions[v];
-      vr.handle.reset();
-      vr.key.clear();
+  return absl::OkStatus();
+}
+
+void ModelManager::RecordOutcome(const ModelDir& dir, const LoadOutcome& outcome,
+                                 const std::vector<int64_t>& released, const absl::Status& status,
+                                 const std::string& model_reason) {
+  std::set<int64_t> on_disk;
+  for (const VersionDir& v : dir.versions) on_disk.insert(v.version);
+  absl::MutexLock lock(&mu_);
+  ModelRecord& r = records_[dir.name];
+  r.reason = model_reason;
+  r.failed_config.clear();
+  r.last_status = status;
+  for (const auto& [v, handle] : outcome.taken) {
+    VersionRecord& vr = r.versions[v];
+    auto kept = outcome.kept_reason.find(v);
+    vr.handle = handle;
+    vr.key = outcome.keys.at(v);
+    vr.state = kReady;
+    vr.reason = kept != outcome.kept_reason.end() ? kept->second : "";
+    if (kept == outcome.kept_reason.end()) vr.failed_key.clear();
+  }
+  for (const auto& [v, fk] : outcome.failed) {
+    VersionRecord& vr = r.versions[v];
+    vr.failed_key = fk.first;
+    if (!vr.handle) {
       vr.state = kUnavailable;
-      vr.reason = "unloaded";
-    }
-    // Forget versions that are gone from disk and no longer serve.
-    for (auto it = r.versions.begin(); it != r.versions.end();) {
-      if (!by_version.count(it->first) && !it->second.handle) {
-        it = r.versions.erase(it);
-      } else {
-        if (it->second.state == kLoading) it->second.state = kUnavailable;  // retry later
-        ++it;
-      }
+      vr.reason = fk.second;
     }
   }
   for (int64_t v : released) {
-    spdlog::info("model '{}' version {} unloaded; it is freed once its last request ends", name, v);
+    VersionRecord& vr = r.versions[v];
+    vr.handle.reset();
+    vr.key.clear();
+    vr.state = kUnavailable;
+    vr.reason = "unloaded";
   }
-  return status;
+  // Forget versions that are gone from disk and no longer serve.
+  for (auto it = r.versions.begin(); it != r.versions.end();) {
+    if (!on_disk.count(it->first) && !it->second.handle) {
+      it = r.versions.erase(it);
+    } else {
+      if (it->second.state == kLoading) it->second.state = kUnavailable;  // retry later
+      ++it;
+    }
+  }
 }
 
 absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
@@ -437,8 +471,8 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
         "rescan. Publish versions by renaming a finished folder into place."));
   }
   if (!predictor.ok()) return predictor.status();
-  auto completed = CompleteModelConfig(config, name, (*predictor)->inputs(),
-                                       (*predictor)->outputs(), platform);
+  auto completed =
+      CompleteModelConfig(config, name, (*predictor)->inputs(), (*predictor)->outputs(), platform);
   if (!completed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad configuration: ", completed.status().message()));

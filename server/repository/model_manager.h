@@ -101,9 +101,9 @@ class ModelManager {
     std::string failed_key;                      // what last failed to load
   };
   struct ModelRecord {
-    std::string reason;             // model-level problem (config.pbtxt, no versions, ...)
-    std::string failed_config;      // config.pbtxt text that last failed to parse
-    absl::Status last_status;       // the outcome of the last reconcile
+    std::string reason;         // model-level problem (config.pbtxt, no versions, ...)
+    std::string failed_config;  // config.pbtxt text that last failed to parse
+    absl::Status last_status;   // the outcome of the last reconcile
     std::map<int64_t, VersionRecord> versions;
   };
 
@@ -113,9 +113,41 @@ class ModelManager {
   void LoaderLoop();
   bool LoaderHasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(loader_mu_);
 
+  // What loading the wanted versions of one model came to.
+  struct LoadOutcome {
+    VersionMap taken;                            // serves once the set is swapped
+    std::map<int64_t, std::string> keys;         // what each taken version was loaded from
+    std::map<int64_t, std::string> kept_reason;  // taken versions whose reload failed
+    std::map<int64_t, std::pair<std::string, std::string>> failed;  // version -> (key, reason)
+    std::vector<std::string> failures;                              // "version N: reason"
+    bool retry_later = false;  // a version's files changed while loading
+  };
+
   // Loader thread only.
   absl::Status ReconcileAll(bool force);
+  // Brings one model in step with its folder, in the named steps below.
   absl::Status Reconcile(const std::string& name, bool force);
+  // Reads the model's folder; a folder that is gone removes the model.
+  absl::StatusOr<ModelDir> ReadModelFolder(const std::string& name);
+  // config.pbtxt (or the defaults), with the version policy filled in. A config that does not
+  // parse is recorded and returned as the error; the loaded versions keep serving.
+  absl::StatusOr<inference::ModelConfig> ParseConfig(const ModelDir& dir, const ModelRecord& rec,
+                                                     bool none_serving, bool force);
+  // Loads the newest `candidates` the policy wants, keeping versions already loaded from the
+  // same files and skipping (unless `force`) those that failed from the same files.
+  LoadOutcome LoadWantedVersions(const ModelDir& dir, const inference::ModelConfig& config,
+                                 const std::vector<int64_t>& candidates, const ModelRecord& rec,
+                                 bool force);
+  // Publishes `taken` if it differs from `serving`; returns the versions no longer served.
+  std::vector<int64_t> SwapServing(const std::string& name, const VersionMap& serving,
+                                   const VersionMap& taken);
+  // The outcome as the model's status, and the model-level reason (empty when none).
+  static absl::Status ModelStatus(const ModelDir& dir, const std::vector<int64_t>& candidates,
+                                  const LoadOutcome& outcome, std::string* model_reason);
+  // Brings the records (what Index reports, what is retried) in line with the outcome.
+  void RecordOutcome(const ModelDir& dir, const LoadOutcome& outcome,
+                     const std::vector<int64_t>& released, const absl::Status& status,
+                     const std::string& model_reason);
   absl::StatusOr<std::shared_ptr<const ModelVersion>> LoadVersion(
       const std::string& name, const VersionDir& dir, const inference::ModelConfig& config,
       bool* retry_later);

@@ -69,11 +69,13 @@ ModelVersion::ModelVersion(std::string name, int64_t version, inference::ModelCo
       version_string_(std::to_string(version)),
       config_(std::move(config)),
       predictor_(std::move(predictor)),
-      queue_(std::make_shared<ExecutionQueue>(InstanceCount(config_))) {
+      queue_(std::make_shared<ExecutionQueue>(InstanceCount(config_))),
+      registry_(metrics) {
   if (metrics != nullptr) metrics_ = &metrics->ForVersion(name_, version_string_);
 }
 
 ModelVersion::~ModelVersion() {
+  if (registry_ != nullptr) registry_->ReleaseVersion(name_, version_string_);
   spdlog::info("model '{}' version {} released (its last request has finished)", name_,
                version_);
 }

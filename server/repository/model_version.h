@@ -51,7 +51,7 @@ class ModelVersion {
  public:
   ModelVersion(std::string name, int64_t version, inference::ModelConfig config,
                std::unique_ptr<const Predictor> predictor, Metrics* metrics);
-  ~ModelVersion();  // logs the release
+  ~ModelVersion();  // logs the release and removes the version's metric series
   ModelVersion(const ModelVersion&) = delete;
   ModelVersion& operator=(const ModelVersion&) = delete;
 
@@ -74,6 +74,7 @@ class ModelVersion {
   const std::shared_ptr<ExecutionQueue> queue_;
   mutable VersionStats stats_;
   const Metrics::Version* metrics_ = nullptr;
+  Metrics* const registry_;  // where metrics_ is registered (null: none); outlives this
 };
 
 }  // namespace cortado

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "core/thread_pool.h"
 
 namespace cortado {
@@ -13,7 +14,9 @@ int ExecutionQueue::running() const {
 
 int ExecutionQueue::waiting() const {
   absl::MutexLock lock(&mu_);
-  return static_cast<int>(pending_.size());
+  size_t n = 0;
+  for (const auto& [level, items] : pending_) n += items.size();
+  return static_cast<int>(n);
 }
 
 Scheduler::Scheduler(int num_threads) {
@@ -39,16 +42,24 @@ Scheduler::~Scheduler() {
   for (Item& item : rest) std::move(item.work)();
 }
 
-void Scheduler::Submit(std::shared_ptr<ExecutionQueue> queue, Work work) {
+absl::Status Scheduler::Submit(std::shared_ptr<ExecutionQueue> queue, Work work, QueueSlot slot) {
   {
     absl::MutexLock lock(&queue->mu_);
     if (queue->running_ >= queue->max_concurrency_) {
-      queue->pending_.push_back(std::move(work));
-      return;
+      auto level = queue->pending_.find(slot.priority);
+      const size_t waiting = level == queue->pending_.end() ? 0 : level->second.size();
+      if (slot.max_queue_size > 0 && waiting >= slot.max_queue_size) {
+        return absl::UnavailableError(absl::StrCat(
+            "exceeds the maximum queue size (", slot.max_queue_size, " requests waiting",
+            slot.priority > 0 ? absl::StrCat(" at priority ", slot.priority) : "", ")"));
+      }
+      queue->pending_[slot.priority].push_back(std::move(work));
+      return absl::OkStatus();
     }
     ++queue->running_;
   }
   Enqueue(Item{std::move(queue), std::move(work)});
+  return absl::OkStatus();
 }
 
 bool Scheduler::HasWorkOrStopping() const { return stopping_ || !runnable_.empty(); }
@@ -76,11 +87,14 @@ void Scheduler::WorkerLoop() {
       Work next;
       {
         absl::MutexLock lock(&item.queue->mu_);
-        if (item.queue->pending_.empty()) {
+        auto& pending = item.queue->pending_;
+        if (pending.empty()) {
           --item.queue->running_;
         } else {
-          next = std::move(item.queue->pending_.front());
-          item.queue->pending_.pop_front();
+          auto level = pending.begin();
+          next = std::move(level->second.front());
+          level->second.pop_front();
+          if (level->second.empty()) pending.erase(level);
         }
       }
       if (next) Enqueue(Item{std::move(item.queue), std::move(next)});

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
@@ -28,10 +29,10 @@ TEST(SchedulerTest, RunsEveryItemOnWorkerThreads) {
     EXPECT_EQ(s.num_threads(), 3);
     auto q = std::make_shared<ExecutionQueue>(2);
     for (int i = 0; i < 100; ++i) {
-      s.Submit(q, [&] {
-        if (std::this_thread::get_id() == caller) ++on_caller;
-        ++ran;
-      });
+      ASSERT_TRUE(s.Submit(q, [&] {
+                     if (std::this_thread::get_id() == caller) ++on_caller;
+                     ++ran;
+                   }).ok());
       s.Post([&] { ++ran; });
     }
   }  // the destructor finishes everything submitted
@@ -45,15 +46,15 @@ TEST(SchedulerTest, InstanceCountBoundsConcurrencyPerQueue) {
   std::atomic<int> running{0}, max_running{0}, done{0};
   absl::Notification release;
   for (int i = 0; i < 6; ++i) {
-    s.Submit(q, [&] {
-      int now = ++running;
-      int prev = max_running.load();
-      while (now > prev && !max_running.compare_exchange_weak(prev, now)) {
-      }
-      release.WaitForNotification();
-      --running;
-      ++done;
-    });
+    ASSERT_TRUE(s.Submit(q, [&] {
+                   int now = ++running;
+                   int prev = max_running.load();
+                   while (now > prev && !max_running.compare_exchange_weak(prev, now)) {
+                   }
+                   release.WaitForNotification();
+                   --running;
+                   ++done;
+                 }).ok());
   }
   ASSERT_TRUE(WaitFor([&] { return running.load() == 2; }));
   // Four wait for an instance even though workers are free.
@@ -73,11 +74,66 @@ TEST(SchedulerTest, QueuesDoNotBlockEachOther) {
   auto slow = std::make_shared<ExecutionQueue>(1);
   auto fast = std::make_shared<ExecutionQueue>(1);
   absl::Notification release, fast_ran;
-  s.Submit(slow, [&] { release.WaitForNotification(); });
-  s.Submit(slow, [&] {});  // waits behind the first, without taking a worker
-  s.Submit(fast, [&] { fast_ran.Notify(); });
+  ASSERT_TRUE(s.Submit(slow, [&] { release.WaitForNotification(); }).ok());
+  ASSERT_TRUE(s.Submit(slow, [&] {}).ok());  // waits behind the first, without taking a worker
+  ASSERT_TRUE(s.Submit(fast, [&] { fast_ran.Notify(); }).ok());
   EXPECT_TRUE(fast_ran.WaitForNotificationWithTimeout(absl::Seconds(60)));
   release.Notify();
+}
+
+// Triton's max_queue_size: a level that already holds that many waiting items refuses the next
+// one at once (Unavailable) without running it; other levels are not affected.
+TEST(SchedulerTest, AFullLevelRefusesAtOnce) {
+  Scheduler s(1);
+  auto q = std::make_shared<ExecutionQueue>(1);
+  absl::Notification release;
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(s.Submit(q, [&] { release.WaitForNotification(); }).ok());  // takes the instance
+  const QueueSlot slot{/*priority=*/0, /*max_queue_size=*/2};
+  ASSERT_TRUE(s.Submit(
+                   q, [&] { ++ran; }, slot)
+                  .ok());
+  ASSERT_TRUE(s.Submit(
+                   q, [&] { ++ran; }, slot)
+                  .ok());
+  absl::Status full = s.Submit(
+      q, [&] { ran += 100; }, slot);
+  EXPECT_EQ(full.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(full.message().find("exceeds the maximum queue size (2 requests waiting)"),
+            std::string::npos)
+      << full;
+  EXPECT_TRUE(s.Submit(
+                   q, [&] { ++ran; }, QueueSlot{1, 2})
+                  .ok());  // another level has room
+  EXPECT_EQ(q->waiting(), 3);
+  release.Notify();
+  ASSERT_TRUE(WaitFor([&] { return ran.load() == 3 && q->running() == 0; }));
+  EXPECT_EQ(ran.load(), 3);  // the refused item never ran
+}
+
+TEST(SchedulerTest, LowerPriorityLevelsRunFirst) {
+  Scheduler s(1);
+  auto q = std::make_shared<ExecutionQueue>(1);
+  absl::Notification release;
+  absl::Mutex mu;
+  std::vector<int> order;
+  ASSERT_TRUE(s.Submit(q, [&] { release.WaitForNotification(); }).ok());
+  for (int level : {3, 1, 2, 1}) {
+    ASSERT_TRUE(s.Submit(
+                     q,
+                     [&, level] {
+                       absl::MutexLock lock(&mu);
+                       order.push_back(level);
+                     },
+                     QueueSlot{static_cast<uint64_t>(level), 0})
+                    .ok());
+  }
+  release.Notify();
+  ASSERT_TRUE(WaitFor([&] {
+    absl::MutexLock lock(&mu);
+    return order.size() == 4;
+  }));
+  EXPECT_EQ(order, (std::vector<int>{1, 1, 2, 3}));
 }
 
 }  // namespace
