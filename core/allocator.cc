@@ -12,7 +12,9 @@
 namespace cortado {
 
 std::string Device::ToString() const {
-  const char* kind = type == DeviceType::kCpu ? "cpu:" : type == DeviceType::kCuda ? "cuda:" : "plugin:";
+  const char* kind = type == DeviceType::kCpu    ? "cpu:"
+                     : type == DeviceType::kCuda ? "cuda:"
+                                                 : "plugin:";
   return kind + std::to_string(index);
 }
 

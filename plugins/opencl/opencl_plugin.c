@@ -26,7 +26,8 @@ static const char* kSource =
     "  size_t i = get_global_id(0); float p = a[i % na], q = b[i % nb];\n"
     "  y[i] = op == 0 ? p + q : op == 1 ? p - q : op == 2 ? p * q : p / q;\n"
     "}\n"
-    "__kernel void gemm(__global const float* a, __global const float* b, __global const float* c,\n"
+    "__kernel void gemm(__global const float* a, __global const float* b, __global const float* "
+    "c,\n"
     "                   int nc, __global float* y, int M, int N, int K, int ta, int tb,\n"
     "                   float alpha, float beta) {\n"
     "  int m = get_global_id(0), n = get_global_id(1); float s = 0.0f;\n"
@@ -35,7 +36,8 @@ static const char* kSource =
     "  s *= alpha; if (nc > 0) s += beta * c[(m * N + n) % nc];\n"
     "  y[m * N + n] = s;\n"
     "}\n"
-    "__kernel void conv(__global const float* x, __global const float* w, __global const float* b,\n"
+    "__kernel void conv(__global const float* x, __global const float* w, __global const float* "
+    "b,\n"
     "                   int has_b, __global float* y, __global const int* p) {\n"
     "  /* p: C H W  M OH OW  KH KW  SH SW  PT PL  DH DW  G */\n"
     "  int C = p[0], H = p[1], W = p[2], M = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7];\n"
@@ -48,7 +50,8 @@ static const char* kSource =
     "      int ih = oh * SH - PT + kh * DH; if (ih < 0 || ih >= H) continue;\n"
     "      for (int kw = 0; kw < KW; ++kw) {\n"
     "        int iw = ow * SW - PL + kw * DW; if (iw < 0 || iw >= W) continue;\n"
-    "        s += x[((n * C + g * cg + c) * H + ih) * W + iw] * w[((m * cg + c) * KH + kh) * KW + kw];\n"
+    "        s += x[((n * C + g * cg + c) * H + ih) * W + iw] * w[((m * cg + c) * KH + kh) * KW + "
+    "kw];\n"
     "      }\n"
     "    }\n"
     "  y[(nm * OH + oh) * OW + ow] = s;\n"
@@ -68,7 +71,8 @@ static const char* kSource =
     "  y[(nc * OH + oh) * OW + ow] = is_max ? s : s / (include_pad ? KH * KW : count);\n"
     "}\n"
     "__kernel void softmax(__global const float* x, __global float* y, int D) {\n"
-    "  size_t r = get_global_id(0); __global const float* in = x + r * D; __global float* out = y + r * D;\n"
+    "  size_t r = get_global_id(0); __global const float* in = x + r * D; __global float* out = y "
+    "+ r * D;\n"
     "  float mx = -INFINITY; for (int i = 0; i < D; ++i) mx = fmax(mx, in[i]);\n"
     "  float s = 0.0f; for (int i = 0; i < D; ++i) { out[i] = exp(in[i] - mx); s += out[i]; }\n"
     "  for (int i = 0; i < D; ++i) out[i] /= s;\n"
@@ -149,8 +153,8 @@ static cortado_status copy_from_host(cortado_queue q, const void* src, cortado_b
 static cortado_status copy_to_host(cortado_queue q, cortado_buffer src, void* dst, size_t bytes) {
   if (!ready()) return CORTADO_ERROR;
   if (bytes == 0) return CORTADO_OK;
-  cl_int s = clEnqueueReadBuffer(queue_of(q), (cl_mem)src, q ? CL_FALSE : CL_TRUE, 0, bytes, dst,
-                                 0, NULL, NULL);
+  cl_int s = clEnqueueReadBuffer(queue_of(q), (cl_mem)src, q ? CL_FALSE : CL_TRUE, 0, bytes, dst, 0,
+                                 NULL, NULL);
   return s == CL_SUCCESS ? CORTADO_OK : fail("clEnqueueReadBuffer", s);
 }
 
@@ -251,12 +255,13 @@ static int describe(const cortado_op_desc* d, struct cortado_op_s* op) {
     if (!conv && (attr_int(d, "ceil_mode", 0) != 0 || attr_int(d, "storage_order", 0) != 0))
       return 0;
     if (conv && d->inputs[1].rank != 4) return 0;
-    if (!attr_ints(d, "strides", 2, op->strides, 1) || !attr_ints(d, "dilations", 2, op->dilations, 1) ||
-        !attr_ints(d, "pads", 4, op->pads, 0))
+    if (!attr_ints(d, "strides", 2, op->strides, 1) ||
+        !attr_ints(d, "dilations", 2, op->dilations, 1) || !attr_ints(d, "pads", 4, op->pads, 0))
       return 0;
     if (!attr_ints(d, "kernel_shape", 2, op->kernel, -1)) return 0;
     if (!conv && (op->dilations[0] != 1 || op->dilations[1] != 1)) return 0;
-    if (conv && op->kernel[0] < 0) op->kernel[0] = d->inputs[1].dims[2], op->kernel[1] = d->inputs[1].dims[3];
+    if (conv && op->kernel[0] < 0)
+      op->kernel[0] = d->inputs[1].dims[2], op->kernel[1] = d->inputs[1].dims[3];
     return op->kernel[0] > 0 && op->kernel[1] > 0;
   }
   if (strcmp(t, "Softmax") == 0) {
@@ -284,7 +289,10 @@ static cortado_status op_compile(const cortado_op_desc* d, cortado_op* out) {
   return CORTADO_OK;
 }
 static void op_destroy(cortado_op op) { free(op); }
-static int32_t op_input_on_host(cortado_op op, int32_t i) { (void)op, (void)i; return 0; }
+static int32_t op_input_on_host(cortado_op op, int32_t i) {
+  (void)op, (void)i;
+  return 0;
+}
 
 static cortado_status bad(const char* message) {
   snprintf(error, sizeof error, "%s", message);
@@ -324,7 +332,8 @@ static cortado_status op_infer(cortado_op op, const cortado_tensor* in, int32_t 
       return CORTADO_OK;
     case kBinary: {
       const cortado_tensor* big = broadcast(in);
-      if (big == NULL) return bad("binary op: only equal shapes or broadcasting over leading dimensions");
+      if (big == NULL)
+        return bad("binary op: only equal shapes or broadcasting over leading dimensions");
       *y = *big;
       y->buffer = NULL;
       return CORTADO_OK;
@@ -335,7 +344,8 @@ static cortado_status op_infer(cortado_op op, const cortado_tensor* in, int32_t 
       int64_t k = op->trans_a ? in[0].dims[0] : in[0].dims[1];
       int64_t kb = op->trans_b ? in[1].dims[1] : in[1].dims[0];
       int64_t n = op->trans_b ? in[1].dims[0] : in[1].dims[1];
-      if (in[0].rank != 2 || in[1].rank != 2 || k != kb) return bad("MatMul/Gemm: shapes do not match");
+      if (in[0].rank != 2 || in[1].rank != 2 || k != kb)
+        return bad("MatMul/Gemm: shapes do not match");
       if (n_in > 2 && in[2].dtype != 0) {
         int64_t nc = count(&in[2]);
         if (!(nc == 1 || nc == m * n || (nc == n && in[2].dims[in[2].rank - 1] == n)))
@@ -350,14 +360,17 @@ static cortado_status op_infer(cortado_op op, const cortado_tensor* in, int32_t 
       int conv = op->kind == kConv;
       if (in[0].rank != 4 || (conv && in[1].rank != 4)) return bad("Conv/Pool: 4-D NCHW only");
       int64_t c = in[0].dims[1], m = conv ? in[1].dims[0] : c;
-      if (conv && (op->group <= 0 || c % op->group || m % op->group || in[1].dims[1] != c / op->group ||
-                   in[1].dims[2] != op->kernel[0] || in[1].dims[3] != op->kernel[1]))
+      if (conv &&
+          (op->group <= 0 || c % op->group || m % op->group || in[1].dims[1] != c / op->group ||
+           in[1].dims[2] != op->kernel[0] || in[1].dims[3] != op->kernel[1]))
         return bad("Conv: the weight does not match the input and group");
       y->rank = 4, y->dims[0] = in[0].dims[0], y->dims[1] = m;
       for (int i = 0; i < 2; ++i) {
         int64_t extent = (op->kernel[i] - 1) * (conv ? op->dilations[i] : 1) + 1;
-        y->dims[2 + i] = (in[0].dims[2 + i] + op->pads[i] + op->pads[2 + i] - extent) / op->strides[i] + 1;
-        if (y->dims[2 + i] <= 0) return bad("Conv/Pool: the kernel is larger than the padded input");
+        y->dims[2 + i] =
+            (in[0].dims[2 + i] + op->pads[i] + op->pads[2 + i] - extent) / op->strides[i] + 1;
+        if (y->dims[2 + i] <= 0)
+          return bad("Conv/Pool: the kernel is larger than the padded input");
       }
       return CORTADO_OK;
     }
@@ -383,8 +396,8 @@ static cl_mem params(const int* p, int n, cl_int* s) {
                         (void*)p, s);
 }
 
-static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tensor* in,
-                             int32_t n_in, cortado_tensor* out, int32_t n_out) {
+static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tensor* in, int32_t n_in,
+                             cortado_tensor* out, int32_t n_out) {
   (void)n_out;
   cl_int s = CL_SUCCESS;
   cl_mem x = (cl_mem)in[0].buffer, y = (cl_mem)out[0].buffer;
@@ -420,9 +433,10 @@ static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tenso
     case kConv: {
       int has_b = n_in > 2 && in[2].dtype != 0;
       cl_mem w = (cl_mem)in[1].buffer, b = has_b ? (cl_mem)in[2].buffer : w;
-      int p[15] = {(int)in[0].dims[1], (int)in[0].dims[2], (int)in[0].dims[3], (int)out[0].dims[1],
-                   (int)out[0].dims[2], (int)out[0].dims[3], (int)op->kernel[0], (int)op->kernel[1],
-                   (int)op->strides[0], (int)op->strides[1], (int)op->pads[0], (int)op->pads[1],
+      int p[15] = {(int)in[0].dims[1],    (int)in[0].dims[2],    (int)in[0].dims[3],
+                   (int)out[0].dims[1],   (int)out[0].dims[2],   (int)out[0].dims[3],
+                   (int)op->kernel[0],    (int)op->kernel[1],    (int)op->strides[0],
+                   (int)op->strides[1],   (int)op->pads[0],      (int)op->pads[1],
                    (int)op->dilations[0], (int)op->dilations[1], (int)op->group};
       cl_mem pm = params(p, 15, &s);
       if (s != CL_SUCCESS) return clReleaseKernel(k), fail("clCreateBuffer", s);
@@ -435,9 +449,10 @@ static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tenso
     }
     case kMaxPool:
     case kAvgPool: {
-      int p[12] = {(int)in[0].dims[2], (int)in[0].dims[3], (int)out[0].dims[2], (int)out[0].dims[3],
-                   (int)op->kernel[0], (int)op->kernel[1], (int)op->strides[0], (int)op->strides[1],
-                   (int)op->pads[0], (int)op->pads[1], op->kind == kMaxPool, op->count_include_pad};
+      int p[12] = {(int)in[0].dims[2],  (int)in[0].dims[3],   (int)out[0].dims[2],
+                   (int)out[0].dims[3], (int)op->kernel[0],   (int)op->kernel[1],
+                   (int)op->strides[0], (int)op->strides[1],  (int)op->pads[0],
+                   (int)op->pads[1],    op->kind == kMaxPool, op->count_include_pad};
       cl_mem pm = params(p, 12, &s);
       if (s != CL_SUCCESS) return clReleaseKernel(k), fail("clCreateBuffer", s);
       ARG(k, 0, x), ARG(k, 1, y), ARG(k, 2, pm);
@@ -458,10 +473,23 @@ static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tenso
   return bad("unknown op");
 }
 
-static const cortado_plugin table = {
-    CORTADO_PLUGIN_API_VERSION, "opencl", 40, last_error, supports, buffer_alloc, buffer_free,
-    copy_from_host, copy_to_host, queue_create, queue_destroy, queue_sync, op_compile, op_destroy,
-    op_input_on_host, op_infer, op_run};
+static const cortado_plugin table = {CORTADO_PLUGIN_API_VERSION,
+                                     "opencl",
+                                     40,
+                                     last_error,
+                                     supports,
+                                     buffer_alloc,
+                                     buffer_free,
+                                     copy_from_host,
+                                     copy_to_host,
+                                     queue_create,
+                                     queue_destroy,
+                                     queue_sync,
+                                     op_compile,
+                                     op_destroy,
+                                     op_input_on_host,
+                                     op_infer,
+                                     op_run};
 
 uint32_t cortado_plugin_api_version(void) { return CORTADO_PLUGIN_API_VERSION; }
 const cortado_plugin* cortado_plugin_get(void) { return &table; }
