@@ -64,7 +64,7 @@ cortado_tensor Describe(DType dtype, const Shape* shape) {
 // A node as the plug-in sees it; owns what the cortado_op_desc points to.
 class Desc {
  public:
-  explicit Desc(const KernelInfo& info) : info_(info) {
+  explicit Desc(const KernelInfo& info) {
     for (size_t i = 0; i < info.input_dtypes.size(); ++i) {
       const auto& shape = i < info.input_shapes.size() ? info.input_shapes[i] : std::nullopt;
       const Tensor* constant = i < info.constant_inputs.size() ? info.constant_inputs[i] : nullptr;
@@ -109,7 +109,6 @@ class Desc {
   bool unsupported() const { return unsupported_; }
 
  private:
-  const KernelInfo& info_;
   std::vector<cortado_tensor> inputs_;
   std::vector<cortado_attribute> attrs_;
   cortado_op_desc desc_;
