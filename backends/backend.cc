@@ -1,6 +1,7 @@
 #include "backends/backend.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace cortado {
 namespace {
@@ -22,6 +23,30 @@ absl::StatusOr<std::unique_ptr<Kernel>> Backend::CreateKernel(const KernelInfo& 
                                                  node.op_type, " opset ", node.opset));
   }
   return def->factory(node);
+}
+
+namespace {
+absl::Status CopyHostMemory(const Tensor& src, Tensor& dst) {
+  if (src.dtype() != dst.dtype() || src.shape() != dst.shape()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot copy ", src.DebugString(0), " into ", dst.DebugString(0)));
+  }
+  if (src.dtype() == DType::kString) {
+    for (int64_t i = 0; i < src.num_elements(); ++i)
+      dst.data<std::string>()[i] = src.data<std::string>()[i];
+  } else if (src.nbytes() > 0) {
+    std::memcpy(dst.raw_data(), src.raw_data(), src.nbytes());
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status Backend::CopyFromHost(const Tensor& src, Tensor& dst, Stream*) const {
+  return CopyHostMemory(src, dst);
+}
+
+absl::Status Backend::CopyToHost(const Tensor& src, Tensor& dst, Stream*) const {
+  return CopyHostMemory(src, dst);
 }
 
 BackendRegistry& BackendRegistry::Global() {

@@ -1,7 +1,7 @@
 // Backend: a place kernels run (reference CPU, oneDNN, CUDA, plug-ins). The plan asks backends in
 // priority order whether they support a node and falls back to the reference CPU backend.
-// Backends register once at static-initialization time and are immutable afterwards, so every
-// method is thread-safe.
+// Backends register at static-initialization time (plug-ins: at start-up, before any model
+// loads) and are immutable afterwards, so every method is thread-safe.
 #ifndef CORTADO_BACKENDS_BACKEND_H_
 #define CORTADO_BACKENDS_BACKEND_H_
 
@@ -21,17 +21,25 @@ class Backend {
   virtual std::string name() const = 0;
   // Higher runs first; the reference CPU backend has priority 0.
   virtual int priority() const = 0;
+  // Where the kernels' outputs live (allocator()'s device). A backend whose device is not the
+  // host gets the plan's copy steps around it and implements the four methods below.
   virtual Device device() const { return Device{}; }
   virtual Allocator* allocator() const { return CpuAllocator(); }
   // Default: a kernel registered for this backend's name covers the node's op, opset and dtype.
   virtual bool Supports(const KernelInfo& node) const;
   // Default: that registered kernel's factory.
   virtual absl::StatusOr<std::unique_ptr<Kernel>> CreateKernel(const KernelInfo& node) const;
-  // Host <-> device copies; the default (host memory) shares the storage.
-  virtual absl::StatusOr<Tensor> CopyToHost(const Tensor& t) const { return t; }
-  virtual absl::StatusOr<Tensor> CopyFromHost(const Tensor& t) const { return t; }
-  // Waits for queued work; host backends have none.
-  virtual absl::Status Sync() const { return absl::OkStatus(); }
+  // One run's queue on the device, handed to kernels in their context; nullptr (the default)
+  // for host backends.
+  virtual absl::StatusOr<std::unique_ptr<Stream>> CreateStream() const { return nullptr; }
+  // Copy all of `src` into `dst` (same dtype and shape; `dst` allocated on the host or by
+  // allocator()), enqueued on `stream`, or done before returning when `stream` is nullptr.
+  // `src` may be released as soon as the call returns; `dst` may be read once Sync returns.
+  // The defaults copy host memory.
+  virtual absl::Status CopyFromHost(const Tensor& src, Tensor& dst, Stream* stream) const;
+  virtual absl::Status CopyToHost(const Tensor& src, Tensor& dst, Stream* stream) const;
+  // Waits for the work enqueued on `stream`.
+  virtual absl::Status Sync(Stream* stream) const { return absl::OkStatus(); }
 };
 
 class BackendRegistry {
@@ -48,7 +56,7 @@ class BackendRegistry {
 
 }  // namespace cortado
 
-#define CORTADO_REGISTER_BACKEND(cls)                                    \
+#define CORTADO_REGISTER_BACKEND(cls)                                 \
   static const bool CORTADO_CONCAT_(_cortado_backend_, __COUNTER__) = \
       ::cortado::BackendRegistry::Global().Register(std::make_unique<cls>())
 

@@ -12,7 +12,10 @@
 namespace cortado {
 
 std::string Device::ToString() const {
-  return (type == DeviceType::kCpu ? "cpu:" : "cuda:") + std::to_string(index);
+  const char* kind = type == DeviceType::kCpu    ? "cpu:"
+                     : type == DeviceType::kCuda ? "cuda:"
+                                                 : "plugin:";
+  return kind + std::to_string(index);
 }
 
 namespace {

@@ -11,12 +11,14 @@
 
 namespace cortado {
 
-enum class DeviceType { kCpu, kCuda };
+// kPlugin: an accelerator behind the plug-in C ABI (backends/plugin/), `index` being the plug-in's.
+enum class DeviceType { kCpu, kCuda, kPlugin };
 
 struct Device {
   DeviceType type = DeviceType::kCpu;
   int index = 0;
   bool operator==(const Device& o) const { return type == o.type && index == o.index; }
+  bool operator!=(const Device& o) const { return !(*this == o); }
   std::string ToString() const;
 };
 

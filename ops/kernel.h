@@ -34,6 +34,13 @@ struct KernelInfo {
   std::vector<std::optional<Shape>> input_shapes;
 };
 
+// A queue of one run's work on one device (a CUDA stream, an OpenCL command queue), made by the
+// backend (backends/backend.h) at the start of a run; kernels on host backends get none.
+class Stream {
+ public:
+  virtual ~Stream() = default;
+};
+
 class KernelContext {
  public:
   // `inputs[i]` is nullptr for an absent optional input.
@@ -64,11 +71,15 @@ class KernelContext {
   Tensor& output(int i) { return outputs_[i]; }
   std::vector<Tensor>& outputs() { return outputs_; }
   Allocator* allocator() const { return allocator_; }
+  // The run's queue on this kernel's device, or nullptr on the host.
+  Stream* stream() const { return stream_; }
+  void set_stream(Stream* stream) { stream_ = stream; }
 
  private:
   std::vector<const Tensor*> inputs_;
   std::vector<Tensor> outputs_;
   Allocator* allocator_;
+  Stream* stream_ = nullptr;
   struct Place {
     void* data = nullptr;
     size_t bytes = 0;
@@ -96,6 +107,9 @@ class Kernel {
   // place, and nothing else. The memory plan then reuses the input's bytes when nothing reads
   // the input afterwards.
   virtual bool MayOverwriteInput(int i) const { return false; }
+  // True when input `i` must be in host memory even though the kernel runs on a device (shapes,
+  // axes, sizes it reads on the host); the plan then leaves it there instead of copying it over.
+  virtual bool InputOnHost(int i) const { return false; }
 };
 
 }  // namespace cortado

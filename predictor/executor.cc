@@ -25,6 +25,7 @@ absl::Status RunStep(const PlanStep& step, Workspace& ws) {
   }
   const int num_outputs = static_cast<int>(step.outputs.size());
   KernelContext ctx(std::move(inputs), num_outputs, step.backend->allocator());
+  ctx.set_stream(ws.stream(step.stream));
   const ArenaLayout* layout =
       step.backend->allocator()->device().type == DeviceType::kCpu ? ws.layout() : nullptr;
   for (int i = 0; layout != nullptr && i < num_outputs; ++i) {
@@ -36,8 +37,8 @@ absl::Status RunStep(const PlanStep& step, Workspace& ws) {
   }
   absl::Status s = step.kernel->Compute(ctx);
   if (!s.ok()) {
-    return absl::Status(s.code(), absl::StrCat("node '", step.node_name, "' (", step.op_type,
-                                               "): ", s.message()));
+    return absl::Status(
+        s.code(), absl::StrCat("node '", step.node_name, "' (", step.op_type, "): ", s.message()));
   }
   for (int i = 0; i < num_outputs; ++i) {
     const int slot = step.outputs[i];
@@ -45,11 +46,15 @@ absl::Status RunStep(const PlanStep& step, Workspace& ws) {
     Tensor& out = ctx.output(i);
     if (MemoryRecord* record = ws.record(); record != nullptr && out.defined()) {
       record->view_of[slot] = ViewedInput(step, ctx, out);
-      if (record->view_of[slot] < 0) record->bytes[slot] = ctx.allocated_bytes(i);
+      // Device memory is the device backend's own, never in the host arena.
+      if (record->view_of[slot] < 0 && out.device() == Device{}) {
+        record->bytes[slot] = ctx.allocated_bytes(i);
+      }
     } else if (layout != nullptr && out.defined() && ctx.allocated_bytes(i) == 0) {
       // A view the recorded run did not make would outlive its place in the arena: copy it.
       const int viewed = ViewedInput(step, ctx, out);
-      if (viewed >= 0 && layout->group[viewed] >= 0 && layout->group[viewed] != layout->group[slot]) {
+      if (viewed >= 0 && layout->group[viewed] >= 0 &&
+          layout->group[viewed] != layout->group[slot]) {
         out = out.Clone();
       }
     }
@@ -58,7 +63,13 @@ absl::Status RunStep(const PlanStep& step, Workspace& ws) {
   return absl::OkStatus();
 }
 
-absl::Status SimpleExecutor::Run(Workspace& ws) const {
+absl::Status Executor::Run(Workspace& ws) const {
+  RETURN_IF_ERROR(ws.OpenStreams());
+  RETURN_IF_ERROR(RunSteps(ws));
+  return ws.WaitStreams();
+}
+
+absl::Status SimpleExecutor::RunSteps(Workspace& ws) const {
   for (const PlanStep& step : ws.plan().steps()) {
     RETURN_IF_ERROR(RunStep(step, ws));
     for (int slot : step.release_after) ws.blob(slot) = Tensor();
@@ -66,7 +77,7 @@ absl::Status SimpleExecutor::Run(Workspace& ws) const {
   return absl::OkStatus();
 }
 
-absl::Status DagExecutor::Run(Workspace& ws) const {
+absl::Status DagExecutor::RunSteps(Workspace& ws) const {
   const Plan& plan = ws.plan();
   for (size_t level = 0; level < plan.levels().size(); ++level) {
     const std::vector<int>& steps = plan.levels()[level];

@@ -16,28 +16,37 @@ namespace cortado {
 class Executor {
  public:
   virtual ~Executor() = default;
-  virtual absl::Status Run(Workspace& ws) const = 0;
+  // Opens the run's device queues, runs the steps, and waits for the queues.
+  absl::Status Run(Workspace& ws) const;
   // When each of the plan's steps runs: steps with the same time may run side by side, and a
   // value is held from its producer's time through its last reader's (the memory plan's clock).
   virtual std::vector<int> StepTimes(const Plan& plan) const = 0;
+
+ protected:
+  virtual absl::Status RunSteps(Workspace& ws) const = 0;
 };
 
 class SimpleExecutor final : public Executor {
  public:
-  absl::Status Run(Workspace& ws) const override;
   std::vector<int> StepTimes(const Plan& plan) const override;
+
+ protected:
+  absl::Status RunSteps(Workspace& ws) const override;
 };
 
 class DagExecutor final : public Executor {
  public:
-  absl::Status Run(Workspace& ws) const override;
   std::vector<int> StepTimes(const Plan& plan) const override;
+
+ protected:
+  absl::Status RunSteps(Workspace& ws) const override;
 };
 
 // "simple" or "dag"; InvalidArgument names the choices for anything else.
 absl::StatusOr<std::unique_ptr<Executor>> MakeExecutor(absl::string_view name);
 
-// Runs one step: gathers its inputs from `ws`, computes and stores its outputs (at their places
+// Runs one step: gathers its inputs from `ws`, computes (on the run's queue for the step, if
+// any) and stores its outputs (at their places
 // in the workspace's arena, if it has one; noting what it allocated, if it records). Errors
 // name the node.
 absl::Status RunStep(const PlanStep& step, Workspace& ws);

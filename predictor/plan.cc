@@ -4,6 +4,82 @@
 #include <set>
 
 namespace cortado {
+namespace {
+
+// An inserted copy step: its one input between the host and `backend`'s device, enqueued on the
+// run's queue there. A copy to the host waits for that queue, since host steps read it next.
+class CopyKernel final : public Kernel {
+ public:
+  CopyKernel(const Backend* backend, bool to_host) : backend_(backend), to_host_(to_host) {}
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(const Tensor* src, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(Tensor * dst, ctx.AllocateOutput(0, src->dtype(), src->shape()));
+    if (!to_host_) return backend_->CopyFromHost(*src, *dst, ctx.stream());
+    RETURN_IF_ERROR(backend_->CopyToHost(*src, *dst, ctx.stream()));
+    return backend_->Sync(ctx.stream());
+  }
+
+ private:
+  const Backend* backend_;
+  const bool to_host_;
+};
+
+}  // namespace
+
+int Plan::NewSlot(Device device) {
+  constants_.emplace_back();
+  devices_.push_back(device);
+  return static_cast<int>(constants_.size()) - 1;
+}
+
+int Plan::StreamOf(const Backend* backend) {
+  if (backend->device() == Device{}) return -1;
+  auto it = std::find(stream_backends_.begin(), stream_backends_.end(), backend);
+  if (it != stream_backends_.end()) return static_cast<int>(it - stream_backends_.begin());
+  stream_backends_.push_back(backend);
+  return static_cast<int>(stream_backends_.size()) - 1;
+}
+
+absl::StatusOr<int> Plan::OnDevice(int slot, Device device, const std::string& name,
+                                   const std::vector<const Backend*>& backends) {
+  if (slot < 0 || devices_[slot] == device) return slot;
+  const std::pair<int, std::string> key(slot, device.ToString());
+  if (auto it = copies_.find(key); it != copies_.end()) return it->second;
+  const Device host;
+  if (devices_[slot] != host && device != host) {  // from one device to another: by the host
+    ASSIGN_OR_RETURN(const int on_host, OnDevice(slot, host, name, backends));
+    return OnDevice(on_host, device, name, backends);
+  }
+  const bool to_host = device == host;
+  const Device other = to_host ? devices_[slot] : device;
+  const Backend* backend = nullptr;
+  for (const Backend* b : backends) {
+    if (backend == nullptr && b->device() == other) backend = b;
+  }
+  if (backend == nullptr) {
+    return absl::InternalError(absl::StrCat("no backend for device ", other.ToString()));
+  }
+  const int copy = NewSlot(device);
+  copies_[key] = copy;
+  copies_[{copy, devices_[slot].ToString()}] = slot;  // and back
+  if (constants_[slot].defined()) {                   // a weight: uploaded once, now
+    const Tensor& weight = constants_[slot];
+    ASSIGN_OR_RETURN(constants_[copy],
+                     Tensor::Create(weight.dtype(), weight.shape(), backend->allocator()));
+    RETURN_IF_ERROR(backend->CopyFromHost(weight, constants_[copy], nullptr));
+    return copy;
+  }
+  PlanStep step;
+  step.node_name = absl::StrCat("copy of '", name, "' to ", device.ToString());
+  step.op_type = to_host ? "CopyToHost" : "CopyFromHost";
+  step.backend = to_host ? BackendRegistry::Global().Find(kCpuBackend) : backend;
+  step.stream = StreamOf(backend);
+  step.kernel = std::make_unique<CopyKernel>(backend, to_host);
+  step.inputs = {slot};
+  step.outputs = {copy};
+  steps_.push_back(std::move(step));
+  return copy;
+}
 
 void Plan::ReleaseOwnedConstants() {
   std::vector<bool> needed(constants_.size(), false);
@@ -81,12 +157,13 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
   plan->outputs_ = graph.outputs;
 
   // Reserve every slot up front: kernels may keep pointers to constants while the plan grows.
+  // A value may have two copies (on the host, on another device) besides its own slot.
   size_t max_slots = graph.inputs.size() + graph.initializers.size() + graph.outputs.size();
   for (const Node& node : graph.nodes) max_slots += node.inputs.size() + node.outputs.size();
-  plan->constants_.reserve(max_slots);
+  plan->constants_.reserve(3 * max_slots);
   auto slot_for = [&](const std::string& name) {
     auto [it, inserted] = plan->slots_.emplace(name, static_cast<int>(plan->constants_.size()));
-    if (inserted) plan->constants_.emplace_back();
+    if (inserted) plan->NewSlot(Device{});
     return it->second;
   };
   for (const ValueInfo& v : graph.inputs) plan->input_slots_.push_back(slot_for(v.name));
@@ -101,17 +178,19 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     for (const std::string& in : node.inputs) {
       const int slot = in.empty() ? -1 : slot_for(in);
       in_slots.push_back(slot);
-      const Tensor* c = slot >= 0 && plan->constants_[slot].defined() ? &plan->constants_[slot] : nullptr;
+      const Tensor* c =
+          slot >= 0 && plan->constants_[slot].defined() ? &plan->constants_[slot] : nullptr;
       constants.push_back(c);
       const TensorType type = in.empty() ? TensorType{} : ValueType(graph, in);
       dtypes.push_back(type.dtype);
       shapes.push_back(type.shape);
     }
     const int num_outputs = static_cast<int>(node.outputs.size());
-    KernelInfo info{node.op_type, node.domain, opset, node.name, &node.attrs, dtypes, constants,
-                    num_outputs, shapes};
+    KernelInfo info{node.op_type, node.domain, opset,       node.name, &node.attrs,
+                    dtypes,       constants,   num_outputs, shapes};
     std::vector<int> out_slots;
-    for (const std::string& out : node.outputs) out_slots.push_back(out.empty() ? -1 : slot_for(out));
+    for (const std::string& out : node.outputs)
+      out_slots.push_back(out.empty() ? -1 : slot_for(out));
 
     PlanStep step;
     step.node_name = node.name;
@@ -136,12 +215,24 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     }
     absl::Status prepared = step.kernel->Prepare();
     if (!prepared.ok()) return NodeError(node, opset, prepared);
+    for (size_t i = 0; i < in_slots.size(); ++i) {
+      const Device want =
+          step.kernel->InputOnHost(static_cast<int>(i)) ? Device{} : step.backend->device();
+      ASSIGN_OR_RETURN(in_slots[i], plan->OnDevice(in_slots[i], want, node.inputs[i], backends));
+    }
+    for (int slot : out_slots) {
+      if (slot >= 0) plan->devices_[slot] = step.backend->device();
+    }
+    step.stream = plan->StreamOf(step.backend);
     step.inputs = std::move(in_slots);
     step.outputs = std::move(out_slots);
     plan->steps_.push_back(std::move(step));
   }
 
-  for (const ValueInfo& v : graph.outputs) plan->output_slots_.push_back(slot_for(v.name));
+  for (const ValueInfo& v : graph.outputs) {
+    ASSIGN_OR_RETURN(const int slot, plan->OnDevice(slot_for(v.name), Device{}, v.name, backends));
+    plan->output_slots_.push_back(slot);
+  }
   plan->PlanLifetimes();
   plan->ReleaseOwnedConstants();
   return plan;

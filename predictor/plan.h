@@ -1,8 +1,12 @@
 // Plan: a Graph compiled for execution. Built once per loaded model version (on a loader thread):
 // runs the graph optimizer (predictor/passes: schema checks, type inference, constant folding,
 // fusion, layout), places each node on the highest-priority backend that supports it, builds
-// the kernels (weights pre-packed there) and numbers every value with a slot. Immutable after
-// Build, so one Plan serves any number of concurrent runs.
+// the kernels (weights pre-packed there) and numbers every value with a slot. Every slot lives on
+// one device: where a step runs on another device than its input lives, the plan reads a copy
+// of that input there, made by a copy step it inserts before the first reader (or, for a
+// constant, uploaded once here); model outputs are copied back to the host. Inputs a kernel
+// reads on the host (Kernel::InputOnHost) stay there. Immutable after Build, so one Plan serves
+// any number of concurrent runs.
 #ifndef CORTADO_PREDICTOR_PLAN_H_
 #define CORTADO_PREDICTOR_PLAN_H_
 
@@ -27,8 +31,9 @@ struct PlanOptions {
 
 struct PlanStep {
   std::string node_name;
-  std::string op_type;
-  const Backend* backend = nullptr;
+  std::string op_type;               // a node's, or CopyFromHost / CopyToHost for an inserted copy
+  const Backend* backend = nullptr;  // its outputs live on this backend's device
+  int stream = -1;  // the run's queue the kernel enqueues on (Plan::stream_backends), or -1
   std::unique_ptr<Kernel> kernel;
   std::vector<int> inputs;         // slot per node input; -1 for an absent optional input
   std::vector<int> outputs;        // slot per node output; -1 for an unused optional output
@@ -49,6 +54,10 @@ class Plan {
   const std::vector<Tensor>& constants() const { return constants_; }
   const std::vector<int>& input_slots() const { return input_slots_; }
   const std::vector<int>& output_slots() const { return output_slots_; }
+  // Where the value in `slot` lives.
+  Device device(int slot) const { return devices_[slot]; }
+  // The device backends whose queues a run opens (PlanStep::stream indexes them).
+  const std::vector<const Backend*>& stream_backends() const { return stream_backends_; }
   // Slot of a named value, or -1.
   int SlotOf(const std::string& name) const;
   // The steps by wavefront: level 0 reads only inputs and constants, level k also values of
@@ -65,11 +74,23 @@ class Plan {
   void ReleaseOwnedConstants();
   // Fills release_after (plan order), levels_ and level_releases_.
   void PlanLifetimes();
+  // A new slot on `device` (unnamed: a copy, or a value's place on another device).
+  int NewSlot(Device device);
+  // The index of `backend`'s queue in stream_backends_ (-1 for a host backend).
+  int StreamOf(const Backend* backend);
+  // The slot holding `slot`'s value on `device`: itself, a copy made earlier, a constant
+  // uploaded now, or the output of copy steps appended to steps_ now. `name` is the value's,
+  // `backends` the allowed ones (the device's backend is the first of them on it).
+  absl::StatusOr<int> OnDevice(int slot, Device device, const std::string& name,
+                               const std::vector<const Backend*>& backends);
   std::vector<ValueInfo> inputs_, outputs_;
   std::vector<PlanStep> steps_;
   std::vector<Tensor> constants_;
   std::vector<int> input_slots_, output_slots_;
-  std::map<std::string, int> slots_;
+  std::vector<Device> devices_;  // per slot
+  std::vector<const Backend*> stream_backends_;
+  std::map<std::string, int> slots_;                   // a named value's slot where it is made
+  std::map<std::pair<int, std::string>, int> copies_;  // (slot, device) -> its copy there
   std::vector<PassReport> pass_reports_;
   std::vector<std::vector<int>> levels_, level_releases_;
 };

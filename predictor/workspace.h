@@ -2,10 +2,12 @@
 // the Plan and are shared (never copied); activations belong to this run alone and are released
 // as soon as the last step that reads them has run. With a memory plan (memory_plan.h) the run's
 // values live in one arena; on a signature's first run the workspace records what steps
-// allocate instead. One Workspace per run; not thread-safe.
+// allocate instead. A run's work on a device goes to the queue the workspace opened there for it.
+// One Workspace per run; not thread-safe (its queues are, for the steps of a DAG level).
 #ifndef CORTADO_PREDICTOR_WORKSPACE_H_
 #define CORTADO_PREDICTOR_WORKSPACE_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,12 @@ class Workspace {
   }
   const ArenaLayout* layout() const { return layout_; }
   const std::shared_ptr<void>& arena() const { return arena_; }
+  // Opens one queue per device backend of the plan (Plan::stream_backends); WaitStreams waits
+  // for all the work enqueued on them.
+  absl::Status OpenStreams();
+  absl::Status WaitStreams();
+  // Queue `i` of Plan::stream_backends, or nullptr for -1.
+  Stream* stream(int i) const { return i < 0 ? nullptr : streams_[i].get(); }
   // Steps note what they allocate in `record` (which outlives the run).
   void Record(MemoryRecord* record) { record_ = record; }
   MemoryRecord* record() const { return record_; }
@@ -42,6 +50,7 @@ class Workspace {
   const ArenaLayout* layout_ = nullptr;
   std::shared_ptr<void> arena_;
   MemoryRecord* record_ = nullptr;
+  std::vector<std::unique_ptr<Stream>> streams_;
 };
 
 }  // namespace cortado

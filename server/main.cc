@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "backends/plugin/plugin_backend.h"
 #include "core/thread_pool.h"
 #include "prometheus/registry.h"
 #include "server/grpc/grpc_server.h"
@@ -70,6 +71,7 @@ struct Flags {
   std::string log_level = "info";
   std::string log_format = "text";
   bool log_access = false;
+  std::string backend_plugin_dir;  // "" = no plug-ins
   bool help = false, version = false;
 };
 
@@ -123,6 +125,13 @@ const std::vector<FlagSpec>& Specs() {
        "Explicit mode: a model to load at start; repeatable; \"*\" loads every model.",
        [](Flags& f, const std::string& v) {
          f.load_models.push_back(v);
+         return !v.empty();
+       }},
+      {"backend-plugin-dir", "PATH",
+       "Load every accelerator plug-in (*.so built against backends/plugin/cortado_plugin.h) in "
+       "this folder at start; a refused one is logged with the reason.",
+       [](Flags& f, const std::string& v) {
+         f.backend_plugin_dir = v;
          return !v.empty();
        }},
       {"http-port", "N", "HTTP/REST port (default 8000; 0 picks a free port).",
@@ -390,6 +399,18 @@ int Main(int argc, char** argv) {
   if (absl::Status s = InitLogging(log); !s.ok()) {
     std::cerr << "cortadod: " << s.message() << "\n";
     return 2;
+  }
+
+  // Before any thread starts: the loader probes each plug-in in a forked child.
+  if (!flags.backend_plugin_dir.empty()) {
+    auto plugins = LoadPlugins(flags.backend_plugin_dir);
+    if (!plugins.ok()) {
+      spdlog::critical("{}", plugins.status().message());
+      return 1;
+    }
+    for (const std::string& line : plugins->refused) spdlog::error("plug-in refused: {}", line);
+    for (const std::string& line : plugins->loaded) spdlog::info("plug-in loaded: {}", line);
+    for (auto& b : plugins->backends) BackendRegistry::Global().Register(std::move(b));
   }
 
   // Signals are taken by sigwait below; block them before any thread starts.

@@ -17,6 +17,8 @@ build_packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev
   # the oneDNN backend (backends/onednn; libdnnl, built with OpenMP)
   libdnnl-dev
+  # the OpenCL accelerator plug-in (plugins/opencl): ICD loader, headers, PoCL's CPU device
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
   # HTTP/REST adapter and client: Boost.Beast (header-only) and RapidJSON
   libboost-dev rapidjson-dev
   # gRPC adapter and clients
