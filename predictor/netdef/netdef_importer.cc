@@ -132,8 +132,10 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
 
   // init_net: fills, run once.
   std::mt19937 rng(0);
+  std::set<std::string> placeholders;  // ConstantFill outputs: input placeholders, see below
   for (int i = 0; i < init_net.op_size(); ++i) {
     const caffe2::OperatorDef& op = init_net.op(i);
+    if (op.type() == "ConstantFill") placeholders.insert(op.output(0));
     if (op.output_size() != 1) {
       return absl::InvalidArgumentError(absl::StrCat("init_net operator #", i, " (", op.type(),
                                                      ") must have one output"));
@@ -147,11 +149,14 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
     graph.initializers[op.output(0)] = *std::move(t);
   }
 
-  // predict_net: inputs are external_input minus parameters.
+  // predict_net: inputs are external_input minus parameters, in external_input's order (Caffe2's
+  // predictor fed inputs by position). An external input that init_net fills with ConstantFill is
+  // an input too: Caffe2's mobile exporter writes such a placeholder for every input.
   std::set<std::string> defined;
   for (const std::string& name : predict_net.external_input()) {
     defined.insert(name);
-    if (graph.initializers.count(name)) continue;
+    if (graph.initializers.count(name) && !placeholders.count(name)) continue;
+    graph.initializers.erase(name);
     graph.inputs.push_back({name, {}});
   }
   // SSA: the last write of a blob keeps its name (so external outputs keep theirs); every
