@@ -3,7 +3,8 @@
 // distinct values) and maps each Caffe2 operator onto the canonical ONNX-semantics ops through
 // the table in op_mapping.h. Binary and text NetDefs load, and single-file MetaNetDefs. Graph
 // inputs are predict_net's external inputs that init_net does not fill, or fills only with a
-// ConstantFill placeholder, in external_input's order.
+// placeholder (`ConstantFill shape: [1]` without a value, as Caffe2's mobile exporter writes),
+// in external_input's order.
 // Pure functions; thread-safe.
 #ifndef CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
 #define CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
