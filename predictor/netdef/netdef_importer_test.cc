@@ -139,7 +139,8 @@ TEST(NetDefTest, BadInputsAreClearErrors) {
 // PadImage, 9x9 and 3x3 convolutions, PRelu, ConvTranspose. Its init_net fills the input blob
 // with the mobile exporter's ConstantFill placeholder, which must stay a feedable input.
 TEST(NetDefTest, CrayonStylizesABgraImage) {
-  const std::string dir = std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/netdef/crayon";
+  const std::string dir =
+      std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/netdef/crayon";
   auto graph = ImportNetDefFiles(dir + "/init_net.pb", dir + "/predict_net.pb");
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->inputs.size(), 1u);
@@ -159,7 +160,8 @@ TEST(NetDefTest, CrayonStylizesABgraImage) {
       px[3] = 255;
     }
   }
-  auto out = (*p)->Run({{"data_int8_bgra", Tensor::FromVector<uint8_t>(image, {1, kSize, kSize, 4})}});
+  auto out = (*p)->Run(
+      {{"data_int8_bgra", Tensor::FromVector<uint8_t>(image, {1, kSize, kSize, 4})}});
   ASSERT_TRUE(out.ok()) << out.status();
   const Tensor& styled = out->at("styled_int8_bgra");
   ASSERT_EQ(styled.dtype(), DType::kUInt8);
@@ -202,8 +204,9 @@ TEST(NetDefTest, PadImageReflectMatchesNumpyAtTheBorders) {
 // Only the mobile exporter's placeholder (ConstantFill shape [1], no value) turns a filled
 // external input into a graph input; a valued ConstantFill stays a parameter (kInit's "b").
 TEST(NetDefTest, ConstantFillPlaceholderIsAnInputFedByPosition) {
-  const std::string init = std::string(kInit) +
-                           R"pb(op { type: "ConstantFill" output: "x" arg { name: "shape" ints: 1 } })pb";
+  const std::string init =
+      std::string(kInit) +
+      R"pb(op { type: "ConstantFill" output: "x" arg { name: "shape" ints: 1 } })pb";
   auto graph = ImportNetDef(Text(init), Text(kPredict));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->inputs.size(), 1u);
