@@ -161,12 +161,16 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
 
   // predict_net: inputs are external_input minus parameters, in external_input's order (Caffe2's
   // predictor fed inputs by position). An external input that init_net fills with a placeholder
-  // is an input too.
+  // is an input too, with the fill as its default.
   std::set<std::string> defined;
   for (const std::string& name : predict_net.external_input()) {
     defined.insert(name);
-    if (graph.initializers.count(name) && !placeholders.count(name)) continue;
-    graph.initializers.erase(name);
+    auto filled = graph.initializers.find(name);
+    if (filled != graph.initializers.end()) {
+      if (!placeholders.count(name)) continue;
+      graph.input_defaults[name] = std::move(filled->second);
+      graph.initializers.erase(filled);
+    }
     graph.inputs.push_back({name, {}});
   }
   // SSA: the last write of a blob keeps its name (so external outputs keep theirs); every

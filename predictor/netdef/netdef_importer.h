@@ -4,7 +4,7 @@
 // the table in op_mapping.h. Binary and text NetDefs load, and single-file MetaNetDefs. Graph
 // inputs are predict_net's external inputs that init_net does not fill, or fills only with a
 // placeholder (`ConstantFill shape: [1]` without a value, as Caffe2's mobile exporter writes),
-// in external_input's order.
+// in external_input's order; a placeholder's fill is its input's default.
 // Pure functions; thread-safe.
 #ifndef CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
 #define CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_

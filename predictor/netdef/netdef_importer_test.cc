@@ -160,8 +160,8 @@ TEST(NetDefTest, CrayonStylizesABgraImage) {
       px[3] = 255;
     }
   }
-  auto out = (*p)->Run(
-      {{"data_int8_bgra", Tensor::FromVector<uint8_t>(image, {1, kSize, kSize, 4})}});
+  auto out =
+      (*p)->Run({{"data_int8_bgra", Tensor::FromVector<uint8_t>(image, {1, kSize, kSize, 4})}});
   ASSERT_TRUE(out.ok()) << out.status();
   const Tensor& styled = out->at("styled_int8_bgra");
   ASSERT_EQ(styled.dtype(), DType::kUInt8);
@@ -183,10 +183,18 @@ TEST(NetDefTest, CrayonStylizesABgraImage) {
 // 'reflect'), which agrees with Caffe2's PadImageOp there: h = |ph - pad_t| reflected about H-1.
 TEST(NetDefTest, PadImageReflectMatchesNumpyAtTheBorders) {
   auto graph = ImportNetDef(Text(""), Text(R"pb(
-    external_input: "x" external_output: "y"
-    op { type: "PadImage" input: "x" output: "y" arg { name: "mode" s: "reflect" }
-         arg { name: "pad_t" i: 2 } arg { name: "pad_l" i: 3 } arg { name: "pad_b" i: 1 }
-         arg { name: "pad_r" i: 2 } })pb"));
+                              external_input: "x"
+                              external_output: "y"
+                              op {
+                                type: "PadImage"
+                                input: "x"
+                                output: "y"
+                                arg { name: "mode" s: "reflect" }
+                                arg { name: "pad_t" i: 2 }
+                                arg { name: "pad_l" i: 3 }
+                                arg { name: "pad_b" i: 1 }
+                                arg { name: "pad_r" i: 2 }
+                              })pb"));
   ASSERT_TRUE(graph.ok()) << graph.status();
   auto p = Predictor::FromGraph(*std::move(graph));
   ASSERT_TRUE(p.ok()) << p.status();
@@ -195,29 +203,55 @@ TEST(NetDefTest, PadImageReflectMatchesNumpyAtTheBorders) {
   auto out = (*p)->Run({{"x", Tensor::FromVector<float>(x, {1, 1, 3, 4})}});
   ASSERT_TRUE(out.ok()) << out.status();
   const Tensor expected = Tensor::FromVector<float>(
-      {11, 10, 9, 8, 9, 10, 11, 10, 9, 7, 6, 5, 4, 5, 6, 7, 6, 5, 3, 2, 1, 0, 1, 2, 3, 2, 1,
+      {11, 10, 9, 8, 9, 10, 11, 10, 9, 7,  6,  5, 4, 5, 6,  7,  6,  5, 3, 2, 1, 0, 1, 2, 3, 2, 1,
        7,  6,  5, 4, 5, 6,  7,  6,  5, 11, 10, 9, 8, 9, 10, 11, 10, 9, 7, 6, 5, 4, 5, 6, 7, 6, 5},
       {1, 1, 6, 9});
   EXPECT_EQ(CompareTensors(out->at("y"), expected), "");
 }
 
 // Only the mobile exporter's placeholder (ConstantFill shape [1], no value) turns a filled
-// external input into a graph input; a valued ConstantFill stays a parameter (kInit's "b").
+// external input into a graph input, with the fill as its default; a valued ConstantFill stays a
+// parameter (kInit's "b").
 TEST(NetDefTest, ConstantFillPlaceholderIsAnInputFedByPosition) {
-  const std::string init =
-      std::string(kInit) +
-      R"pb(op { type: "ConstantFill" output: "x" arg { name: "shape" ints: 1 } })pb";
+  const std::string init = std::string(kInit) + R"pb(op {
+                                                       type: "ConstantFill"
+                                                       output: "x"
+                                                       arg { name: "shape" ints: 1 }
+                                                     })pb";
   auto graph = ImportNetDef(Text(init), Text(kPredict));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->inputs.size(), 1u);
   EXPECT_EQ(graph->inputs[0].name, "x");
   EXPECT_EQ(graph->initializers.count("x"), 0u);
   EXPECT_EQ(graph->initializers.count("b"), 1u);
+  ASSERT_EQ(graph->input_defaults.count("x"), 1u);
+  EXPECT_EQ(CompareTensors(graph->input_defaults.at("x"), Tensor::FromVector<float>({0}, {1})),
+            "");
   auto p = Predictor::FromGraph(*std::move(graph));
   ASSERT_TRUE(p.ok()) << p.status();
   auto out = (*p)->Run({{"x", Tensor::FromVector<float>({1, 2, 3}, {1, 3})}});
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(CompareTensors(out->at("y"), Tensor::FromVector<float>({12.5f, 0.0f}, {1, 2})), "");
+
+  // Omitted, the input takes the fill: y = 2 * (x + x).
+  auto doubled = ImportNetDef(Text(R"pb(op {
+                                          type: "ConstantFill"
+                                          output: "x"
+                                          arg { name: "shape" ints: 1 }
+                                        })pb"),
+                              Text(R"pb(external_input: "x"
+                                        external_output: "y"
+                                        op { type: "Add" input: "x" input: "x" output: "t" }
+                                        op { type: "Add" input: "t" input: "t" output: "y" })pb"));
+  ASSERT_TRUE(doubled.ok()) << doubled.status();
+  auto q = Predictor::FromGraph(*std::move(doubled));
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto fed = (*q)->Run({{"x", Tensor::FromVector<float>({1.5f, -2.0f}, {2})}});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  EXPECT_EQ(CompareTensors(fed->at("y"), Tensor::FromVector<float>({6.0f, -8.0f}, {2})), "");
+  auto omitted = (*q)->Run({});
+  ASSERT_TRUE(omitted.ok()) << omitted.status();
+  EXPECT_EQ(CompareTensors(omitted->at("y"), Tensor::FromVector<float>({0.0f}, {1})), "");
 }
 
 TEST(NetDefTest, MapsTheDocumentedOperators) {

@@ -411,8 +411,8 @@ absl::Status ImportPadImage(const OperatorDef&, const Caffe2Args& args,
 // workspace (`noise_size` values, default 491, Gaussian with std `noise_std`, default 10); the
 // import draws it once, from a fixed seed, as a constant input, so runs are reproducible.
 absl::Status ImportStylizer(const OperatorDef& op, const Caffe2Args& args,
-                            const std::vector<std::string>& in,
-                            const std::vector<std::string>& out, ImportContext& ctx) {
+                            const std::vector<std::string>& in, const std::vector<std::string>& out,
+                            ImportContext& ctx) {
   RETURN_IF_ERROR(RequireInputs(in, 2, 2));
   std::vector<std::string> inputs = in;
   if (op.type() == "PackedInt8BGRANHWCToNCHWCStylizerPreprocess") {
