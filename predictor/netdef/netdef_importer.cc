@@ -145,11 +145,11 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
   std::set<std::string> placeholders;  // outputs of IsInputPlaceholder fills
   for (int i = 0; i < init_net.op_size(); ++i) {
     const caffe2::OperatorDef& op = init_net.op(i);
-    if (IsInputPlaceholder(op)) placeholders.insert(op.output(0));
     if (op.output_size() != 1) {
       return absl::InvalidArgumentError(absl::StrCat("init_net operator #", i, " (", op.type(),
                                                      ") must have one output"));
     }
+    if (IsInputPlaceholder(op)) placeholders.insert(op.output(0));
     auto t = RunFill(op, rng);
     if (!t.ok()) {
       return absl::Status(t.status().code(),

@@ -146,6 +146,21 @@ TEST(NetDefTest, CrayonStylizesABgraImage) {
   ASSERT_EQ(graph->inputs.size(), 1u);
   EXPECT_EQ(graph->inputs[0].name, "data_int8_bgra");
   EXPECT_EQ(graph->initializers.count("data_int8_bgra"), 0u);
+  // The preprocess noise: Caffe2's noise_size (491) draws with the net's noise_std (5).
+  const Tensor* noise = nullptr;
+  for (const auto& [name, t] : graph->initializers) {
+    if (name.find("stylizer_noise") != std::string::npos) noise = &t;
+  }
+  ASSERT_NE(noise, nullptr);
+  ASSERT_EQ(noise->shape(), (Shape{491}));
+  double sum = 0, sum_sq = 0;
+  for (int64_t i = 0; i < 491; ++i) {
+    sum += noise->data<float>()[i];
+    sum_sq += double{noise->data<float>()[i]} * noise->data<float>()[i];
+  }
+  const double mean = sum / 491, stddev = std::sqrt(sum_sq / 491 - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 1.0);     // 0 +- 4.4 standard errors
+  EXPECT_NEAR(stddev, 5.0, 0.75);  // 5 +- 4.7 standard errors
   auto p = Predictor::FromGraph(*std::move(graph));
   ASSERT_TRUE(p.ok()) << p.status();
   // A deterministic 64x64 BGRA image: gradients in B, G and R, opaque.
