@@ -32,6 +32,9 @@ inline constexpr char kTrainingDomain[] = "ai.cortado.training";
 // C) instead of channels-first (N, C, spatial...). Both are at opset 1.
 inline constexpr char kFusedDomain[] = "ai.cortado";
 inline constexpr char kNhwcDomain[] = "ai.cortado.nhwc";
+// Caffe2 operators with no ONNX counterpart (the Caffe2go stylizer's image packing), made only
+// by the NetDef importer; opset 1.
+inline constexpr char kCaffe2Domain[] = "ai.cortado.caffe2";
 
 // What static analysis knows of a value: its dtype (kUndefined if unknown) and shape (nullopt if
 // the rank is unknown; a dimension of -1 if that dimension is unknown).

@@ -34,6 +34,8 @@ struct Graph {
   std::vector<ValueInfo> inputs;   // values fed per request (parameters excluded)
   std::vector<ValueInfo> outputs;  // values returned
   std::map<std::string, Tensor> initializers;  // parameters, loaded once and shared
+  // Values of inputs a request may omit (a NetDef input that init_net fills).
+  std::map<std::string, Tensor> input_defaults;
   std::map<std::string, TensorType> value_types;  // known types of intermediate values
   std::map<std::string, int> opsets;  // domain -> opset version ("" is ai.onnx)
 

@@ -58,14 +58,17 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromGraph(Graph graph,
   }
   std::optional<ScopedIntraOpThreads> threads;  // pre-packing builds for the count runs use
   if (options.intra_op_threads > 0) threads.emplace(options.intra_op_threads);
+  std::map<std::string, Tensor> input_defaults = std::move(graph.input_defaults);
   ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, Plan::Build(std::move(graph), options.plan));
-  return std::unique_ptr<Predictor>(new Predictor(std::move(plan), std::move(executor), options));
+  return std::unique_ptr<Predictor>(
+      new Predictor(std::move(plan), std::move(executor), std::move(input_defaults), options));
 }
 
 Predictor::Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor,
-                     const PredictorOptions& options)
+                     std::map<std::string, Tensor> input_defaults, const PredictorOptions& options)
     : plan_(std::move(plan)),
       executor_(std::move(executor)),
+      input_defaults_(std::move(input_defaults)),
       intra_op_threads_(options.intra_op_threads) {
   if (options.memory_plan) {
     memory_ = std::make_unique<MemoryPlanner>(*plan_, executor_->StepTimes(*plan_));
@@ -107,6 +110,11 @@ absl::StatusOr<std::vector<const Tensor*>> Predictor::CheckInputs(
   for (const ValueInfo& info : plan_->inputs()) {
     auto it = inputs.find(info.name);
     if (it == inputs.end()) {
+      auto def = input_defaults_.find(info.name);
+      if (def != input_defaults_.end()) {
+        ordered.push_back(&def->second);
+        continue;
+      }
       return absl::InvalidArgumentError(absl::StrCat("missing input '", info.name, "' (",
                                                      TypeString(info.type), ")"));
     }

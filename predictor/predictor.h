@@ -51,16 +51,18 @@ class Predictor {
   const Plan& plan() const { return *plan_; }
 
   // Checks every input against the model (names, dtypes, ranks and fixed dimensions) and
-  // returns every model output by name.
+  // returns every model output by name. An omitted input with a default (Graph::input_defaults)
+  // takes it.
   absl::StatusOr<TensorMap> Run(const TensorMap& inputs) const;
 
  private:
   Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor,
-            const PredictorOptions& options);
+            std::map<std::string, Tensor> input_defaults, const PredictorOptions& options);
   // Checks the inputs against the model; returns them in the plan's input order.
   absl::StatusOr<std::vector<const Tensor*>> CheckInputs(const TensorMap& inputs) const;
   std::unique_ptr<Plan> plan_;
   std::unique_ptr<Executor> executor_;
+  std::map<std::string, Tensor> input_defaults_;
   int intra_op_threads_;
   std::unique_ptr<MemoryPlanner> memory_;  // null when the memory plan is off
 };

@@ -39,6 +39,16 @@ absl::StatusOr<Tensor> GivenValues(const Shape& shape, const std::vector<V>& val
 int64_t FanIn(const Shape& s) { return s.empty() || s[0] == 0 ? 1 : NumElements(s) / s[0]; }
 int64_t FanOut(const Shape& s) { return s.size() < 2 || s[1] == 0 ? 1 : NumElements(s) / s[1]; }
 
+// Caffe2's mobile exporter (caffe2/python/predictor/mobile_exporter.py) writes, for every input
+// of the net, `ConstantFill shape: [1]` with no value into init_net, so that the blob exists
+// before the first feed. Such a fill marks an input, not a parameter.
+bool IsInputPlaceholder(const caffe2::OperatorDef& op) {
+  if (op.type() != "ConstantFill") return false;
+  const Caffe2Args args(op);
+  auto shape = args.Ints("shape");
+  return !args.Has("value") && shape.ok() && *shape == std::vector<int64_t>{1};
+}
+
 // Runs one init_net operator.
 absl::StatusOr<Tensor> RunFill(const caffe2::OperatorDef& op, std::mt19937& rng) {
   const Caffe2Args args(op);
@@ -132,12 +142,14 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
 
   // init_net: fills, run once.
   std::mt19937 rng(0);
+  std::set<std::string> placeholders;  // outputs of IsInputPlaceholder fills
   for (int i = 0; i < init_net.op_size(); ++i) {
     const caffe2::OperatorDef& op = init_net.op(i);
     if (op.output_size() != 1) {
       return absl::InvalidArgumentError(absl::StrCat("init_net operator #", i, " (", op.type(),
                                                      ") must have one output"));
     }
+    if (IsInputPlaceholder(op)) placeholders.insert(op.output(0));
     auto t = RunFill(op, rng);
     if (!t.ok()) {
       return absl::Status(t.status().code(),
@@ -147,11 +159,18 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
     graph.initializers[op.output(0)] = *std::move(t);
   }
 
-  // predict_net: inputs are external_input minus parameters.
+  // predict_net: inputs are external_input minus parameters, in external_input's order (Caffe2's
+  // predictor fed inputs by position). An external input that init_net fills with a placeholder
+  // is an input too, with the fill as its default.
   std::set<std::string> defined;
   for (const std::string& name : predict_net.external_input()) {
     defined.insert(name);
-    if (graph.initializers.count(name)) continue;
+    auto filled = graph.initializers.find(name);
+    if (filled != graph.initializers.end()) {
+      if (!placeholders.count(name)) continue;
+      graph.input_defaults[name] = std::move(filled->second);
+      graph.initializers.erase(filled);
+    }
     graph.inputs.push_back({name, {}});
   }
   // SSA: the last write of a blob keeps its name (so external outputs keep theirs); every

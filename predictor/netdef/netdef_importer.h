@@ -1,7 +1,10 @@
 // Caffe2 NetDef import: runs init_net's fill operators once to produce the parameters, turns
 // predict_net into a Graph in SSA form (Caffe2's in-place ops and repeated writers become
 // distinct values) and maps each Caffe2 operator onto the canonical ONNX-semantics ops through
-// the table in op_mapping.h. Binary and text NetDefs load, and single-file MetaNetDefs.
+// the table in op_mapping.h. Binary and text NetDefs load, and single-file MetaNetDefs. Graph
+// inputs are predict_net's external inputs that init_net does not fill, or fills only with a
+// placeholder (`ConstantFill shape: [1]` without a value, as Caffe2's mobile exporter writes),
+// in external_input's order; a placeholder's fill is its input's default.
 // Pure functions; thread-safe.
 #ifndef CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
 #define CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_

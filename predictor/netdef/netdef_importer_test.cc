@@ -135,6 +135,140 @@ TEST(NetDefTest, BadInputsAreClearErrors) {
   }
 }
 
+// Caffe2go's "crayon" style transfer (facebookarchive/models): stylizer pre/deprocess, reflect
+// PadImage, 9x9 and 3x3 convolutions, PRelu, ConvTranspose. Its init_net fills the input blob
+// with the mobile exporter's ConstantFill placeholder, which must stay a feedable input.
+TEST(NetDefTest, CrayonStylizesABgraImage) {
+  const std::string dir =
+      std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/netdef/crayon";
+  auto graph = ImportNetDefFiles(dir + "/init_net.pb", dir + "/predict_net.pb");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->inputs.size(), 1u);
+  EXPECT_EQ(graph->inputs[0].name, "data_int8_bgra");
+  EXPECT_EQ(graph->initializers.count("data_int8_bgra"), 0u);
+  // The preprocess noise: Caffe2's noise_size (491) draws with the net's noise_std (5).
+  const Tensor* noise = nullptr;
+  for (const auto& [name, t] : graph->initializers) {
+    if (name.find("stylizer_noise") != std::string::npos) noise = &t;
+  }
+  ASSERT_NE(noise, nullptr);
+  ASSERT_EQ(noise->shape(), (Shape{491}));
+  double sum = 0, sum_sq = 0;
+  for (int64_t i = 0; i < 491; ++i) {
+    sum += noise->data<float>()[i];
+    sum_sq += double{noise->data<float>()[i]} * noise->data<float>()[i];
+  }
+  const double mean = sum / 491, stddev = std::sqrt(sum_sq / 491 - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 1.0);     // 0 +- 4.4 standard errors
+  EXPECT_NEAR(stddev, 5.0, 0.75);  // 5 +- 4.7 standard errors
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_TRUE(p.ok()) << p.status();
+  // A deterministic 64x64 BGRA image: gradients in B, G and R, opaque.
+  constexpr int64_t kSize = 64;
+  std::vector<uint8_t> image(kSize * kSize * 4);
+  for (int64_t y = 0; y < kSize; ++y) {
+    for (int64_t x = 0; x < kSize; ++x) {
+      uint8_t* px = &image[(y * kSize + x) * 4];
+      px[0] = static_cast<uint8_t>(x * 4);
+      px[1] = static_cast<uint8_t>(y * 4);
+      px[2] = static_cast<uint8_t>((x + y) * 2);
+      px[3] = 255;
+    }
+  }
+  auto out =
+      (*p)->Run({{"data_int8_bgra", Tensor::FromVector<uint8_t>(image, {1, kSize, kSize, 4})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const Tensor& styled = out->at("styled_int8_bgra");
+  ASSERT_EQ(styled.dtype(), DType::kUInt8);
+  // 64 -> AveragePool /4 -> 16 -> pad 19 -> 35 -> conv 9x9 -> 27 -> six 3x3 convs -> 15 ->
+  // two stride-2 transposed convs -> 63 -> pad 1 -> 64.
+  ASSERT_EQ(styled.shape(), (Shape{1, kSize, kSize, 4}));
+  const uint8_t* s = styled.data<uint8_t>();
+  int distinct_blue = 0;
+  std::vector<bool> seen(256, false);
+  for (int64_t i = 0; i < kSize * kSize; ++i) {
+    ASSERT_EQ(s[i * 4 + 3], 255) << "alpha at pixel " << i;
+    if (!seen[s[i * 4]]) ++distinct_blue;
+    seen[s[i * 4]] = true;
+  }
+  EXPECT_GT(distinct_blue, 16) << "the stylized image is (nearly) constant";
+}
+
+// PadImage reflect at its widest (pad = size - 1 on each axis), against numpy's np.pad(mode=
+// 'reflect'), which agrees with Caffe2's PadImageOp there: h = |ph - pad_t| reflected about H-1.
+TEST(NetDefTest, PadImageReflectMatchesNumpyAtTheBorders) {
+  auto graph = ImportNetDef(Text(""), Text(R"pb(
+                              external_input: "x"
+                              external_output: "y"
+                              op {
+                                type: "PadImage"
+                                input: "x"
+                                output: "y"
+                                arg { name: "mode" s: "reflect" }
+                                arg { name: "pad_t" i: 2 }
+                                arg { name: "pad_l" i: 3 }
+                                arg { name: "pad_b" i: 1 }
+                                arg { name: "pad_r" i: 2 }
+                              })pb"));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::vector<float> x(12);
+  for (int i = 0; i < 12; ++i) x[i] = static_cast<float>(i);
+  auto out = (*p)->Run({{"x", Tensor::FromVector<float>(x, {1, 1, 3, 4})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const Tensor expected = Tensor::FromVector<float>(
+      {11, 10, 9, 8, 9, 10, 11, 10, 9, 7,  6,  5, 4, 5, 6,  7,  6,  5, 3, 2, 1, 0, 1, 2, 3, 2, 1,
+       7,  6,  5, 4, 5, 6,  7,  6,  5, 11, 10, 9, 8, 9, 10, 11, 10, 9, 7, 6, 5, 4, 5, 6, 7, 6, 5},
+      {1, 1, 6, 9});
+  EXPECT_EQ(CompareTensors(out->at("y"), expected), "");
+}
+
+// Only the mobile exporter's placeholder (ConstantFill shape [1], no value) turns a filled
+// external input into a graph input, with the fill as its default; a valued ConstantFill stays a
+// parameter (kInit's "b").
+TEST(NetDefTest, ConstantFillPlaceholderIsAnInputFedByPosition) {
+  const std::string init = std::string(kInit) + R"pb(op {
+                                                       type: "ConstantFill"
+                                                       output: "x"
+                                                       arg { name: "shape" ints: 1 }
+                                                     })pb";
+  auto graph = ImportNetDef(Text(init), Text(kPredict));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->inputs.size(), 1u);
+  EXPECT_EQ(graph->inputs[0].name, "x");
+  EXPECT_EQ(graph->initializers.count("x"), 0u);
+  EXPECT_EQ(graph->initializers.count("b"), 1u);
+  ASSERT_EQ(graph->input_defaults.count("x"), 1u);
+  EXPECT_EQ(CompareTensors(graph->input_defaults.at("x"), Tensor::FromVector<float>({0}, {1})),
+            "");
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto out = (*p)->Run({{"x", Tensor::FromVector<float>({1, 2, 3}, {1, 3})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(CompareTensors(out->at("y"), Tensor::FromVector<float>({12.5f, 0.0f}, {1, 2})), "");
+
+  // Omitted, the input takes the fill: y = 2 * (x + x).
+  auto doubled = ImportNetDef(Text(R"pb(op {
+                                          type: "ConstantFill"
+                                          output: "x"
+                                          arg { name: "shape" ints: 1 }
+                                        })pb"),
+                              Text(R"pb(external_input: "x"
+                                        external_output: "y"
+                                        op { type: "Add" input: "x" input: "x" output: "t" }
+                                        op { type: "Add" input: "t" input: "t" output: "y" })pb"));
+  ASSERT_TRUE(doubled.ok()) << doubled.status();
+  auto q = Predictor::FromGraph(*std::move(doubled));
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto fed = (*q)->Run({{"x", Tensor::FromVector<float>({1.5f, -2.0f}, {2})}});
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  EXPECT_EQ(CompareTensors(fed->at("y"), Tensor::FromVector<float>({6.0f, -8.0f}, {2})), "");
+  auto omitted = (*q)->Run({});
+  ASSERT_TRUE(omitted.ok()) << omitted.status();
+  EXPECT_EQ(CompareTensors(omitted->at("y"), Tensor::FromVector<float>({0.0f}, {1})), "");
+}
+
 TEST(NetDefTest, MapsTheDocumentedOperators) {
   const std::vector<std::string> ops = MappedCaffe2Ops();
   for (const char* op : {"FC", "FCTransposed", "SpatialBN", "Conv", "ConvTranspose", "MaxPool",
@@ -143,7 +277,9 @@ TEST(NetDefTest, MapsTheDocumentedOperators) {
                          "Transpose", "Squeeze", "ExpandDims", "PadImage", "ResizeNearest",
                          "InstanceNorm", "LRN", "Dropout", "BatchMatMul", "Copy", "Negative",
                          "Cast", "Slice", "Split", "ChannelShuffle", "Clip", "NCHW2NHWC",
-                         "NHWC2NCHW", "LayerNorm", "Erf"}) {
+                         "NHWC2NCHW", "LayerNorm", "Erf",
+                         "PackedInt8BGRANHWCToNCHWCStylizerPreprocess",
+                         "BRGNCHWCToPackedInt8BGRAStylizerDeprocess"}) {
     EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
   }
 }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <limits>
+#include <random>
 
 #include "absl/strings/str_join.h"
 
@@ -406,6 +407,31 @@ absl::Status ImportPadImage(const OperatorDef&, const Caffe2Args& args,
   return absl::OkStatus();
 }
 
+// The stylizer's packing ops (ops/caffe2_image.cc). Caffe2 draws the preprocess noise once per
+// workspace (`noise_size` values, default 491, Gaussian with std `noise_std`, default 10); the
+// import draws it once, from a fixed seed, as a constant input, so runs are reproducible.
+absl::Status ImportStylizer(const OperatorDef& op, const Caffe2Args& args,
+                            const std::vector<std::string>& in, const std::vector<std::string>& out,
+                            ImportContext& ctx) {
+  RETURN_IF_ERROR(RequireInputs(in, 2, 2));
+  std::vector<std::string> inputs = in;
+  if (op.type() == "PackedInt8BGRANHWCToNCHWCStylizerPreprocess") {
+    ASSIGN_OR_RETURN(int64_t size, args.Int("noise_size", 491));
+    ASSIGN_OR_RETURN(float stddev, args.Float("noise_std", 10.0f));
+    if (size <= 0 || !(stddev >= 0.0f)) {
+      return absl::InvalidArgumentError("noise_size must be positive and noise_std not negative");
+    }
+    std::mt19937 rng(0);
+    std::normal_distribution<float> normal(0.0f, stddev);
+    std::vector<float> noise(size);
+    for (float& v : noise) v = stddev > 0.0f ? normal(rng) : 0.0f;
+    inputs.push_back(ctx.AddConstant("stylizer_noise", Tensor::FromVector<float>(noise, {size})));
+  }
+  ctx.graph().opsets[kCaffe2Domain] = 1;
+  ctx.AddNode(op.type(), inputs, {out[0]}).domain = kCaffe2Domain;
+  return absl::OkStatus();
+}
+
 absl::Status ImportResizeNearest(const OperatorDef&, const Caffe2Args& args,
                                  const std::vector<std::string>& in,
                                  const std::vector<std::string>& out, ImportContext& ctx) {
@@ -738,6 +764,7 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"AveragePool", ImportPool},
       {"AveragePool2D", ImportPool},
       {"Add", ImportBinary},
+      {"BRGNCHWCToPackedInt8BGRAStylizerDeprocess", ImportStylizer},
       {"BatchMatMul", ImportBatchMatMul},
       {"Cast", ImportCast},
       {"ChannelShuffle", ImportChannelShuffle},
@@ -771,6 +798,7 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"NCHW2NHWC", Permute({0, 2, 3, 1})},
       {"NHWC2NCHW", Permute({0, 3, 1, 2})},
       {"Negative", Same("Neg", 1, 1)},
+      {"PackedInt8BGRANHWCToNCHWCStylizerPreprocess", ImportStylizer},
       {"PadImage", ImportPadImage},
       {"PRelu", ImportPRelu},
       {"Relu", Same("Relu", 1, 1)},
