@@ -10,9 +10,8 @@ size_t AlignUp(size_t bytes) {
   return (bytes + Allocator::kAlignment - 1) / Allocator::kAlignment * Allocator::kAlignment;
 }
 
-// A group of values sharing storage: its root (the slot a step allocated) and when it is live.
+// A group of values sharing storage: its bytes and when it is live.
 struct Group {
-  int root;
   size_t bytes;
   int begin, end;
   int64_t offset = 0;
@@ -76,14 +75,17 @@ ArenaLayout PlanArena(const Plan& plan, const std::vector<int>& step_time,
     for (size_t k = 0; k < step.inputs.size(); ++k) {
       if (step.inputs[k] < 0 || !step.kernel->MayOverwriteInput(static_cast<int>(k))) continue;
       const int root = find(step.inputs[k]);
-      if (!planned(root) || group_end[root] != t || record.bytes[root] != record.bytes[out] ||
-          reads_group(static_cast<int>(i), root, static_cast<int>(k))) {
+      if (!planned(root) || group_end[root] != t || record.bytes[root] != record.bytes[out]) {
         continue;
       }
-      bool beside = false;
-      for (int other : at_time[t])
-        beside = beside || (other != static_cast<int>(i) && reads_group(other, root, -1));
-      if (beside) continue;
+      // No other input of this step, and no step beside it, may read the group.
+      bool read_elsewhere = false;
+      for (int other : at_time[t]) {
+        const bool self = other == static_cast<int>(i);
+        read_elsewhere =
+            read_elsewhere || reads_group(other, root, self ? static_cast<int>(k) : -1);
+      }
+      if (read_elsewhere) continue;
       parent[out] = root;
       group_end[root] = std::max(group_end[root], group_end[out]);
       break;
@@ -95,7 +97,7 @@ ArenaLayout PlanArena(const Plan& plan, const std::vector<int>& step_time,
   for (int slot = 0; slot < n; ++slot) {
     if (find(slot) != slot || !planned(slot)) continue;
     group_of[slot] = static_cast<int>(groups.size());
-    groups.push_back({slot, AlignUp(record.bytes[slot]), begin[slot], group_end[slot]});
+    groups.push_back({AlignUp(record.bytes[slot]), begin[slot], group_end[slot]});
   }
 
   // Greedy by size (TFLite's arena planner): the largest group first, each at the lowest offset
@@ -131,7 +133,7 @@ ArenaLayout PlanArena(const Plan& plan, const std::vector<int>& step_time,
     const int g = group_of[find(slot)];
     if (g < 0) continue;
     layout.offset[slot] = groups[g].offset;
-    layout.group[slot] = groups[g].root;
+    layout.group[slot] = find(slot);
     if (record.bytes[slot] > 0) layout.bytes[slot] = groups[g].bytes;  // its step allocates it
   }
   return layout;
