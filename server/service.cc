@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <numeric>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,7 @@
 #include "server/metrics.h"
 #include "server/repository/model_config.h"
 #include "server/repository/model_manager.h"
+#include "server/scheduler/batch_tensors.h"
 #include "server/scheduler/scheduler.h"
 #include "server/wire/kserve_wire.h"
 #include "spdlog/spdlog.h"
@@ -143,7 +145,7 @@ absl::Status Validate(const InferRequest& request, const ModelVersion& model,
       return absl::InvalidArgumentError(absl::StrCat("output '", out, "' is requested twice"));
     }
   }
-  *batch_size = batch > 0 ? static_cast<uint64_t>(batch) : 1;
+  *batch_size = batch >= 0 ? static_cast<uint64_t>(batch) : 1;
   return absl::OkStatus();
 }
 
@@ -151,7 +153,8 @@ absl::Status Validate(const InferRequest& request, const ModelVersion& model,
 // priority level when the model has dynamic_batching, and the client's own deadline.
 struct Admission {
   QueueSlot slot;
-  Clock::time_point policy_expiry = Clock::time_point::max();  // timeout_action REJECT only
+  Clock::time_point policy_expiry = Clock::time_point::max();  // timeout_action REJECT
+  Clock::time_point delay_after = Clock::time_point::max();    // timeout_action DELAY
   Clock::time_point client_deadline = Clock::time_point::max();
 };
 
@@ -173,8 +176,10 @@ Admission Admit(const inference::ModelConfig& config, const InferRequest& reques
   if (policy.allow_timeout_override() && request.timeout_us > 0) {
     timeout = timeout == 0 ? request.timeout_us : std::min(timeout, request.timeout_us);
   }
-  if (timeout > 0 && policy.timeout_action() == inference::ModelQueuePolicy::REJECT) {
-    a.policy_expiry = request.received + std::chrono::microseconds(timeout);
+  if (timeout > 0) {
+    const Clock::time_point expiry = request.received + std::chrono::microseconds(timeout);
+    (policy.timeout_action() == inference::ModelQueuePolicy::REJECT ? a.policy_expiry
+                                                                     : a.delay_after) = expiry;
   }
   return a;
 }
@@ -197,11 +202,24 @@ absl::Status DropReason(const InferRequest& request, const Admission& admission)
   return absl::OkStatus();
 }
 
-// A request waiting in the scheduler with its callback.
-struct Queued {
+// A request waiting in its version's queue, with what answers it.
+struct Queued : QueueEntry {
+  std::shared_ptr<const ModelVersion> version;
   InferRequest request;
   InferenceService::InferCallback done;
+  Admission admission;
 };
+
+// Requests batch together only when their inputs agree in name, dtype and every dimension past
+// the batch dimension. The inputs must be sorted by name.
+std::string BatchKey(const InferRequest& request) {
+  std::vector<std::string> parts;
+  for (const auto& [name, tensor] : request.inputs) {
+    const Shape rest(tensor.shape().begin() + 1, tensor.shape().end());
+    parts.push_back(absl::StrCat(name, ":", DTypeName(tensor.dtype()), ShapeToString(rest)));
+  }
+  return absl::StrJoin(parts, ";");
+}
 
 class ServiceImpl : public InferenceService {
  public:
@@ -225,7 +243,9 @@ class ServiceImpl : public InferenceService {
     }
     registry_ = o.metrics_registry ? o.metrics_registry : std::make_shared<prometheus::Registry>();
     metrics_ = std::make_unique<Metrics>(registry_);
-    scheduler_ = std::make_unique<Scheduler>(o.infer_threads);
+    scheduler_ = std::make_unique<Scheduler>(
+        o.infer_threads,
+        [this](ExecutionQueue& queue, Batch batch) { return RunBatch(queue, std::move(batch)); });
     ModelManagerOptions mo;
     mo.repository = o.model_repository;
     mo.poll = o.model_control_mode == ModelControlMode::kPoll;
@@ -370,25 +390,30 @@ class ServiceImpl : public InferenceService {
       return;
     }
     std::shared_ptr<const ModelVersion> version = *std::move(model);
-    const Admission admission = Admit(version->config(), request);
-    // Held here too, so that a request the full queue refuses can still be answered.
-    auto queued = std::make_shared<Queued>(Queued{std::move(request), std::move(done)});
-    absl::Status s = scheduler_->Submit(
-        version->queue(),
-        [this, version, queued, batch_size, admission, submitted = Clock::now()] {
-          Execute(*version, std::move(queued->request), std::move(queued->done), batch_size,
-                  admission, submitted);
-        },
-        admission.slot);
-    if (const Metrics::Version* m = version->metrics()) {
-      m->queue_size->Set(version->queue()->waiting());
+    const std::shared_ptr<ExecutionQueue>& queue = version->queue();
+    auto entry = std::make_unique<Queued>();
+    entry->admission = Admit(version->config(), request);
+    entry->slot = entry->admission.slot;
+    entry->delay_after = entry->admission.delay_after;
+    entry->rows = static_cast<int64_t>(batch_size);
+    if (queue->policy().max_batch_size > 1) {
+      std::sort(request.inputs.begin(), request.inputs.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      entry->batch_key = BatchKey(request);
     }
+    entry->version = version;
+    entry->request = std::move(request);
+    entry->done = std::move(done);
+    std::unique_ptr<QueueEntry> queued = std::move(entry);
+    absl::Status s = scheduler_->Submit(queue, &queued);
+    if (const Metrics::Version* m = version->metrics()) m->queue_size->Set(queue->waiting());
     if (!s.ok()) {  // the queue is full: answered at once (503 / UNAVAILABLE)
+      auto& refused = static_cast<Queued&>(*queued);
       metrics_->RequestRejected(version->name(), version->version_string(), "queue_full");
-      Reject(std::move(queued->request),
+      Reject(std::move(refused.request),
              absl::UnavailableError(absl::StrCat("model '", version->name(), "' version ",
                                                  version->version(), ": ", s.message())),
-             version, std::move(queued->done));
+             version, std::move(refused.done));
     }
   }
 
@@ -480,76 +505,153 @@ class ServiceImpl : public InferenceService {
     });
   }
 
-  void Execute(const ModelVersion& model, InferRequest request, InferCallback done,
-               uint64_t batch_size, const Admission& admission, Clock::time_point submitted) {
-    if (const Metrics::Version* m = model.metrics()) m->queue_size->Set(model.queue()->waiting());
-    absl::Status drop = DropReason(request, admission);
-    const char* cause = drop.code() == absl::StatusCode::kCancelled          ? "cancelled"
-                        : drop.code() == absl::StatusCode::kDeadlineExceeded ? "deadline"
-                                                                             : "timeout";
+  // Why a queued request is answered without running (and the rejection cause for the
+  // metrics), or OK.
+  absl::Status DropReason(const Queued& q, const char** cause) const {
+    absl::Status drop = cortado::DropReason(q.request, q.admission);
+    *cause = drop.code() == absl::StatusCode::kCancelled          ? "cancelled"
+             : drop.code() == absl::StatusCode::kDeadlineExceeded ? "deadline"
+                                                                  : "timeout";
     if (drop.ok() && past_exit_timeout_) {
       drop = absl::UnavailableError(
           "the server is shutting down and its exit timeout has passed; the request was not run");
-      cause = "shutdown";
+      *cause = "shutdown";
     }
-    if (!drop.ok()) {
+    return drop;
+  }
+
+  // The Scheduler's BatchRunner: runs one batch of a version's queue on a worker thread and
+  // returns each request's answer. Requests whose client has gone or whose time is up are
+  // answered without running; the rest run as one execution.
+  std::vector<Scheduler::Work> RunBatch(ExecutionQueue& queue, Batch batch) {
+    std::vector<std::shared_ptr<Queued>> entries;
+    for (auto& e : batch) entries.emplace_back(static_cast<Queued*>(e.release()));
+    const ModelVersion& model = *entries[0]->version;
+    if (const Metrics::Version* m = model.metrics()) m->queue_size->Set(queue.waiting());
+    std::vector<Scheduler::Work> answers(entries.size());
+    std::vector<size_t> live;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const char* cause;
+      absl::Status drop = DropReason(*entries[i], &cause);
+      if (drop.ok()) {
+        live.push_back(i);
+        continue;
+      }
       metrics_->RequestRejected(model.name(), model.version_string(), cause);
-      absl::Status status(drop.code(), absl::StrCat("model '", model.name(), "' version ",
-                                                    model.version(), ": ", drop.message()));
-      model.stats().RecordFailure(Nanos(Clock::now() - request.received), NowMs());
-      Finish(request, status, model.name(), model.version_string(), done, status);
-      return;
+      model.stats().RecordFailure(Nanos(Clock::now() - entries[i]->request.received), NowMs());
+      answers[i] = Answer(entries[i], absl::Status(drop.code(), Where(model, drop.message())));
     }
+    if (live.empty()) return answers;
+
     const Clock::time_point start = Clock::now();
-    TensorMap inputs;
-    for (auto& [name, tensor] : request.inputs) inputs.emplace(name, std::move(tensor));
-    request.inputs.clear();
-    const Clock::time_point infer_start = Clock::now();
-    // An exception (std::bad_alloc for an output too large to allocate) answers this request
-    // with an error instead of ending the process.
-    absl::StatusOr<TensorMap> outputs =
-        Guarded("inference", [&] { return model.predictor().Run(inputs); });
-    const Clock::time_point infer_end = Clock::now();
-    if (!outputs.ok()) {
-      absl::Status status(outputs.status().code(),
-                          absl::StrCat("model '", model.name(), "' version ", model.version(),
-                                       ": ", outputs.status().message()));
-      model.stats().RecordFailure(Nanos(infer_end - request.received), NowMs());
-      Finish(request, status, model.name(), model.version_string(), done, status);
-      return;
-    }
-    InferResponse response;
-    response.model_name = model.name();
-    response.model_version = model.version_string();
-    response.id = request.id;
-    auto add = [&](const std::string& name) {
-      auto it = outputs->find(name);
-      if (it != outputs->end()) response.outputs.emplace_back(name, std::move(it->second));
-    };
-    if (request.requested_outputs.empty()) {
-      for (const auto& out : model.config().output()) add(out.name());
-    } else {
-      for (const std::string& name : request.requested_outputs) add(name);
-    }
-    const Clock::time_point end = Clock::now();
+    std::vector<int64_t> rows;
+    for (size_t i : live) rows.push_back(entries[i]->rows);
     VersionStats::Times t;
-    t.request = Nanos(end - request.received);
-    t.queue = Nanos(start - submitted);
-    t.compute_input = Nanos(infer_start - start);
-    t.compute_infer = Nanos(infer_end - infer_start);
-    t.compute_output = Nanos(end - infer_end);
-    model.stats().RecordSuccess(batch_size, t, NowMs());
+    // An exception (std::bad_alloc for an output too large to allocate) answers the batch with an
+    // error instead of ending the process.
+    absl::StatusOr<std::vector<TensorMap>> outputs = Guarded("inference", [&] {
+      return Execute(model, entries, live, rows, &t);
+    });
+    const Clock::time_point end = Clock::now();
+    if (!outputs.ok()) {
+      for (size_t i : live) {
+        model.stats().RecordFailure(Nanos(end - entries[i]->request.received), NowMs());
+        answers[i] = Answer(entries[i], absl::Status(outputs.status().code(),
+                                                     Where(model, outputs.status().message())));
+      }
+      return answers;
+    }
+    const int64_t batch_size = std::accumulate(rows.begin(), rows.end(), int64_t{0});
+    model.stats().RecordExecution(static_cast<uint64_t>(batch_size), t);
     if (const Metrics::Version* m = model.metrics()) {
-      m->success->Increment();
       m->inferences->Increment(static_cast<double>(batch_size));
       m->executions->Increment();
-      m->request_duration->Observe(Seconds(end - request.received));
-      m->queue_duration->Observe(Seconds(start - submitted));
       m->compute_duration->Observe(Seconds(end - start));
       m->batch_size->Observe(static_cast<double>(batch_size));
     }
-    Finish(request, absl::OkStatus(), model.name(), model.version_string(), done,
-           std::move(response));
+    for (size_t k = 0; k < live.size(); ++k) {
+      Queued& q = *entries[live[k]];
+      InferResponse response;
+      response.model_name = model.name();
+      response.model_version = model.version_string();
+      response.id = q.request.id;
+      TensorMap& mine = (*outputs)[k];
+      auto add = [&](const std::string& name) {
+        auto it = mine.find(name);
+        if (it != mine.end()) response.outputs.emplace_back(name, std::move(it->second));
+      };
+      if (q.request.requested_outputs.empty()) {
+        for (const auto& out : model.config().output()) add(out.name());
+      } else {
+        for (const std::string& name : q.request.requested_outputs) add(name);
+      }
+      t.request = Nanos(end - q.request.received);
+      t.queue = Nanos(start - q.enqueued);
+      model.stats().RecordSuccess(t, NowMs());
+      if (const Metrics::Version* m = model.metrics()) {
+        m->success->Increment();
+        m->request_duration->Observe(Seconds(end - q.request.received));
+        m->queue_duration->Observe(Seconds(start - q.enqueued));
+      }
+      answers[live[k]] = Answer(entries[live[k]], std::move(response));
+    }
+    return answers;
+  }
+
+  // Runs the live requests of a batch as one execution: their inputs joined along the batch
+  // dimension (a request alone runs on its own tensors), the outputs split back. Fills the
+  // compute times.
+  absl::StatusOr<std::vector<TensorMap>> Execute(const ModelVersion& model,
+                                                 const std::vector<std::shared_ptr<Queued>>& entries,
+                                                 const std::vector<size_t>& live,
+                                                 const std::vector<int64_t>& rows,
+                                                 VersionStats::Times* t) {
+    const Clock::time_point start = Clock::now();
+    TensorMap inputs;
+    if (live.size() == 1) {
+      for (auto& [name, tensor] : entries[live[0]]->request.inputs) {
+        inputs.emplace(name, std::move(tensor));
+      }
+    } else {
+      const auto& first = entries[live[0]]->request.inputs;
+      for (size_t n = 0; n < first.size(); ++n) {
+        std::vector<const Tensor*> parts;
+        for (size_t i : live) parts.push_back(&entries[i]->request.inputs[n].second);
+        ASSIGN_OR_RETURN(Tensor joined, ConcatRows(parts));
+        inputs.emplace(first[n].first, std::move(joined));
+      }
+    }
+    for (size_t i : live) entries[i]->request.inputs.clear();
+    const Clock::time_point infer_start = Clock::now();
+    ASSIGN_OR_RETURN(TensorMap outputs, model.predictor().Run(inputs));
+    const Clock::time_point infer_end = Clock::now();
+    std::vector<TensorMap> per_request(live.size());
+    if (live.size() == 1) {
+      per_request[0] = std::move(outputs);
+    } else {
+      for (auto& [name, whole] : outputs) {
+        ASSIGN_OR_RETURN(std::vector<Tensor> pieces, SplitRows(whole, rows));
+        for (size_t k = 0; k < pieces.size(); ++k) per_request[k].emplace(name, std::move(pieces[k]));
+      }
+    }
+    t->compute_input = Nanos(infer_start - start);
+    t->compute_infer = Nanos(infer_end - infer_start);
+    t->compute_output = Nanos(Clock::now() - infer_end);
+    return per_request;
+  }
+
+  static std::string Where(const ModelVersion& model, absl::string_view message) {
+    return absl::StrCat("model '", model.name(), "' version ", model.version(), ": ", message);
+  }
+
+  // The work that answers `q` with `result` (run by the Scheduler, in order when the model
+  // preserves ordering).
+  Scheduler::Work Answer(std::shared_ptr<Queued> q, absl::StatusOr<InferResponse> result) {
+    return [this, q = std::move(q), result = std::move(result)]() mutable {
+      const absl::Status status = result.status();
+      Finish(q->request, status, q->version->name(), q->version->version_string(), q->done,
+             std::move(result));
+    };
   }
 
   std::shared_ptr<prometheus::Registry> registry_;

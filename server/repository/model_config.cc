@@ -213,6 +213,13 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
     return absl::InvalidArgumentError(
         absl::StrCat("max_batch_size must not be negative, got ", config.max_batch_size()));
   }
+  for (int size : config.dynamic_batching().preferred_batch_size()) {
+    if (size < 1 || size > config.max_batch_size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("dynamic_batching preferred_batch_size ", size,
+                       " must be between 1 and max_batch_size (", config.max_batch_size(), ")"));
+    }
+  }
 
   // Graph optimization: every pass unless stated.
   if (!config.has_optimization()) config.mutable_optimization()->mutable_graph()->set_level(1);

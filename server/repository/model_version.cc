@@ -1,5 +1,8 @@
 #include "server/repository/model_version.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "server/repository/model_config.h"
 #include "server/logging.h"
 #include "spdlog/spdlog.h"
@@ -12,24 +15,44 @@ void SetDuration(inference::StatisticDuration* d, uint64_t count, uint64_t ns) {
   d->set_ns(ns);
 }
 
+// The queue's batching: Triton's dynamic_batching, for a model whose inputs have a batch
+// dimension (max_batch_size > 1); preserve_ordering whenever dynamic_batching asks for it.
+BatchPolicy BatchPolicyOf(const inference::ModelConfig& config) {
+  BatchPolicy policy;
+  if (!config.has_dynamic_batching()) return policy;
+  const inference::ModelDynamicBatching& batching = config.dynamic_batching();
+  policy.preserve_ordering = batching.preserve_ordering();
+  if (config.max_batch_size() < 2) return policy;
+  policy.max_batch_size = config.max_batch_size();
+  policy.preferred_batch_sizes.assign(batching.preferred_batch_size().begin(),
+                                      batching.preferred_batch_size().end());
+  std::sort(policy.preferred_batch_sizes.begin(), policy.preferred_batch_sizes.end());
+  policy.max_queue_delay = std::chrono::microseconds(batching.max_queue_delay_microseconds());
+  return policy;
+}
+
 }  // namespace
 
-void VersionStats::RecordSuccess(uint64_t batch_size, const Times& t, uint64_t now_ms) {
+void VersionStats::RecordExecution(uint64_t batch_size, const Times& t) {
   absl::MutexLock lock(&mu_);
-  last_inference_ms_ = now_ms;
   inference_count_ += batch_size;
   ++execution_count_;
+  Batch& b = batches_[batch_size];
+  ++b.count;
+  b.input_ns += t.compute_input;
+  b.infer_ns += t.compute_infer;
+  b.output_ns += t.compute_output;
+}
+
+void VersionStats::RecordSuccess(const Times& t, uint64_t now_ms) {
+  absl::MutexLock lock(&mu_);
+  last_inference_ms_ = now_ms;
   ++success_count_;
   success_ns_.request += t.request;
   success_ns_.queue += t.queue;
   success_ns_.compute_input += t.compute_input;
   success_ns_.compute_infer += t.compute_infer;
   success_ns_.compute_output += t.compute_output;
-  Batch& b = batches_[batch_size];
-  ++b.count;
-  b.input_ns += t.compute_input;
-  b.infer_ns += t.compute_infer;
-  b.output_ns += t.compute_output;
 }
 
 void VersionStats::RecordFailure(uint64_t request_ns, uint64_t now_ms) {
@@ -69,7 +92,7 @@ ModelVersion::ModelVersion(std::string name, int64_t version, inference::ModelCo
       version_string_(std::to_string(version)),
       config_(std::move(config)),
       predictor_(std::move(predictor)),
-      queue_(std::make_shared<ExecutionQueue>(InstanceCount(config_))),
+      queue_(std::make_shared<ExecutionQueue>(InstanceCount(config_), BatchPolicyOf(config_))),
       registry_(metrics) {
   if (metrics != nullptr) metrics_ = &metrics->ForVersion(name_, version_string_);
 }

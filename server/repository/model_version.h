@@ -28,7 +28,11 @@ class VersionStats {
   struct Times {  // nanoseconds
     uint64_t request = 0, queue = 0, compute_input = 0, compute_infer = 0, compute_output = 0;
   };
-  void RecordSuccess(uint64_t batch_size, const Times& times, uint64_t now_ms);
+  // One run of the model on a batch of `batch_size` inferences (Triton's execution_count,
+  // inference_count and batch_stats); the times are the batch's, request and queue unused.
+  void RecordExecution(uint64_t batch_size, const Times& times);
+  // One request answered from an execution; the compute times are its batch's (as Triton's).
+  void RecordSuccess(const Times& times, uint64_t now_ms);
   void RecordFailure(uint64_t request_ns, uint64_t now_ms);
   void Fill(inference::ModelStatistics* stats) const;
 
