@@ -350,6 +350,61 @@ TEST_F(ServiceTest, InstanceGroupCountBoundsConcurrency) {
   EXPECT_EQ(finished.load(), 3);
 }
 
+// Dynamic batching: requests of 1, 2 and 3 rows wait (up to an hour) for the preferred size
+// of 6, run as one execution, and each gets its own rows back.
+TEST_F(ServiceTest, DynamicBatchingRunsRequestsAsOneExecutionAndSplitsTheOutputs) {
+  WriteFile(repo_ + "/add/config.pbtxt",
+            "max_batch_size: 8\n"
+            "dynamic_batching { preferred_batch_size: [ 6 ] "
+            "max_queue_delay_microseconds: 3600000000 }\n");
+  Start();
+  std::vector<std::future<absl::StatusOr<InferResponse>>> answers;
+  std::vector<std::promise<absl::StatusOr<InferResponse>>> promises(3);
+  for (int r = 0; r < 3; ++r) {
+    std::vector<float> x;
+    for (int i = 0; i < (r + 1) * 4; ++i) x.push_back(100.0f * r + i);
+    answers.push_back(promises[r].get_future());
+    service_->Infer(Request("add", X(x, {r + 1, 4})),
+                    [&promises, r](absl::StatusOr<InferResponse> out) {
+                      promises[r].set_value(std::move(out));
+                    });
+  }
+  for (int r = 0; r < 3; ++r) {
+    auto out = answers[r].get();
+    ASSERT_TRUE(out.ok()) << out.status();
+    const Tensor& y = out->outputs[0].second;
+    EXPECT_EQ(y.shape(), (Shape{r + 1, 4}));
+    for (int i = 0; i < (r + 1) * 4; ++i) EXPECT_EQ(y.data<float>()[i], 100.0f * r + i + 3.0f);
+  }
+  auto stats = service_->ModelStatistics("add", "1");
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  const inference::ModelStatistics& st = stats->model_stats(0);
+  EXPECT_EQ(st.inference_count(), 6u);
+  EXPECT_EQ(st.execution_count(), 1u);
+  EXPECT_EQ(st.inference_stats().success().count(), 3u);
+  ASSERT_EQ(st.batch_stats_size(), 1);
+  EXPECT_EQ(st.batch_stats(0).batch_size(), 6u);
+  EXPECT_EQ(st.batch_stats(0).compute_infer().count(), 1u);
+  EXPECT_EQ(Metric(*registry_, "cortado_inferences_total", {{"model", "add"}}), 6);
+  EXPECT_EQ(Metric(*registry_, "cortado_executions_total", {{"model", "add"}}), 1);
+  EXPECT_EQ(Metric(*registry_, "cortado_batch_size", {{"model", "add"}}), 1);        // executions
+  EXPECT_EQ(Metric(*registry_, "cortado_queue_duration_seconds", {{"model", "add"}}), 3);  // requests
+}
+
+TEST_F(ServiceTest, APreferredSizeLargerThanTheBatchIsRefused) {
+  WriteFile(repo_ + "/add/config.pbtxt",
+            "max_batch_size: 4\ndynamic_batching { preferred_batch_size: [ 8 ] }\n");
+  Start();
+  auto config = service_->ModelConfig("add", "1");
+  EXPECT_FALSE(config.ok());
+  bool explained = false;
+  const inference::RepositoryIndexResponse index = service_->RepositoryIndex(false);
+  for (const auto& m : index.models()) {
+    explained = explained || absl::StrContains(m.reason(), "preferred_batch_size 8 must be");
+  }
+  EXPECT_TRUE(explained);
+}
+
 TEST_F(ServiceTest, ShutdownRefusesNewRequestsAndWaitsForThoseInFlight) {
   Start(ModelControlMode::kNone, {}, /*threads=*/3);
   absl::Notification entered, release;

@@ -14,7 +14,8 @@
 //
 // The Scheduler's one BatchRunner (the service's) runs each batch on a worker thread and returns
 // one answer per entry; the answers run at once, or in the order the entries were submitted when
-// the queue preserves ordering (preserve_ordering). Post() runs work outside any queue
+// the queue preserves ordering (preserve_ordering). The instance is busy until the batch's
+// answers have run. Post() runs work outside any queue
 // (answers to rejected requests).
 //
 // Thread-safe. The destructor forms and runs every batch still queued (without waiting for any
@@ -149,7 +150,9 @@ class Scheduler {
   // Starts as many batches of `queue` as it has free instances and ready entries.
   void Dispatch(const std::shared_ptr<ExecutionQueue>& queue);
   void RunBatch(Item item);
-  void Answer(ExecutionQueue& queue, std::vector<Work> answers, const Batch& batch);
+  // Runs a batch's answers (entries `seqs`), holding them back for earlier entries when the
+  // queue preserves ordering.
+  void Answer(ExecutionQueue& queue, std::vector<Work> answers, const std::vector<uint64_t>& seqs);
   void Enqueue(Item item);
   void WorkerLoop();
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
