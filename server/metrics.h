@@ -6,9 +6,10 @@
 //   cortado_inference_requests_total{outcome="success"|"failure", reason}  requests by outcome;
 //       reason is "" on success, else the error's status code ("invalid_argument", "not_found",
 //       "unavailable", "internal", ...). Requests that name no known model count with model="".
-//   cortado_inferences_total, cortado_executions_total   inferences (batch items), executions
-//   cortado_request_duration_seconds, cortado_queue_duration_seconds,
-//   cortado_compute_duration_seconds, cortado_batch_size   histograms
+//   cortado_inferences_total, cortado_executions_total   inferences (batch rows), executions
+//       (runs of the model; the dynamic batcher runs many requests in one)
+//   cortado_request_duration_seconds, cortado_queue_duration_seconds   histograms per request
+//   cortado_compute_duration_seconds, cortado_batch_size   histograms per execution
 //   cortado_queue_size   gauge: requests waiting for an instance
 //   cortado_inference_rejected_total{cause}   answered without running: queue_full, timeout,
 //       deadline, cancelled, shutdown

@@ -281,10 +281,9 @@ class ServiceImpl : public InferenceService {
     inference::ServerMetadataResponse r;
     r.set_name("cortado");
     r.set_version(options().server_version);
-    // Not "schedule_policy" (Triton's dynamic batcher): the queue policies apply, but requests
-    // are not batched yet.
-    for (const char* ext :
-         {"binary_tensor_data", "model_repository", "model_configuration", "statistics"}) {
+    // "schedule_policy": Triton's dynamic_batching (batching, queue policies, priorities).
+    for (const char* ext : {"binary_tensor_data", "model_repository", "model_configuration",
+                            "schedule_policy", "statistics"}) {
       r.add_extensions(ext);
     }
     return r;

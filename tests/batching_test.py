@@ -5,7 +5,8 @@ The PyTorch MLP export from testdata/ is served three times from a temporary rep
 Concurrent requests from tritonclient must run in fewer executions than inferences (Triton's
 statistics and our Prometheus series say so), and every request must get exactly the answer the
 unbatched model gives it (and PyTorch's output). A full queue answers at once with HTTP 503 and
-gRPC UNAVAILABLE.
+gRPC UNAVAILABLE. A request whose HTTP client closed its connection while it waited is dropped,
+not run.
 
 usage: batching_test.py CORTADOD FIXTURE_DIR   (run by tests/batching_test.sh)
 """
@@ -56,6 +57,10 @@ dynamic_batching {
   max_queue_delay_microseconds: 10000000
   default_queue_policy { max_queue_size: 3 }
 }
+""",
+    # Requests wait a second for company: time for a client to give up and go.
+    "mlp_slow": "max_batch_size: 16\n" + IO + """
+dynamic_batching { preferred_batch_size: [ 16 ] max_queue_delay_microseconds: 1000000 }
 """,
 }
 
@@ -210,6 +215,29 @@ class Batching(unittest.TestCase):
         self.assertEqual(metric(metrics(), "cortado_inference_rejected_total", "mlp_small_queue",
                                 'cause="queue_full",'), 2)
         http.close()
+
+    def test_a_request_whose_http_client_has_gone_is_not_run(self):
+        body = self.x[0:1].tobytes()
+        header = ('{"inputs":[{"name":"input","shape":[1,64],"datatype":"FP32",'
+                  '"parameters":{"binary_data_size":%d}}]}' % len(body)).encode()
+        conn = http.client.HTTPConnection("127.0.0.1", SERVER.http_port, timeout=10)
+        conn.request("POST", "/v2/models/mlp_slow/infer", header + body,
+                     {"Inference-Header-Content-Length": str(len(header)),
+                      "Content-Type": "application/octet-stream"})
+        conn.close()  # gone before the second's queue delay is over
+        deadline = time.monotonic() + 30
+        cancelled = None
+        while time.monotonic() < deadline and not cancelled:
+            time.sleep(0.1)
+            cancelled = metric(metrics(), "cortado_inference_rejected_total", "mlp_slow",
+                               'cause="cancelled",')
+        self.assertEqual(cancelled, 1)
+        s = stats("mlp_slow")
+        self.assertEqual(int(s.get("execution_count", 0)), 0)
+        # A client that stays gets its answer from the same queue.
+        np.testing.assert_array_equal(infer_grpc("mlp_slow", self.x[0:1]),
+                                      infer_grpc("mlp", self.x[0:1]))
+        self.assertEqual(int(stats("mlp_slow")["execution_count"]), 1)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,11 @@
 // statistics, index: cheap snapshots from the service) or hands it off: inference to
 // InferenceService::Infer, whose callback encodes the response on the service's worker thread
 // and posts the write back to the session's strand; model load/unload (which block until done)
-// to a small control thread pool. Network threads never run a model or wait for a load.
+// to a small control thread pool. Network threads never run a model or wait for a load. Queued
+// inference whose client has closed its connection is dropped without running.
 #include "server/http/http_server.h"
+
+#include <poll.h>
 
 #include <algorithm>
 #include <atomic>
@@ -53,6 +56,13 @@ using tcp = boost::asio::ip::tcp;
 constexpr std::chrono::seconds kReadTimeout{300};
 // How long a closing connection waits for the client to finish sending and close its side.
 constexpr std::chrono::seconds kLingerTimeout{10};
+// Whether the client has closed (or broken) the connection on `fd`, seen without reading:
+// queued inference whose client has gone is dropped, not run.
+bool PeerGone(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 constexpr uint32_t kHeaderLimit = 64 * 1024;
 // Every endpoint but inference takes at most a small JSON object; a larger body is refused (413)
 // before it is read.
@@ -491,6 +501,9 @@ class Session : public std::enable_shared_from_this<Session> {
     request.model_version = route.version;
     request.protocol = Protocol::kHttp;
     request.received = received_;
+    request.cancelled = [fd = beast::get_lowest_layer(stream_).socket().native_handle()] {
+      return PeerGone(fd);
+    };
     access_.id = request.id;
     access_.logged_by_service = true;  // the service logs every request it is handed
     req.body().clear();
