@@ -38,7 +38,7 @@ def ort_best(python, model, x, threads, runs):
     return best
 
 
-def perf_analyzer(server, model, shape, concurrency, seconds):
+def perf_analyzer(server, model, shape, concurrency, seconds, stability=50):
     import nvidia.cuda_runtime  # ships the libcudart.so.12 that perf_analyzer links
     env = dict(os.environ)
     env["LD_LIBRARY_PATH"] = os.path.join(list(nvidia.cuda_runtime.__path__)[0], "lib")
@@ -46,7 +46,7 @@ def perf_analyzer(server, model, shape, concurrency, seconds):
     p = subprocess.run(
         [perf, "-m", model, "-u", server.grpc_url, "-i", "grpc", "--shape", shape,
          "--concurrency-range", str(concurrency), "-p", str(seconds * 1000),
-         "--max-trials", "5", "--stability-percentage", "50", "--percentile", "99"],
+         "--max-trials", "5", "--stability-percentage", str(stability), "--percentile", "99"],
         capture_output=True, text=True, env=env, timeout=600)
     if p.returncode != 0:
         raise RuntimeError("perf_analyzer failed:\n" + p.stdout[-2000:] + p.stderr[-2000:])
