@@ -161,13 +161,12 @@ void Scheduler::RunBatch(Item item) {
   for (const auto& e : item.batch) seqs.push_back(e->seq);
   std::vector<Work> answers = run_(queue, std::move(item.batch));
   assert(answers.size() == seqs.size() && "a BatchRunner answers every entry");
-  Answer(queue, std::move(answers), seqs);
-  // The instance is free once its answers have gone out.
   {
     absl::MutexLock lock(&queue.mu_);
     --queue.running_;
   }
   Dispatch(item.queue);
+  Answer(queue, std::move(answers), seqs);
 }
 
 void Scheduler::Answer(ExecutionQueue& queue, std::vector<Work> answers,

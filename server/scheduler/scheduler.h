@@ -14,8 +14,8 @@
 //
 // The Scheduler's one BatchRunner (the service's) runs each batch on a worker thread and returns
 // one answer per entry; the answers run at once, or in the order the entries were submitted when
-// the queue preserves ordering (preserve_ordering). The instance is busy until the batch's
-// answers have run. Post() runs work outside any queue
+// the queue preserves ordering (preserve_ordering). The instance is free again as soon as the
+// runner returns, before the answers run. Post() runs work outside any queue
 // (answers to rejected requests).
 //
 // Thread-safe. The destructor forms and runs every batch still queued (without waiting for any
