@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,17 @@ def counts(server, name):
     return s.get("inference_count", 0), s.get("execution_count", 0)
 
 
+def measure(server, name, shape, concurrency, args):
+    """perf_analyzer's (throughput, p99 ms); a run it finds unstable (a busy machine) is retried."""
+    for attempt in range(3):
+        try:
+            return perf_analyzer(server, name, shape, concurrency, args.seconds, args.stability)
+        except RuntimeError as e:
+            print("  %s c=%d: attempt %d unstable, retried" % (name, concurrency, attempt + 1))
+            error = e
+    raise error
+
+
 def main():
     home = os.path.expanduser("~")
     parser = argparse.ArgumentParser()
@@ -65,8 +77,10 @@ def main():
     parser.add_argument("--instances", type=int, default=2, help="instance_group count of both")
     parser.add_argument("--max_batch_size", type=int, default=32)
     parser.add_argument("--max_queue_delay_us", type=int, default=0)
-    parser.add_argument("--stability", type=int, default=100,
-                        help="perf_analyzer's --stability-percentage (a shared machine is noisy)")
+    parser.add_argument("--repeats", type=int, default=3)
+    # perf_analyzer's --stability-percentage: by default any spread counts as stable, since the
+    # medians of --repeats alternating runs are what is reported.
+    parser.add_argument("--stability", type=int, default=1000)
     args = parser.parse_args()
 
     models = args.models.split(",")
@@ -91,13 +105,16 @@ def main():
                 inp = get(server, "/v2/models/%s_off" % m)["inputs"][0]
                 shape = "%s:%s" % (inp["name"], ",".join(str(d) for d in inp["shape"][1:]))
                 for c in [int(v) for v in args.concurrency.split(",")]:
-                    off = perf_analyzer(server, m + "_off", shape, c, args.seconds, args.stability)
+                    runs = {"off": [], "on": []}
                     i0, e0 = counts(server, m + "_on")
-                    on = perf_analyzer(server, m + "_on", shape, c, args.seconds, args.stability)
+                    for _ in range(args.repeats):
+                        for mode in ("off", "on"):
+                            runs[mode].append(measure(server, "%s_%s" % (m, mode), shape, c, args))
                     i1, e1 = counts(server, m + "_on")
+                    off, on = ((statistics.median(r[0] for r in runs[k]),
+                                statistics.median(r[1] for r in runs[k])) for k in ("off", "on"))
                     rows.append((m, c, off, on, (i1 - i0) / max(e1 - e0, 1)))
-                    print("  %s c=%d: off %.1f/s p99 %.1f ms; on %.1f/s p99 %.1f ms" % (
-                        m, c, off[0], off[1], on[0], on[1]), flush=True)
+                    print("  %s c=%d: off %s; on %s" % (m, c, runs["off"], runs["on"]), flush=True)
         finally:
             server.stop()
 

@@ -149,12 +149,14 @@ Metrics::Metrics(std::shared_ptr<prometheus::Registry> registry)
                             .Register(*registry_)),
       queue_duration_(prometheus::BuildHistogram()
                           .Name("cortado_queue_duration_seconds")
-                          .Help("Time a request waited in its model's queue (for an instance or a batch), in seconds.")
+                          .Help("Time a request waited in its model's queue (for an instance or a "
+                                "batch), in seconds.")
                           .Register(*registry_)),
-      compute_duration_(prometheus::BuildHistogram()
-                            .Name("cortado_compute_duration_seconds")
-                            .Help("Time spent running the model, per execution (one batch), in seconds.")
-                            .Register(*registry_)),
+      compute_duration_(
+          prometheus::BuildHistogram()
+              .Name("cortado_compute_duration_seconds")
+              .Help("Time spent running the model, per execution (one batch), in seconds.")
+              .Register(*registry_)),
       batch_size_(prometheus::BuildHistogram()
                       .Name("cortado_batch_size")
                       .Help("Batch size of each execution.")

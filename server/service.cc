@@ -179,7 +179,7 @@ Admission Admit(const inference::ModelConfig& config, const InferRequest& reques
   if (timeout > 0) {
     const Clock::time_point expiry = request.received + std::chrono::microseconds(timeout);
     (policy.timeout_action() == inference::ModelQueuePolicy::REJECT ? a.policy_expiry
-                                                                     : a.delay_after) = expiry;
+                                                                    : a.delay_after) = expiry;
   }
   return a;
 }
@@ -409,9 +409,7 @@ class ServiceImpl : public InferenceService {
     if (!s.ok()) {  // the queue is full: answered at once (503 / UNAVAILABLE)
       auto& refused = static_cast<Queued&>(*queued);
       metrics_->RequestRejected(version->name(), version->version_string(), "queue_full");
-      Reject(std::move(refused.request),
-             absl::UnavailableError(absl::StrCat("model '", version->name(), "' version ",
-                                                 version->version(), ": ", s.message())),
+      Reject(std::move(refused.request), absl::UnavailableError(Where(*version, s.message())),
              version, std::move(refused.done));
     }
   }
@@ -506,8 +504,8 @@ class ServiceImpl : public InferenceService {
 
   // Why a queued request is answered without running (and the rejection cause for the
   // metrics), or OK.
-  absl::Status DropReason(const Queued& q, const char** cause) const {
-    absl::Status drop = cortado::DropReason(q.request, q.admission);
+  absl::Status Dropped(const Queued& q, const char** cause) const {
+    absl::Status drop = DropReason(q.request, q.admission);
     *cause = drop.code() == absl::StatusCode::kCancelled          ? "cancelled"
              : drop.code() == absl::StatusCode::kDeadlineExceeded ? "deadline"
                                                                   : "timeout";
@@ -531,7 +529,7 @@ class ServiceImpl : public InferenceService {
     std::vector<size_t> live;
     for (size_t i = 0; i < entries.size(); ++i) {
       const char* cause;
-      absl::Status drop = DropReason(*entries[i], &cause);
+      absl::Status drop = Dropped(*entries[i], &cause);
       if (drop.ok()) {
         live.push_back(i);
         continue;
@@ -548,9 +546,8 @@ class ServiceImpl : public InferenceService {
     VersionStats::Times t;
     // An exception (std::bad_alloc for an output too large to allocate) answers the batch with an
     // error instead of ending the process.
-    absl::StatusOr<std::vector<TensorMap>> outputs = Guarded("inference", [&] {
-      return Execute(model, entries, live, rows, &t);
-    });
+    absl::StatusOr<std::vector<TensorMap>> outputs =
+        Guarded("inference", [&] { return Execute(model, entries, live, rows, &t); });
     const Clock::time_point end = Clock::now();
     if (!outputs.ok()) {
       for (size_t i : live) {
@@ -600,11 +597,9 @@ class ServiceImpl : public InferenceService {
   // Runs the live requests of a batch as one execution: their inputs joined along the batch
   // dimension (a request alone runs on its own tensors), the outputs split back. Fills the
   // compute times.
-  absl::StatusOr<std::vector<TensorMap>> Execute(const ModelVersion& model,
-                                                 const std::vector<std::shared_ptr<Queued>>& entries,
-                                                 const std::vector<size_t>& live,
-                                                 const std::vector<int64_t>& rows,
-                                                 VersionStats::Times* t) {
+  absl::StatusOr<std::vector<TensorMap>> Execute(
+      const ModelVersion& model, const std::vector<std::shared_ptr<Queued>>& entries,
+      const std::vector<size_t>& live, const std::vector<int64_t>& rows, VersionStats::Times* t) {
     const Clock::time_point start = Clock::now();
     TensorMap inputs;
     if (live.size() == 1) {
@@ -630,7 +625,8 @@ class ServiceImpl : public InferenceService {
     } else {
       for (auto& [name, whole] : outputs) {
         ASSIGN_OR_RETURN(std::vector<Tensor> pieces, SplitRows(whole, rows));
-        for (size_t k = 0; k < pieces.size(); ++k) per_request[k].emplace(name, std::move(pieces[k]));
+        for (size_t k = 0; k < pieces.size(); ++k)
+          per_request[k].emplace(name, std::move(pieces[k]));
       }
     }
     t->compute_input = Nanos(infer_start - start);

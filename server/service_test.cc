@@ -378,8 +378,9 @@ TEST_F(ServiceTest, DynamicBatchingRunsRequestsAsOneExecutionAndSplitsTheOutputs
   EXPECT_EQ(st.batch_stats(0).compute_infer().count(), 1u);
   EXPECT_EQ(Metric(*registry_, "cortado_inferences_total", {{"model", "add"}}), 6);
   EXPECT_EQ(Metric(*registry_, "cortado_executions_total", {{"model", "add"}}), 1);
-  EXPECT_EQ(Metric(*registry_, "cortado_batch_size", {{"model", "add"}}), 1);        // executions
-  EXPECT_EQ(Metric(*registry_, "cortado_queue_duration_seconds", {{"model", "add"}}), 3);  // requests
+  EXPECT_EQ(Metric(*registry_, "cortado_batch_size", {{"model", "add"}}), 1);  // executions
+  EXPECT_EQ(Metric(*registry_, "cortado_queue_duration_seconds", {{"model", "add"}}),
+            3);  // requests
 }
 
 TEST_F(ServiceTest, APreferredSizeLargerThanTheBatchIsRefused) {

@@ -8,11 +8,10 @@
 // inference whose client has closed its connection is dropped without running.
 #include "server/http/http_server.h"
 
-#include <poll.h>
-
 #include <algorithm>
 #include <atomic>
 #include <optional>
+#include <poll.h>
 #include <thread>
 #include <unordered_map>
 #include <utility>

@@ -215,9 +215,9 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
   }
   for (int size : config.dynamic_batching().preferred_batch_size()) {
     if (size < 1 || size > config.max_batch_size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("dynamic_batching preferred_batch_size ", size,
-                       " must be between 1 and max_batch_size (", config.max_batch_size(), ")"));
+      return absl::InvalidArgumentError(absl::StrCat("dynamic_batching preferred_batch_size ", size,
+                                                     " must be between 1 and max_batch_size (",
+                                                     config.max_batch_size(), ")"));
     }
   }
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
-#include "server/repository/model_config.h"
 #include "server/logging.h"
+#include "server/repository/model_config.h"
 #include "spdlog/spdlog.h"
 
 namespace cortado {

@@ -36,10 +36,9 @@ absl::StatusOr<Tensor> ConcatRows(const std::vector<const Tensor*>& parts) {
     bool same = t->dtype() == first.dtype() && t->rank() == first.rank();
     for (int i = 1; same && i < first.rank(); ++i) same = t->dim(i) == first.dim(i);
     if (!same) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot join ", DTypeName(t->dtype()), ShapeToString(t->shape()),
-                       " to ", DTypeName(first.dtype()), ShapeToString(first.shape()),
-                       " along the batch dimension"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cannot join ", DTypeName(t->dtype()), ShapeToString(t->shape()), " to ",
+          DTypeName(first.dtype()), ShapeToString(first.shape()), " along the batch dimension"));
     }
     shape[0] += t->dim(0);
   }
@@ -58,8 +57,8 @@ absl::StatusOr<std::vector<Tensor>> SplitRows(const Tensor& whole,
   if (whole.rank() == 0 || whole.dim(0) != total) {
     return absl::InvalidArgumentError(
         absl::StrCat("an output of shape ", ShapeToString(whole.shape()),
-                     " cannot be split into the ", rows.size(), " requests of a batch of ",
-                     total, " (its first dimension must be the batch)"));
+                     " cannot be split into the ", rows.size(), " requests of a batch of ", total,
+                     " (its first dimension must be the batch)"));
   }
   const int64_t row_elements = total == 0 ? 0 : whole.num_elements() / total;
   std::vector<Tensor> pieces;

@@ -14,8 +14,8 @@ std::vector<float> Values(const Tensor& t) {
 
 TEST(BatchTensorsTest, ConcatThenSplitGivesThePartsBack) {
   const Tensor a = Tensor::FromVector<float>({1, 2, 3, 4, 5, 6}, {1, 2, 3});
-  const Tensor b = Tensor::FromVector<float>({7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18},
-                                             {2, 2, 3});
+  const Tensor b =
+      Tensor::FromVector<float>({7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18}, {2, 2, 3});
   const Tensor empty = Tensor::FromVector<float>({}, {0, 2, 3});
   auto whole = ConcatRows({&a, &empty, &b});
   ASSERT_TRUE(whole.ok()) << whole.status();

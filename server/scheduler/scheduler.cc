@@ -119,9 +119,9 @@ absl::Status Scheduler::Submit(const std::shared_ptr<ExecutionQueue>& queue,
     auto level = queue->levels_.find(slot.priority);
     const size_t waiting = level == queue->levels_.end() ? 0 : level->second.size();
     if (slot.max_queue_size > 0 && waiting >= slot.max_queue_size) {
-      return absl::UnavailableError(absl::StrCat(
-          "exceeds the maximum queue size (", slot.max_queue_size, " requests waiting",
-          slot.priority > 0 ? absl::StrCat(" at priority ", slot.priority) : "", ")"));
+      return absl::UnavailableError(
+          absl::StrCat("exceeds the maximum queue size (", slot.max_queue_size, " requests waiting",
+                       slot.priority > 0 ? absl::StrCat(" at priority ", slot.priority) : "", ")"));
     }
     (*entry)->enqueued = Clock::now();
     (*entry)->seq = queue->next_seq_++;

@@ -45,7 +45,7 @@ using SchedulerClock = std::chrono::steady_clock;
 
 // How a queue forms batches (Triton's ModelDynamicBatching). The default runs every entry alone.
 struct BatchPolicy {
-  int64_t max_batch_size = 0;                 // most rows in one batch; < 2: no batching
+  int64_t max_batch_size = 0;                  // most rows in one batch; < 2: no batching
   std::vector<int64_t> preferred_batch_sizes;  // ascending
   SchedulerClock::duration max_queue_delay{0};
   bool preserve_ordering = false;
@@ -72,8 +72,8 @@ struct QueueEntry {
 using Batch = std::vector<std::unique_ptr<QueueEntry>>;
 
 // Which of the queued entries (in queue order; their batch keys, rows and enqueue times count)
-// make the next batch: the first `count` of them, or none yet, until `wait_until` (Triton's rules). Pure; the
-// queue calls it under its lock, and the unit tests call it directly.
+// make the next batch: the first `count` of them, or none yet, until `wait_until` (Triton's rules).
+// Pure; the queue calls it under its lock, and the unit tests call it directly.
 struct BatchChoice {
   size_t count = 0;
   SchedulerClock::time_point wait_until = SchedulerClock::time_point::max();

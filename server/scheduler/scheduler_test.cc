@@ -44,7 +44,8 @@ std::unique_ptr<QueueEntry> Make(int id, std::string key = "", int64_t rows = 1,
 class Recorder {
  public:
   explicit Recorder(int threads)
-      : scheduler_(threads, [this](ExecutionQueue&, Batch batch) { return Run(std::move(batch)); }) {}
+      : scheduler_(threads,
+                   [this](ExecutionQueue&, Batch batch) { return Run(std::move(batch)); }) {}
 
   Scheduler& scheduler() { return scheduler_; }
   absl::Status Submit(const std::shared_ptr<ExecutionQueue>& q, std::unique_ptr<QueueEntry> e) {
@@ -209,8 +210,8 @@ TEST(SchedulerTest, RequestsThatArriveWhileTheInstanceIsBusyRunAsOneBatch) {
   absl::Notification gate;
   ASSERT_TRUE(r.Submit(q, Make(0, "a", 1, {}, &gate)).ok());
   ASSERT_TRUE(WaitFor([&] { return q->running() == 1; }));
-  const std::vector<std::pair<int, std::string>> next = {
-      {1, "a"}, {2, "a"}, {3, "a"}, {4, "a"}, {5, "a"}, {6, "b"}, {7, "a"}};
+  const std::vector<std::pair<int, std::string>> next = {{1, "a"}, {2, "a"}, {3, "a"}, {4, "a"},
+                                                         {5, "a"}, {6, "b"}, {7, "a"}};
   for (const auto& [id, key] : next) ASSERT_TRUE(r.Submit(q, Make(id, key)).ok());
   EXPECT_EQ(q->waiting(), 7);
   gate.Notify();
