@@ -422,6 +422,7 @@ class ServiceImpl : public InferenceService {
       ready_ = false;
       pending = in_flight_;
     }
+    scheduler_->Flush();  // batches waiting for their queue delay go now
     spdlog::info("shutting down: not ready, refusing new requests; waiting up to {} ms for {} "
                  "request(s) in flight",
                  timeout.count(), pending);

@@ -383,6 +383,22 @@ TEST_F(ServiceTest, DynamicBatchingRunsRequestsAsOneExecutionAndSplitsTheOutputs
             3);  // requests
 }
 
+// Shutdown does not wait out a batch's queue delay: the request waiting for company runs now.
+TEST_F(ServiceTest, ShutdownSendsBatchesWaitingForTheirDelay) {
+  WriteFile(repo_ + "/add/config.pbtxt",
+            "max_batch_size: 8\n"
+            "dynamic_batching { preferred_batch_size: [ 8 ] "
+            "max_queue_delay_microseconds: 3600000000 }\n");
+  Start();
+  std::promise<absl::StatusOr<InferResponse>> answer;
+  service_->Infer(Request("add", X({1, 2, 3, 4}, {1, 4})),
+                  [&](absl::StatusOr<InferResponse> r) { answer.set_value(std::move(r)); });
+  service_->Shutdown(std::chrono::minutes(5));
+  auto r = answer.get_future().get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->outputs[0].second.data<float>()[3], 7.0f);
+}
+
 TEST_F(ServiceTest, APreferredSizeLargerThanTheBatchIsRefused) {
   WriteFile(repo_ + "/add/config.pbtxt",
             "max_batch_size: 4\ndynamic_batching { preferred_batch_size: [ 8 ] }\n");

@@ -61,12 +61,17 @@ int ExecutionQueue::waiting() const {
 }
 
 void ExecutionQueue::DelayExpired(Clock::time_point now) {
+  if (delayable_ == 0) return;
+  delayable_ = 0;
   for (auto& [priority, level] : levels_) {
     auto& in_time = level.in_time;
     auto late = std::stable_partition(in_time.begin(), in_time.end(),
                                       [now](const auto& e) { return e->delay_after > now; });
     for (auto it = late; it != in_time.end(); ++it) level.delayed.push_back(std::move(*it));
     in_time.erase(late, in_time.end());
+    for (const auto& e : in_time) {
+      if (e->delay_after != Clock::time_point::max()) ++delayable_;
+    }
   }
 }
 
@@ -88,6 +93,9 @@ Batch ExecutionQueue::TakeBatch(Clock::time_point now, bool flush, Clock::time_p
   while (batch.size() < choice.count) {
     Level& level = levels_.begin()->second;
     auto& list = level.in_time.empty() ? level.delayed : level.in_time;
+    if (&list == &level.in_time && list.front()->delay_after != Clock::time_point::max()) {
+      --delayable_;
+    }
     batch.push_back(std::move(list.front()));
     list.pop_front();
     if (level.size() == 0) levels_.erase(levels_.begin());
@@ -125,6 +133,7 @@ absl::Status Scheduler::Submit(const std::shared_ptr<ExecutionQueue>& queue,
     }
     (*entry)->enqueued = Clock::now();
     (*entry)->seq = queue->next_seq_++;
+    if ((*entry)->delay_after != Clock::time_point::max()) ++queue->delayable_;
     queue->levels_[slot.priority].in_time.push_back(std::move(*entry));
   }
   Dispatch(queue);
@@ -202,6 +211,12 @@ void Scheduler::Answer(ExecutionQueue& queue, std::vector<Work> answers,
 
 bool Scheduler::HasWorkOrStopping() const { return stopping_ || !runnable_.empty(); }
 
+void Scheduler::Flush() {
+  absl::MutexLock lock(&mu_);
+  flush_ = true;
+  ++timers_added_;  // wakes a worker to fire the timers now
+}
+
 void Scheduler::Post(Work work) { Enqueue(Item{nullptr, {}, std::move(work)}); }
 
 void Scheduler::Enqueue(Item item) {
@@ -221,7 +236,7 @@ void Scheduler::WorkerLoop() {
           runnable_.pop_front();
           break;
         }
-        if (!timers_.empty() && (stopping_ || timers_.begin()->first <= Clock::now())) {
+        if (!timers_.empty() && (flush_ || timers_.begin()->first <= Clock::now())) {
           due = timers_.begin()->second.lock();
           timers_.erase(timers_.begin());
           if (due) break;

@@ -18,8 +18,9 @@
 // runner returns, before the answers run. Post() runs work outside any queue
 // (answers to rejected requests).
 //
-// Thread-safe. The destructor forms and runs every batch still queued (without waiting for any
-// queue delay), runs all answers, then joins the threads.
+// Thread-safe. Flush() (at shutdown) sends the batches waiting for their queue delay at once. The
+// destructor forms and runs every batch still queued (without waiting for any queue delay), runs
+// all answers, then joins the threads.
 #ifndef CORTADO_SERVER_SCHEDULER_SCHEDULER_H_
 #define CORTADO_SERVER_SCHEDULER_SCHEDULER_H_
 
@@ -111,6 +112,7 @@ class ExecutionQueue {
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<uint64_t, Level> levels_ ABSL_GUARDED_BY(mu_);  // a level is erased when it empties
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t delayable_ ABSL_GUARDED_BY(mu_) = 0;  // in-time entries with a DELAY timeout
   // The earliest wake-up registered with the Scheduler (max: none).
   SchedulerClock::time_point timer_ ABSL_GUARDED_BY(mu_) = SchedulerClock::time_point::max();
   // preserve_ordering: answers ready but not yet due, by seq; the next seq to answer; whether a
@@ -137,6 +139,8 @@ class Scheduler {
   // level already holds slot.max_queue_size entries.
   absl::Status Submit(const std::shared_ptr<ExecutionQueue>& queue,
                       std::unique_ptr<QueueEntry>* entry);
+  // From now on batches no longer wait for their queue delay (shutdown): those waiting go now.
+  void Flush();
   // Runs `work` on a worker thread, outside any queue.
   void Post(Work work);
   int num_threads() const { return static_cast<int>(threads_.size()); }
@@ -165,7 +169,7 @@ class Scheduler {
       ABSL_GUARDED_BY(mu_);
   uint64_t timers_added_ ABSL_GUARDED_BY(mu_) = 0;  // wakes idle workers for a new timer
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::atomic<bool> flush_{false};  // stopping: batches no longer wait for their delay
+  std::atomic<bool> flush_{false};  // Flush() or stopping: batches no longer wait for their delay
   std::vector<std::thread> threads_;
 };
 

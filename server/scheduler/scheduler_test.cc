@@ -241,6 +241,15 @@ TEST(SchedulerTest, APartialBatchGoesOnceTheDelayHasPassed) {
   EXPECT_EQ(r.batches()[0].size(), 3u);
 }
 
+TEST(SchedulerTest, FlushSendsBatchesWaitingForTheirDelay) {
+  Recorder r(2);
+  auto q = std::make_shared<ExecutionQueue>(1, Policy(8, {4}, std::chrono::hours(1)));
+  for (int id = 0; id < 2; ++id) ASSERT_TRUE(r.Submit(q, Make(id, "a")).ok());
+  r.scheduler().Flush();
+  ASSERT_TRUE(r.WaitAnswers(2));
+  EXPECT_EQ(r.batches(), (std::vector<std::vector<int>>{{0, 1}}));
+}
+
 // Triton's max_queue_size: a level that already holds that many waiting entries refuses the
 // next one at once (Unavailable), leaving it with the caller; other levels are not affected.
 TEST(SchedulerTest, AFullLevelRefusesAtOnce) {
