@@ -137,6 +137,7 @@ uint8_t EncodeNarrowFloat(NarrowFloatFormat format, double v, bool saturate,
   };
   const double a = std::fabs(v);
   if (std::isinf(a)) return overflow();
+  if (a == 0) return l.unsigned_zero ? 0 : sign;
   // a = q * 2^(e - mantissa) with q rounded to an integer, ties to even; e is a's exponent, at
   // least the smallest normal one (below it, q counts subnormal steps).
   const int min_exp = 1 - l.bias;

@@ -13,11 +13,15 @@ import sys
 import warnings
 
 warnings.simplefilter("ignore")
-logging.getLogger("torch").setLevel(logging.ERROR)
 
 import onnx  # noqa: E402
 import torch  # noqa: E402
 from onnx import numpy_helper  # noqa: E402
+
+logging.getLogger("torch").setLevel(logging.ERROR)
+for _name in list(logging.root.manager.loggerDict):
+    if _name.startswith("torch"):
+        logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 class Cnn(torch.nn.Module):
