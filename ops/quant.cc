@@ -268,14 +268,14 @@ class QuantizeLinearKernel : public Kernel {
 };
 
 // DequantizeLinear's output type: the attribute output_dtype (opset 23), else the scale's.
-absl::StatusOr<DType> DequantizedType(DType scale, const AttributeMap& attrs) {
-  const int64_t onnx_type = attrs.GetInt("output_dtype");
+absl::StatusOr<DType> DequantizedType(DType scale, int64_t onnx_type) {
   if (onnx_type == 0) return scale == DType::kUndefined ? DType::kFloat32 : scale;
   return tensor_ops::DTypeFromOnnx(onnx_type, "DequantizeLinear");
 }
 
 absl::Status InferDequantizeLinear(InferenceContext& ctx) {
-  ASSIGN_OR_RETURN(DType out, DequantizedType(ctx.input(1).dtype, ctx.attrs()));
+  ASSIGN_OR_RETURN(DType out,
+                   DequantizedType(ctx.input(1).dtype, ctx.attrs().GetInt("output_dtype")));
   ctx.set_output(0, TensorType{out, ctx.input(0).shape});
   return absl::OkStatus();
 }
@@ -286,7 +286,7 @@ class DequantizeLinearKernel : public Kernel {
       : axis_(info.attrs->GetInt("axis", 1)),
         block_size_(info.attrs->GetInt("block_size")),
         opset_(info.opset),
-        attrs_(info.attrs) {}
+        output_dtype_(info.attrs->GetInt("output_dtype")) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
@@ -300,7 +300,7 @@ class DequantizeLinearKernel : public Kernel {
       RETURN_IF_ERROR(CheckDType(zp, x->dtype(), "DequantizeLinear", "x_zero_point"));
     ASSIGN_OR_RETURN(AxisLayout layout,
                      ResolveAxis("DequantizeLinear", *x, *scale, zp, axis_, opset_, block_size_));
-    ASSIGN_OR_RETURN(const DType out_dtype, DequantizedType(scale->dtype(), *attrs_));
+    ASSIGN_OR_RETURN(const DType out_dtype, DequantizedType(scale->dtype(), output_dtype_));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_dtype, x->shape()));
     const std::vector<float> s = ScaleValues(*scale);
     // Computed in float32 and rounded once to the output type, as ONNX's reference does.
@@ -325,7 +325,7 @@ class DequantizeLinearKernel : public Kernel {
   int64_t axis_;
   int64_t block_size_;
   int opset_;
-  const AttributeMap* attrs_;
+  int64_t output_dtype_;  // ONNX type code, 0 when absent
 };
 
 // ---------------------------------------------------------------------------------------------
