@@ -45,7 +45,8 @@ TEST(DTypeTest, BFloat16RoundsToNearestEven) {
 // values, e.g. np.array(x, np.float32).astype(ml_dtypes.float8_e4m3fn).view(np.uint8).
 TEST(DTypeTest, NarrowFloatsEncodeAsMlDtypes) {
   const float nan = std::nanf(""), inf = std::numeric_limits<float>::infinity();
-  const float values[] = {nan, -nan, inf, -inf, 1e6f, -1e6f, -0.0f, -1e-9f, 0.29f, 0.75f, 5.0f, 7.0f};
+  const float values[] = {nan,   -nan,   inf,   -inf,  1e6f, -1e6f,
+                          -0.0f, -1e-9f, 0.29f, 0.75f, 5.0f, 7.0f};
   struct Case {
     NarrowFloatFormat format;
     uint8_t bits[12];
@@ -141,9 +142,8 @@ TEST(DTypeTest, VisitRejectsTypesOutsideTheSet) {
   EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.message().find("Relu"), std::string::npos);
   // The narrow types are visited only by VisitAnyDType.
-  EXPECT_FALSE(VisitDType(DType::kInt4, DTypeSet::kAll, "x", [](auto) {
-                 return absl::OkStatus();
-               }).ok());
+  EXPECT_FALSE(
+      VisitDType(DType::kInt4, DTypeSet::kAll, "x", [](auto) { return absl::OkStatus(); }).ok());
   EXPECT_TRUE(VisitAnyDType(DType::kInt4, "x", [](auto tag) {
                 using T = typename decltype(tag)::type;
                 return std::is_same_v<T, Int4> ? absl::OkStatus() : absl::InternalError("wrong");

@@ -110,8 +110,8 @@ BFloat16 TruncateToBFloat16(float f) {
 
 // What Cast's attributes ask of a conversion.
 struct CastOptions {
-  bool truncate_bfloat16 = false;  // before opset 19
-  bool saturate = true;            // float8 targets (opset 19)
+  bool truncate_bfloat16 = false;             // before opset 19
+  bool saturate = true;                       // float8 targets (opset 19)
   E8M0Rounding rounding = E8M0Rounding::kUp;  // E8M0 targets (opset 24)
 };
 
@@ -152,8 +152,7 @@ absl::Status CastElements(const From* in, To* out, int64_t n, const CastOptions&
   return absl::OkStatus();
 }
 
-absl::Status CastTensor(const Tensor& x, DType to, const CastOptions& options,
-                        KernelContext& ctx) {
+absl::Status CastTensor(const Tensor& x, DType to, const CastOptions& options, KernelContext& ctx) {
   if (x.dtype() == to) {
     ctx.SetOutput(0, x);
     return absl::OkStatus();

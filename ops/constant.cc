@@ -224,8 +224,7 @@ class RangeKernel : public Kernel {
     }
     return VisitDType(in[0]->dtype(), DTypeSet::kAll, "Range", [&](auto tag) {
       using T = typename decltype(tag)::type;
-      if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&
-                    !std::is_unsigned_v<T>) {
+      if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && !std::is_unsigned_v<T>) {
         return RangeFill<T>(*in[0], *in[1], *in[2], ctx);
       } else if constexpr (kIsReducedFloat<T>) {  // computed in float, rounded once
         return RangeFill<float, T>(*in[0], *in[1], *in[2], ctx);

@@ -3,8 +3,8 @@
 // (10). Quantized values are uint8 or int8 (QuantizeLinear / DequantizeLinear also hold 16-bit
 // integers, int4/uint4, int2/uint2, float8 and float4 from opsets 19-25, with float16 and
 // bfloat16 scales); rounding is to nearest, ties to even; results saturate to the range of the
-// output type (float8 by the `saturate` attribute). Integer products accumulate in int32 (wrapping, as
-// the ONNX documents allow); requantization multiplies the int32 accumulator by the float
+// output type (float8 by the `saturate` attribute). Integer products accumulate in int32 (wrapping,
+// as the ONNX documents allow); requantization multiplies the int32 accumulator by the float
 // multiplier (input scale * weight scale / output scale), as ONNX Runtime does.
 #include <algorithm>
 #include <cmath>
@@ -60,18 +60,30 @@ absl::Status Visit8Bit(DType dtype, absl::string_view what, F&& f) {
 template <typename F>
 absl::Status VisitQuantized(DType dtype, absl::string_view what, F&& f) {
   switch (dtype) {
-    case DType::kUInt16: return f(TypeTag<uint16_t>{});
-    case DType::kInt16: return f(TypeTag<int16_t>{});
-    case DType::kInt4: return f(TypeTag<Int4>{});
-    case DType::kUInt4: return f(TypeTag<UInt4>{});
-    case DType::kInt2: return f(TypeTag<Int2>{});
-    case DType::kUInt2: return f(TypeTag<UInt2>{});
-    case DType::kFloat8E4M3FN: return f(TypeTag<Float8E4M3FN>{});
-    case DType::kFloat8E4M3FNUZ: return f(TypeTag<Float8E4M3FNUZ>{});
-    case DType::kFloat8E5M2: return f(TypeTag<Float8E5M2>{});
-    case DType::kFloat8E5M2FNUZ: return f(TypeTag<Float8E5M2FNUZ>{});
-    case DType::kFloat4E2M1: return f(TypeTag<Float4E2M1>{});
-    default: return Visit8Bit(dtype, what, f);
+    case DType::kUInt16:
+      return f(TypeTag<uint16_t>{});
+    case DType::kInt16:
+      return f(TypeTag<int16_t>{});
+    case DType::kInt4:
+      return f(TypeTag<Int4>{});
+    case DType::kUInt4:
+      return f(TypeTag<UInt4>{});
+    case DType::kInt2:
+      return f(TypeTag<Int2>{});
+    case DType::kUInt2:
+      return f(TypeTag<UInt2>{});
+    case DType::kFloat8E4M3FN:
+      return f(TypeTag<Float8E4M3FN>{});
+    case DType::kFloat8E4M3FNUZ:
+      return f(TypeTag<Float8E4M3FNUZ>{});
+    case DType::kFloat8E5M2:
+      return f(TypeTag<Float8E5M2>{});
+    case DType::kFloat8E5M2FNUZ:
+      return f(TypeTag<Float8E5M2FNUZ>{});
+    case DType::kFloat4E2M1:
+      return f(TypeTag<Float4E2M1>{});
+    default:
+      return Visit8Bit(dtype, what, f);
   }
 }
 
@@ -88,7 +100,8 @@ int32_t ZeroPointAt(const Tensor* zp, int64_t i) {
 template <typename Q>
 Q QuantizeValue(float v, double zero_point, bool saturate) {
   if constexpr (kIsNarrowFloat<Q>) {
-    return Q::FromBits(EncodeNarrowFloat(Q::kFormat, static_cast<double>(v) + zero_point, saturate));
+    return Q::FromBits(
+        EncodeNarrowFloat(Q::kFormat, static_cast<double>(v) + zero_point, saturate));
   } else {
     return Quantize<Q>(v, static_cast<int32_t>(zero_point));
   }
@@ -130,9 +143,10 @@ struct AxisLayout {
 // DequantizeLinear and QLinearMatMul).
 absl::Status CheckScaleDType(const Tensor& scale, absl::string_view op) {
   const DType d = scale.dtype();
-  if (d == DType::kFloat32 || d == DType::kFloat16 || d == DType::kBFloat16) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      op, ": scale must be float32, float16 or bfloat16, got ", DTypeName(d)));
+  if (d == DType::kFloat32 || d == DType::kFloat16 || d == DType::kBFloat16)
+    return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(op, ": scale must be float32, float16 or bfloat16, got ", DTypeName(d)));
 }
 
 // The scale's values as float.
@@ -144,15 +158,16 @@ std::vector<float> ScaleValues(const Tensor& scale) {
   return out;
 }
 
-// Validates scale (float32, float16 or bfloat16) and the optional zero point against x for QuantizeLinear /
-// DequantizeLinear: both scalars (or one-element 1-D), 1-D of length x.dim(axis) (opset 13), or
-// with block_size > 0 (opset 21) of x's shape but ceil(x.dim(axis) / block_size) along the axis.
+// Validates scale (float32, float16 or bfloat16) and the optional zero point against x for
+// QuantizeLinear / DequantizeLinear: both scalars (or one-element 1-D), 1-D of length x.dim(axis)
+// (opset 13), or with block_size > 0 (opset 21) of x's shape but ceil(x.dim(axis) / block_size)
+// along the axis.
 absl::StatusOr<AxisLayout> ResolveAxis(absl::string_view op, const Tensor& x, const Tensor& scale,
                                        const Tensor* zp, int64_t axis, int opset,
                                        int64_t block_size = 0) {
   RETURN_IF_ERROR(CheckScaleDType(scale, op));
   const bool both_per_tensor = zp != nullptr && zp->num_elements() == 1 &&
-                              scale.num_elements() == 1 && zp->rank() <= 1 && scale.rank() <= 1;
+                               scale.num_elements() == 1 && zp->rank() <= 1 && scale.rank() <= 1;
   if (zp != nullptr && zp->shape() != scale.shape() && !both_per_tensor) {
     return absl::InvalidArgumentError(
         absl::StrCat(op, ": scale and zero point must have the same shape, got ",
@@ -236,9 +251,8 @@ class QuantizeLinearKernel : public Kernel {
                      ResolveAxis("QuantizeLinear", *x, *scale, zp, axis_, opset_, block_size_));
     const DType out_dtype = zp ? zp->dtype() : out_dtype_;
     if (!IsFloatingPoint(x->dtype()) && x->dtype() != DType::kInt32) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("QuantizeLinear: x must be a float type or int32, got ",
-                       DTypeName(x->dtype())));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "QuantizeLinear: x must be a float type or int32, got ", DTypeName(x->dtype())));
     }
     const std::vector<float> s = ScaleValues(*scale);
     return VisitQuantized(
@@ -311,7 +325,8 @@ class DequantizeLinearKernel : public Kernel {
         for (int64_t i = 0; i < x->num_elements(); ++i) {
           const int64_t c = layout.Channel(i);
           const auto z = static_cast<float>(ZeroPointValue(zp, c));
-          out[i] = tensor_ops::ConvertValue<T>((static_cast<float>(x->ElementAsDouble(i)) - z) * s[c]);
+          out[i] =
+              tensor_ops::ConvertValue<T>((static_cast<float>(x->ElementAsDouble(i)) - z) * s[c]);
         }
         return absl::OkStatus();
       } else {

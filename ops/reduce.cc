@@ -449,10 +449,9 @@ class ReduceKernel final : public Kernel {
   const bool noop_with_empty_axes_;
 };
 
-#define CORTADO_REGISTER_REDUCE_(name, op, types)                        \
-  CORTADO_REGISTER_OP(ReduceSchema(name));                               \
-  CORTADO_REGISTER_KERNEL(name, kCpuBackend, 1, kMaxOpset, types, \
-                          MakeFactory<ReduceKernel<op>>())
+#define CORTADO_REGISTER_REDUCE_(name, op, types) \
+  CORTADO_REGISTER_OP(ReduceSchema(name));        \
+  CORTADO_REGISTER_KERNEL(name, kCpuBackend, 1, kMaxOpset, types, MakeFactory<ReduceKernel<op>>())
 
 const std::vector<DType> kReduceTypes = WithHalf(NumericTypes());
 // ReduceMax and ReduceMin also take bool (opset 20).

@@ -81,7 +81,8 @@ absl::Status RunCase(const std::string& dir, const PredictorOptions& options,
         const std::string& name = predictor->outputs()[i].name;
         ASSIGN_OR_RETURN(Tensor parsed, ParseOnnxTensor(bytes));
         ASSIGN_OR_RETURN(Tensor expected, AsDType(std::move(parsed), outputs.at(name).dtype()));
-        const std::string diff = CompareTensors(outputs.at(name), expected, tolerance.rtol, tolerance.atol);
+        const std::string diff =
+            CompareTensors(outputs.at(name), expected, tolerance.rtol, tolerance.atol);
         if (!diff.empty()) {
           return absl::InternalError(
               absl::StrCat(set, ", ", run, " run, output '", name, "': ", diff));
@@ -118,7 +119,8 @@ int Main(int argc, char** argv) {
     }
   }
   if (cases.empty() || floor < 0 || !flags_ok) {
-    std::fprintf(stderr, "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] "
+    std::fprintf(stderr,
+                 "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] "
                  "[--backends NAME,...] [--rtol R] [--atol A]\n");
     return 2;
   }

@@ -50,9 +50,9 @@ absl::Status CopyNarrow(const TensorProto& proto, Tensor& t) {
   const int per_byte = ValuesPerByte(t.dtype());
   const int64_t needed = (t.num_elements() + per_byte - 1) / per_byte;
   if (static_cast<int64_t>(bytes.size()) != needed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tensor has ", bytes.size(), " bytes of data, shape ", ShapeToString(t.shape()), " of ",
-        DTypeName(t.dtype()), " needs ", needed));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor has ", bytes.size(), " bytes of data, shape ",
+                     ShapeToString(t.shape()), " of ", DTypeName(t.dtype()), " needs ", needed));
   }
   UnpackNarrow(t.dtype(), reinterpret_cast<const uint8_t*>(bytes.data()), t.num_elements(),
                static_cast<uint8_t*>(t.raw_data()));
