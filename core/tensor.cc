@@ -97,7 +97,7 @@ Tensor Tensor::Clone() const {
 
 double Tensor::ElementAsDouble(int64_t i) const {
   double v = 0;
-  VisitDType(dtype_, DTypeSet::kAll, "ElementAsDouble", [&](auto tag) {
+  VisitAnyDType(dtype_, "ElementAsDouble", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_same_v<T, std::string>) {
       v = 0;

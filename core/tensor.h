@@ -63,7 +63,7 @@ class Tensor {
   absl::StatusOr<Tensor> Reshaped(Shape shape) const;
   // A deep copy on the host.
   Tensor Clone() const;
-  // Element `i` (flat index) as a double; numeric and bool dtypes only.
+  // Element `i` (flat index) as a double; numeric, bool and narrow dtypes only.
   double ElementAsDouble(int64_t i) const;
   // Element values as int64 (any integer dtype), for shape-like inputs.
   absl::StatusOr<std::vector<int64_t>> ToInt64Vector() const;

@@ -1,5 +1,6 @@
-// The tensor family's Cast and CastLike: conversion between every pair of dtypes, strings
-// included (numbers are printed and parsed as ONNX's reference does); and BitCast (opset 26),
+// The tensor family's Cast and CastLike: conversion between every pair of dtypes, strings and
+// the narrow types included (numbers are printed and parsed as ONNX's reference does; float8
+// targets saturate or not by `saturate`, E8M0 rounds by `round_mode`); and BitCast (opset 26),
 // the same bits read as another dtype of the same width.
 #include <cerrno>
 #include <cmath>
@@ -63,7 +64,7 @@ template <typename T>
 std::string ValueToString(const T& v) {
   if constexpr (std::is_same_v<T, bool>) {
     return v ? "True" : "False";
-  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+  } else if constexpr ((std::is_integral_v<T> && std::is_signed_v<T>) || kIsNarrowInt<T>) {
     return absl::StrCat(static_cast<int64_t>(v));
   } else if constexpr (std::is_integral_v<T>) {
     return absl::StrCat(static_cast<uint64_t>(v));
@@ -107,8 +108,30 @@ BFloat16 TruncateToBFloat16(float f) {
   return b;
 }
 
+// What Cast's attributes ask of a conversion.
+struct CastOptions {
+  bool truncate_bfloat16 = false;             // before opset 19
+  bool saturate = true;                       // float8 targets (opset 19)
+  E8M0Rounding rounding = E8M0Rounding::kUp;  // E8M0 targets (opset 24)
+};
+
+absl::StatusOr<CastOptions> CastOptionsOf(const AttributeMap& attrs, int opset) {
+  CastOptions o;
+  o.truncate_bfloat16 = opset < 19;
+  o.saturate = attrs.GetInt("saturate", 1) != 0;
+  const std::string mode = attrs.GetString("round_mode", "up");
+  if (mode == "down") {
+    o.rounding = E8M0Rounding::kDown;
+  } else if (mode == "nearest") {
+    o.rounding = E8M0Rounding::kNearest;
+  } else if (mode != "up") {
+    return Bad("Cast", "round_mode must be up, down or nearest, got '", mode, "'");
+  }
+  return o;
+}
+
 template <typename To, typename From>
-absl::Status CastElements(const From* in, To* out, int64_t n, bool truncate_bfloat16) {
+absl::Status CastElements(const From* in, To* out, int64_t n, const CastOptions& o) {
   for (int64_t i = 0; i < n; ++i) {
     if constexpr (std::is_same_v<To, From>) {
       out[i] = in[i];
@@ -117,8 +140,11 @@ absl::Status CastElements(const From* in, To* out, int64_t n, bool truncate_bflo
     } else if constexpr (std::is_same_v<From, std::string>) {
       ASSIGN_OR_RETURN(out[i], ValueFromString<To>(in[i], "Cast"));
     } else if constexpr (std::is_same_v<To, BFloat16>) {
-      out[i] = truncate_bfloat16 ? TruncateToBFloat16(ConvertValue<float>(in[i]))
-                                 : ConvertValue<To>(in[i]);
+      out[i] = o.truncate_bfloat16 ? TruncateToBFloat16(ConvertValue<float>(in[i]))
+                                   : ConvertValue<To>(in[i]);
+    } else if constexpr (kIsNarrowFloat<To>) {
+      out[i] = To::FromBits(
+          EncodeNarrowFloat(To::kFormat, ConvertValue<double>(in[i]), o.saturate, o.rounding));
     } else {
       out[i] = ConvertValue<To>(in[i]);
     }
@@ -126,17 +152,17 @@ absl::Status CastElements(const From* in, To* out, int64_t n, bool truncate_bflo
   return absl::OkStatus();
 }
 
-absl::Status CastTensor(const Tensor& x, DType to, int opset, KernelContext& ctx) {
+absl::Status CastTensor(const Tensor& x, DType to, const CastOptions& options, KernelContext& ctx) {
   if (x.dtype() == to) {
     ctx.SetOutput(0, x);
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, to, x.shape()));
-  return VisitDType(x.dtype(), DTypeSet::kAll, "Cast", [&](auto from_tag) {
+  return VisitAnyDType(x.dtype(), "Cast", [&](auto from_tag) {
     using From = typename decltype(from_tag)::type;
-    return VisitDType(to, DTypeSet::kAll, "Cast", [&](auto to_tag) {
+    return VisitAnyDType(to, "Cast", [&](auto to_tag) {
       using To = typename decltype(to_tag)::type;
-      return CastElements<To, From>(x.data<From>(), y->data<To>(), x.num_elements(), opset < 19);
+      return CastElements<To, From>(x.data<From>(), y->data<To>(), x.num_elements(), options);
     });
   });
 }
@@ -181,16 +207,18 @@ class BitCastKernel : public Kernel {
 
 class CastKernel : public Kernel {
  public:
-  explicit CastKernel(const KernelInfo& info) : to_(info.attrs->GetInt("to")), opset_(info.opset) {}
+  explicit CastKernel(const KernelInfo& info)
+      : to_(info.attrs->GetInt("to")), options_(CastOptionsOf(*info.attrs, info.opset)) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ASSIGN_OR_RETURN(DType to, DTypeFromOnnx(to_, "Cast"));
-    return CastTensor(*x, to, opset_, ctx);
+    RETURN_IF_ERROR(options_.status());
+    return CastTensor(*x, to, *options_, ctx);
   }
 
  private:
   int64_t to_;
-  int opset_;
+  absl::StatusOr<CastOptions> options_;
 };
 
 absl::Status InferCastLike(InferenceContext& ctx) {
@@ -200,15 +228,17 @@ absl::Status InferCastLike(InferenceContext& ctx) {
 
 class CastLikeKernel : public Kernel {
  public:
-  explicit CastLikeKernel(const KernelInfo& info) : opset_(info.opset) {}
+  explicit CastLikeKernel(const KernelInfo& info)
+      : options_(CastOptionsOf(*info.attrs, info.opset)) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ASSIGN_OR_RETURN(const Tensor* like, ctx.RequiredInput(1));
-    return CastTensor(*x, like->dtype(), opset_, ctx);
+    RETURN_IF_ERROR(options_.status());
+    return CastTensor(*x, like->dtype(), *options_, ctx);
   }
 
  private:
-  int opset_;
+  absl::StatusOr<CastOptions> options_;
 };
 
 }  // namespace
@@ -216,8 +246,7 @@ class CastLikeKernel : public Kernel {
 // ---------------------------------------------------------------------------------------------
 // Registrations.
 
-// saturate (opset 19) and round_mode (24) only concern float8 and float4 targets, which cortado
-// does not hold (the kernel refuses those types).
+// saturate (opset 19) concerns float8 targets, round_mode (24) E8M0 targets.
 CORTADO_REGISTER_OP(OpSchema("Cast")
                         .Versions(6)
                         .Inputs(1, 1)
@@ -235,7 +264,12 @@ CORTADO_REGISTER_OP(OpSchema("BitCast")
 CORTADO_REGISTER_KERNEL("BitCast", kCpuBackend, 26, kMaxOpset, AnyType(),
                         MakeFactory<BitCastKernel>());
 
-CORTADO_REGISTER_OP(OpSchema("CastLike").Versions(15).Inputs(2, 2).Infer(InferCastLike));
+CORTADO_REGISTER_OP(OpSchema("CastLike")
+                        .Versions(15)
+                        .Inputs(2, 2)
+                        .Attr("saturate", int64_t{1})
+                        .Attr("round_mode", std::string("up"))
+                        .Infer(InferCastLike));
 CORTADO_REGISTER_KERNEL("CastLike", kCpuBackend, 15, kMaxOpset, AnyType(),
                         MakeFactory<CastLikeKernel>());
 

@@ -174,16 +174,18 @@ absl::StatusOr<int64_t> RangeCount(T start, T limit, T delta) {
   return static_cast<int64_t>(n);
 }
 
-template <typename T>
+// Range in T over elements of type E (E = T but for float16 and bfloat16, computed in float).
+template <typename T, typename E = T>
 absl::Status RangeFill(const Tensor& s, const Tensor& l, const Tensor& d, KernelContext& ctx) {
-  const T start = s.data<T>()[0], limit = l.data<T>()[0], delta = d.data<T>()[0];
+  const T start = ConvertValue<T>(s.data<E>()[0]), limit = ConvertValue<T>(l.data<E>()[0]),
+          delta = ConvertValue<T>(d.data<E>()[0]);
   ASSIGN_OR_RETURN(int64_t count, RangeCount(start, limit, delta));
   ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, s.dtype(), {count}));
   for (int64_t i = 0; i < count; ++i) {
     if constexpr (std::is_integral_v<T>) {  // start + i * delta, without signed overflow
-      y->data<T>()[i] = static_cast<T>(uint64_t(start) + uint64_t(i) * uint64_t(delta));
+      y->data<E>()[i] = static_cast<T>(uint64_t(start) + uint64_t(i) * uint64_t(delta));
     } else {
-      y->data<T>()[i] = static_cast<T>(start + static_cast<T>(i) * delta);
+      y->data<E>()[i] = ConvertValue<E>(start + static_cast<T>(i) * delta);
     }
   }
   return absl::OkStatus();
@@ -220,12 +222,14 @@ class RangeKernel : public Kernel {
                    DTypeName(in[i]->dtype()), Str(in[i]->shape()));
       }
     }
-    return VisitDType(in[0]->dtype(), DTypeSet::kSigned, "Range", [&](auto tag) {
+    return VisitDType(in[0]->dtype(), DTypeSet::kAll, "Range", [&](auto tag) {
       using T = typename decltype(tag)::type;
-      if constexpr (std::is_arithmetic_v<T>) {
+      if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && !std::is_unsigned_v<T>) {
         return RangeFill<T>(*in[0], *in[1], *in[2], ctx);
+      } else if constexpr (kIsReducedFloat<T>) {  // computed in float, rounded once
+        return RangeFill<float, T>(*in[0], *in[1], *in[2], ctx);
       } else {
-        return Bad("Range", "unsupported dtype");
+        return Bad("Range", "unsupported dtype ", DTypeName(in[0]->dtype()));
       }
     });
   }
@@ -347,7 +351,10 @@ CORTADO_REGISTER_KERNEL("ConstantOfShape", kCpuBackend, 9, kMaxOpset, AnyType(),
                         MakeFactory<ConstantOfShapeKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("Range").Versions(11).Inputs(3, 3).Infer(InferRange));
-CORTADO_REGISTER_KERNEL("Range", kCpuBackend, 11, kMaxOpset, SignedTypes(),
+CORTADO_REGISTER_KERNEL("Range", kCpuBackend, 11, kMaxOpset,
+                        (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kFloat16,
+                                            DType::kBFloat16, DType::kInt8, DType::kInt16,
+                                            DType::kInt32, DType::kInt64}),
                         MakeFactory<RangeKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("EyeLike")

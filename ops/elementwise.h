@@ -88,7 +88,7 @@ constexpr unsigned DTypeBit(DType d) {
       return kBoolBit;
     case DType::kString:
       return kStr;
-    case DType::kUndefined:
+    default:  // undefined and the narrow types
       break;
   }
   return 0;

@@ -32,7 +32,10 @@ std::string CompareTensors(const Tensor& actual, const Tensor& expected, double 
     }
     const double a = actual.ElementAsDouble(i), e = expected.ElementAsDouble(i);
     bool ok;
-    if (is_float) {
+    if (IsNarrow(actual.dtype())) {  // one byte each: the same bits (NaN's sign included)
+      ok = static_cast<const uint8_t*>(actual.raw_data())[i] ==
+           static_cast<const uint8_t*>(expected.raw_data())[i];
+    } else if (is_float) {
       ok = (std::isnan(a) && std::isnan(e)) || a == e || std::fabs(a - e) <= atol + rtol * std::fabs(e);
     } else if (actual.dtype() == DType::kInt64 || actual.dtype() == DType::kUInt64) {
       ok = std::memcmp(static_cast<const char*>(actual.raw_data()) + 8 * i,

@@ -1,8 +1,10 @@
 // The quantization family: QuantizeLinear and DequantizeLinear (opset 10, per-axis from 13),
 // DynamicQuantizeLinear (11), MatMulInteger and ConvInteger (10), QLinearMatMul and QLinearConv
-// (10). Quantized values are uint8 or int8; rounding is to nearest, ties to even; results
-// saturate to the range of the output type. Integer products accumulate in int32 (wrapping, as
-// the ONNX documents allow); requantization multiplies the int32 accumulator by the float
+// (10). Quantized values are uint8 or int8 (QuantizeLinear / DequantizeLinear also hold 16-bit
+// integers, int4/uint4, int2/uint2, float8 and float4 from opsets 19-25, with float16 and
+// bfloat16 scales); rounding is to nearest, ties to even; results saturate to the range of the
+// output type (float8 by the `saturate` attribute). Integer products accumulate in int32 (wrapping,
+// as the ONNX documents allow); requantization multiplies the int32 accumulator by the float
 // multiplier (input scale * weight scale / output scale), as ONNX Runtime does.
 #include <algorithm>
 #include <cmath>
@@ -23,16 +25,20 @@ namespace {
 // Shared helpers
 // ---------------------------------------------------------------------------------------------
 
-// Rounds v / scale to nearest even, adds the zero point and saturates to Q. NaN maps to the zero
-// point.
+// Rounds v (x / scale) to nearest even, adds the zero point and saturates to the integer type Q
+// (a 4- or 2-bit one too). NaN maps to the zero point.
 template <typename Q, typename F>
 Q Quantize(F v, int32_t zero_point) {
   F r = std::nearbyint(v);
   if (std::isnan(r)) r = F(0);
   r += static_cast<F>(zero_point);
-  r = std::max(r, static_cast<F>(std::numeric_limits<Q>::lowest()));
-  r = std::min(r, static_cast<F>(std::numeric_limits<Q>::max()));
-  return static_cast<Q>(r);
+  if constexpr (kIsNarrowInt<Q>) {
+    return Q(static_cast<int64_t>(std::clamp(r, static_cast<F>(Q::kMin), static_cast<F>(Q::kMax))));
+  } else {
+    r = std::max(r, static_cast<F>(std::numeric_limits<Q>::lowest()));
+    r = std::min(r, static_cast<F>(std::numeric_limits<Q>::max()));
+    return static_cast<Q>(r);
+  }
 }
 
 // Calls f(TypeTag<Q>) for the 8-bit quantized dtypes.
@@ -49,8 +55,8 @@ absl::Status Visit8Bit(DType dtype, absl::string_view what, F&& f) {
   }
 }
 
-// Calls f(TypeTag<Q>) for the types QuantizeLinear and DequantizeLinear hold: 8-bit, and 16-bit
-// from opset 21.
+// Calls f(TypeTag<Q>) for the types QuantizeLinear and DequantizeLinear hold: 8-bit, and from
+// opset 19 on 16-, 4- and 2-bit integers, float8 and float4.
 template <typename F>
 absl::Status VisitQuantized(DType dtype, absl::string_view what, F&& f) {
   switch (dtype) {
@@ -58,15 +64,47 @@ absl::Status VisitQuantized(DType dtype, absl::string_view what, F&& f) {
       return f(TypeTag<uint16_t>{});
     case DType::kInt16:
       return f(TypeTag<int16_t>{});
+    case DType::kInt4:
+      return f(TypeTag<Int4>{});
+    case DType::kUInt4:
+      return f(TypeTag<UInt4>{});
+    case DType::kInt2:
+      return f(TypeTag<Int2>{});
+    case DType::kUInt2:
+      return f(TypeTag<UInt2>{});
+    case DType::kFloat8E4M3FN:
+      return f(TypeTag<Float8E4M3FN>{});
+    case DType::kFloat8E4M3FNUZ:
+      return f(TypeTag<Float8E4M3FNUZ>{});
+    case DType::kFloat8E5M2:
+      return f(TypeTag<Float8E5M2>{});
+    case DType::kFloat8E5M2FNUZ:
+      return f(TypeTag<Float8E5M2FNUZ>{});
+    case DType::kFloat4E2M1:
+      return f(TypeTag<Float4E2M1>{});
     default:
       return Visit8Bit(dtype, what, f);
   }
 }
 
 // Zero point value `i` of an optional zero-point tensor (0 when absent).
+double ZeroPointValue(const Tensor* zp, int64_t i) {
+  return zp == nullptr ? 0 : zp->ElementAsDouble(zp->num_elements() == 1 ? 0 : i);
+}
 int32_t ZeroPointAt(const Tensor* zp, int64_t i) {
-  return zp == nullptr ? 0
-                       : static_cast<int32_t>(zp->ElementAsDouble(zp->num_elements() == 1 ? 0 : i));
+  return static_cast<int32_t>(ZeroPointValue(zp, i));
+}
+
+// QuantizeLinear of one value v = x / scale: Quantize for the integer types; v + zero point
+// converted to a float8 or float4 (to nearest even, saturating when `saturate`) for the others.
+template <typename Q>
+Q QuantizeValue(float v, double zero_point, bool saturate) {
+  if constexpr (kIsNarrowFloat<Q>) {
+    return Q::FromBits(
+        EncodeNarrowFloat(Q::kFormat, static_cast<double>(v) + zero_point, saturate));
+  } else {
+    return Quantize<Q>(v, static_cast<int32_t>(zero_point));
+  }
 }
 
 absl::Status CheckDType(const Tensor* t, DType want, absl::string_view op, absl::string_view what) {
@@ -101,14 +139,36 @@ struct AxisLayout {
   }
 };
 
-// Validates scale (float32) and the optional zero point against x for QuantizeLinear /
-// DequantizeLinear: both scalars (or one-element 1-D), 1-D of length x.dim(axis) (opset 13), or
-// with block_size > 0 (opset 21) of x's shape but ceil(x.dim(axis) / block_size) along the axis.
+// The dtypes a scale may have (float16 and bfloat16 from opset 19 on for QuantizeLinear,
+// DequantizeLinear and QLinearMatMul).
+absl::Status CheckScaleDType(const Tensor& scale, absl::string_view op) {
+  const DType d = scale.dtype();
+  if (d == DType::kFloat32 || d == DType::kFloat16 || d == DType::kBFloat16)
+    return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(op, ": scale must be float32, float16 or bfloat16, got ", DTypeName(d)));
+}
+
+// The scale's values as float.
+std::vector<float> ScaleValues(const Tensor& scale) {
+  std::vector<float> out(scale.num_elements());
+  for (int64_t i = 0; i < scale.num_elements(); ++i) {
+    out[i] = static_cast<float>(scale.ElementAsDouble(i));
+  }
+  return out;
+}
+
+// Validates scale (float32, float16 or bfloat16) and the optional zero point against x for
+// QuantizeLinear / DequantizeLinear: both scalars (or one-element 1-D), 1-D of length x.dim(axis)
+// (opset 13), or with block_size > 0 (opset 21) of x's shape but ceil(x.dim(axis) / block_size)
+// along the axis.
 absl::StatusOr<AxisLayout> ResolveAxis(absl::string_view op, const Tensor& x, const Tensor& scale,
                                        const Tensor* zp, int64_t axis, int opset,
                                        int64_t block_size = 0) {
-  RETURN_IF_ERROR(CheckDType(&scale, DType::kFloat32, op, "scale"));
-  if (zp != nullptr && zp->shape() != scale.shape()) {
+  RETURN_IF_ERROR(CheckScaleDType(scale, op));
+  const bool both_per_tensor = zp != nullptr && zp->num_elements() == 1 &&
+                               scale.num_elements() == 1 && zp->rank() <= 1 && scale.rank() <= 1;
+  if (zp != nullptr && zp->shape() != scale.shape() && !both_per_tensor) {
     return absl::InvalidArgumentError(
         absl::StrCat(op, ": scale and zero point must have the same shape, got ",
                      ShapeToString(scale.shape()), " and ", ShapeToString(zp->shape())));
@@ -179,6 +239,7 @@ class QuantizeLinearKernel : public Kernel {
   explicit QuantizeLinearKernel(const KernelInfo& info)
       : axis_(info.attrs->GetInt("axis", 1)),
         block_size_(info.attrs->GetInt("block_size")),
+        saturate_(info.attrs->GetInt("saturate", 1) != 0),
         opset_(info.opset),
         out_dtype_(QuantizedType(DType::kUndefined, *info.attrs)) {}
 
@@ -189,32 +250,24 @@ class QuantizeLinearKernel : public Kernel {
     ASSIGN_OR_RETURN(AxisLayout layout,
                      ResolveAxis("QuantizeLinear", *x, *scale, zp, axis_, opset_, block_size_));
     const DType out_dtype = zp ? zp->dtype() : out_dtype_;
-    const float* s = scale->data<float>();
+    if (!IsFloatingPoint(x->dtype()) && x->dtype() != DType::kInt32) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "QuantizeLinear: x must be a float type or int32, got ", DTypeName(x->dtype())));
+    }
+    const std::vector<float> s = ScaleValues(*scale);
     return VisitQuantized(
         out_dtype, "QuantizeLinear: y_zero_point", [&](auto qtag) -> absl::Status {
           using Q = typename decltype(qtag)::type;
           ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_dtype, x->shape()));
           Q* out = y->data<Q>();
-          auto run = [&](auto in, auto to_float) {
-            for (int64_t i = 0; i < x->num_elements(); ++i) {
-              const int64_t c = layout.Channel(i);
-              out[i] = Quantize<Q>(to_float(in[i]) / to_float(s[c]), ZeroPointAt(zp, c));
-            }
-          };
-          switch (x->dtype()) {
-            case DType::kFloat32:
-              run(x->data<float>(), [](float v) { return v; });
-              break;
-            case DType::kFloat64:
-              run(x->data<double>(), [](double v) { return v; });
-              break;
-            case DType::kInt32:
-              run(x->data<int32_t>(), [](auto v) { return static_cast<float>(v); });
-              break;
-            default:
-              return absl::InvalidArgumentError(
-                  absl::StrCat("QuantizeLinear: x must be float32, float64 or int32, got ",
-                               DTypeName(x->dtype())));
+          for (int64_t i = 0; i < x->num_elements(); ++i) {
+            const int64_t c = layout.Channel(i);
+            const double z = ZeroPointValue(zp, c);
+            // Divided in float, as ONNX's reference does for float32 and narrower inputs.
+            const float v = x->dtype() == DType::kFloat64
+                                ? static_cast<float>(x->ElementAsDouble(i) / s[c])
+                                : static_cast<float>(x->ElementAsDouble(i)) / s[c];
+            out[i] = QuantizeValue<Q>(v, z, saturate_);
           }
           return absl::OkStatus();
         });
@@ -223,16 +276,31 @@ class QuantizeLinearKernel : public Kernel {
  private:
   int64_t axis_;
   int64_t block_size_;
+  bool saturate_;
   int opset_;
   DType out_dtype_;  // without a zero point
 };
+
+// DequantizeLinear's output type: the attribute output_dtype (opset 23), else the scale's.
+absl::StatusOr<DType> DequantizedType(DType scale, int64_t onnx_type) {
+  if (onnx_type == 0) return scale == DType::kUndefined ? DType::kFloat32 : scale;
+  return tensor_ops::DTypeFromOnnx(onnx_type, "DequantizeLinear");
+}
+
+absl::Status InferDequantizeLinear(InferenceContext& ctx) {
+  ASSIGN_OR_RETURN(DType out,
+                   DequantizedType(ctx.input(1).dtype, ctx.attrs().GetInt("output_dtype")));
+  ctx.set_output(0, TensorType{out, ctx.input(0).shape});
+  return absl::OkStatus();
+}
 
 class DequantizeLinearKernel : public Kernel {
  public:
   explicit DequantizeLinearKernel(const KernelInfo& info)
       : axis_(info.attrs->GetInt("axis", 1)),
         block_size_(info.attrs->GetInt("block_size")),
-        opset_(info.opset) {}
+        opset_(info.opset),
+        output_dtype_(info.attrs->GetInt("output_dtype")) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
@@ -246,21 +314,33 @@ class DequantizeLinearKernel : public Kernel {
       RETURN_IF_ERROR(CheckDType(zp, x->dtype(), "DequantizeLinear", "x_zero_point"));
     ASSIGN_OR_RETURN(AxisLayout layout,
                      ResolveAxis("DequantizeLinear", *x, *scale, zp, axis_, opset_, block_size_));
-    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, x->shape()));
-    float* out = y->data<float>();
-    const float* s = scale->data<float>();
-    for (int64_t i = 0; i < x->num_elements(); ++i) {
-      const int64_t c = layout.Channel(i);
-      const int64_t q = static_cast<int64_t>(x->ElementAsDouble(i));
-      out[i] = static_cast<float>(q - ZeroPointAt(zp, c)) * s[c];
-    }
-    return absl::OkStatus();
+    ASSIGN_OR_RETURN(const DType out_dtype, DequantizedType(scale->dtype(), output_dtype_));
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, out_dtype, x->shape()));
+    const std::vector<float> s = ScaleValues(*scale);
+    // Computed in float32 and rounded once to the output type, as ONNX's reference does.
+    return VisitDType(out_dtype, DTypeSet::kAll, "DequantizeLinear: output", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_floating_point_v<T> || tensor_ops::kIsReducedFloat<T>) {
+        T* out = y->data<T>();
+        for (int64_t i = 0; i < x->num_elements(); ++i) {
+          const int64_t c = layout.Channel(i);
+          const auto z = static_cast<float>(ZeroPointValue(zp, c));
+          out[i] =
+              tensor_ops::ConvertValue<T>((static_cast<float>(x->ElementAsDouble(i)) - z) * s[c]);
+        }
+        return absl::OkStatus();
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "DequantizeLinear: output_dtype must be a float type, got ", DTypeName(out_dtype)));
+      }
+    });
   }
 
  private:
   int64_t axis_;
   int64_t block_size_;
   int opset_;
+  int64_t output_dtype_;  // ONNX type code, 0 when absent
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -351,13 +431,14 @@ absl::StatusOr<std::vector<int32_t>> WidenMinusZeroPoint(absl::string_view op,
 // row of each A matrix ([batch_a * M]) or per column of each B matrix ([batch_b * N]).
 absl::StatusOr<std::vector<float>> ExpandScale(absl::string_view what, const Tensor& scale,
                                                const Shape& shape, bool per_row) {
-  RETURN_IF_ERROR(CheckDType(&scale, DType::kFloat32, "QLinearMatMul", what));
+  RETURN_IF_ERROR(CheckScaleDType(scale, "QLinearMatMul"));
+  const std::vector<float> values = ScaleValues(scale);
   // Target: shape with the reduced dimension set to 1 (K of A, K of B).
   Shape target = shape;
   target[target.size() - (per_row ? 1 : 2)] = 1;
   std::vector<float> out(NumElements(target));
   if (scale.num_elements() == 1) {
-    std::fill(out.begin(), out.end(), scale.data<float>()[0]);
+    std::fill(out.begin(), out.end(), values[0]);
     return out;
   }
   Shape sshape = scale.shape();
@@ -369,7 +450,7 @@ absl::StatusOr<std::vector<float>> ExpandScale(absl::string_view what, const Ten
         per_row ? "row" : "column", " to shape ", ShapeToString(shape)));
   }
   ForEachBroadcast<2>(target, {&target, &sshape},
-                      [&](int64_t o, const auto& off) { out[o] = scale.data<float>()[off[1]]; });
+                      [&](int64_t o, const auto& off) { out[o] = values[off[1]]; });
   return out;
 }
 
@@ -490,14 +571,14 @@ class QLinearMatMulKernel : public Kernel {
         Visit8Bit(b.dtype(), "QLinearMatMul: b", [](auto) { return absl::OkStatus(); }));
     RETURN_IF_ERROR(CheckScalar(in[6], kOp, "y_scale"));
     RETURN_IF_ERROR(CheckScalar(in[7], kOp, "y_zero_point"));
-    RETURN_IF_ERROR(CheckDType(in[6], DType::kFloat32, kOp, "y_scale"));
+    RETURN_IF_ERROR(CheckScaleDType(*in[6], kOp));
     ASSIGN_OR_RETURN(MatMulPlan p, PlanMatMul(kOp, a.shape(), b.shape()));
     ASSIGN_OR_RETURN(auto wa, WidenMinusZeroPoint(kOp, "a", a, in[2], /*per_row=*/true));
     ASSIGN_OR_RETURN(auto wb, WidenMinusZeroPoint(kOp, "b", b, in[5], /*per_row=*/false));
     ASSIGN_OR_RETURN(auto sa, ExpandScale("a_scale", *in[1], p.a, /*per_row=*/true));
     ASSIGN_OR_RETURN(auto sb, ExpandScale("b_scale", *in[4], p.b, /*per_row=*/false));
     const std::vector<int32_t> acc = IntegerMatMul(p, wa, wb);
-    const float y_scale = in[6]->data<float>()[0];
+    const float y_scale = ScaleValues(*in[6])[0];
     const int32_t y_zp = ZeroPointAt(in[7], 0);
     return Visit8Bit(in[7]->dtype(), "QLinearMatMul: y_zero_point", [&](auto tag) -> absl::Status {
       using Q = typename decltype(tag)::type;
@@ -829,8 +910,8 @@ const std::vector<DType>& EightBitTypes() {
 
 }  // namespace
 
-// saturate (19) and precision (23) concern float8 and float4 outputs, which cortado does not
-// hold; block_size and output_dtype (21) are honoured.
+// saturate (19) applies to float8 outputs; the division is in float whatever `precision` (23)
+// asks; block_size and output_dtype (21) are honoured.
 CORTADO_REGISTER_OP(OpSchema("QuantizeLinear")
                         .Versions(10)
                         .Inputs(2, 3)
@@ -841,21 +922,18 @@ CORTADO_REGISTER_OP(OpSchema("QuantizeLinear")
                         .Attr("precision", int64_t{0})
                         .Infer(InferQuantizeLinear));
 CORTADO_REGISTER_KERNEL("QuantizeLinear", kCpuBackend, 10, kMaxOpset,
-                        (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kInt32}),
+                        (std::vector<DType>{DType::kFloat32, DType::kFloat64, DType::kFloat16,
+                                            DType::kBFloat16, DType::kInt32}),
                         MakeFactory<QuantizeLinearKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("DequantizeLinear")
                         .Versions(10)
                         .Inputs(2, 3)
                         .Attr("axis", int64_t{1})
-                        .Attr("block_size", int64_t{0})  // opset 21
-                        .Infer([](InferenceContext& ctx) {
-                          ctx.set_output(0, TensorType{DType::kFloat32, ctx.input(0).shape});
-                          return absl::OkStatus();
-                        }));
-CORTADO_REGISTER_KERNEL("DequantizeLinear", kCpuBackend, 10, kMaxOpset,
-                        (std::vector<DType>{DType::kUInt8, DType::kInt8, DType::kUInt16,
-                                            DType::kInt16, DType::kInt32}),
+                        .Attr("block_size", int64_t{0})    // opset 21
+                        .Attr("output_dtype", int64_t{0})  // opset 23
+                        .Infer(InferDequantizeLinear));
+CORTADO_REGISTER_KERNEL("DequantizeLinear", kCpuBackend, 10, kMaxOpset, tensor_ops::AnyType(),
                         MakeFactory<DequantizeLinearKernel>());
 
 CORTADO_REGISTER_OP(OpSchema("DynamicQuantizeLinear")

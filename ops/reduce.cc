@@ -423,6 +423,15 @@ class ReduceKernel final : public Kernel {
     }
     ASSIGN_OR_RETURN(auto mask, ReducedMask(op_, axes, x->rank()));
     const Shape kept = ReducedShape(x->shape(), mask, true);
+    if (x->dtype() == DType::kBool && (kOp == ReduceOp::kMax || kOp == ReduceOp::kMin)) {
+      // Opset 20: any / all, as the max / min of 0 and 1 (an empty min is true).
+      ASSIGN_OR_RETURN(
+          Tensor * y, ctx.AllocateOutput(0, x->dtype(), ReducedShape(x->shape(), mask, keepdims_)));
+      auto* out = static_cast<uint8_t*>(y->raw_data());
+      ReduceLoop<kOp, uint8_t>(static_cast<const uint8_t*>(x->raw_data()), x->shape(), kept, out);
+      for (int64_t i = 0; i < y->num_elements(); ++i) out[i] = out[i] != 0;
+      return absl::OkStatus();
+    }
     return VisitNumeric(x->dtype(), op_, [&](auto tag) -> absl::Status {
       using T = typename decltype(tag)::type;
       ASSIGN_OR_RETURN(
@@ -440,21 +449,27 @@ class ReduceKernel final : public Kernel {
   const bool noop_with_empty_axes_;
 };
 
-#define CORTADO_REGISTER_REDUCE_(name, op)                                           \
-  CORTADO_REGISTER_OP(ReduceSchema(name));                                           \
-  CORTADO_REGISTER_KERNEL(name, kCpuBackend, 1, kMaxOpset, WithHalf(NumericTypes()), \
-                          MakeFactory<ReduceKernel<op>>())
+#define CORTADO_REGISTER_REDUCE_(name, op, types) \
+  CORTADO_REGISTER_OP(ReduceSchema(name));        \
+  CORTADO_REGISTER_KERNEL(name, kCpuBackend, 1, kMaxOpset, types, MakeFactory<ReduceKernel<op>>())
 
-CORTADO_REGISTER_REDUCE_("ReduceSum", ReduceOp::kSum);
-CORTADO_REGISTER_REDUCE_("ReduceMean", ReduceOp::kMean);
-CORTADO_REGISTER_REDUCE_("ReduceProd", ReduceOp::kProd);
-CORTADO_REGISTER_REDUCE_("ReduceMax", ReduceOp::kMax);
-CORTADO_REGISTER_REDUCE_("ReduceMin", ReduceOp::kMin);
-CORTADO_REGISTER_REDUCE_("ReduceL1", ReduceOp::kL1);
-CORTADO_REGISTER_REDUCE_("ReduceL2", ReduceOp::kL2);
-CORTADO_REGISTER_REDUCE_("ReduceSumSquare", ReduceOp::kSumSquare);
-CORTADO_REGISTER_REDUCE_("ReduceLogSum", ReduceOp::kLogSum);
-CORTADO_REGISTER_REDUCE_("ReduceLogSumExp", ReduceOp::kLogSumExp);
+const std::vector<DType> kReduceTypes = WithHalf(NumericTypes());
+// ReduceMax and ReduceMin also take bool (opset 20).
+std::vector<DType> WithBool(std::vector<DType> types) {
+  types.push_back(DType::kBool);
+  return types;
+}
+
+CORTADO_REGISTER_REDUCE_("ReduceSum", ReduceOp::kSum, kReduceTypes);
+CORTADO_REGISTER_REDUCE_("ReduceMean", ReduceOp::kMean, kReduceTypes);
+CORTADO_REGISTER_REDUCE_("ReduceProd", ReduceOp::kProd, kReduceTypes);
+CORTADO_REGISTER_REDUCE_("ReduceMax", ReduceOp::kMax, WithBool(kReduceTypes));
+CORTADO_REGISTER_REDUCE_("ReduceMin", ReduceOp::kMin, WithBool(kReduceTypes));
+CORTADO_REGISTER_REDUCE_("ReduceL1", ReduceOp::kL1, kReduceTypes);
+CORTADO_REGISTER_REDUCE_("ReduceL2", ReduceOp::kL2, kReduceTypes);
+CORTADO_REGISTER_REDUCE_("ReduceSumSquare", ReduceOp::kSumSquare, kReduceTypes);
+CORTADO_REGISTER_REDUCE_("ReduceLogSum", ReduceOp::kLogSum, kReduceTypes);
+CORTADO_REGISTER_REDUCE_("ReduceLogSumExp", ReduceOp::kLogSumExp, kReduceTypes);
 #undef CORTADO_REGISTER_REDUCE_
 
 // ------------------------------------------------------------------------------------------------

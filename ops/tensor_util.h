@@ -58,13 +58,25 @@ template <typename T>
 constexpr bool kIsReducedFloat = std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
 
 // Converts one value between non-string element types like a C++ cast, made total: floating
-// values that an integer type cannot hold saturate and NaN becomes 0.
+// values that an integer type cannot hold saturate and NaN becomes 0. The narrow types convert
+// as ONNX's reference Cast (ml_dtypes) does: to a narrow float to nearest even, saturating; to a
+// 4- or 2-bit integer floats truncate toward zero (0 when out of range or NaN) and integers keep
+// their low bits.
 template <typename To, typename From>
 To ConvertValue(const From& v) {
-  if constexpr (kIsReducedFloat<From>) {
+  if constexpr (kIsReducedFloat<From> || kIsNarrowFloat<From>) {
     return ConvertValue<To>(static_cast<float>(v));
+  } else if constexpr (kIsNarrowInt<From>) {
+    return ConvertValue<To>(static_cast<int64_t>(v));
   } else if constexpr (kIsReducedFloat<To>) {
     return To(static_cast<float>(v));
+  } else if constexpr (kIsNarrowFloat<To>) {
+    return To::FromBits(EncodeNarrowFloat(To::kFormat, static_cast<double>(v), /*saturate=*/true));
+  } else if constexpr (kIsNarrowInt<To> && std::is_floating_point_v<From>) {
+    const double t = std::trunc(static_cast<double>(v));
+    return To(t >= To::kMin && t <= To::kMax ? static_cast<int64_t>(t) : 0);
+  } else if constexpr (kIsNarrowInt<To>) {
+    return To(static_cast<int64_t>(v));
   } else if constexpr (std::is_same_v<To, bool>) {
     return v != From(0);
   } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
@@ -83,7 +95,9 @@ To ConvertValue(const From& v) {
 
 // The ONNX TensorProto.DataType code of each dtype, indexed by DType (0: none), and back: the
 // one mapping between the two, used by the kernels, the ONNX importer/exporter and the frontend.
-inline constexpr int64_t kOnnxDataTypes[] = {0, 1, 11, 10, 16, 3, 5, 6, 7, 2, 4, 12, 13, 9, 8};
+inline constexpr int64_t kOnnxDataTypes[] = {0,  1,  11, 10, 16, 3,  5,  6,  7,  2,  4,  12, 13,
+                                             9,  8,  17, 18, 19, 20, 24, 23, 22, 21, 26, 25};
+static_assert(std::size(kOnnxDataTypes) == static_cast<size_t>(DType::kUInt2) + 1);
 inline int64_t OnnxDataType(DType dtype) { return kOnnxDataTypes[static_cast<int>(dtype)]; }
 inline absl::StatusOr<DType> DTypeFromOnnx(int64_t code, absl::string_view op) {
   for (int i = 1; i < static_cast<int>(std::size(kOnnxDataTypes)); ++i) {
@@ -297,7 +311,7 @@ inline std::vector<DType> AnyType() { return {}; }
 // One-element tensor of `dtype` holding `value` (strings: empty).
 inline Tensor ScalarOf(DType dtype, double value) {
   Tensor t = Tensor::Create(dtype, {1}).value();
-  VisitDType(dtype, DTypeSet::kAll, "scalar", [&](auto tag) {
+  VisitAnyDType(dtype, "scalar", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (!std::is_same_v<T, std::string>) t.data<T>()[0] = ConvertValue<T>(value);
     return absl::OkStatus();

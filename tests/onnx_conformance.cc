@@ -1,10 +1,12 @@
 // Runs ONNX's backend node tests through the Predictor.
 //   onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] [--backends NAME,...]
+//                    [--rtol R] [--atol A]
 // DIR holds one folder per case (model.onnx, test_data_set_*/input_*.pb, output_*.pb), as
 // written by `python3 -m onnx.backend.test.cmd_tools generate-data` (onnx 1.12) or by
 // tools/generate_onnx_node_tests_pypi.py and tools/generate_legacy_opset_tests.py. Outputs are
-// compared as ONNX's own runner does: rtol 1e-3, atol 1e-7 for floats, exact for integers, bool and
-// strings.
+// compared as ONNX's own runner does: |ours - expected| <= atol + rtol * |expected| for floats
+// (rtol 1e-3, atol 1e-7 unless --rtol / --atol say otherwise), exact for integers, bool, strings
+// and the narrow types.
 // --backends limits the plan to those backends (and the reference "cpu"; "cpu" alone runs the
 // reference kernels only); by default every registered backend may run a node.
 // Prints each failing case with its reason, then "N passed, N failed"; exits non-zero when
@@ -50,7 +52,13 @@ absl::StatusOr<Tensor> AsDType(Tensor t, DType want) {
   return out;
 }
 
-absl::Status RunCase(const std::string& dir, const PredictorOptions& options) {
+struct Tolerance {
+  double rtol = 1e-3;
+  double atol = 1e-7;
+};
+
+absl::Status RunCase(const std::string& dir, const PredictorOptions& options,
+                     const Tolerance& tolerance) {
   ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(dir + "/model.onnx", options));
   const std::vector<std::string> sets = ListDir(dir, "test_data_set_");
   if (sets.empty()) return absl::NotFoundError("no test_data_set_* folder");
@@ -73,7 +81,8 @@ absl::Status RunCase(const std::string& dir, const PredictorOptions& options) {
         const std::string& name = predictor->outputs()[i].name;
         ASSIGN_OR_RETURN(Tensor parsed, ParseOnnxTensor(bytes));
         ASSIGN_OR_RETURN(Tensor expected, AsDType(std::move(parsed), outputs.at(name).dtype()));
-        const std::string diff = CompareTensors(outputs.at(name), expected, 1e-3, 1e-7);
+        const std::string diff =
+            CompareTensors(outputs.at(name), expected, tolerance.rtol, tolerance.atol);
         if (!diff.empty()) {
           return absl::InternalError(
               absl::StrCat(set, ", ", run, " run, output '", name, "': ", diff));
@@ -89,6 +98,8 @@ int Main(int argc, char** argv) {
   std::string filter;
   int64_t floor = 0;
   PredictorOptions options;
+  Tolerance tolerance;
+  bool flags_ok = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--cases") {
@@ -99,17 +110,24 @@ int Main(int argc, char** argv) {
       options.plan.backends = absl::StrSplit(argv[i + 1], ',');
     } else if (flag == "--floor") {
       if (!absl::SimpleAtoi(argv[i + 1], &floor)) floor = -1;
+    } else if (flag == "--rtol") {
+      flags_ok = flags_ok && absl::SimpleAtod(argv[i + 1], &tolerance.rtol);
+    } else if (flag == "--atol") {
+      flags_ok = flags_ok && absl::SimpleAtod(argv[i + 1], &tolerance.atol);
+    } else {
+      flags_ok = false;
     }
   }
-  if (cases.empty() || floor < 0) {
-    std::fprintf(stderr, "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] "
-                 "[--backends NAME,...]\n");
+  if (cases.empty() || floor < 0 || !flags_ok) {
+    std::fprintf(stderr,
+                 "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] "
+                 "[--backends NAME,...] [--rtol R] [--atol A]\n");
     return 2;
   }
   int passed = 0, failed = 0;
   for (const std::string& name : ListDir(cases, "test_")) {
     if (!filter.empty() && name.find(filter) == std::string::npos) continue;
-    absl::Status s = RunCase(cases + "/" + name, options);
+    absl::Status s = RunCase(cases + "/" + name, options, tolerance);
     if (s.ok()) {
       ++passed;
     } else {

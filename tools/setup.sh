@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what cortado needs on a Debian 12 machine and is missing: the Debian packages (only
 # those not yet installed; run as root or with sudo), the pinned Python test tools in a
-# virtual environment outside the checkout ($CORTADO_VENV, default ~/.cache/cortado/venv) and
-# onnx from PyPI in another ($CORTADO_ONNX_VENV, default ~/.cache/cortado/onnx-venv); on a
+# virtual environment outside the checkout ($CORTADO_VENV, default ~/.cache/cortado/venv),
+# onnx from PyPI in another ($CORTADO_ONNX_VENV, default ~/.cache/cortado/onnx-venv) and today's
+# PyTorch in a third ($CORTADO_TORCH_VENV, default ~/.cache/cortado/torch-venv; optional:
+# `--no-torch` leaves it out, and the tests that use it then say so and run without it); on a
 # machine with 4 cores or fewer, a user.bazelrc that limits Bazel's jobs and RAM.
 # Idempotent: a second run installs nothing.
 # `tools/setup.sh --build` installs only what building //server:cortadod needs, and no virtual
@@ -52,7 +54,9 @@ packages=(
 )
 
 build_only=false
+with_torch=true
 [ "${1:-}" = --build ] && { build_only=true; packages=("${build_packages[@]}"); }
+[ "${1:-}" = --no-torch ] && with_torch=false
 
 missing=()
 for p in "${packages[@]}"; do
@@ -96,4 +100,23 @@ onnx_stamp="$onnx_venv/.requirements.$(sha1sum tools/requirements-onnx.txt | cut
 if [ ! -f "$onnx_stamp" ]; then
   "$onnx_venv/bin/pip" install -q --disable-pip-version-check -r tools/requirements-onnx.txt
   touch "$onnx_stamp"
+fi
+
+# Today's PyTorch from PyPI (tools/requirements-torch.txt), CPU only: the wheel without the CUDA
+# libraries it asks for, whose place small stubs take (tools/torch_cuda_stubs.py). Optional:
+# tests/torch_export_test exports models with it when it is here.
+if $with_torch; then
+  torch_venv="${CORTADO_TORCH_VENV:-$HOME/.cache/cortado/torch-venv}"
+  if [ ! -x "$torch_venv/bin/python" ]; then
+    /usr/bin/python3 -m venv "$torch_venv"
+  fi
+  torch_stamp="$torch_venv/.requirements.$(cat tools/requirements-torch.txt tools/torch_cuda_stubs.py \
+    | sha1sum | cut -c1-12)"
+  if [ ! -f "$torch_stamp" ]; then
+    "$torch_venv/bin/pip" install -q --disable-pip-version-check --no-deps \
+      -r tools/requirements-torch.txt
+    "$torch_venv/bin/python" tools/torch_cuda_stubs.py \
+      "$("$torch_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    touch "$torch_stamp"
+  fi
 fi

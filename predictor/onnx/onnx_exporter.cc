@@ -110,6 +110,12 @@ absl::Status TensorToOnnx(const Tensor& t, const std::string& name, onnx::Tensor
   for (int64_t d : t.shape()) proto->add_dims(d);
   if (t.dtype() == DType::kString) {
     for (int64_t i = 0; i < t.num_elements(); ++i) proto->add_string_data(t.data<std::string>()[i]);
+  } else if (IsNarrow(t.dtype())) {
+    const int per_byte = ValuesPerByte(t.dtype());
+    std::string packed((t.num_elements() + per_byte - 1) / per_byte, '\0');
+    PackNarrow(t.dtype(), static_cast<const uint8_t*>(t.raw_data()), t.num_elements(),
+               reinterpret_cast<uint8_t*>(packed.data()));
+    proto->set_raw_data(std::move(packed));
   } else {
     proto->set_raw_data(t.raw_data(), t.nbytes());
   }

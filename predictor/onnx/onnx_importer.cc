@@ -38,6 +38,27 @@ absl::Status CopyTyped(const google::protobuf::RepeatedField<Src>& src, Tensor& 
   });
 }
 
+// The narrow types: their bytes are in raw_data, or one to an entry of int32_data; the 4- and
+// 2-bit types packed ValuesPerByte to a byte.
+absl::Status CopyNarrow(const TensorProto& proto, Tensor& t) {
+  std::string bytes;
+  if (proto.has_raw_data()) {
+    bytes = proto.raw_data();
+  } else {
+    for (int32_t v : proto.int32_data()) bytes.push_back(static_cast<char>(v));
+  }
+  const int per_byte = ValuesPerByte(t.dtype());
+  const int64_t needed = (t.num_elements() + per_byte - 1) / per_byte;
+  if (static_cast<int64_t>(bytes.size()) != needed) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor has ", bytes.size(), " bytes of data, shape ",
+                     ShapeToString(t.shape()), " of ", DTypeName(t.dtype()), " needs ", needed));
+  }
+  UnpackNarrow(t.dtype(), reinterpret_cast<const uint8_t*>(bytes.data()), t.num_elements(),
+               static_cast<uint8_t*>(t.raw_data()));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto, const std::string& base_dir) {
   std::string location;
   int64_t offset = 0, length = -1;
@@ -194,6 +215,10 @@ absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto, const std::strin
                                                      " values, shape needs ", t.num_elements()));
     }
     for (int i = 0; i < proto.string_data_size(); ++i) t.data<std::string>()[i] = proto.string_data(i);
+    return t;
+  }
+  if (IsNarrow(dtype)) {
+    RETURN_IF_ERROR(CopyNarrow(proto, t));
     return t;
   }
   if (proto.has_raw_data()) {
