@@ -29,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "predictor/model_io.h"
+#include "predictor/netdef/netdef_importer.h"
 #include "predictor/onnx/onnx_importer.h"
 #include "predictor/predictor.h"
 
@@ -91,16 +92,12 @@ absl::Status MakeDirs(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// Makes each parameter that `inputs` names a graph input, with its value as the default, so that
-// the feed replaces it.
-void FeedParameters(const TensorMap& inputs, Graph& graph) {
+// Makes each parameter that `inputs` names a graph input, so that the feed replaces it.
+absl::Status FeedParameters(const TensorMap& inputs, Graph& graph) {
   for (const auto& [name, tensor] : inputs) {
-    auto it = graph.initializers.find(name);
-    if (it == graph.initializers.end()) continue;
-    graph.input_defaults[name] = std::move(it->second);
-    graph.initializers.erase(it);
-    graph.inputs.push_back({name, {}});
+    if (graph.initializers.count(name)) RETURN_IF_ERROR(FeedParameter(name, graph));
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<DType> ParseDType(absl::string_view name) {
@@ -144,7 +141,7 @@ absl::Status Run(const std::vector<std::string>& args) {
   ASSIGN_OR_RETURN(Graph graph, init_net.empty()
                                     ? LoadGraph(Resolve(model))
                                     : LoadNetDefGraph(Resolve(init_net), Resolve(model)));
-  FeedParameters(inputs, graph);
+  RETURN_IF_ERROR(FeedParameters(inputs, graph));
   ASSIGN_OR_RETURN(auto predictor, Predictor::FromGraph(std::move(graph)));
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(TensorMap outputs, predictor->Run(inputs));

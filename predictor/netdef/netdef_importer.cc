@@ -268,6 +268,17 @@ absl::StatusOr<Graph> ImportNetDefFiles(const std::string& init_path,
   return ImportNetDef(init, predict);
 }
 
+absl::Status FeedParameter(const std::string& name, Graph& graph) {
+  auto it = graph.initializers.find(name);
+  if (it == graph.initializers.end()) {
+    return absl::NotFoundError(absl::StrCat("'", name, "' is not a parameter of the model"));
+  }
+  graph.input_defaults[name] = std::move(it->second);
+  graph.initializers.erase(it);
+  graph.inputs.push_back({name, {}});
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes) {
   caffe2::MetaNetDef meta;
   if (bytes.empty() || !meta.ParseFromString(bytes)) {

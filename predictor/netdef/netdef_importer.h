@@ -26,6 +26,10 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
 // Files: init_net.pb and predict_net.pb (binary, or text such as .pbtxt).
 absl::StatusOr<Graph> ImportNetDefFiles(const std::string& init_path,
                                         const std::string& predict_path);
+// Caffe2's predictor let a feed overwrite any blob init_net filled (Detectron nets fill im_info
+// there and expect callers to feed it). Makes parameter `name` a graph input whose default is its
+// fill; NotFound when the graph has no such parameter.
+absl::Status FeedParameter(const std::string& name, Graph& graph);
 // A MetaNetDef holding GLOBAL_INIT_NET_TYPE and PREDICT_NET_TYPE nets.
 absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes);
 

@@ -958,6 +958,16 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"GenerateProposals", ImportDetection},
       {"InstanceNorm", ImportInstanceNorm},
       {"Int8AveragePool", ImportInt8},
+      {"IsEmpty", [](const OperatorDef&, const Caffe2Args&, const std::vector<std::string>& in,
+                     const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
+         // A bool scalar: whether the input has no elements.
+         RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+         const std::string size = ctx.NewName(in[0] + "_size");
+         ctx.AddNode("Size", in, {size});
+         ctx.AddNode("Equal", {size, ctx.AddConstant("zero", Tensor::Scalar<int64_t>(0))},
+                     {out[0]});
+         return absl::OkStatus();
+       }},
       {"Int8Conv", ImportInt8},
       {"Int8ConvRelu", ImportInt8},
       {"Int8ConvTranspose", ImportInt8},
