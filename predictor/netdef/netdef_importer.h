@@ -4,7 +4,9 @@
 // the table in op_mapping.h. Binary and text NetDefs load, and single-file MetaNetDefs. Graph
 // inputs are predict_net's external inputs that init_net does not fill, or fills only with a
 // placeholder (`ConstantFill shape: [1]` without a value, as Caffe2's mobile exporter writes),
-// in external_input's order; a placeholder's fill is its input's default.
+// in external_input's order; a placeholder's fill is its input's default. Int8 fills
+// (Int8GivenTensorFill, Int8GivenIntTensorFill) give uint8 / int32 parameters whose scale and zero
+// point the Int8 operators' mappings carry on (op_mapping.h).
 // Pure functions; thread-safe.
 #ifndef CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
 #define CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_

@@ -261,6 +261,15 @@ TEST(NetDefTest, MaskRcnn2GoInt8DetectsOnA320Image) {
     ASSERT_GE(masks.data<float>()[i], 0.0f);
     ASSERT_LE(masks.data<float>()[i], 1.0f);
   }
+  // A flat grey image: no proposal survives BoxWithNMSLimit, and the mask head runs on no rois.
+  std::fill(image.begin(), image.end(), 114.0f);
+  auto none = (*p)->Run({{"data", Tensor::FromVector<float>(image, {1, 3, kSize, kSize})},
+                         {"im_info", Tensor::FromVector<float>({kSize, kSize, 1.0f}, {1, 3})}});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->at("score_nms").shape(), (Shape{0}));
+  EXPECT_EQ(none->at("bbox_nms").shape(), (Shape{0, 4}));
+  EXPECT_EQ(none->at("class_nms").shape(), (Shape{0}));
+  EXPECT_EQ(none->at("mask_fcn_probs").shape(), (Shape{0, 81, 24, 24}));
 }
 
 // PadImage reflect at its widest (pad = size - 1 on each axis), against numpy's np.pad(mode=
