@@ -9,7 +9,7 @@
 // - GenerateProposals(scores [N, A, H, W], deltas [N, 4A, H, W], im_info [N, 3], anchors
 //   [A, 4]) -> rois [R, 5] (batch index, box), probs [R]: anchors shifted by 1/spatial_scale per
 //   cell in (h, w, a) order; the pre_nms_topN best scores (all if <= 0); boxes transformed with
-//   weights 1, clipped to im_info's height and width, those narrower or lower than
+//   weights 1, clipped to im_info's height and width (as ints), those narrower or lower than
 //   min_size * im_info[2] or whose centre is outside the image dropped; greedy NMS at
 //   nms_thresh, at most post_nms_topN kept.
 // - BoxWithNMSLimit(scores [R, C], boxes [R, 4C]) -> scores [D], boxes [D, 4], classes [D]
@@ -230,7 +230,9 @@ class GenerateProposalsKernel : public Kernel {
                          anc[k * 4 + 2] + x * stride, anc[k * 4 + 3] + y * stride};
         float d[4];
         for (int j = 0; j < 4; ++j) d[j] = dp[((k * 4 + j) * h + y) * w + x];
-        const Box box = Clip(Transform(anchor, d, kOnes, plus_one_), info[0], info[1], plus_one_);
+        // Caffe2 clips to im_info's height and width converted to int.
+        const Box box = Clip(Transform(anchor, d, kOnes, plus_one_), std::trunc(info[0]),
+                             std::trunc(info[1]), plus_one_);
         boxes[idx] = box;
         const float bw = box.x2 - box.x1 + plus_one_, bh = box.y2 - box.y1 + plus_one_;
         bool keep = bw >= min_size && bh >= min_size;
@@ -300,7 +302,9 @@ class BoxWithNMSLimitKernel : public Kernel {
       for (int64_t i : ByScore(s)) {
         if (s[i] > score_thresh_) candidates.push_back(i);
       }
-      for (int64_t i : Nms(bx, candidates, nms_, -1, plus_one_)) all.push_back({s[i], c, i});
+      // Caffe2 caps each class at detections_per_im too.
+      const int64_t cap = detections_per_im_ > 0 ? detections_per_im_ : -1;
+      for (int64_t i : Nms(bx, candidates, nms_, cap, plus_one_)) all.push_back({s[i], c, i});
     }
     if (detections_per_im_ > 0 && static_cast<int64_t>(all.size()) > detections_per_im_) {
       std::vector<Kept> best = all;
@@ -427,8 +431,32 @@ class RoIAlignKernel : public Kernel {
   bool aligned_;
 };
 
-absl::Status InferFloatOutputs(InferenceContext& ctx) {
-  for (int i = 0; i < ctx.num_outputs(); ++i) ctx.set_output(i, {DType::kFloat32, std::nullopt});
+// Float outputs of the given shapes (-1 where the data decide).
+InferFn InferFloat(std::vector<Shape> shapes) {
+  return [shapes](InferenceContext& ctx) {
+    for (int i = 0; i < ctx.num_outputs() && i < static_cast<int>(shapes.size()); ++i) {
+      ctx.set_output(i, {DType::kFloat32, shapes[i]});
+    }
+    return absl::OkStatus();
+  };
+}
+
+absl::Status InferBBoxTransform(InferenceContext& ctx) {
+  ctx.set_output(0, {DType::kFloat32, ctx.input(1).shape});
+  const auto& info = ctx.input(2).shape;
+  ctx.set_output(1,
+                 {DType::kFloat32,
+                  info && !info->empty() ? std::optional<Shape>(Shape{(*info)[0]}) : std::nullopt});
+  return absl::OkStatus();
+}
+
+absl::Status InferRoIAlign(InferenceContext& ctx) {
+  const auto& x = ctx.input(0).shape;
+  const auto& rois = ctx.input(1).shape;
+  ctx.set_output(
+      0, {DType::kFloat32,
+          Shape{rois && !rois->empty() ? (*rois)[0] : -1, x && x->size() == 4 ? (*x)[1] : -1,
+                ctx.attrs().GetInt("pooled_h", 1), ctx.attrs().GetInt("pooled_w", 1)}});
   return absl::OkStatus();
 }
 
@@ -441,7 +469,7 @@ CORTADO_REGISTER_OP(OpSchema("BBoxTransform", kCaffe2Domain)
                         .Attr("weights", std::vector<float>{1.0f, 1.0f, 1.0f, 1.0f})
                         .Attr("apply_scale", int64_t{1})
                         .Attr("legacy_plus_one", int64_t{1})
-                        .Infer(InferFloatOutputs));
+                        .Infer(InferBBoxTransform));
 CORTADO_REGISTER_DOMAIN_KERNEL("BBoxTransform", kCaffe2Domain, kCpuBackend, 1, kMaxOpset,
                                {DType::kFloat32}, MakeFactory<BBoxTransformKernel>());
 CORTADO_REGISTER_OP(OpSchema("GenerateProposals", kCaffe2Domain)
@@ -454,7 +482,7 @@ CORTADO_REGISTER_OP(OpSchema("GenerateProposals", kCaffe2Domain)
                         .Attr("nms_thresh", 0.7f)
                         .Attr("min_size", 16.0f)
                         .Attr("legacy_plus_one", int64_t{1})
-                        .Infer(InferFloatOutputs));
+                        .Infer(InferFloat({{-1, 5}, {-1}})));
 CORTADO_REGISTER_DOMAIN_KERNEL("GenerateProposals", kCaffe2Domain, kCpuBackend, 1, kMaxOpset,
                                {DType::kFloat32}, MakeFactory<GenerateProposalsKernel>());
 CORTADO_REGISTER_OP(OpSchema("BoxWithNMSLimit", kCaffe2Domain)
@@ -465,7 +493,7 @@ CORTADO_REGISTER_OP(OpSchema("BoxWithNMSLimit", kCaffe2Domain)
                         .Attr("nms", 0.3f)
                         .Attr("detections_per_im", int64_t{100})
                         .Attr("legacy_plus_one", int64_t{1})
-                        .Infer(InferFloatOutputs));
+                        .Infer(InferFloat({{-1}, {-1, 4}, {-1}})));
 CORTADO_REGISTER_DOMAIN_KERNEL("BoxWithNMSLimit", kCaffe2Domain, kCpuBackend, 1, kMaxOpset,
                                {DType::kFloat32}, MakeFactory<BoxWithNMSLimitKernel>());
 CORTADO_REGISTER_OP(OpSchema("RoIAlign", kCaffe2Domain)
@@ -476,7 +504,7 @@ CORTADO_REGISTER_OP(OpSchema("RoIAlign", kCaffe2Domain)
                         .Attr("pooled_w", int64_t{1})
                         .Attr("sampling_ratio", int64_t{-1})
                         .Attr("aligned", int64_t{0})
-                        .Infer(InferFloatOutputs));
+                        .Infer(InferRoIAlign));
 CORTADO_REGISTER_DOMAIN_KERNEL("RoIAlign", kCaffe2Domain, kCpuBackend, 1, kMaxOpset,
                                {DType::kFloat32}, MakeFactory<RoIAlignKernel>());
 

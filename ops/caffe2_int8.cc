@@ -515,8 +515,24 @@ class ResizeNearestKernel : public Int8Kernel {
   float height_scale_ = 1.0f, width_scale_ = 1.0f;
 };
 
+// uint8 of the input's rank, its batch dimension kept, the others unknown.
 absl::Status InferUInt8(InferenceContext& ctx) {
-  ctx.set_output(0, TensorType{DType::kUInt8, std::nullopt});
+  TensorType out{DType::kUInt8, std::nullopt};
+  const auto& x = ctx.input(0).shape;
+  if (x && !x->empty()) {
+    Shape shape(x->size(), -1);
+    shape[0] = (*x)[0];
+    out.shape = shape;
+  }
+  ctx.set_output(0, out);
+  return absl::OkStatus();
+}
+absl::Status InferFC(InferenceContext& ctx) {
+  TensorType out{DType::kUInt8, std::nullopt};
+  const auto& x = ctx.input(0).shape;
+  const auto& w = ctx.input(1).shape;
+  if (x && !x->empty() && w && w->size() == 2) out.shape = Shape{(*x)[0], (*w)[0]};
+  ctx.set_output(0, out);
   return absl::OkStatus();
 }
 absl::Status InferSameUInt8(InferenceContext& ctx) {
@@ -561,7 +577,7 @@ CORTADO_INT8_OP("Int8Dequantize", 1, 1, InferSameFloat, DType::kUInt8, Dequantiz
 CORTADO_INT8_OP("Int8Conv", 2, 3, InferUInt8, DType::kUInt8, ConvKernel);
 CORTADO_INT8_OP("Int8ConvRelu", 2, 3, InferUInt8, DType::kUInt8, ConvKernel);
 CORTADO_INT8_OP("Int8ConvTranspose", 2, 3, InferUInt8, DType::kUInt8, ConvKernel);
-CORTADO_INT8_OP("Int8FC", 2, 3, InferUInt8, DType::kUInt8, FCKernel);
+CORTADO_INT8_OP("Int8FC", 2, 3, InferFC, DType::kUInt8, FCKernel);
 CORTADO_INT8_OP("Int8AveragePool", 1, 1, InferUInt8, DType::kUInt8, AveragePoolKernel);
 CORTADO_INT8_OP("Int8Sum", 1, 1 << 10, InferSameUInt8, DType::kUInt8, SumKernel);
 CORTADO_INT8_OP("Int8SumRelu", 1, 1 << 10, InferSameUInt8, DType::kUInt8, SumKernel);

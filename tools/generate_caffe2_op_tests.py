@@ -282,7 +282,7 @@ def generate_proposals_ref(scores, deltas, im_info, anchors, spatial_scale, pre,
             order = order[:pre]
         boxes = bbox_transform_ref(all_anchors[order].astype(np.float64), d[order], [1, 1, 1, 1])
         info = im_info[b].astype(np.float64)
-        boxes = clip_ref(boxes, info[0], info[1])
+        boxes = clip_ref(boxes, int(info[0]), int(info[1]))   # clip_boxes takes ints
         ws, hs = boxes[:, 2] - boxes[:, 0] + 1, boxes[:, 3] - boxes[:, 1] + 1
         keep = np.where((ws >= min_size * info[2]) & (hs >= min_size * info[2]) &
                         (boxes[:, 0] + ws / 2 < info[1]) & (boxes[:, 1] + hs / 2 < info[0]))[0]
@@ -301,7 +301,8 @@ def generate_proposals():
     anchors = np.array([[-8, -8, 23, 23], [-20, -12, 35, 27], [-40, -40, 55, 55]], np.float32)
     scores = rng.uniform(0, 1, size=(n, a, h, w)).astype(np.float32)
     deltas = (rng.randn(n, 4 * a, h, w) * 0.3).astype(np.float32)
-    im_info = np.array([[80, 96, 1.0], [70, 90, 2.0]], np.float32)
+    # The second image's size is fractional: Caffe2 clips to its int part, filters on the float.
+    im_info = np.array([[80, 96, 1.0], [70.6, 90.3, 2.0]], np.float32)
     for name, pre, post, nms_t, min_size in [("generate_proposals", 40, 12, 0.7, 0.0),
                                              ("generate_proposals_min_size", 0, 0, 0.5, 10.0),
                                              ("generate_proposals_empty", 20, 10, 0.7, 1000.0)]:
