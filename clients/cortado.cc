@@ -23,11 +23,11 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "clients/client_commands.h"
 #include "core/npy.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "predictor/model_io.h"
 #include "predictor/netdef/netdef_importer.h"
 #include "predictor/onnx/onnx_importer.h"
@@ -216,10 +216,10 @@ absl::Status Convert(const std::vector<std::string>& args) {
     }
   }
   if (!shapes.empty() || !dtypes.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        shapes.empty() ? "--input-dtype" : "--input-shape", " names '",
-        shapes.empty() ? dtypes.begin()->first : shapes.begin()->first,
-        "', which is no model input"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(shapes.empty() ? "--input-dtype" : "--input-shape", " names '",
+                     shapes.empty() ? dtypes.begin()->first : shapes.begin()->first,
+                     "', which is no model input"));
   }
   RETURN_IF_ERROR(SaveGraph(std::move(graph), Resolve(paths[1])));
   std::printf("wrote %s\n", Resolve(paths[1]).c_str());

@@ -182,8 +182,8 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
     auto q = Int8Quant(op);
     if (!t.ok() || !q.ok()) {
       const absl::Status& s = t.ok() ? q.status() : t.status();
-      return absl::Status(s.code(), absl::StrCat("init_net operator #", i, " (", op.type(),
-                                                 " -> '", op.output(0), "'): ", s.message()));
+      return absl::Status(s.code(), absl::StrCat("init_net operator #", i, " (", op.type(), " -> '",
+                                                 op.output(0), "'): ", s.message()));
     }
     if (*q) ctx.SetQuant(op.output(0), **q);
     graph.initializers[op.output(0)] = *std::move(t);

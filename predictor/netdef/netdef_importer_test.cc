@@ -223,9 +223,8 @@ TEST(NetDefTest, MaskRcnn2GoInt8DetectsOnA320Image) {
       for (int c = 0; c < 3; ++c) image[(c * kSize + y) * kSize + x] = bgr[c];
     }
   }
-  auto out = (*p)->Run(
-      {{"data", Tensor::FromVector<float>(image, {1, 3, kSize, kSize})},
-       {"im_info", Tensor::FromVector<float>({kSize, kSize, 1.0f}, {1, 3})}});
+  auto out = (*p)->Run({{"data", Tensor::FromVector<float>(image, {1, 3, kSize, kSize})},
+                        {"im_info", Tensor::FromVector<float>({kSize, kSize, 1.0f}, {1, 3})}});
   ASSERT_TRUE(out.ok()) << out.status();
   const Tensor& scores = out->at("score_nms");
   const Tensor& boxes = out->at("bbox_nms");
@@ -243,8 +242,8 @@ TEST(NetDefTest, MaskRcnn2GoInt8DetectsOnA320Image) {
   for (int64_t i = 0; i < d; ++i) {
     const float* b = boxes.data<float>() + 4 * i;
     const float c = classes.data<float>()[i];
-    std::printf("  class %2.0f score %.3f box [%.1f %.1f %.1f %.1f]\n", c,
-                scores.data<float>()[i], b[0], b[1], b[2], b[3]);
+    std::printf("  class %2.0f score %.3f box [%.1f %.1f %.1f %.1f]\n", c, scores.data<float>()[i],
+                b[0], b[1], b[2], b[3]);
     EXPECT_GT(scores.data<float>()[i], 0.05f);  // score_thresh
     EXPECT_LE(scores.data<float>()[i], 1.0f);
     EXPECT_EQ(c, std::floor(c));
@@ -349,19 +348,66 @@ TEST(NetDefTest, ConstantFillPlaceholderIsAnInputFedByPosition) {
 
 TEST(NetDefTest, MapsTheDocumentedOperators) {
   const std::vector<std::string> ops = MappedCaffe2Ops();
-  for (const char* op : {"FC", "FCTransposed", "SpatialBN", "Conv", "ConvTranspose", "MaxPool",
-                         "AveragePool", "Relu", "PRelu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax",
-                         "Sum", "Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Flatten",
-                         "Transpose", "Squeeze", "ExpandDims", "PadImage", "ResizeNearest",
-                         "InstanceNorm", "LRN", "Dropout", "BatchMatMul", "Copy", "Negative",
-                         "Cast", "Slice", "Split", "ChannelShuffle", "Clip", "NCHW2NHWC",
-                         "NHWC2NCHW", "LayerNorm", "Erf",
+  for (const char* op : {"FC",
+                         "FCTransposed",
+                         "SpatialBN",
+                         "Conv",
+                         "ConvTranspose",
+                         "MaxPool",
+                         "AveragePool",
+                         "Relu",
+                         "PRelu",
+                         "LeakyRelu",
+                         "Sigmoid",
+                         "Tanh",
+                         "Softmax",
+                         "Sum",
+                         "Add",
+                         "Sub",
+                         "Mul",
+                         "Div",
+                         "Concat",
+                         "Reshape",
+                         "Flatten",
+                         "Transpose",
+                         "Squeeze",
+                         "ExpandDims",
+                         "PadImage",
+                         "ResizeNearest",
+                         "InstanceNorm",
+                         "LRN",
+                         "Dropout",
+                         "BatchMatMul",
+                         "Copy",
+                         "Negative",
+                         "Cast",
+                         "Slice",
+                         "Split",
+                         "ChannelShuffle",
+                         "Clip",
+                         "NCHW2NHWC",
+                         "NHWC2NCHW",
+                         "LayerNorm",
+                         "Erf",
                          "PackedInt8BGRANHWCToNCHWCStylizerPreprocess",
-                         "BRGNCHWCToPackedInt8BGRAStylizerDeprocess", "Int8Quantize",
-                         "Int8Dequantize", "Int8Conv", "Int8ConvRelu", "Int8ConvTranspose",
-                         "Int8FC", "Int8AveragePool", "Int8Sum", "Int8SumRelu", "Int8Relu",
-                         "Int8Softmax", "Int8ResizeNearest", "GenerateProposals",
-                         "BBoxTransform", "BoxWithNMSLimit", "RoIAlign", "IsEmpty"}) {
+                         "BRGNCHWCToPackedInt8BGRAStylizerDeprocess",
+                         "Int8Quantize",
+                         "Int8Dequantize",
+                         "Int8Conv",
+                         "Int8ConvRelu",
+                         "Int8ConvTranspose",
+                         "Int8FC",
+                         "Int8AveragePool",
+                         "Int8Sum",
+                         "Int8SumRelu",
+                         "Int8Relu",
+                         "Int8Softmax",
+                         "Int8ResizeNearest",
+                         "GenerateProposals",
+                         "BBoxTransform",
+                         "BoxWithNMSLimit",
+                         "RoIAlign",
+                         "IsEmpty"}) {
     EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
   }
 }

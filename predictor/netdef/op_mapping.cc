@@ -407,6 +407,15 @@ absl::Status ImportPadImage(const OperatorDef&, const Caffe2Args& args,
   return absl::OkStatus();
 }
 
+// Adds a kCaffe2Domain node keeping the Caffe2 op type.
+Node& AddCaffe2Node(ImportContext& ctx, const std::string& op_type,
+                    const std::vector<std::string>& in, std::vector<std::string> out) {
+  ctx.graph().opsets[kCaffe2Domain] = 1;
+  Node& node = ctx.AddNode(op_type, in, std::move(out));
+  node.domain = kCaffe2Domain;
+  return node;
+}
+
 // The stylizer's packing ops (ops/caffe2_image.cc). Caffe2 draws the preprocess noise once per
 // workspace (`noise_size` values, default 491, Gaussian with std `noise_std`, default 10); the
 // import draws it once, from a fixed seed, as a constant input, so runs are reproducible.
@@ -427,8 +436,7 @@ absl::Status ImportStylizer(const OperatorDef& op, const Caffe2Args& args,
     for (float& v : noise) v = stddev > 0.0f ? normal(rng) : 0.0f;
     inputs.push_back(ctx.AddConstant("stylizer_noise", Tensor::FromVector<float>(noise, {size})));
   }
-  ctx.graph().opsets[kCaffe2Domain] = 1;
-  ctx.AddNode(op.type(), inputs, {out[0]}).domain = kCaffe2Domain;
+  AddCaffe2Node(ctx, op.type(), inputs, {out[0]});
   return absl::OkStatus();
 }
 
@@ -761,15 +769,6 @@ absl::Status ImportConstantFill(const OperatorDef&, const Caffe2Args& args,
 
 // ---- Caffe2's Int8 ops (ops/caffe2_int8.cc) ----
 
-// Adds a kCaffe2Domain node keeping the Caffe2 op type.
-Node& AddCaffe2Node(ImportContext& ctx, const std::string& op_type,
-                    const std::vector<std::string>& in, std::vector<std::string> out) {
-  ctx.graph().opsets[kCaffe2Domain] = 1;
-  Node& node = ctx.AddNode(op_type, in, std::move(out));
-  node.domain = kCaffe2Domain;
-  return node;
-}
-
 // An Int8 op: the inputs' scales and zero points (recorded by their producers) and the output's
 // (Y_scale / Y_zero_point, or the input's for ops that keep it) become attributes.
 absl::Status ImportInt8(const OperatorDef& op, const Caffe2Args& args,
@@ -948,8 +947,9 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"ExpandDims", WithDims("Unsqueeze")},
       {"FC", ImportFC},
       {"FCTransposed", ImportFC},
-      {"Flatten", [](const OperatorDef&, const Caffe2Args& args, const std::vector<std::string>& in,
-                     const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
+      {"Flatten",
+       [](const OperatorDef&, const Caffe2Args& args, const std::vector<std::string>& in,
+          const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
          RETURN_IF_ERROR(RequireInputs(in, 1, 1));
          ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", 1));
          ctx.AddNode("Flatten", in, {out[0]}).attrs.Set("axis", axis);
@@ -958,8 +958,9 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"GenerateProposals", ImportDetection},
       {"InstanceNorm", ImportInstanceNorm},
       {"Int8AveragePool", ImportInt8},
-      {"IsEmpty", [](const OperatorDef&, const Caffe2Args&, const std::vector<std::string>& in,
-                     const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
+      {"IsEmpty",
+       [](const OperatorDef&, const Caffe2Args&, const std::vector<std::string>& in,
+          const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
          // A bool scalar: whether the input has no elements.
          RETURN_IF_ERROR(RequireInputs(in, 1, 1));
          const std::string size = ctx.NewName(in[0] + "_size");

@@ -353,29 +353,63 @@ TEST(OpMappingTest, LayerNormMeanAndStd) {
   }
 }
 
-
 // Int8 blobs carry their scale and zero point: from the Int8 fills (weights as a byte string,
 // int32 biases) and from each Int8 operator's Y_scale / Y_zero_point, onto the consumers'
 // input_scales / input_zero_points.
 TEST(OpMappingTest, Int8ScalesAndZeroPointsFollowTheBlobs) {
   caffe2::NetDef init, predict;
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-    op { type: "Int8GivenTensorFill" output: "w" arg { name: "shape" ints: [2, 1, 1, 3] }
-         arg { name: "values" s: "\001\002\003\004\005\006" }
-         arg { name: "Y_scale" f: 0.5 } arg { name: "Y_zero_point" i: 3 } }
-    op { type: "Int8GivenIntTensorFill" output: "b" arg { name: "shape" ints: [2] }
-         arg { name: "values" ints: [30, -20] }
-         arg { name: "Y_scale" f: 0.125 } arg { name: "Y_zero_point" i: 0 } }
-  )pb", &init));
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-    external_input: ["x", "w", "b"] external_output: "y"
-    op { type: "Int8Quantize" input: "x" output: "xq"
-         arg { name: "Y_scale" f: 0.25 } arg { name: "Y_zero_point" i: 7 } }
-    op { type: "Int8ConvRelu" input: ["xq", "w", "b"] output: "yq"
-         arg { name: "kernel" i: 1 } arg { name: "order" s: "NHWC" }
-         arg { name: "Y_scale" f: 0.75 } arg { name: "Y_zero_point" i: 9 } }
-    op { type: "Int8Dequantize" input: "yq" output: "y" }
-  )pb", &predict));
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        op {
+          type: "Int8GivenTensorFill"
+          output: "w"
+          arg {
+            name: "shape"
+            ints: [ 2, 1, 1, 3 ]
+          }
+          arg { name: "values" s: "\001\002\003\004\005\006" }
+          arg { name: "Y_scale" f: 0.5 }
+          arg { name: "Y_zero_point" i: 3 }
+        }
+        op {
+          type: "Int8GivenIntTensorFill"
+          output: "b"
+          arg {
+            name: "shape"
+            ints: [ 2 ]
+          }
+          arg {
+            name: "values"
+            ints: [ 30, -20 ]
+          }
+          arg { name: "Y_scale" f: 0.125 }
+          arg { name: "Y_zero_point" i: 0 }
+        }
+      )pb",
+      &init));
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        external_input: [ "x", "w", "b" ]
+        external_output: "y"
+        op {
+          type: "Int8Quantize"
+          input: "x"
+          output: "xq"
+          arg { name: "Y_scale" f: 0.25 }
+          arg { name: "Y_zero_point" i: 7 }
+        }
+        op {
+          type: "Int8ConvRelu"
+          input: [ "xq", "w", "b" ]
+          output: "yq"
+          arg { name: "kernel" i: 1 }
+          arg { name: "order" s: "NHWC" }
+          arg { name: "Y_scale" f: 0.75 }
+          arg { name: "Y_zero_point" i: 9 }
+        }
+        op { type: "Int8Dequantize" input: "yq" output: "y" }
+      )pb",
+      &predict));
   auto graph = ImportNetDef(init, predict);
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->initializers.at("w").dtype(), DType::kUInt8);
@@ -412,16 +446,20 @@ TEST(OpMappingTest, Int8ScalesAndZeroPointsFollowTheBlobs) {
 // IsEmpty (Detectron nets guard their mask head with If(IsEmpty(boxes))): a bool scalar.
 TEST(OpMappingTest, IsEmptyIsABoolScalar) {
   caffe2::NetDef init, predict;
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-    external_input: "x" external_output: "e"
-    op { type: "IsEmpty" input: "x" output: "e" }
-  )pb", &predict));
+  ASSERT_TRUE(
+      google::protobuf::TextFormat::ParseFromString(R"pb(
+                                                      external_input: "x"
+                                                      external_output: "e"
+                                                      op { type: "IsEmpty" input: "x" output: "e" }
+                                                    )pb",
+                                                    &predict));
   auto graph = ImportNetDef(init, predict);
   ASSERT_TRUE(graph.ok()) << graph.status();
   auto p = Predictor::FromGraph(*std::move(graph));
   ASSERT_TRUE(p.ok()) << p.status();
   for (int64_t rows : {0, 3}) {
-    auto out = (*p)->Run({{"x", Tensor::FromVector<float>(std::vector<float>(rows * 4), {rows, 4})}});
+    auto out =
+        (*p)->Run({{"x", Tensor::FromVector<float>(std::vector<float>(rows * 4), {rows, 4})}});
     ASSERT_TRUE(out.ok()) << out.status();
     const Tensor& e = out->at("e");
     ASSERT_EQ(e.dtype(), DType::kBool);
@@ -433,18 +471,32 @@ TEST(OpMappingTest, IsEmptyIsABoolScalar) {
 TEST(OpMappingTest, Int8OperatorOnAFloatBlobIsRefused) {
   caffe2::NetDef init, predict;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-    external_input: "x" external_output: "y"
-    op { type: "Int8Relu" input: "x" output: "y" arg { name: "order" s: "NHWC" } }
-  )pb", &predict));
+                                                              external_input: "x"
+                                                              external_output: "y"
+                                                              op {
+                                                                type: "Int8Relu"
+                                                                input: "x"
+                                                                output: "y"
+                                                                arg { name: "order" s: "NHWC" }
+                                                              }
+                                                            )pb",
+                                                            &predict));
   auto graph = ImportNetDef(init, predict);
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(graph.status().message().find("'x' is not an Int8 blob"), std::string::npos)
       << graph.status();
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-    external_input: "x" external_output: "y"
-    op { type: "Int8Quantize" input: "x" output: "y" arg { name: "order" s: "NCHW" } }
-  )pb", &predict));
+                                                              external_input: "x"
+                                                              external_output: "y"
+                                                              op {
+                                                                type: "Int8Quantize"
+                                                                input: "x"
+                                                                output: "y"
+                                                                arg { name: "order" s: "NCHW" }
+                                                              }
+                                                            )pb",
+                                                            &predict));
   EXPECT_EQ(ImportNetDef(init, predict).status().code(), absl::StatusCode::kUnimplemented);
 }
 
