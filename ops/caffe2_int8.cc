@@ -17,7 +17,8 @@
 //   QNNPACK approximates the multiplier in Q31 fixed point, so Caffe2 may differ by one step.
 // - Int8AveragePool: the window's sum of (x - x_zp) (padding contributes 0) over the kernel
 //   area, requantized; `global_pooling` averages the whole plane.
-// - Int8Sum / Int8Add (and the Relu forms): inputs of one shape, Y = requantize(sum of real
+// - Int8Sum, Int8Add (two inputs) and their Relu forms: inputs of one shape, Y = requantize(sum of
+// real
 //   values) (Caffe2 uses gemmlowp fixed point, within one step of this).
 // - Int8Relu: max(q, zp), same scale and zero point.
 // - Int8Softmax: softmax over all dimensions after the first, output scale 1/256, zero point 0:
@@ -581,6 +582,8 @@ CORTADO_INT8_OP("Int8FC", 2, 3, InferFC, DType::kUInt8, FCKernel);
 CORTADO_INT8_OP("Int8AveragePool", 1, 1, InferUInt8, DType::kUInt8, AveragePoolKernel);
 CORTADO_INT8_OP("Int8Sum", 1, 1 << 10, InferSameUInt8, DType::kUInt8, SumKernel);
 CORTADO_INT8_OP("Int8SumRelu", 1, 1 << 10, InferSameUInt8, DType::kUInt8, SumKernel);
+CORTADO_INT8_OP("Int8Add", 2, 2, InferSameUInt8, DType::kUInt8, SumKernel);
+CORTADO_INT8_OP("Int8AddRelu", 2, 2, InferSameUInt8, DType::kUInt8, SumKernel);
 CORTADO_INT8_OP("Int8Relu", 1, 1, InferSameUInt8, DType::kUInt8, ReluKernel);
 CORTADO_INT8_OP("Int8Softmax", 1, 1, InferSameUInt8, DType::kUInt8, SoftmaxKernel);
 CORTADO_INT8_OP("Int8ResizeNearest", 1, 1, InferUInt8, DType::kUInt8, ResizeNearestKernel);

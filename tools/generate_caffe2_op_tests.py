@@ -171,7 +171,8 @@ def int8_sum():
     a, b = u8(2, 4, 4, 3), u8(2, 4, 4, 3)
     for name, op, lo, ys, yz in [("int8_sum", "Int8Sum", False, 0.03, 120),
                                  ("int8_sum_saturating", "Int8Sum", False, 0.005, 128),
-                                 ("int8_sum_relu", "Int8SumRelu", True, 0.03, 120)]:
+                                 ("int8_sum_relu", "Int8SumRelu", True, 0.03, 120),
+                                 ("int8_add_relu", "Int8AddRelu", True, 0.02, 140)]:
         s = real(a, 0.02, 130) + real(b, 0.035, 90)
         write_case(name, op, [a, b], [requant(s, ys, yz, yz if lo else 0)],
                    quant_attrs([0.02, 0.035], [130, 90], ys, yz))

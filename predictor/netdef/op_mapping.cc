@@ -957,6 +957,8 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
        }},
       {"GenerateProposals", ImportDetection},
       {"InstanceNorm", ImportInstanceNorm},
+      {"Int8Add", ImportInt8},
+      {"Int8AddRelu", ImportInt8},
       {"Int8AveragePool", ImportInt8},
       {"IsEmpty",
        [](const OperatorDef&, const Caffe2Args&, const std::vector<std::string>& in,
