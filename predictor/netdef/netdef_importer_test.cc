@@ -400,6 +400,8 @@ TEST(NetDefTest, MapsTheDocumentedOperators) {
                          "Int8AveragePool",
                          "Int8Sum",
                          "Int8SumRelu",
+                         "Int8Add",
+                         "Int8AddRelu",
                          "Int8Relu",
                          "Int8Softmax",
                          "Int8ResizeNearest",
