@@ -42,6 +42,14 @@ absl::Status CheckFloat(absl::string_view op, const Tensor& t, absl::string_view
   return absl::OkStatus();
 }
 
+// A roi's image: its first column, which must name one of `batch` images.
+absl::StatusOr<int64_t> ImageIndex(absl::string_view op, float index, int64_t batch) {
+  if (!(index >= 0.0f && index < static_cast<float>(batch))) {
+    return Invalid(op, absl::StrCat("a roi names image ", index, " of ", batch));
+  }
+  return static_cast<int64_t>(index);
+}
+
 struct Box {
   float x1, y1, x2, y2;
 };
@@ -135,10 +143,7 @@ class BBoxTransformKernel : public Kernel {
     const float* info = im_info->data<float>();
     std::vector<float> per_image(batch, 0.0f);
     for (int64_t i = 0; i < r; ++i) {
-      const int64_t b = cols == 5 ? static_cast<int64_t>(in[i * 5]) : 0;
-      if (b < 0 || b >= batch) {
-        return Invalid(kOp, absl::StrCat("roi ", i, " names image ", b, " of ", batch));
-      }
+      ASSIGN_OR_RETURN(const int64_t b, ImageIndex(kOp, cols == 5 ? in[i * 5] : 0.0f, batch));
       per_image[b] += 1.0f;
       const float scale = info[b * 3 + 2];
       if (!(scale > 0.0f)) return Invalid(kOp, "im_info's scale must be positive");
@@ -390,8 +395,7 @@ class RoIAlignKernel : public Kernel {
     const float offset = aligned_ ? 0.5f : 0.0f;
     for (int64_t i = 0; i < r; ++i) {
       const float* roi = rois->data<float>() + i * cols;
-      const int64_t b = cols == 5 ? static_cast<int64_t>(roi[0]) : 0;
-      if (b < 0 || b >= n) return Invalid(kOp, absl::StrCat("roi ", i, " names image ", b));
+      ASSIGN_OR_RETURN(const int64_t b, ImageIndex(kOp, cols == 5 ? roi[0] : 0.0f, n));
       const float* p = roi + (cols - 4);
       const float x1 = p[0] * spatial_scale_ - offset, y1 = p[1] * spatial_scale_ - offset;
       float rw = p[2] * spatial_scale_ - offset - x1, rh = p[3] * spatial_scale_ - offset - y1;

@@ -365,6 +365,9 @@ class AveragePoolKernel : public Int8Kernel {
     RETURN_IF_ERROR(CheckOut());
     ASSIGN_OR_RETURN(QParams xq, In(0));
     if (x->rank() != 4) return Invalid(op_, "X must be 4-D (NHWC)");
+    if (!global_ && (kernel_.size() != 2 || strides_.size() != 2 || pads_.size() != 4)) {
+      return Invalid(op_, "kernel_shape and strides need 2 values, pads 4");
+    }
     const int64_t n = x->dim(0), h = x->dim(1), w = x->dim(2), c = x->dim(3);
     const int64_t kh = global_ ? h : kernel_[0], kw = global_ ? w : kernel_[1];
     const int64_t sh = global_ ? 1 : strides_[0], sw = global_ ? 1 : strides_[1];

@@ -162,6 +162,12 @@ TEST(Caffe2ReferenceTest, BadInputsAreInvalidArgument) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(run("RoIAlign", {map, Tensor::FromVector<float>({3, 0, 0, 1, 1}, {1, 5})}).code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(run("RoIAlign", {map, Tensor::FromVector<float>({NAN, 0, 0, 1, 1}, {1, 5})}).code(),
+            absl::StatusCode::kInvalidArgument);
+  // Int8AveragePool with a one-value kernel_shape.
+  AttributeMap pool = q;
+  pool.Set("kernel_shape", std::vector<int64_t>{2});
+  EXPECT_EQ(run("Int8AveragePool", {x}, pool).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(run("BoxWithNMSLimit", {Tensor::FromVector<float>({0.5f, 0.5f}, {1, 2}),
                                     Tensor::FromVector<float>({0, 0, 1, 1}, {1, 4})})
                 .code(),
