@@ -1,10 +1,13 @@
 // The `cortado` command line tool.
 //   cortado run --model PATH [--init INIT_NET] --input NAME=FILE [--input ...] --output-dir DIR
-// FILE is a .npy or an ONNX TensorProto .pb. Writes one <output>.npy per model output into DIR,
-// prints each output's name, dtype and shape and the wall time of the run. Any error exits
+// FILE is a .npy or an ONNX TensorProto .pb. NAME may also be a parameter of the model (a blob a
+// Caffe2 init_net fills, such as Detectron's im_info, which Caffe2's predictor let a feed
+// overwrite): the file replaces it for this run. Writes one <output>.npy per model output into
+// DIR, prints each output's name, dtype and shape and the wall time of the run. Any error exits
 // non-zero with one line on stderr. Scripts outside this repository rely on this contract.
 //
 //   cortado convert IN OUT [--init INIT_NET] [--input-shape NAME=D0,D1,...]
+//                          [--input-dtype NAME=DTYPE]
 // converts between ONNX and Caffe2 NetDef by file name (OUT ending in .onnx is ONNX, anything
 // else a folder receiving init_net.pb + predict_net.pb).
 //
@@ -20,12 +23,13 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "clients/client_commands.h"
 #include "core/npy.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "predictor/model_io.h"
+#include "predictor/netdef/netdef_importer.h"
 #include "predictor/onnx/onnx_importer.h"
 #include "predictor/predictor.h"
 
@@ -37,13 +41,17 @@ constexpr char kUsage[] =
     "                   --output-dir DIR\n"
     "  PATH  an .onnx model; a folder holding model.onnx or init_net.pb + predict_net.pb;\n"
     "        or a Caffe2 predict_net (binary or text) given with --init INIT_NET\n"
-    "  FILE  a .npy array or an ONNX TensorProto (.pb)\n"
+    "  FILE  a .npy array or an ONNX TensorProto (.pb); NAME may also name a parameter\n"
+    "        (a blob init_net fills, such as im_info), which FILE then replaces\n"
     "  DIR   receives one <output name>.npy per model output\n"
     "usage: cortado convert IN OUT [--init INIT_NET] [--input-shape NAME=D0,D1,... ...]\n"
+    "                       [--input-dtype NAME=DTYPE ...]\n"
     "  IN    any model `run` reads; OUT ending in .onnx is written as ONNX, anything else\n"
     "        as a folder holding init_net.pb + predict_net.pb (Caffe2 NetDef)\n"
     "  --input-shape  an input's shape (-1 for a dynamic dimension); NetDefs do not record\n"
-    "        input shapes and ONNX needs them\n";
+    "        input shapes and ONNX needs them\n"
+    "  --input-dtype  an input's element type (float32, uint8, int64, ...); NetDefs do not\n"
+    "        record it either, and an input without one is taken as float32\n";
 
 // Relative paths are taken from where the user ran the command (also under `bazel run`).
 std::string Resolve(const std::string& path) {
@@ -84,6 +92,21 @@ absl::Status MakeDirs(const std::string& dir) {
   return absl::OkStatus();
 }
 
+// Makes each parameter that `inputs` names a graph input, so that the feed replaces it.
+absl::Status FeedParameters(const TensorMap& inputs, Graph& graph) {
+  for (const auto& [name, tensor] : inputs) {
+    if (graph.initializers.count(name)) RETURN_IF_ERROR(FeedParameter(name, graph));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DType> ParseDType(absl::string_view name) {
+  for (int d = static_cast<int>(DType::kFloat32); d <= static_cast<int>(DType::kString); ++d) {
+    if (DTypeName(static_cast<DType>(d)) == name) return static_cast<DType>(d);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown dtype '", name, "'"));
+}
+
 absl::Status Run(const std::vector<std::string>& args) {
   std::string model, init_net, output_dir;
   TensorMap inputs;
@@ -115,9 +138,11 @@ absl::Status Run(const std::vector<std::string>& args) {
   if (output_dir.empty()) {
     return absl::InvalidArgumentError("--output-dir is required (see cortado --help)");
   }
-  ASSIGN_OR_RETURN(auto predictor, init_net.empty()
-                                       ? Predictor::FromFile(Resolve(model))
-                                       : Predictor::FromNetDefFiles(Resolve(init_net), Resolve(model)));
+  ASSIGN_OR_RETURN(Graph graph, init_net.empty()
+                                    ? LoadGraph(Resolve(model))
+                                    : LoadNetDefGraph(Resolve(init_net), Resolve(model)));
+  RETURN_IF_ERROR(FeedParameters(inputs, graph));
+  ASSIGN_OR_RETURN(auto predictor, Predictor::FromGraph(std::move(graph)));
   const auto start = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(TensorMap outputs, predictor->Run(inputs));
   const double ms =
@@ -139,9 +164,10 @@ absl::Status Convert(const std::vector<std::string>& args) {
   std::vector<std::string> paths;
   std::string init_net;
   std::map<std::string, Shape> shapes;
+  std::map<std::string, DType> dtypes;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--init" || a == "--input-shape") {
+    if (a == "--init" || a == "--input-shape" || a == "--input-dtype") {
       if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat(a, " needs a value"));
       const std::string& v = args[++i];
       if (a == "--init") {
@@ -149,6 +175,14 @@ absl::Status Convert(const std::vector<std::string>& args) {
         continue;
       }
       const size_t eq = v.find('=');
+      if (a == "--input-dtype") {
+        if (eq == std::string::npos) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--input-dtype wants NAME=DTYPE, got '", v, "'"));
+        }
+        ASSIGN_OR_RETURN(dtypes[v.substr(0, eq)], ParseDType(v.substr(eq + 1)));
+        continue;
+      }
       Shape shape;
       for (absl::string_view d : absl::StrSplit(v.substr(eq == std::string::npos ? 0 : eq + 1), ',')) {
         int64_t dim;
@@ -172,14 +206,20 @@ absl::Status Convert(const std::vector<std::string>& args) {
                                     ? LoadGraph(Resolve(paths[0]))
                                     : LoadNetDefGraph(Resolve(init_net), Resolve(paths[0])));
   for (ValueInfo& v : graph.inputs) {
-    auto it = shapes.find(v.name);
-    if (it == shapes.end()) continue;
-    v.type.shape = it->second;
-    shapes.erase(it);
+    if (auto it = shapes.find(v.name); it != shapes.end()) {
+      v.type.shape = it->second;
+      shapes.erase(it);
+    }
+    if (auto it = dtypes.find(v.name); it != dtypes.end()) {
+      v.type.dtype = it->second;
+      dtypes.erase(it);
+    }
   }
-  if (!shapes.empty()) {
+  if (!shapes.empty() || !dtypes.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--input-shape names '", shapes.begin()->first, "', which is no model input"));
+        absl::StrCat(shapes.empty() ? "--input-dtype" : "--input-shape", " names '",
+                     shapes.empty() ? dtypes.begin()->first : shapes.begin()->first,
+                     "', which is no model input"));
   }
   RETURN_IF_ERROR(SaveGraph(std::move(graph), Resolve(paths[1])));
   std::printf("wrote %s\n", Resolve(paths[1]).c_str());

@@ -1,6 +1,7 @@
 #include "predictor/netdef/netdef_importer.h"
 
 #include <cmath>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -49,6 +50,18 @@ bool IsInputPlaceholder(const caffe2::OperatorDef& op) {
   return !args.Has("value") && shape.ok() && *shape == std::vector<int64_t>{1};
 }
 
+// The scale and zero point of an Int8 fill, nullopt for other fills.
+absl::StatusOr<std::optional<QuantParams>> Int8Quant(const caffe2::OperatorDef& op) {
+  if (op.type() != "Int8GivenTensorFill" && op.type() != "Int8GivenIntTensorFill") {
+    return std::nullopt;
+  }
+  const Caffe2Args args(op);
+  QuantParams q;
+  ASSIGN_OR_RETURN(q.scale, args.Float("Y_scale", 1.0f));
+  ASSIGN_OR_RETURN(q.zero_point, args.Int("Y_zero_point", 0));
+  return q;
+}
+
 // Runs one init_net operator.
 absl::StatusOr<Tensor> RunFill(const caffe2::OperatorDef& op, std::mt19937& rng) {
   const Caffe2Args args(op);
@@ -66,6 +79,20 @@ absl::StatusOr<Tensor> RunFill(const caffe2::OperatorDef& op, std::mt19937& rng)
     if (type == "GivenTensorInt16Fill") return GivenValues<int16_t>(shape, v);
     if (type == "GivenTensorBoolFill") return GivenValues<bool>(shape, v);
     return GivenValues<int64_t>(shape, v);
+  }
+  // Caffe2's Int8 fills: uint8 values as the bytes of a string, or int32 values (biases); their
+  // Y_scale / Y_zero_point are read by Int8Quant.
+  if (type == "Int8GivenTensorFill") {
+    auto it = args.all().find("values");
+    if (it == args.all().end() || !it->second->has_s()) {
+      return absl::InvalidArgumentError("missing argument 'values' (a string of bytes)");
+    }
+    const std::string& bytes = it->second->s();
+    return GivenValues<uint8_t>(shape, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  }
+  if (type == "Int8GivenIntTensorFill") {
+    ASSIGN_OR_RETURN(std::vector<int64_t> v, args.Ints("values"));
+    return GivenValues<int32_t>(shape, v);
   }
   if (type == "GivenTensorStringFill") {
     auto it = args.all().find("values");
@@ -141,6 +168,7 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
   graph.opsets[""] = ImportOpset(predict_net);
 
   // init_net: fills, run once.
+  ImportContext ctx(&graph);
   std::mt19937 rng(0);
   std::set<std::string> placeholders;  // outputs of IsInputPlaceholder fills
   for (int i = 0; i < init_net.op_size(); ++i) {
@@ -151,11 +179,13 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
     }
     if (IsInputPlaceholder(op)) placeholders.insert(op.output(0));
     auto t = RunFill(op, rng);
-    if (!t.ok()) {
-      return absl::Status(t.status().code(),
-                          absl::StrCat("init_net operator #", i, " (", op.type(), " -> '",
-                                       op.output(0), "'): ", t.status().message()));
+    auto q = Int8Quant(op);
+    if (!t.ok() || !q.ok()) {
+      const absl::Status& s = t.ok() ? q.status() : t.status();
+      return absl::Status(s.code(), absl::StrCat("init_net operator #", i, " (", op.type(), " -> '",
+                                                 op.output(0), "'): ", s.message()));
     }
+    if (*q) ctx.SetQuant(op.output(0), **q);
     graph.initializers[op.output(0)] = *std::move(t);
   }
 
@@ -194,7 +224,6 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
   }
   std::map<std::string, std::string> current;  // blob -> its current SSA value
   for (const std::string& name : defined) current[name] = name;
-  ImportContext ctx(&graph);
   for (int i = 0; i < predict_net.op_size(); ++i) {
     const caffe2::OperatorDef& op = predict_net.op(i);
     std::vector<std::string> inputs, outputs;
@@ -237,6 +266,17 @@ absl::StatusOr<Graph> ImportNetDefFiles(const std::string& init_path,
   ASSIGN_OR_RETURN(caffe2::NetDef init, ParseNetDef(init_bytes, init_path));
   ASSIGN_OR_RETURN(caffe2::NetDef predict, ParseNetDef(predict_bytes, predict_path));
   return ImportNetDef(init, predict);
+}
+
+absl::Status FeedParameter(const std::string& name, Graph& graph) {
+  auto it = graph.initializers.find(name);
+  if (it == graph.initializers.end()) {
+    return absl::NotFoundError(absl::StrCat("'", name, "' is not a parameter of the model"));
+  }
+  graph.input_defaults[name] = std::move(it->second);
+  graph.initializers.erase(it);
+  graph.inputs.push_back({name, {}});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes) {

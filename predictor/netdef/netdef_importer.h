@@ -4,7 +4,9 @@
 // the table in op_mapping.h. Binary and text NetDefs load, and single-file MetaNetDefs. Graph
 // inputs are predict_net's external inputs that init_net does not fill, or fills only with a
 // placeholder (`ConstantFill shape: [1]` without a value, as Caffe2's mobile exporter writes),
-// in external_input's order; a placeholder's fill is its input's default.
+// in external_input's order; a placeholder's fill is its input's default. Int8 fills
+// (Int8GivenTensorFill, Int8GivenIntTensorFill) give uint8 / int32 parameters whose scale and zero
+// point the Int8 operators' mappings carry on (op_mapping.h).
 // Pure functions; thread-safe.
 #ifndef CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
 #define CORTADO_PREDICTOR_NETDEF_NETDEF_IMPORTER_H_
@@ -26,6 +28,10 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
 // Files: init_net.pb and predict_net.pb (binary, or text such as .pbtxt).
 absl::StatusOr<Graph> ImportNetDefFiles(const std::string& init_path,
                                         const std::string& predict_path);
+// Caffe2's predictor let a feed overwrite any blob init_net filled (Detectron nets fill im_info
+// there and expect callers to feed it). Makes parameter `name` a graph input whose default is its
+// fill; NotFound when the graph has no such parameter.
+absl::Status FeedParameter(const std::string& name, Graph& graph);
 // A MetaNetDef holding GLOBAL_INIT_NET_TYPE and PREDICT_NET_TYPE nets.
 absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes);
 

@@ -194,6 +194,83 @@ TEST(NetDefTest, CrayonStylizesABgraImage) {
   EXPECT_GT(distinct_blue, 16) << "the stylized image is (nearly) constant";
 }
 
+// Mask R-CNN 2Go in Int8 (facebookarchive/models): Int8 backbone and heads with per-blob scale
+// and zero point, GenerateProposals, RoIAlign (NHWC), BBoxTransform, BoxWithNMSLimit. No Caffe2
+// output exists to compare with (each op is checked in //ops:caffe2_reference_test), so this
+// checks the detections' shapes and ranges on a 320x320 image, with im_info fed over the
+// init_net's [320, 427, 1].
+TEST(NetDefTest, MaskRcnn2GoInt8DetectsOnA320Image) {
+  const std::string dir =
+      std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/netdef/mask_rcnn_2go_int8";
+  auto graph = ImportNetDefFiles(dir + "/init_net.pb", dir + "/predict_net.pb");
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->inputs.size(), 1u);
+  EXPECT_EQ(graph->inputs[0].name, "data");
+  ASSERT_TRUE(FeedParameter("im_info", *graph).ok());
+  EXPECT_EQ(FeedParameter("no_such_blob", *graph).code(), absl::StatusCode::kNotFound);
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_TRUE(p.ok()) << p.status();
+  // A BGR image: grey background, a red rectangle and a green disc.
+  constexpr int64_t kSize = 320;
+  std::vector<float> image(3 * kSize * kSize);
+  for (int64_t y = 0; y < kSize; ++y) {
+    for (int64_t x = 0; x < kSize; ++x) {
+      float bgr[3] = {110, 120, 130};
+      if (y >= 60 && y < 200 && x >= 40 && x < 150) bgr[0] = 30, bgr[1] = 60, bgr[2] = 200;
+      if ((y - 210) * (y - 210) + (x - 230) * (x - 230) < 70 * 70) {
+        bgr[0] = 20, bgr[1] = 180, bgr[2] = 60;
+      }
+      for (int c = 0; c < 3; ++c) image[(c * kSize + y) * kSize + x] = bgr[c];
+    }
+  }
+  auto out = (*p)->Run({{"data", Tensor::FromVector<float>(image, {1, 3, kSize, kSize})},
+                        {"im_info", Tensor::FromVector<float>({kSize, kSize, 1.0f}, {1, 3})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const Tensor& scores = out->at("score_nms");
+  const Tensor& boxes = out->at("bbox_nms");
+  const Tensor& classes = out->at("class_nms");
+  const Tensor& masks = out->at("mask_fcn_probs");
+  const int64_t d = scores.num_elements();
+  std::printf("mask_rcnn_2go_int8: %lld detections\n", static_cast<long long>(d));
+  ASSERT_GE(d, 1) << "no detection: the mask head did not run";
+  ASSERT_LE(d, 100);  // detections_per_im
+  ASSERT_EQ(scores.shape(), (Shape{d}));
+  ASSERT_EQ(boxes.shape(), (Shape{d, 4}));
+  ASSERT_EQ(classes.shape(), (Shape{d}));
+  // RoIAlign 6x6 -> ConvTranspose x2 -> 12 -> ConvTranspose x2 -> 24, 81 COCO classes.
+  ASSERT_EQ(masks.shape(), (Shape{d, 81, 24, 24}));
+  for (int64_t i = 0; i < d; ++i) {
+    const float* b = boxes.data<float>() + 4 * i;
+    const float c = classes.data<float>()[i];
+    std::printf("  class %2.0f score %.3f box [%.1f %.1f %.1f %.1f]\n", c, scores.data<float>()[i],
+                b[0], b[1], b[2], b[3]);
+    EXPECT_GT(scores.data<float>()[i], 0.05f);  // score_thresh
+    EXPECT_LE(scores.data<float>()[i], 1.0f);
+    EXPECT_EQ(c, std::floor(c));
+    EXPECT_GE(c, 1.0f);  // 0 is background
+    EXPECT_LE(c, 80.0f);
+    EXPECT_GE(b[0], 0.0f);
+    EXPECT_GE(b[1], 0.0f);
+    EXPECT_LE(b[0], b[2]);
+    EXPECT_LE(b[1], b[3]);
+    EXPECT_LE(b[2], kSize - 1.0f);
+    EXPECT_LE(b[3], kSize - 1.0f);
+  }
+  for (int64_t i = 0; i < masks.num_elements(); ++i) {
+    ASSERT_GE(masks.data<float>()[i], 0.0f);
+    ASSERT_LE(masks.data<float>()[i], 1.0f);
+  }
+  // A flat grey image: no proposal survives BoxWithNMSLimit, and the mask head runs on no rois.
+  std::fill(image.begin(), image.end(), 114.0f);
+  auto none = (*p)->Run({{"data", Tensor::FromVector<float>(image, {1, 3, kSize, kSize})},
+                         {"im_info", Tensor::FromVector<float>({kSize, kSize, 1.0f}, {1, 3})}});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->at("score_nms").shape(), (Shape{0}));
+  EXPECT_EQ(none->at("bbox_nms").shape(), (Shape{0, 4}));
+  EXPECT_EQ(none->at("class_nms").shape(), (Shape{0}));
+  EXPECT_EQ(none->at("mask_fcn_probs").shape(), (Shape{0, 81, 24, 24}));
+}
+
 // PadImage reflect at its widest (pad = size - 1 on each axis), against numpy's np.pad(mode=
 // 'reflect'), which agrees with Caffe2's PadImageOp there: h = |ph - pad_t| reflected about H-1.
 TEST(NetDefTest, PadImageReflectMatchesNumpyAtTheBorders) {
@@ -271,15 +348,68 @@ TEST(NetDefTest, ConstantFillPlaceholderIsAnInputFedByPosition) {
 
 TEST(NetDefTest, MapsTheDocumentedOperators) {
   const std::vector<std::string> ops = MappedCaffe2Ops();
-  for (const char* op : {"FC", "FCTransposed", "SpatialBN", "Conv", "ConvTranspose", "MaxPool",
-                         "AveragePool", "Relu", "PRelu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax",
-                         "Sum", "Add", "Sub", "Mul", "Div", "Concat", "Reshape", "Flatten",
-                         "Transpose", "Squeeze", "ExpandDims", "PadImage", "ResizeNearest",
-                         "InstanceNorm", "LRN", "Dropout", "BatchMatMul", "Copy", "Negative",
-                         "Cast", "Slice", "Split", "ChannelShuffle", "Clip", "NCHW2NHWC",
-                         "NHWC2NCHW", "LayerNorm", "Erf",
+  for (const char* op : {"FC",
+                         "FCTransposed",
+                         "SpatialBN",
+                         "Conv",
+                         "ConvTranspose",
+                         "MaxPool",
+                         "AveragePool",
+                         "Relu",
+                         "PRelu",
+                         "LeakyRelu",
+                         "Sigmoid",
+                         "Tanh",
+                         "Softmax",
+                         "Sum",
+                         "Add",
+                         "Sub",
+                         "Mul",
+                         "Div",
+                         "Concat",
+                         "Reshape",
+                         "Flatten",
+                         "Transpose",
+                         "Squeeze",
+                         "ExpandDims",
+                         "PadImage",
+                         "ResizeNearest",
+                         "InstanceNorm",
+                         "LRN",
+                         "Dropout",
+                         "BatchMatMul",
+                         "Copy",
+                         "Negative",
+                         "Cast",
+                         "Slice",
+                         "Split",
+                         "ChannelShuffle",
+                         "Clip",
+                         "NCHW2NHWC",
+                         "NHWC2NCHW",
+                         "LayerNorm",
+                         "Erf",
                          "PackedInt8BGRANHWCToNCHWCStylizerPreprocess",
-                         "BRGNCHWCToPackedInt8BGRAStylizerDeprocess"}) {
+                         "BRGNCHWCToPackedInt8BGRAStylizerDeprocess",
+                         "Int8Quantize",
+                         "Int8Dequantize",
+                         "Int8Conv",
+                         "Int8ConvRelu",
+                         "Int8ConvTranspose",
+                         "Int8FC",
+                         "Int8AveragePool",
+                         "Int8Sum",
+                         "Int8SumRelu",
+                         "Int8Add",
+                         "Int8AddRelu",
+                         "Int8Relu",
+                         "Int8Softmax",
+                         "Int8ResizeNearest",
+                         "GenerateProposals",
+                         "BBoxTransform",
+                         "BoxWithNMSLimit",
+                         "RoIAlign",
+                         "IsEmpty"}) {
     EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
   }
 }

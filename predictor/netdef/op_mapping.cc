@@ -407,6 +407,15 @@ absl::Status ImportPadImage(const OperatorDef&, const Caffe2Args& args,
   return absl::OkStatus();
 }
 
+// Adds a kCaffe2Domain node keeping the Caffe2 op type.
+Node& AddCaffe2Node(ImportContext& ctx, const std::string& op_type,
+                    const std::vector<std::string>& in, std::vector<std::string> out) {
+  ctx.graph().opsets[kCaffe2Domain] = 1;
+  Node& node = ctx.AddNode(op_type, in, std::move(out));
+  node.domain = kCaffe2Domain;
+  return node;
+}
+
 // The stylizer's packing ops (ops/caffe2_image.cc). Caffe2 draws the preprocess noise once per
 // workspace (`noise_size` values, default 491, Gaussian with std `noise_std`, default 10); the
 // import draws it once, from a fixed seed, as a constant input, so runs are reproducible.
@@ -427,8 +436,7 @@ absl::Status ImportStylizer(const OperatorDef& op, const Caffe2Args& args,
     for (float& v : noise) v = stddev > 0.0f ? normal(rng) : 0.0f;
     inputs.push_back(ctx.AddConstant("stylizer_noise", Tensor::FromVector<float>(noise, {size})));
   }
-  ctx.graph().opsets[kCaffe2Domain] = 1;
-  ctx.AddNode(op.type(), inputs, {out[0]}).domain = kCaffe2Domain;
+  AddCaffe2Node(ctx, op.type(), inputs, {out[0]});
   return absl::OkStatus();
 }
 
@@ -759,11 +767,169 @@ absl::Status ImportConstantFill(const OperatorDef&, const Caffe2Args& args,
   return absl::OkStatus();
 }
 
+// ---- Caffe2's Int8 ops (ops/caffe2_int8.cc) ----
+
+// An Int8 op: the inputs' scales and zero points (recorded by their producers) and the output's
+// (Y_scale / Y_zero_point, or the input's for ops that keep it) become attributes.
+absl::Status ImportInt8(const OperatorDef& op, const Caffe2Args& args,
+                        const std::vector<std::string>& in, const std::vector<std::string>& out,
+                        ImportContext& ctx) {
+  const std::string& type = op.type();
+  const bool quantize = type == "Int8Quantize";
+  RETURN_IF_ERROR(RequireInputs(in, 1, quantize || type == "Int8Dequantize" ? 1 : 1 << 10));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  if (args.Has("order") && !nhwc) {
+    return absl::UnimplementedError("Caffe2's Int8 operators run in NHWC order only");
+  }
+  std::vector<float> scales;
+  std::vector<int64_t> zero_points;
+  if (!quantize) {
+    for (const std::string& x : in) {
+      ASSIGN_OR_RETURN(QuantParams q, ctx.Quant(x));
+      scales.push_back(q.scale);
+      zero_points.push_back(q.zero_point);
+    }
+  }
+  QuantParams y;
+  const bool keeps_input = type == "Int8Relu" || type == "Int8ResizeNearest";
+  if (keeps_input) {
+    y = {scales[0], zero_points[0]};
+  } else {
+    ASSIGN_OR_RETURN(y.scale, args.Float("Y_scale", 1.0f));
+    ASSIGN_OR_RETURN(y.zero_point, args.Int("Y_zero_point", 0));
+  }
+  Node& node = AddCaffe2Node(ctx, type, in, {out[0]});
+  node.attrs.Set("input_scales", scales);
+  node.attrs.Set("input_zero_points", zero_points);
+  node.attrs.Set("Y_scale", y.scale);
+  node.attrs.Set("Y_zero_point", y.zero_point);
+  if (type == "Int8Conv" || type == "Int8ConvRelu" || type == "Int8ConvTranspose") {
+    ASSIGN_OR_RETURN(SpatialArgs s, ReadSpatial(args, /*need_kernel=*/false));
+    ASSIGN_OR_RETURN(int64_t group, args.Int("group", 1));
+    node.attrs.Set("strides", s.strides);
+    node.attrs.Set("dilations", s.dilations);
+    // Caffe2's pads are t, l, b, r, as ONNX's begins then ends.
+    node.attrs.Set("pads", s.pads);
+    node.attrs.Set("group", group);
+    if (type == "Int8ConvTranspose") {
+      ASSIGN_OR_RETURN(std::vector<int64_t> adj, PerAxis(args, "adj", 0, 2));
+      node.attrs.Set("output_padding", adj);
+    }
+  } else if (type == "Int8AveragePool") {
+    ASSIGN_OR_RETURN(int64_t global, args.Int("global_pooling", 0));
+    node.attrs.Set("global_pooling", global);
+    if (!global) {
+      ASSIGN_OR_RETURN(SpatialArgs s, ReadSpatial(args, /*need_kernel=*/true));
+      node.attrs.Set("kernel_shape", s.kernel);
+      node.attrs.Set("strides", s.strides);
+      node.attrs.Set("pads", s.pads);
+    }
+  } else if (type == "Int8ResizeNearest") {
+    ASSIGN_OR_RETURN(float hs, args.Float("height_scale", 1.0f));
+    ASSIGN_OR_RETURN(float ws, args.Float("width_scale", 1.0f));
+    node.attrs.Set("height_scale", hs);
+    node.attrs.Set("width_scale", ws);
+  }
+  if (type != "Int8Dequantize") ctx.SetQuant(out[0], y);
+  return absl::OkStatus();
+}
+
+// ---- Detectron's ops (ops/caffe2_detection.cc) ----
+
+// Copies the named Caffe2 arguments that are present onto the node (ints and floats).
+absl::Status CopyArgs(const Caffe2Args& args, const std::vector<std::string>& ints,
+                      const std::vector<std::string>& floats, Node& node) {
+  for (const std::string& name : ints) {
+    if (!args.Has(name)) continue;
+    ASSIGN_OR_RETURN(int64_t v, args.Int(name, 0));
+    node.attrs.Set(name, v);
+  }
+  for (const std::string& name : floats) {
+    if (!args.Has(name)) continue;
+    ASSIGN_OR_RETURN(float v, args.Float(name, 0.0f));
+    node.attrs.Set(name, v);
+  }
+  return absl::OkStatus();
+}
+
+// Refuses an argument whose value asks for a behaviour not built (rotated boxes, soft NMS...).
+absl::Status Refuse(const Caffe2Args& args, const std::string& name, int64_t supported) {
+  ASSIGN_OR_RETURN(int64_t v, args.Int(name, supported));
+  if (v != supported) {
+    return absl::UnimplementedError(absl::StrCat("argument ", name, " = ", v, " is not supported"));
+  }
+  return absl::OkStatus();
+}
+
+// Outputs past `supported` must be unread.
+absl::Status OnlyOutputs(const std::vector<std::string>& out, size_t supported) {
+  for (size_t i = supported; i < out.size(); ++i) {
+    if (!out[i].empty()) {
+      return absl::UnimplementedError(absl::StrCat("output ", i, " is read but not supported"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> Used(const std::vector<std::string>& out, size_t n) {
+  std::vector<std::string> used(out.begin(), out.begin() + std::min(n, out.size()));
+  while (used.size() > 1 && used.back().empty()) used.pop_back();
+  return used;
+}
+
+absl::Status ImportDetection(const OperatorDef& op, const Caffe2Args& args,
+                             const std::vector<std::string>& in,
+                             const std::vector<std::string>& out, ImportContext& ctx) {
+  const std::string& type = op.type();
+  RETURN_IF_ERROR(Refuse(args, "rotated", 0));
+  // `correct_transform_coords: 0` was Caffe2's pre-Detectron x2/y2 without the minus one.
+  RETURN_IF_ERROR(Refuse(args, "correct_transform_coords", 1));
+  if (type == "BBoxTransform") {
+    RETURN_IF_ERROR(RequireInputs(in, 3, 3));
+    RETURN_IF_ERROR(OnlyOutputs(out, 2));
+    Node& node = AddCaffe2Node(ctx, type, in, Used(out, 2));
+    if (args.Has("weights")) {
+      ASSIGN_OR_RETURN(std::vector<float> weights, args.Floats("weights"));
+      node.attrs.Set("weights", weights);
+    }
+    return CopyArgs(args, {"apply_scale", "legacy_plus_one"}, {}, node);
+  }
+  if (type == "GenerateProposals") {
+    RETURN_IF_ERROR(RequireInputs(in, 4, 4));
+    RETURN_IF_ERROR(OnlyOutputs(out, 2));
+    Node& node = AddCaffe2Node(ctx, type, in, Used(out, 2));
+    return CopyArgs(args, {"pre_nms_topN", "post_nms_topN", "legacy_plus_one"},
+                    {"spatial_scale", "nms_thresh", "min_size"}, node);
+  }
+  if (type == "BoxWithNMSLimit") {
+    RETURN_IF_ERROR(RequireInputs(in, 2, 2));  // batch_splits (a third input): one image only
+    RETURN_IF_ERROR(OnlyOutputs(out, 3));
+    RETURN_IF_ERROR(Refuse(args, "soft_nms_enabled", 0));
+    RETURN_IF_ERROR(Refuse(args, "cls_agnostic_bbox_reg", 0));
+    RETURN_IF_ERROR(Refuse(args, "input_boxes_include_bg_cls", 1));
+    RETURN_IF_ERROR(Refuse(args, "output_classes_include_bg_cls", 1));
+    Node& node = AddCaffe2Node(ctx, type, in, Used(out, 3));
+    return CopyArgs(args, {"detections_per_im", "legacy_plus_one"}, {"score_thresh", "nms"}, node);
+  }
+  // RoIAlign
+  RETURN_IF_ERROR(RequireInputs(in, 2, 2));
+  ASSIGN_OR_RETURN(bool nhwc, IsNHWC(args));
+  const std::string x = nhwc ? ToNCHW(ctx, in[0]) : in[0];
+  const std::string y = nhwc ? ctx.NewName(out[0] + "_nchw") : out[0];
+  Node& node = AddCaffe2Node(ctx, type, {x, in[1]}, {y});
+  RETURN_IF_ERROR(CopyArgs(args, {"pooled_h", "pooled_w", "sampling_ratio", "aligned"},
+                           {"spatial_scale"}, node));
+  if (nhwc) FromNCHW(ctx, y, out[0]);
+  return absl::OkStatus();
+}
+
 const std::map<std::string, Caffe2ImportFn>& ImportTable() {
   static const auto* table = new std::map<std::string, Caffe2ImportFn>{
       {"AveragePool", ImportPool},
       {"AveragePool2D", ImportPool},
       {"Add", ImportBinary},
+      {"BBoxTransform", ImportDetection},
+      {"BoxWithNMSLimit", ImportDetection},
       {"BRGNCHWCToPackedInt8BGRAStylizerDeprocess", ImportStylizer},
       {"BatchMatMul", ImportBatchMatMul},
       {"Cast", ImportCast},
@@ -781,14 +947,41 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"ExpandDims", WithDims("Unsqueeze")},
       {"FC", ImportFC},
       {"FCTransposed", ImportFC},
-      {"Flatten", [](const OperatorDef&, const Caffe2Args& args, const std::vector<std::string>& in,
-                     const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
+      {"Flatten",
+       [](const OperatorDef&, const Caffe2Args& args, const std::vector<std::string>& in,
+          const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
          RETURN_IF_ERROR(RequireInputs(in, 1, 1));
          ASSIGN_OR_RETURN(int64_t axis, args.Int("axis", 1));
          ctx.AddNode("Flatten", in, {out[0]}).attrs.Set("axis", axis);
          return absl::OkStatus();
        }},
+      {"GenerateProposals", ImportDetection},
       {"InstanceNorm", ImportInstanceNorm},
+      {"Int8Add", ImportInt8},
+      {"Int8AddRelu", ImportInt8},
+      {"Int8AveragePool", ImportInt8},
+      {"IsEmpty",
+       [](const OperatorDef&, const Caffe2Args&, const std::vector<std::string>& in,
+          const std::vector<std::string>& out, ImportContext& ctx) -> absl::Status {
+         // A bool scalar: whether the input has no elements.
+         RETURN_IF_ERROR(RequireInputs(in, 1, 1));
+         const std::string size = ctx.NewName(in[0] + "_size");
+         ctx.AddNode("Size", in, {size});
+         ctx.AddNode("Equal", {size, ctx.AddConstant("zero", Tensor::Scalar<int64_t>(0))},
+                     {out[0]});
+         return absl::OkStatus();
+       }},
+      {"Int8Conv", ImportInt8},
+      {"Int8ConvRelu", ImportInt8},
+      {"Int8ConvTranspose", ImportInt8},
+      {"Int8Dequantize", ImportInt8},
+      {"Int8FC", ImportInt8},
+      {"Int8Quantize", ImportInt8},
+      {"Int8Relu", ImportInt8},
+      {"Int8ResizeNearest", ImportInt8},
+      {"Int8Softmax", ImportInt8},
+      {"Int8Sum", ImportInt8},
+      {"Int8SumRelu", ImportInt8},
       {"LayerNorm", ImportLayerNorm},
       {"LeakyRelu", ImportLeakyRelu},
       {"LRN", ImportLRN},
@@ -803,6 +996,7 @@ const std::map<std::string, Caffe2ImportFn>& ImportTable() {
       {"PRelu", ImportPRelu},
       {"Relu", Same("Relu", 1, 1)},
       {"Reshape", ImportReshape},
+      {"RoIAlign", ImportDetection},
       {"ResizeNearest", ImportResizeNearest},
       {"Shape", Same("Shape", 1, 1)},
       {"Sigmoid", Same("Sigmoid", 1, 1)},
@@ -896,6 +1090,15 @@ std::string ImportContext::AddConstant(const std::string& base, Tensor value) {
   const std::string name = NewName(absl::StrCat(op_name_, "/", base));
   graph_->initializers[name] = std::move(value);
   return name;
+}
+
+absl::StatusOr<QuantParams> ImportContext::Quant(const std::string& value) const {
+  auto it = quant_.find(value);
+  if (it == quant_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input '", value, "' is not an Int8 blob (no Int8 fill or Int8 operator writes it)"));
+  }
+  return it->second;
 }
 
 const Tensor* ImportContext::Constant(const std::string& name) const {

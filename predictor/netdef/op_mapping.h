@@ -31,7 +31,14 @@ class Caffe2Args {
   std::map<std::string, const caffe2::Argument*> args_;
 };
 
-// Where an importer writes: the graph under construction, and fresh value names.
+// The scale and zero point of a Caffe2 Int8 blob (real = scale * (q - zero_point)).
+struct QuantParams {
+  float scale = 1.0f;
+  int64_t zero_point = 0;
+};
+
+// Where an importer writes: the graph under construction, fresh value names, and the
+// quantization of each Int8 value (Caffe2 keeps it in the blob; the graph in attributes).
 class ImportContext {
  public:
   explicit ImportContext(Graph* graph) : graph_(graph) {}
@@ -47,9 +54,13 @@ class ImportContext {
   const Tensor* Constant(const std::string& name) const;
   // Names the nodes of the Caffe2 operator being imported.
   void set_op_name(std::string name) { op_name_ = std::move(name); }
+  void SetQuant(const std::string& value, QuantParams q) { quant_[value] = q; }
+  // The quantization of an Int8 value; InvalidArgument for a value that is not Int8.
+  absl::StatusOr<QuantParams> Quant(const std::string& value) const;
 
  private:
   Graph* graph_;
+  std::map<std::string, QuantParams> quant_;
   int counter_ = 0;
   std::string op_name_;
 };

@@ -353,5 +353,152 @@ TEST(OpMappingTest, LayerNormMeanAndStd) {
   }
 }
 
+// Int8 blobs carry their scale and zero point: from the Int8 fills (weights as a byte string,
+// int32 biases) and from each Int8 operator's Y_scale / Y_zero_point, onto the consumers'
+// input_scales / input_zero_points.
+TEST(OpMappingTest, Int8ScalesAndZeroPointsFollowTheBlobs) {
+  caffe2::NetDef init, predict;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        op {
+          type: "Int8GivenTensorFill"
+          output: "w"
+          arg {
+            name: "shape"
+            ints: [ 2, 1, 1, 3 ]
+          }
+          arg { name: "values" s: "\001\002\003\004\005\006" }
+          arg { name: "Y_scale" f: 0.5 }
+          arg { name: "Y_zero_point" i: 3 }
+        }
+        op {
+          type: "Int8GivenIntTensorFill"
+          output: "b"
+          arg {
+            name: "shape"
+            ints: [ 2 ]
+          }
+          arg {
+            name: "values"
+            ints: [ 30, -20 ]
+          }
+          arg { name: "Y_scale" f: 0.125 }
+          arg { name: "Y_zero_point" i: 0 }
+        }
+      )pb",
+      &init));
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        external_input: [ "x", "w", "b" ]
+        external_output: "y"
+        op {
+          type: "Int8Quantize"
+          input: "x"
+          output: "xq"
+          arg { name: "Y_scale" f: 0.25 }
+          arg { name: "Y_zero_point" i: 7 }
+        }
+        op {
+          type: "Int8ConvRelu"
+          input: [ "xq", "w", "b" ]
+          output: "yq"
+          arg { name: "kernel" i: 1 }
+          arg { name: "order" s: "NHWC" }
+          arg { name: "Y_scale" f: 0.75 }
+          arg { name: "Y_zero_point" i: 9 }
+        }
+        op { type: "Int8Dequantize" input: "yq" output: "y" }
+      )pb",
+      &predict));
+  auto graph = ImportNetDef(init, predict);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  ASSERT_EQ(graph->initializers.at("w").dtype(), DType::kUInt8);
+  EXPECT_EQ(graph->initializers.at("w").data<uint8_t>()[5], 6);
+  ASSERT_EQ(graph->initializers.at("b").dtype(), DType::kInt32);
+  EXPECT_EQ(graph->initializers.at("b").data<int32_t>()[1], -20);
+  const Node* conv = nullptr;
+  const Node* dequantize = nullptr;
+  for (const Node& n : graph->nodes) {
+    if (n.op_type == "Int8ConvRelu") conv = &n;
+    if (n.op_type == "Int8Dequantize") dequantize = &n;
+  }
+  ASSERT_NE(conv, nullptr);
+  ASSERT_NE(dequantize, nullptr);
+  EXPECT_EQ(conv->attrs.GetFloats("input_scales"), (std::vector<float>{0.25f, 0.5f, 0.125f}));
+  EXPECT_EQ(conv->attrs.GetInts("input_zero_points"), (std::vector<int64_t>{7, 3, 0}));
+  EXPECT_EQ(conv->attrs.GetFloat("Y_scale"), 0.75f);
+  EXPECT_EQ(conv->attrs.GetInt("Y_zero_point"), 9);
+  EXPECT_EQ(dequantize->attrs.GetFloats("input_scales"), (std::vector<float>{0.75f}));
+  EXPECT_EQ(dequantize->attrs.GetInts("input_zero_points"), (std::vector<int64_t>{9}));
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto out = (*p)->Run({{"x", Tensor::FromVector<float>({2.0f, -1.0f, 0.5f}, {1, 1, 1, 3})}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  // xq - 7 = [8, -4, 2]; w - 3 = [[-2, -1, 0], [1, 2, 3]]; acc + b = [-12 + 30, 6 - 20] =
+  // [18, -14]; * 0.25 * 0.5 / 0.75 = [3, -2.33] -> rounded + 9 = [12, 7]; Relu clamps at the
+  // zero point 9 -> [12, 9] -> dequantized [2.25, 0].
+  const Tensor& y = out->at("y");
+  ASSERT_EQ(y.shape(), (Shape{1, 1, 1, 2}));
+  EXPECT_EQ(y.data<float>()[0], 2.25f);
+  EXPECT_EQ(y.data<float>()[1], 0.0f);
+}
+
+// IsEmpty (Detectron nets guard their mask head with If(IsEmpty(boxes))): a bool scalar.
+TEST(OpMappingTest, IsEmptyIsABoolScalar) {
+  caffe2::NetDef init, predict;
+  ASSERT_TRUE(
+      google::protobuf::TextFormat::ParseFromString(R"pb(
+                                                      external_input: "x"
+                                                      external_output: "e"
+                                                      op { type: "IsEmpty" input: "x" output: "e" }
+                                                    )pb",
+                                                    &predict));
+  auto graph = ImportNetDef(init, predict);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (int64_t rows : {0, 3}) {
+    auto out =
+        (*p)->Run({{"x", Tensor::FromVector<float>(std::vector<float>(rows * 4), {rows, 4})}});
+    ASSERT_TRUE(out.ok()) << out.status();
+    const Tensor& e = out->at("e");
+    ASSERT_EQ(e.dtype(), DType::kBool);
+    ASSERT_EQ(e.shape(), Shape{});
+    EXPECT_EQ(e.data<bool>()[0], rows == 0);
+  }
+}
+
+TEST(OpMappingTest, Int8OperatorOnAFloatBlobIsRefused) {
+  caffe2::NetDef init, predict;
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+                                                              external_input: "x"
+                                                              external_output: "y"
+                                                              op {
+                                                                type: "Int8Relu"
+                                                                input: "x"
+                                                                output: "y"
+                                                                arg { name: "order" s: "NHWC" }
+                                                              }
+                                                            )pb",
+                                                            &predict));
+  auto graph = ImportNetDef(init, predict);
+  ASSERT_FALSE(graph.ok());
+  EXPECT_EQ(graph.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(graph.status().message().find("'x' is not an Int8 blob"), std::string::npos)
+      << graph.status();
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
+                                                              external_input: "x"
+                                                              external_output: "y"
+                                                              op {
+                                                                type: "Int8Quantize"
+                                                                input: "x"
+                                                                output: "y"
+                                                                arg { name: "order" s: "NCHW" }
+                                                              }
+                                                            )pb",
+                                                            &predict));
+  EXPECT_EQ(ImportNetDef(init, predict).status().code(), absl::StatusCode::kUnimplemented);
+}
+
 }  // namespace
 }  // namespace cortado
