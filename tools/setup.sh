@@ -102,21 +102,17 @@ if [ ! -f "$onnx_stamp" ]; then
   touch "$onnx_stamp"
 fi
 
-# Today's PyTorch from PyPI (tools/requirements-torch.txt), CPU only: the wheel without the CUDA
-# libraries it asks for, whose place small stubs take (tools/torch_cuda_stubs.py). Optional:
+# Today's PyTorch from PyPI (tools/requirements-torch.txt), used on the CPU; its wheel brings the
+# CUDA libraries it links (about 5 GiB in all, kept outside the checkout). Optional:
 # tests/torch_export_test exports models with it when it is here.
 if $with_torch; then
   torch_venv="${CORTADO_TORCH_VENV:-$HOME/.cache/cortado/torch-venv}"
   if [ ! -x "$torch_venv/bin/python" ]; then
     /usr/bin/python3 -m venv "$torch_venv"
   fi
-  torch_stamp="$torch_venv/.requirements.$(cat tools/requirements-torch.txt tools/torch_cuda_stubs.py \
-    | sha1sum | cut -c1-12)"
+  torch_stamp="$torch_venv/.requirements.$(sha1sum < tools/requirements-torch.txt | cut -c1-12)"
   if [ ! -f "$torch_stamp" ]; then
-    "$torch_venv/bin/pip" install -q --disable-pip-version-check --no-deps \
-      -r tools/requirements-torch.txt
-    "$torch_venv/bin/python" tools/torch_cuda_stubs.py \
-      "$("$torch_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    "$torch_venv/bin/pip" install -q --disable-pip-version-check -r tools/requirements-torch.txt
     touch "$torch_stamp"
   fi
 fi
