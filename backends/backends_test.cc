@@ -379,6 +379,22 @@ std::vector<Case> Cases() {
   OpRun context = scores;
   context.inputs = {Random({2, 4, 16, 16}, seed++), Random({2, 4, 16, 32}, seed++)};
   cases.push_back({"MatMul attention context", context});
+  // Concat: channels-last runs of a few channels (DenseNet), long runs, a leading axis, float64.
+  auto concat = [&](int64_t axis, std::vector<Shape> shapes, DType dtype) {
+    OpRun r;
+    r.op_type = "Concat";
+    r.opset = 13;
+    r.attrs.Set("axis", axis);
+    for (const Shape& shape : shapes) r.inputs.push_back(Random(shape, seed++, 1.0f, dtype));
+    return r;
+  };
+  const DType f32 = DType::kFloat32, f64 = DType::kFloat64;
+  cases.push_back({"Concat channels-last, 3 inputs",
+                   concat(3, {{2, 5, 5, 32}, {2, 5, 5, 7}, {2, 5, 5, 64}}, f32)});
+  cases.push_back({"Concat channels-first, long runs",
+                   concat(1, {{2, 16, 20, 20}, {2, 48, 20, 20}}, f32)});
+  cases.push_back({"Concat axis 0, float64", concat(0, {{3, 4}, {1, 4}, {5, 4}}, f64)});
+  cases.push_back({"Concat axis -1, one input", concat(-1, {{3, 4, 5}}, f32)});
   return cases;
 }
 
