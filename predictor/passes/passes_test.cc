@@ -208,6 +208,18 @@ TEST(FuseBatchNormTest, APreActivationBatchNormBecomesAScaleAndShift) {
   ExpectSameResultsOnEveryBackend(g);
 }
 
+TEST(FuseBatchNormTest, AOneDimensionalBatchNormBecomesADepthwiseConv) {
+  Graph g = ConvBatchNorm();
+  g.inputs[0].type.shape = Shape{2, 8, 10};
+  g.nodes = {{"bn", "BatchNormalization", "", {"x", "scale", "shift", "mean", "var"}, {"y"}, {}}};
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseBatchNorm(fused).ok());
+  ASSERT_EQ(Count(fused, "Conv", ""), 1);
+  EXPECT_EQ(fused.initializers.at(fused.nodes[0].inputs[1]).shape(), (Shape{8, 1, 1}));
+  ExpectSameResultsOnEveryBackend(g);
+}
+
 TEST(FuseBatchNormTest, ABatchNormWithoutSpatialDimensionsBecomesMulAndAdd) {
   Graph g = ConvBatchNorm();
   g.inputs[0].type.shape = Shape{4, 8};
