@@ -155,27 +155,37 @@ std::vector<Case> Cases() {
   // (A residual C is a per-run value, which RunOp cannot express: every RunOp input is a known
   // constant. //predictor/passes:passes_test runs one through the plan on every backend.)
   cases.push_back({"FusedMatMul 3-D + swish", matmul({3, 5, 16}, {16, 16}, false, "Swish", 33)});
-  auto lstm = [](const char* direction, bool bias, bool initial, uint32_t seed) {
-    const int64_t t = 5, n = 3, in = 7, h = 8;
+  auto lstm = [](const char* direction, bool bias, bool initial, uint32_t seed, int64_t n = 3,
+                 int64_t h = 8) {
+    const int64_t t = 5, in = 7;
+    const int64_t dirs = std::string(direction) == "bidirectional" ? 2 : 1;
     OpRun r;
     r.op_type = "LSTM";
     r.opset = 14;
     r.num_outputs = 3;
     r.attrs.Set("hidden_size", h);
     r.attrs.Set("direction", std::string(direction));
-    r.inputs = {Random({t, n, in}, seed), Random({1, 4 * h, in}, seed + 1, 0.4f),
-                Random({1, 4 * h, h}, seed + 2, 0.4f)};
-    r.inputs.push_back(bias ? Random({1, 8 * h}, seed + 3) : Tensor());
+    r.inputs = {Random({t, n, in}, seed), Random({dirs, 4 * h, in}, seed + 1, 0.4f),
+                Random({dirs, 4 * h, h}, seed + 2, 0.4f)};
+    r.inputs.push_back(bias ? Random({dirs, 8 * h}, seed + 3) : Tensor());
     if (initial) {
       r.inputs.push_back(Tensor());  // sequence_lens
-      r.inputs.push_back(Random({1, n, h}, seed + 4));
-      r.inputs.push_back(Random({1, n, h}, seed + 5));
+      r.inputs.push_back(Random({dirs, n, h}, seed + 4));
+      r.inputs.push_back(Random({dirs, n, h}, seed + 5));
     }
     return r;
   };
   cases.push_back({"LSTM forward", lstm("forward", true, false, 40)});
   cases.push_back({"LSTM reverse, initial states", lstm("reverse", true, true, 41)});
   cases.push_back({"LSTM forward, no bias, initial states", lstm("forward", false, true, 42)});
+  // cpu_opt's LSTM takes up to three batch rows per pass over a block of 16 to 32 units (by
+  // ISA), and oneDNN's LSTM hands it batches below 4: every row grouping, partial blocks, and
+  // batches that oneDNN keeps.
+  cases.push_back({"LSTM batch 1, 40 units", lstm("forward", true, true, 43, 1, 40)});
+  cases.push_back({"LSTM batch 2, 33 units, reverse", lstm("reverse", true, false, 44, 2, 33)});
+  cases.push_back({"LSTM batch 5, 40 units, bidirectional, initial states",
+                   lstm("bidirectional", true, true, 45, 5, 40)});
+  cases.push_back({"LSTM batch 8, 64 units, no bias", lstm("forward", false, false, 46, 8, 64)});
   auto softmax = [](int opset, Shape x, std::optional<int64_t> axis, uint32_t seed) {
     OpRun r;
     r.op_type = "Softmax";
@@ -369,6 +379,22 @@ std::vector<Case> Cases() {
   OpRun context = scores;
   context.inputs = {Random({2, 4, 16, 16}, seed++), Random({2, 4, 16, 32}, seed++)};
   cases.push_back({"MatMul attention context", context});
+  // Concat: channels-last runs of a few channels (DenseNet), long runs, a leading axis, float64.
+  auto concat = [&](int64_t axis, std::vector<Shape> shapes, DType dtype) {
+    OpRun r;
+    r.op_type = "Concat";
+    r.opset = 13;
+    r.attrs.Set("axis", axis);
+    for (const Shape& shape : shapes) r.inputs.push_back(Random(shape, seed++, 1.0f, dtype));
+    return r;
+  };
+  const DType f32 = DType::kFloat32, f64 = DType::kFloat64;
+  cases.push_back({"Concat channels-last, 3 inputs",
+                   concat(3, {{2, 5, 5, 32}, {2, 5, 5, 7}, {2, 5, 5, 64}}, f32)});
+  cases.push_back({"Concat channels-first, long runs",
+                   concat(1, {{2, 16, 20, 20}, {2, 48, 20, 20}}, f32)});
+  cases.push_back({"Concat axis 0, float64", concat(0, {{3, 4}, {1, 4}, {5, 4}}, f64)});
+  cases.push_back({"Concat axis -1, one input", concat(-1, {{3, 4, 5}}, f32)});
   return cases;
 }
 

@@ -41,7 +41,9 @@
 #include "backends/backend.h"
 #include "core/npy.h"
 #include "core/thread_pool.h"
+#include "predictor/executor.h"
 #include "predictor/predictor.h"
+#include "predictor/workspace.h"
 
 ABSL_FLAG(std::string, models, "", "comma-separated models (default: all, in the table's order)");
 ABSL_FLAG(int, runs, 10, "timed runs per configuration (median reported)");
@@ -55,6 +57,9 @@ ABSL_FLAG(int, graph_level, 1, "cortado's graph optimization level (-1 none, 0 f
 ABSL_FLAG(std::string, executor, "simple", "cortado's executor: simple or dag");
 ABSL_FLAG(bool, memory_plan, true, "cortado runs in one arena per run (predictor/memory_plan.h)");
 ABSL_FLAG(bool, passes, false, "print what each optimizer pass did, per model, on stderr");
+ABSL_FLAG(bool, profile, false,
+          "print on stderr, per model and configuration, the milliseconds per run that each "
+          "backend and op type took (steps timed one by one, outside the memory plan's arena)");
 ABSL_FLAG(std::string, model_dir, "",
           "exported models, <dir>/<model>/{model.onnx,input.npy} (default "
           "~/.cache/cortado/bench-models; missing ones are exported with bench/export_models.py)");
@@ -204,6 +209,44 @@ absl::StatusOr<Measurement> TimeCortado(const Predictor& predictor, const Tensor
   return m;
 }
 
+// --profile: runs the plan's steps one by one (as SimpleExecutor does, without the arena) --runs
+// times and prints the median milliseconds per run that each "backend op_type" took, largest
+// first, with its share of the sum.
+void ProfileSteps(const Predictor& predictor, const TensorMap& inputs, const std::string& config) {
+  using Clock = std::chrono::steady_clock;
+  const Plan& plan = predictor.plan();
+  std::map<std::string, std::vector<double>> ms;  // "backend op" -> per run
+  const int runs = std::max(1, absl::GetFlag(FLAGS_runs));
+  for (int run = 0; run < runs; ++run) {
+    Workspace ws(plan);
+    for (size_t i = 0; i < plan.inputs().size(); ++i) {
+      ws.blob(plan.input_slots()[i]) = inputs.at(plan.inputs()[i].name);
+    }
+    if (!ws.OpenStreams().ok()) return;
+    std::map<std::string, double> this_run;
+    for (const PlanStep& step : plan.steps()) {
+      const Clock::time_point start = Clock::now();
+      if (!RunStep(step, ws).ok()) return;
+      this_run[step.backend->name() + " " + step.op_type] +=
+          std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      for (int slot : step.release_after) ws.blob(slot) = Tensor();
+    }
+    (void)ws.WaitStreams();
+    for (const auto& [what, t] : this_run) ms[what].push_back(t);
+  }
+  std::vector<std::pair<double, std::string>> rows;
+  double total = 0;
+  for (const auto& [what, t] : ms) {
+    rows.push_back({Median(t), what});
+    total += rows.back().first;
+  }
+  std::sort(rows.rbegin(), rows.rend());
+  std::fprintf(stderr, "  profile %s: %.2f ms over the steps\n", config.c_str(), total);
+  for (const auto& [t, what] : rows) {
+    std::fprintf(stderr, "    %8.3f ms %5.1f%%  %s\n", t, 100 * t / total, what.c_str());
+  }
+}
+
 // The child's work: loads the model once, runs every config and reports on `out`, one line each:
 // `baseline MB`, `result CONFIG MEDIAN_MS RUNS`, `error MESSAGE`, `rss MB`.
 void CortadoChild(const std::string& model_path, const std::vector<Config>& configs,
@@ -248,6 +291,7 @@ void CortadoChild(const std::string& model_path, const std::vector<Config>& conf
                    OneLine(m.status().ToString()).c_str());
       return;
     }
+    if (absl::GetFlag(FLAGS_profile)) ProfileSteps(**predictor, inputs, config.Name());
     std::fprintf(out, "result %s %f %d\n", config.Name().c_str(), m->median_ms, m->runs);
     std::fflush(out);
   }

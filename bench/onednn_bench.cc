@@ -1,5 +1,5 @@
 // Where oneDNN overtakes our kernels: for each op and size, the microseconds per call of our
-// kernel (the reference one of ops/, or cpu_opt's for MatMul) and of the oneDNN kernel built
+// kernel (the reference one of ops/, or cpu_opt's for MatMul and LSTM) and of the oneDNN kernel built
 // without its size thresholds (//backends/onednn:onednn_unthresholded; the thresholds in
 // backends/onednn come from this bench), both created once and run interleaved in one process,
 // median of --rounds rounds; ratio = oneDNN / ours (below 1: oneDNN is faster). The eltwise
@@ -137,6 +137,18 @@ std::vector<Row> Rows() {
                      Random({dirs, gates * h, h}, seed++), Random({dirs, 2 * gates * h}, seed++)},
                     true});
   }
+  // The forward LSTM of bench/model_bench's lstm model (a layer of 256 units), by batch size:
+  // against cpu_opt's LSTM (backends/cpu/rnn.cc).
+  for (int64_t n : {1, 2, 4, 8}) {
+    const int64_t units = 256;
+    rows.push_back({"LSTM seq 32, 256->256, batch " + std::to_string(n),
+                    "LSTM",
+                    14,
+                    attrs({{"hidden_size", units}}),
+                    {Random({32, n, units}, seed++), Random({1, 4 * units, units}, seed++),
+                     Random({1, 4 * units, units}, seed++), Random({1, 8 * units}, seed++)},
+                    true});
+  }
   return rows;
 }
 
@@ -147,7 +159,8 @@ int Main() {
     SetIntraOpThreads(std::stoi(threads));
     for (Row& row : Rows()) {
       if (!absl::StrContains(row.label, absl::GetFlag(FLAGS_filter))) continue;
-      // Ours: the optimized CPU kernel where there is one (MatMul), else the reference kernel.
+      // Ours: the optimized CPU kernel where there is one (MatMul, LSTM), else the reference
+      // kernel.
       const bool opt = OpRegistry::Global().FindKernel(kCpuOptBackend, "", row.op, row.opset,
                                                        DType::kFloat32) != nullptr;
       std::unique_ptr<Kernel> ours = Make(opt ? kCpuOptBackend : kCpuBackend, row);

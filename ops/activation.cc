@@ -136,10 +136,7 @@ struct SigmoidFn : Stateless {
   template <typename C>
   C operator()(C x) const {
     if constexpr (std::is_same_v<C, float>) {
-      // e = exp(-|x|) never overflows: 1 / (1 + e) for x >= 0, e / (1 + e) below.
-      const float e = FastExp(-Fabs(x));
-      const float r = 1.0f / (1.0f + e);
-      return x >= 0.0f ? r : e * r;
+      return FastSigmoid(x);
     } else {
       return C(1) / (C(1) + std::exp(-x));
     }

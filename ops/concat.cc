@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "ops/concat.h"
 #include "ops/registry.h"
 #include "ops/tensor_util.h"
 
@@ -53,37 +54,19 @@ absl::Status InferConcat(InferenceContext& ctx) {
 class ConcatKernel : public Kernel {
  public:
   explicit ConcatKernel(const KernelInfo& info) : axis_(info.attrs->GetInt("axis")) {}
+
   absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(const Tensor* first, ctx.RequiredInput(0));
-    const int rank = first->rank();
-    ASSIGN_OR_RETURN(int axis, Axis(axis_, rank, "Concat"));
-    Shape out = first->shape();
-    out[axis] = 0;
-    std::vector<const Tensor*> ins;
-    for (int i = 0; i < ctx.num_inputs(); ++i) {
-      ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(i));
-      if (t->dtype() != first->dtype() || t->rank() != rank) {
-        return Bad("Concat", "input ", i, " is ", DTypeName(t->dtype()), Str(t->shape()),
-                   ", expected ", DTypeName(first->dtype()), " of rank ", rank);
-      }
-      for (int d = 0; d < rank; ++d) {
-        if (d != axis && t->dim(d) != first->dim(d)) {
-          return Bad("Concat", "input shapes ", Str(first->shape()), " and ", Str(t->shape()),
-                     " differ off axis ", axis);
-        }
-      }
-      out[axis] += t->dim(axis);
-      ins.push_back(t);
-    }
-    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, first->dtype(), out));
-    const int64_t outer = PartialProduct(out, 0, axis);
-    const int64_t inner = PartialProduct(out, axis + 1, rank);
-    return VisitStorage(first->dtype(), "Concat", [&](auto tag) {
+    ASSIGN_OR_RETURN(ConcatOperands c, CheckConcat(ctx, axis_));
+    const DType dtype = c.inputs[0]->dtype();
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, dtype, c.out));
+    const int64_t outer = PartialProduct(c.out, 0, c.axis);
+    const int64_t inner = PartialProduct(c.out, c.axis + 1, c.out.size());
+    return VisitStorage(dtype, "Concat", [&](auto tag) {
       using T = typename decltype(tag)::type;
       int64_t offset = 0;
-      for (const Tensor* t : ins) {
-        const int64_t row = t->dim(axis) * inner;
-        CopyRows(t->data<T>(), row, y->data<T>() + offset, out[axis] * inner, outer, row);
+      for (const Tensor* t : c.inputs) {
+        const int64_t row = t->dim(c.axis) * inner;
+        CopyRows(t->data<T>(), row, y->data<T>() + offset, c.out[c.axis] * inner, outer, row);
         offset += row;
       }
       return absl::OkStatus();
@@ -217,4 +200,32 @@ CORTADO_REGISTER_OP(OpSchema("Split")
 CORTADO_REGISTER_KERNEL("Split", kCpuBackend, 2, kMaxOpset, AnyType(), MakeFactory<SplitKernel>());
 
 }  // namespace tensor_ops
+
+absl::StatusOr<ConcatOperands> CheckConcat(const KernelContext& ctx, int64_t axis) {
+  using tensor_ops::Bad;
+  using tensor_ops::Str;
+  ASSIGN_OR_RETURN(const Tensor* first, ctx.RequiredInput(0));
+  const int rank = first->rank();
+  ConcatOperands c;
+  ASSIGN_OR_RETURN(c.axis, tensor_ops::Axis(axis, rank, "Concat"));
+  c.out = first->shape();
+  c.out[c.axis] = 0;
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(i));
+    if (t->dtype() != first->dtype() || t->rank() != rank) {
+      return Bad("Concat", "input ", i, " is ", DTypeName(t->dtype()), Str(t->shape()),
+                 ", expected ", DTypeName(first->dtype()), " of rank ", rank);
+    }
+    for (int d = 0; d < rank; ++d) {
+      if (d != c.axis && t->dim(d) != first->dim(d)) {
+        return Bad("Concat", "input shapes ", Str(first->shape()), " and ", Str(t->shape()),
+                   " differ off axis ", c.axis);
+      }
+    }
+    c.out[c.axis] += t->dim(c.axis);
+    c.inputs.push_back(t);
+  }
+  return c;
+}
+
 }  // namespace cortado

@@ -1,6 +1,7 @@
 // The shared machinery of the elementwise math operators (ops/unary.cc, ops/activation.cc,
-// ops/binary.cc). Internal to those files; other families should not depend on it. Stateless:
-// thread-safe.
+// ops/binary.cc). Internal to those files, other families should not depend on it, except that
+// the optimized recurrent cells (backends/cpu/rnn.cc) use its branch-free FastSigmoid and
+// FastTanh. Stateless: thread-safe.
 //
 // Every kernel is a thin class over a few shared loops:
 //   - UnaryMap: y[i] = fn(x[i]) over a flat array;
@@ -222,7 +223,7 @@ inline float CopySign(float x, float s) { return std::copysign(x, s); }
 #endif
 
 // ---------------------------------------------------------------------------------------------
-// Branch-free float32 exp (and, in ops/unary.cc, tanh and erf), so that the loops calling them
+// Branch-free float32 exp, tanh and sigmoid (and, in ops/unary.cc, erf), so that the loops calling them
 // vectorize (libm's are scalar calls: 10-60 ns an element). Each stays within about 2 ulp of the
 // correctly rounded result over the whole float range, NaN and infinities included (math_test
 // sweeps them against libm in double). The polynomial coefficients were fitted by (reweighted)
@@ -259,6 +260,27 @@ inline float FastExp(float x) {
   const int32_t half = n >> 1;
   const float y = p * Pow2(half) * Pow2(n - half);
   return x != x ? x : y;
+}
+
+// |x| < 0.625: x + x^3 * P(x^2), fitted on [0, 0.625]. Beyond: 1 - 2 / (exp(2|x|) + 1) with the
+// sign of x (exp's error costs at most ~1 ulp there), |x| capped at 9 where tanh rounds to 1.
+inline float FastTanh(float x) {
+  const float a = Fabs(x);
+  const float s = x * x;
+  const float small =
+      x + x * s *
+              Horner(s, -0.333333283662796f, 0.13332770764827728f, -0.05385094881057739f,
+                     0.020997347310185432f, -0.006096930243074894f);
+  const float e = FastExp(2.0f * (a < 9.0f ? a : 9.0f));
+  const float large = CopySign(1.0f - 2.0f / (e + 1.0f), x);
+  return !(a >= 0.625f) ? small : large;  // NaN takes the polynomial and stays NaN
+}
+
+// 1 / (1 + exp(-x)); e = exp(-|x|) never overflows: 1 / (1 + e) for x >= 0, e / (1 + e) below.
+inline float FastSigmoid(float x) {
+  const float e = FastExp(-Fabs(x));
+  const float r = 1.0f / (1.0f + e);
+  return x >= 0.0f ? r : e * r;
 }
 
 // ---------------------------------------------------------------------------------------------

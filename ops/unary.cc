@@ -21,21 +21,7 @@ namespace cortado {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Branch-free float32 tanh and erf (see FastExp in ops/elementwise.h).
-
-// |x| < 0.625: x + x^3 * P(x^2), fitted on [0, 0.625]. Beyond: 1 - 2 / (exp(2|x|) + 1) with the
-// sign of x (exp's error costs at most ~1 ulp there), |x| capped at 9 where tanh rounds to 1.
-inline float FastTanh(float x) {
-  const float a = Fabs(x);
-  const float s = x * x;
-  const float small =
-      x + x * s *
-              Horner(s, -0.333333283662796f, 0.13332770764827728f, -0.05385094881057739f,
-                     0.020997347310185432f, -0.006096930243074894f);
-  const float e = FastExp(2.0f * (a < 9.0f ? a : 9.0f));
-  const float large = CopySign(1.0f - 2.0f / (e + 1.0f), x);
-  return !(a >= 0.625f) ? small : large;  // NaN takes the polynomial and stays NaN
-}
+// Branch-free float32 erf (see FastExp and FastTanh in ops/elementwise.h).
 
 // |x| < 1: x * P(x^2), fitted on [0, 1]. Beyond: 1 - exp(-x^2) * Q(1/|x|) with the sign of x,
 // Q fitted to erfc(x) * exp(x^2) on [1, 4]; |x| capped at 4, where erf rounds to 1.

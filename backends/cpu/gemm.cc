@@ -6,21 +6,13 @@
 #include <type_traits>
 #include <utility>
 
+#include "backends/cpu/simd.h"
 #include "core/thread_pool.h"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
-
-// MicroKernelBody returns AVX vectors from Bcast::Load, but every such call is inlined (by
-// `flatten`) into a kernel compiled for that ISA: GCC's note that the call's ABI would differ
-// without AVX does not apply.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
 namespace cortado {
 namespace {
+
+using namespace simd;  // NOLINT(build/namespaces): the vector types and broadcasts
 
 // ---------------------------------------------------------------------------------------------
 // Blocked GEMM for float and double, after Goto and van de Geijn / BLIS: op(B) is packed into
@@ -89,24 +81,6 @@ inline void MicroKernelBody(int64_t kc, const T* __restrict a, const T* __restri
   }
 }
 
-// Broadcast lane by lane (`V{} + *p` would add 0.0 first, a real operation for IEEE signed
-// zeros); what the baseline gets.
-template <typename V>
-struct BcastLanes {
-  template <typename T>
-  static V Load(const T* p) {
-    V v;
-#pragma GCC unroll 16
-    for (size_t l = 0; l < sizeof(V) / sizeof(T); ++l) v[l] = *p;
-    return v;
-  }
-};
-
-typedef float F32x4 __attribute__((vector_size(16)));
-typedef double F64x2 __attribute__((vector_size(16)));
-typedef float F32x8 __attribute__((vector_size(32)));
-typedef double F64x4 __attribute__((vector_size(32)));
-
 // A micro-kernel: C (mr x nr, row stride ldc) = A strip * B strip (+ beta * C).
 template <typename T>
 using MicroKernel = void (*)(int64_t kc, const T* a, const T* b, T beta, T* c, int64_t ldc);
@@ -122,18 +96,7 @@ __attribute__((flatten)) void KernelF64Sse(int64_t kc, const double* a, const do
   MicroKernelBody<F64x2, double, 6, 2, BcastLanes<F64x2>>(kc, a, b, beta, c, ldc);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(CORTADO_GEMM_NO_AVX2)
-#define CORTADO_GEMM_HAVE_AVX2 1
-// The broadcasts as intrinsics: through the vector extensions GCC builds them as a narrower
-// broadcast and an insert, which compete with the FMAs for a port.
-struct BcastAvx2 {
-  __attribute__((target("avx2,fma"))) static F32x8 Load(const float* p) {
-    return reinterpret_cast<F32x8>(_mm256_broadcast_ss(p));
-  }
-  __attribute__((target("avx2,fma"))) static F64x4 Load(const double* p) {
-    return reinterpret_cast<F64x4>(_mm256_broadcast_sd(p));
-  }
-};
+#ifdef CORTADO_SIMD_HAVE_AVX2
 // AVX2 + FMA: 16 registers of 256 bits; the same 6 x 2-vector tile, twice as wide.
 __attribute__((target("avx2,fma"), flatten)) void KernelF32Avx2(int64_t kc, const float* a,
                                                                 const float* b, float beta,
@@ -145,22 +108,7 @@ __attribute__((target("avx2,fma"), flatten)) void KernelF64Avx2(int64_t kc, cons
                                                                 double* c, int64_t ldc) {
   MicroKernelBody<F64x4, double, 6, 2, BcastAvx2>(kc, a, b, beta, c, ldc);
 }
-bool CpuHasAvx2Fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-#ifndef CORTADO_GEMM_NO_AVX512
-#define CORTADO_GEMM_HAVE_AVX512 1
-typedef float F32x16 __attribute__((vector_size(64)));
-typedef double F64x8 __attribute__((vector_size(64)));
-struct BcastAvx512 {
-  __attribute__((target("avx512f"))) static F32x16 Load(const float* p) {
-    return reinterpret_cast<F32x16>(_mm512_set1_ps(*p));
-  }
-  __attribute__((target("avx512f"))) static F64x8 Load(const double* p) {
-    return reinterpret_cast<F64x8>(_mm512_set1_pd(*p));
-  }
-};
+#ifdef CORTADO_SIMD_HAVE_AVX512
 // AVX-512: 32 registers of 512 bits; an 8 x 2-vector tile uses 16 for accumulators. (Taller
 // tiles measured slower, and 8 rows divide the usual channel counts.)
 __attribute__((target("avx512f"), flatten)) void KernelF32Avx512(int64_t kc, const float* a,
@@ -172,10 +120,6 @@ __attribute__((target("avx512f"), flatten)) void KernelF64Avx512(int64_t kc, con
                                                                  const double* b, double beta,
                                                                  double* c, int64_t ldc) {
   MicroKernelBody<F64x8, double, 8, 2, BcastAvx512>(kc, a, b, beta, c, ldc);
-}
-bool CpuHasAvx512() {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
 }
 #endif
 #endif
@@ -489,7 +433,7 @@ void GemmFloat(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
     return;
   }
   constexpr bool kFloat = std::is_same_v<T, float>;
-#ifdef CORTADO_GEMM_HAVE_AVX512
+#ifdef CORTADO_SIMD_HAVE_AVX512
   if (CpuHasAvx512()) {
     if constexpr (kFloat) {
       GemmParallel<float, 8, 32>(KernelF32Avx512, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
@@ -501,7 +445,7 @@ void GemmFloat(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
     return;
   }
 #endif
-#ifdef CORTADO_GEMM_HAVE_AVX2
+#ifdef CORTADO_SIMD_HAVE_AVX2
   if (CpuHasAvx2Fma()) {
     if constexpr (kFloat) {
       GemmParallel<float, 6, 16>(KernelF32Avx2, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,

@@ -7,8 +7,7 @@
 // and the baseline SSE2 one otherwise; direct dot products / axpys when op(A) or op(B) has at
 // most two rows or columns. Large products split C over the intra-op threads
 // (core/thread_pool.h); each element is computed the same way whatever the split. No shared
-// state: thread-safe. (Defining CORTADO_GEMM_NO_AVX2 when compiling gemm.cc keeps the baseline
-// kernels, for testing them; CORTADO_GEMM_NO_AVX512 keeps AVX2 the widest.)
+// state: thread-safe. (The ISA switches for testing the narrower kernels are simd.h's.)
 #ifndef CORTADO_BACKENDS_CPU_GEMM_H_
 #define CORTADO_BACKENDS_CPU_GEMM_H_
 

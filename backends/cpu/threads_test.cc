@@ -72,6 +72,13 @@ std::vector<Case> Cases() {
     add("MatMul" + t, "MatMul",
         {RandomNormal({3, 50, 80}, 20, dt), RandomNormal({80, 90}, 21, dt)});
   }
+  // Each block of hidden units is computed the same way whatever the split: bit for bit.
+  AttributeMap lstm;
+  lstm.Set("hidden_size", int64_t{256});
+  add("LSTM f32", "LSTM",
+      {RandomNormal({6, 2, 16}, 22), RandomNormal({1, 1024, 16}, 23),
+       RandomNormal({1, 1024, 256}, 24), RandomNormal({1, 2048}, 25)},
+      lstm, 3);
   return cases;
 }
 

@@ -263,12 +263,19 @@ inline absl::Status Unimplemented(absl::string_view op, absl::string_view why) {
 }
 
 // The kernel the plan would place on the node without oneDNN (that of the highest-priority
-// backend below it that takes the node; the reference kernel at least), for the calls a oneDNN
+// backend below it that creates one; the reference kernel at least), for the calls a oneDNN
 // kernel leaves to it: tensors too small for oneDNN's fixed cost per call to pay off, or shapes
-// it cannot express.
-inline absl::StatusOr<std::unique_ptr<Kernel>> FallbackKernel(const KernelInfo& info) {
+// it cannot express. Without `reference`, Unimplemented when only the reference kernel would
+// take the node.
+inline absl::StatusOr<std::unique_ptr<Kernel>> FallbackKernel(const KernelInfo& info,
+                                                              bool reference = true) {
   for (const Backend* b : BackendRegistry::Global().ByPriority()) {
-    if (b->priority() < kOnednnPriority && b->Supports(info)) return b->CreateKernel(info);
+    if (b->priority() >= kOnednnPriority || (!reference && b->name() == kCpuBackend) ||
+        !b->Supports(info)) {
+      continue;
+    }
+    absl::StatusOr<std::unique_ptr<Kernel>> kernel = b->CreateKernel(info);
+    if (kernel.status().code() != absl::StatusCode::kUnimplemented) return kernel;
   }
   return Unimplemented(info.op_type, "no kernel to fall back on");
 }

@@ -1,7 +1,10 @@
 // ONNX LSTM, GRU (both linear_before_reset settings) and RNN on oneDNN: forward, reverse or
 // bidirectional, time-major (layout 0), the default activations (RNN: Tanh, Relu or Sigmoid, the
 // same in both directions), constant weights and bias (gates reordered and packed once); no
-// sequence_lens, peepholes, clip, activation parameters or input_forget.
+// sequence_lens, peepholes, clip, activation parameters or input_forget. An LSTM batch smaller
+// than 4 runs on cpu_opt's LSTM (backends/cpu/rnn.cc) where that kernel takes the node: at one
+// thread it measured 0.6x oneDNN's time at batch 1, 0.9x at 2, the same at 4 and 1.8x at 8
+// (bench/onednn_bench, a 256-unit layer over 32 steps).
 #include "backends/onednn/onednn_util.h"
 #include "ops/registry.h"
 
@@ -91,6 +94,10 @@ class RnnKernel final : public Kernel {
     k->weights_iter_ = std::make_unique<PackedWeights>(
         k->ToLdigo(r, h), memory::desc({1, dirs, h, gates, h}, kF32, Tag::ldigo));
     k->bias_ = k->ToLdgo(absent(3) ? nullptr : c[3]);
+    if (cell.op == "LSTM") {
+      absl::StatusOr<std::unique_ptr<Kernel>> small = FallbackKernel(info, /*reference=*/false);
+      if (small.ok()) k->small_batch_ = *std::move(small);
+    }
     return std::unique_ptr<Kernel>(std::move(k));
   }
 
@@ -102,6 +109,7 @@ class RnnKernel final : public Kernel {
                                                      input_, "], got ", ShapeToString(x->shape())));
     }
     const int64_t t = x->dim(0), n = x->dim(1), h = hidden_;
+    if (small_batch_ != nullptr && n < Threshold(4)) return small_batch_->Compute(ctx);
     const bool lstm = op == "LSTM";
     const Tensor* init[2] = {ctx.input(5), lstm ? ctx.input(6) : nullptr};
     for (const Tensor* s : init) {
@@ -271,6 +279,7 @@ class RnnKernel final : public Kernel {
   dnnl::algorithm activation_ = dnnl::algorithm::eltwise_tanh;  // RNN's
   std::unique_ptr<PackedWeights> weights_layer_, weights_iter_;
   Tensor bias_;  // in oneDNN's gate order
+  std::unique_ptr<Kernel> small_batch_;  // the batches below 4 of an LSTM, or null
   PrimitiveCache<Entry> cache_;
 };
 

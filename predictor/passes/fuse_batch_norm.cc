@@ -2,8 +2,10 @@
 // var), all constant, whose input nothing else reads, becomes one Conv with
 //   W'[o] = W[o] * s[o],  B'[o] = (B[o] - mean[o]) * s[o] + bias[o],  s = scale / sqrt(var + eps),
 // computed in double precision. Any other such BatchNormalization (one that comes first, as in
-// DenseNet's pre-activation blocks) becomes Mul(X, s) and Add(_, bias - mean * s) by
-// per-channel constants, which the layout pass can keep channels-last.
+// DenseNet's pre-activation blocks) becomes X * s + (bias - mean * s) per channel: a depthwise
+// 1x1 Conv with weights s and that bias when X has spatial dimensions (so that the activation
+// after it fuses into it), else Mul and Add by constants of shape (C, 1, ..., 1). The layout
+// pass can keep either channels-last.
 #include <cmath>
 #include <optional>
 
@@ -40,8 +42,9 @@ Tensor Make(DType dtype, const Shape& shape, const std::vector<double>& values) 
   return t;
 }
 
-// Mul(X, s) and Add(_, bias - mean * s), s = scale / sqrt(var + eps), by constants of shape
-// (C, 1, ..., 1) for X of known rank >= 2; nullopt when a parameter is not a float constant.
+// X * s + (bias - mean * s), s = scale / sqrt(var + eps), for X of known rank >= 2: a depthwise
+// 1x1 Conv, or for rank 2 Mul and Add by constants of shape (C, 1); nullopt when a parameter is
+// not a float constant.
 std::optional<std::vector<Node>> AsScaleShift(Graph& graph, const Node& bn) {
   const TensorType x = ValueType(graph, bn.inputs[0]);
   if (!x.shape || x.shape->size() < 2 || (*x.shape)[1] < 1) return std::nullopt;
@@ -59,11 +62,23 @@ std::optional<std::vector<Node>> AsScaleShift(Graph& graph, const Node& bn) {
     scale[c] = At(*p[0], c) / std::sqrt(At(*p[3], c) + eps);
     shift[c] = At(*p[1], c) - At(*p[2], c) * scale[c];
   }
+  const std::string s_name = FreshName(graph, bn.name + "_scale");
+  const std::string t_name = FreshName(graph, bn.name + "_shift");
+  if (x.shape->size() >= 3) {
+    // A depthwise 1x1 Conv (weights [C, 1, 1...], bias [C]): FuseActivations fuses the
+    // activation after it, and a backend runs both in one pass over X (channels-last, inside a
+    // oneDNN region).
+    Shape w_shape(x.shape->size(), 1);
+    w_shape[0] = channels;
+    graph.initializers[s_name] = Make(x.dtype, w_shape, scale);
+    graph.initializers[t_name] = Make(x.dtype, {channels}, shift);
+    Node conv{bn.name + "_conv", "Conv", "", {bn.inputs[0], s_name, t_name}, {bn.outputs[0]}, {}};
+    conv.attrs.Set("group", channels);
+    return std::vector<Node>{std::move(conv)};
+  }
   Shape shape(x.shape->size() - 1, 1);
   shape[0] = channels;
-  const std::string s_name = FreshName(graph, bn.name + "_scale");
   graph.initializers[s_name] = Make(x.dtype, shape, scale);
-  const std::string t_name = FreshName(graph, bn.name + "_shift");
   graph.initializers[t_name] = Make(x.dtype, shape, shift);
   const std::string scaled = FreshName(graph, bn.outputs[0] + "_scaled");
   graph.value_types[scaled] = x;

@@ -59,7 +59,9 @@ void ExpectSameResults(const Graph& g, std::vector<std::string> backends) {
   auto b = Predictor::FromGraph(g, optimized);
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(b.ok()) << b.status();
-  const TensorMap in = {{"x", Random({2, 8, 10, 10}, 7)}};
+  Shape x_shape = *g.inputs[0].type.shape;  // a dynamic dimension runs at 2
+  for (int64_t& d : x_shape) d = d < 0 ? 2 : d;
+  const TensorMap in = {{"x", Random(x_shape, 7)}};
   auto ya = (*a)->Run(in);
   auto yb = (*b)->Run(in);
   ASSERT_TRUE(ya.ok()) << ya.status();
@@ -178,9 +180,10 @@ TEST(FuseBatchNormTest, LeavesAConvWhoseResultIsAlsoReadElsewhere) {
   Graph fused = g;
   ASSERT_TRUE(InferTypes(fused).ok());
   ASSERT_TRUE(FuseBatchNorm(fused).ok());
-  ASSERT_EQ(Count(fused, "Conv", ""), 1);
-  EXPECT_EQ(fused.nodes[0].inputs[1], "w");  // the weights are the model's
-  EXPECT_EQ(Count(fused, "Mul", ""), 1);     // the BatchNormalization is a scale and shift
+  // The model's Conv keeps its weights; the BatchNormalization is a depthwise 1x1 Conv.
+  ASSERT_EQ(Count(fused, "Conv", ""), 2);
+  EXPECT_EQ(fused.nodes[0].inputs[1], "w");
+  EXPECT_EQ(fused.nodes[1].attrs.GetInt("group"), 8);
   ExpectSameResultsOnEveryBackend(g);
 }
 
@@ -190,6 +193,37 @@ TEST(FuseBatchNormTest, APreActivationBatchNormBecomesAScaleAndShift) {
   g.nodes = {{"bn", "BatchNormalization", "", {"x", "scale", "shift", "mean", "var"}, {"n"}, {}},
              {"relu", "Relu", "", {"n"}, {"r"}, {}},
              Conv("r", "y")};
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseBatchNorm(fused).ok());
+  EXPECT_EQ(Count(fused, "BatchNormalization", ""), 0);
+  ASSERT_EQ(Count(fused, "Conv", ""), 2);
+  EXPECT_EQ(fused.nodes[0].op_type, "Conv");  // depthwise 1x1: weights [8, 1, 1, 1], bias [8]
+  EXPECT_EQ(fused.nodes[0].attrs.GetInt("group"), 8);
+  EXPECT_EQ(fused.initializers.at(fused.nodes[0].inputs[1]).shape(), (Shape{8, 1, 1, 1}));
+  // ... into which the Relu after it fuses.
+  ASSERT_TRUE(FuseActivations(fused).ok());
+  EXPECT_EQ(Count(fused, "Relu", ""), 0);
+  EXPECT_EQ(Count(fused, "FusedConv", kFusedDomain), 2);
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(FuseBatchNormTest, AOneDimensionalBatchNormBecomesADepthwiseConv) {
+  Graph g = ConvBatchNorm();
+  g.inputs[0].type.shape = Shape{2, 8, 10};
+  g.nodes = {{"bn", "BatchNormalization", "", {"x", "scale", "shift", "mean", "var"}, {"y"}, {}}};
+  Graph fused = g;
+  ASSERT_TRUE(InferTypes(fused).ok());
+  ASSERT_TRUE(FuseBatchNorm(fused).ok());
+  ASSERT_EQ(Count(fused, "Conv", ""), 1);
+  EXPECT_EQ(fused.initializers.at(fused.nodes[0].inputs[1]).shape(), (Shape{8, 1, 1}));
+  ExpectSameResultsOnEveryBackend(g);
+}
+
+TEST(FuseBatchNormTest, ABatchNormWithoutSpatialDimensionsBecomesMulAndAdd) {
+  Graph g = ConvBatchNorm();
+  g.inputs[0].type.shape = Shape{4, 8};
+  g.nodes = {{"bn", "BatchNormalization", "", {"x", "scale", "shift", "mean", "var"}, {"y"}, {}}};
   Graph fused = g;
   ASSERT_TRUE(InferTypes(fused).ok());
   ASSERT_TRUE(FuseBatchNorm(fused).ok());
