@@ -50,33 +50,59 @@ absl::StatusOr<Tensor> AsDType(Tensor t, DType want) {
   return out;
 }
 
+// "" when `got` matches `want`: the same kind, and tensors (a sequence's, one by one) within
+// the tolerance.
+std::string CompareValues(const Value& got, const Value& want) {
+  if (got.kind != want.kind) {
+    return absl::StrCat("got a ", KindName(got.kind), ", expected a ", KindName(want.kind));
+  }
+  if (got.is_tensor()) return CompareTensors(got.tensor, want.tensor, 1e-3, 1e-7);
+  if (got.elements.size() != want.elements.size()) {
+    return absl::StrCat("sequence of ", got.elements.size(), " tensors, expected ",
+                        want.elements.size());
+  }
+  for (size_t i = 0; i < got.elements.size(); ++i) {
+    const std::string diff = CompareTensors(got.elements[i], want.elements[i], 1e-3, 1e-7);
+    if (!diff.empty()) return absl::StrCat("element ", i, ": ", diff);
+  }
+  return "";
+}
+
+absl::StatusOr<Value> ReadValue(const std::string& path, ValueKind kind, DType want) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  ASSIGN_OR_RETURN(Value v, ParseOnnxValue(bytes, kind));
+  if (v.is_tensor()) {
+    ASSIGN_OR_RETURN(v.tensor, AsDType(std::move(v.tensor), want));
+  }
+  return v;
+}
+
 absl::Status RunCase(const std::string& dir, const PredictorOptions& options) {
   ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(dir + "/model.onnx", options));
   const std::vector<std::string> sets = ListDir(dir, "test_data_set_");
   if (sets.empty()) return absl::NotFoundError("no test_data_set_* folder");
   for (const std::string& set : sets) {
     const std::string path = dir + "/" + set;
-    TensorMap inputs;
+    ValueMap inputs;
     for (size_t i = 0; i < predictor->inputs().size(); ++i) {
-      ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(absl::StrCat(path, "/input_", i, ".pb")));
-      ASSIGN_OR_RETURN(Tensor t, ParseOnnxTensor(bytes));
-      ASSIGN_OR_RETURN(inputs[predictor->inputs()[i].name],
-                       AsDType(std::move(t), predictor->inputs()[i].type.dtype));
+      const ValueInfo& info = predictor->inputs()[i];
+      ASSIGN_OR_RETURN(inputs[info.name], ReadValue(absl::StrCat(path, "/input_", i, ".pb"),
+                                                    info.kind, info.type.dtype));
     }
     // Twice: the first run of a shape records its allocations, the second runs in the memory
     // plan's arena.
     for (const char* run : {"first", "second"}) {
-      ASSIGN_OR_RETURN(TensorMap outputs, predictor->Run(inputs));
+      ASSIGN_OR_RETURN(ValueMap outputs, predictor->RunValues(inputs));
       for (size_t i = 0; i < predictor->outputs().size(); ++i) {
-        ASSIGN_OR_RETURN(std::string bytes,
-                         ReadFileToString(absl::StrCat(path, "/output_", i, ".pb")));
-        const std::string& name = predictor->outputs()[i].name;
-        ASSIGN_OR_RETURN(Tensor parsed, ParseOnnxTensor(bytes));
-        ASSIGN_OR_RETURN(Tensor expected, AsDType(std::move(parsed), outputs.at(name).dtype()));
-        const std::string diff = CompareTensors(outputs.at(name), expected, 1e-3, 1e-7);
+        const ValueInfo& info = predictor->outputs()[i];
+        const Value& got = outputs.at(info.name);
+        ASSIGN_OR_RETURN(Value expected,
+                         ReadValue(absl::StrCat(path, "/output_", i, ".pb"), info.kind,
+                                   got.tensor.dtype()));
+        const std::string diff = CompareValues(got, expected);
         if (!diff.empty()) {
           return absl::InternalError(
-              absl::StrCat(set, ", ", run, " run, output '", name, "': ", diff));
+              absl::StrCat(set, ", ", run, " run, output '", info.name, "': ", diff));
         }
       }
     }
