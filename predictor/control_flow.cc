@@ -22,11 +22,13 @@ struct Body {
 };
 
 absl::StatusOr<Body> PlanBody(const Node& node, const std::string& attr, const KernelInfo& info,
+                              const std::map<std::string, int>& opsets,
                               const PlanOptions& options) {
   const AttrValue* value = node.attrs.Find(attr);
   const auto* sub = value == nullptr ? nullptr : std::get_if<SubgraphAttr>(value);
   if (sub == nullptr) return Bad(node.op_type, "the graph attribute '", attr, "' is missing");
   Graph graph = *static_cast<const Graph*>(sub->graph.get());
+  graph.opsets = opsets;
   const std::vector<std::string> node_outer = OuterValues(node);
   const int first_outer = static_cast<int>(node.inputs.size() - node_outer.size());
   Body body;
@@ -93,17 +95,23 @@ absl::StatusOr<Tensor> AsTensor(const Value& v, absl::string_view what) {
 }
 
 // The scan outputs of `body` from index `first` on, stacked along the new axis `axes[k]` (in
-// reverse where `reverse[k]`); an empty tensor of the body's output dtype when nothing ran.
+// reverse where `reverse[k]`); when nothing ran, empty along axis 0 (the only shape ONNX's
+// reference gives then).
 absl::Status SetStacked(KernelContext& ctx, int first_output, const Body& body, int first,
                         std::vector<std::vector<Tensor>>& scans, const tensor_ops::Ints& axes,
                         const tensor_ops::Ints& reverse) {
   for (size_t k = 0; k < scans.size(); ++k) {
     if (k < reverse.size() && reverse[k] != 0) std::reverse(scans[k].begin(), scans[k].end());
-    if (scans[k].empty()) {
-      const DType dtype = body.plan->outputs()[first + k].type.dtype;
-      ASSIGN_OR_RETURN(Tensor empty, Tensor::Create(dtype == DType::kUndefined ? DType::kFloat32
-                                                                               : dtype,
-                                                    {0}));
+    if (scans[k].empty()) {  // [0] and the slice's shape where the body declares it
+      const TensorType& type = body.plan->outputs()[first + k].type;
+      Shape shape = {0};
+      if (type.shape && std::all_of(type.shape->begin(), type.shape->end(),
+                                    [](int64_t d) { return d >= 0; })) {
+        shape.insert(shape.end(), type.shape->begin(), type.shape->end());
+      }
+      ASSIGN_OR_RETURN(Tensor empty,
+                       Tensor::Create(type.dtype == DType::kUndefined ? DType::kFloat32 : type.dtype,
+                                      shape));
       ctx.SetOutput(first_output + k, std::move(empty));
       continue;
     }
@@ -354,18 +362,18 @@ class SequenceMapKernel : public ControlFlowKernel {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Kernel>> MakeControlFlowKernel(const Node& node,
-                                                              const KernelInfo& info,
-                                                              const PlanOptions& options) {
+absl::StatusOr<std::unique_ptr<Kernel>> MakeControlFlowKernel(
+    const Node& node, const KernelInfo& info, const std::map<std::string, int>& opsets,
+    const PlanOptions& options) {
   if (node.domain.empty() && node.op_type == "If") {
-    ASSIGN_OR_RETURN(Body then_branch, PlanBody(node, "then_branch", info, options));
-    ASSIGN_OR_RETURN(Body else_branch, PlanBody(node, "else_branch", info, options));
+    ASSIGN_OR_RETURN(Body then_branch, PlanBody(node, "then_branch", info, opsets, options));
+    ASSIGN_OR_RETURN(Body else_branch, PlanBody(node, "else_branch", info, opsets, options));
     return std::unique_ptr<Kernel>(
         new IfKernel(node, std::move(then_branch), std::move(else_branch)));
   }
   if (node.domain.empty() && (node.op_type == "Loop" || node.op_type == "Scan" ||
                               node.op_type == "SequenceMap")) {
-    ASSIGN_OR_RETURN(Body body, PlanBody(node, "body", info, options));
+    ASSIGN_OR_RETURN(Body body, PlanBody(node, "body", info, opsets, options));
     if (node.op_type == "Loop") return std::unique_ptr<Kernel>(new LoopKernel(node, std::move(body)));
     if (node.op_type == "Scan") {
       return std::unique_ptr<Kernel>(new ScanKernel(node, std::move(body), info.opset));

@@ -14,10 +14,11 @@
 namespace cortado {
 
 // The kernel of `node`, whose graph attributes hold its subgraphs; `info` describes its inputs
-// (outer-scope values included). Errors name the subgraph that failed to plan.
-absl::StatusOr<std::unique_ptr<Kernel>> MakeControlFlowKernel(const Node& node,
-                                                              const KernelInfo& info,
-                                                              const PlanOptions& options);
+// (outer-scope values included). The subgraphs import the enclosing graph's `opsets` (ONNX
+// declares them once per model). Errors name the subgraph that failed to plan.
+absl::StatusOr<std::unique_ptr<Kernel>> MakeControlFlowKernel(
+    const Node& node, const KernelInfo& info, const std::map<std::string, int>& opsets,
+    const PlanOptions& options);
 
 }  // namespace cortado
 

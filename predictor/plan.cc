@@ -198,7 +198,7 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     step.node_name = node.name;
     step.op_type = node.op_type;
     if (!Subgraphs(node).empty()) {  // control flow: its subgraphs are nested plans
-      auto kernel = MakeControlFlowKernel(node, info, options);
+      auto kernel = MakeControlFlowKernel(node, info, graph.opsets, options);
       if (!kernel.ok()) return NodeError(node, opset, kernel.status());
       step.kernel = *std::move(kernel);
       step.backend = BackendRegistry::Global().Find(kCpuBackend);
