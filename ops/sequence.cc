@@ -45,7 +45,10 @@ namespace {
 absl::StatusOr<std::vector<Tensor>> SplitTensor(const Tensor& x, int axis, const Ints& sizes,
                                                 bool squeeze) {
   if (sizes.empty()) return std::vector<Tensor>{};
-  OpRun split{"Split", 13, {}, {x, Tensor::FromVector<int64_t>(sizes, {static_cast<int64_t>(sizes.size())})},
+  OpRun split{"Split",
+              13,
+              {},
+              {x, Tensor::FromVector<int64_t>(sizes, {static_cast<int64_t>(sizes.size())})},
               static_cast<int>(sizes.size())};
   split.attrs.Set("axis", static_cast<int64_t>(axis));
   ASSIGN_OR_RETURN(std::vector<Tensor> pieces, RunOp(split));
@@ -123,8 +126,8 @@ class SequenceConstructKernel : public Kernel {
     for (int i = 0; i < ctx.num_inputs(); ++i) {
       ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(i));
       if (t->dtype() != ctx.input(0)->dtype()) {
-        return Bad("SequenceConstruct", "input ", i, " is ", DTypeName(t->dtype()),
-                   ", input 0 is ", DTypeName(ctx.input(0)->dtype()));
+        return Bad("SequenceConstruct", "input ", i, " is ", DTypeName(t->dtype()), ", input 0 is ",
+                   DTypeName(ctx.input(0)->dtype()));
       }
       elements.push_back(t->Clone());
     }
@@ -204,7 +207,8 @@ class SplitToSequenceKernel : public Kernel {
       ASSIGN_OR_RETURN(Ints given, tensor_ops::IntValues(*split, "SplitToSequence", "split"));
       if (split->rank() == 0) {  // pieces of that size, the last one what remains
         if (given[0] <= 0) return Bad("SplitToSequence", "split ", given[0], " must be positive");
-        for (int64_t at = 0; at < dim; at += given[0]) sizes.push_back(std::min(given[0], dim - at));
+        for (int64_t at = 0; at < dim; at += given[0])
+          sizes.push_back(std::min(given[0], dim - at));
       } else {
         sizes = given;
         int64_t sum = 0;

@@ -14,7 +14,7 @@ namespace cortado {
 struct Value {
   enum class Kind { kTensor, kSequence, kNone };
 
-  Value() = default;  // undefined: an empty tensor
+  Value() = default;                         // undefined: an empty tensor
   Value(Tensor t) : tensor(std::move(t)) {}  // NOLINT: a tensor is a value
   static Value Sequence(std::vector<Tensor> elements, DType elem_dtype) {
     Value v;
@@ -33,14 +33,14 @@ struct Value {
   bool is_sequence() const { return kind == Kind::kSequence; }
 
   Kind kind = Kind::kTensor;
-  Tensor tensor;                 // kTensor
-  std::vector<Tensor> elements;  // kSequence
+  Tensor tensor;                         // kTensor
+  std::vector<Tensor> elements;          // kSequence
   DType elem_dtype = DType::kUndefined;  // kSequence: its elements' (known even when empty)
 };
 
 // "tensor", "sequence" or "none" (for messages).
 inline const char* KindName(Value::Kind kind) {
-  return kind == Value::Kind::kTensor ? "tensor"
+  return kind == Value::Kind::kTensor     ? "tensor"
          : kind == Value::Kind::kSequence ? "sequence"
                                           : "none";
 }

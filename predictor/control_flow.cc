@@ -70,7 +70,8 @@ absl::StatusOr<std::vector<Value>> RunBody(const Body& body, std::vector<Value> 
     ws.value(plan.input_slots()[body.num_inputs + j]) = InputValue(ctx, body.outer[j]);
   }
   absl::Status s = SimpleExecutor().Run(ws);
-  if (!s.ok()) return absl::Status(s.code(), absl::StrCat("subgraph '", body.name, "': ", s.message()));
+  if (!s.ok())
+    return absl::Status(s.code(), absl::StrCat("subgraph '", body.name, "': ", s.message()));
   std::vector<Value> outputs;
   for (size_t i = 0; i < plan.output_slots().size(); ++i) {
     outputs.push_back(ws.value(plan.output_slots()[i]));
@@ -105,13 +106,13 @@ absl::Status SetStacked(KernelContext& ctx, int first_output, const Body& body, 
     if (scans[k].empty()) {  // [0] and the slice's shape where the body declares it
       const TensorType& type = body.plan->outputs()[first + k].type;
       Shape shape = {0};
-      if (type.shape && std::all_of(type.shape->begin(), type.shape->end(),
-                                    [](int64_t d) { return d >= 0; })) {
+      if (type.shape &&
+          std::all_of(type.shape->begin(), type.shape->end(), [](int64_t d) { return d >= 0; })) {
         shape.insert(shape.end(), type.shape->begin(), type.shape->end());
       }
-      ASSIGN_OR_RETURN(Tensor empty,
-                       Tensor::Create(type.dtype == DType::kUndefined ? DType::kFloat32 : type.dtype,
-                                      shape));
+      ASSIGN_OR_RETURN(
+          Tensor empty,
+          Tensor::Create(type.dtype == DType::kUndefined ? DType::kFloat32 : type.dtype, shape));
       ctx.SetOutput(first_output + k, std::move(empty));
       continue;
     }
@@ -134,9 +135,7 @@ class ControlFlowKernel : public Kernel {
 class IfKernel : public ControlFlowKernel {
  public:
   IfKernel(const Node& node, Body then_branch, Body else_branch)
-      : ControlFlowKernel(node),
-        then_(std::move(then_branch)),
-        else_(std::move(else_branch)) {}
+      : ControlFlowKernel(node), then_(std::move(then_branch)), else_(std::move(else_branch)) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(const bool cond, Condition(InputValue(ctx, 0), "If"));
     ASSIGN_OR_RETURN(std::vector<Value> outputs, RunBody(cond ? then_ : else_, {}, ctx));
@@ -159,7 +158,8 @@ class LoopKernel : public ControlFlowKernel {
   absl::Status Compute(KernelContext& ctx) const override {
     const int n = num_own_inputs_ - 2;
     const int k = ctx.num_outputs() - n;
-    if (n < 0 || k < 0) return Bad("Loop", "has ", n, " carried values for ", ctx.num_outputs(), " outputs");
+    if (n < 0 || k < 0)
+      return Bad("Loop", "has ", n, " carried values for ", ctx.num_outputs(), " outputs");
     int64_t trips = std::numeric_limits<int64_t>::max();
     if (const Tensor* m = ctx.input(0)) {
       ASSIGN_OR_RETURN(tensor_ops::Ints v, tensor_ops::IntValues(*m, "Loop", "M"));
@@ -216,10 +216,11 @@ class ScanKernel : public ControlFlowKernel {
       ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(n + j));
       scan_inputs.push_back(*x);
     }
-    ASSIGN_OR_RETURN(std::vector<Value> out,
-                     Run(ctx, std::move(states), scan_inputs, attrs_.GetInts("scan_input_axes"),
-                         attrs_.GetInts("scan_input_directions"), attrs_.GetInts("scan_output_axes"),
-                         attrs_.GetInts("scan_output_directions")));
+    ASSIGN_OR_RETURN(
+        std::vector<Value> out,
+        Run(ctx, std::move(states), scan_inputs, attrs_.GetInts("scan_input_axes"),
+            attrs_.GetInts("scan_input_directions"), attrs_.GetInts("scan_output_axes"),
+            attrs_.GetInts("scan_output_directions")));
     for (size_t i = 0; i < out.size(); ++i) ctx.SetValue(i, std::move(out[i]));
     return absl::OkStatus();
   }
@@ -341,7 +342,8 @@ class SequenceMapKernel : public ControlFlowKernel {
       }
       ASSIGN_OR_RETURN(std::vector<Value> out, RunBody(body_, std::move(in), ctx));
       if (out.size() != results.size()) {
-        return Bad("SequenceMap", "the body has ", out.size(), " outputs, the node ", results.size());
+        return Bad("SequenceMap", "the body has ", out.size(), " outputs, the node ",
+                   results.size());
       }
       for (size_t j = 0; j < out.size(); ++j) {
         ASSIGN_OR_RETURN(Tensor t, AsTensor(out[j], "SequenceMap output"));
@@ -371,18 +373,18 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeControlFlowKernel(
     return std::unique_ptr<Kernel>(
         new IfKernel(node, std::move(then_branch), std::move(else_branch)));
   }
-  if (node.domain.empty() && (node.op_type == "Loop" || node.op_type == "Scan" ||
-                              node.op_type == "SequenceMap")) {
+  if (node.domain.empty() &&
+      (node.op_type == "Loop" || node.op_type == "Scan" || node.op_type == "SequenceMap")) {
     ASSIGN_OR_RETURN(Body body, PlanBody(node, "body", info, opsets, options));
-    if (node.op_type == "Loop") return std::unique_ptr<Kernel>(new LoopKernel(node, std::move(body)));
+    if (node.op_type == "Loop")
+      return std::unique_ptr<Kernel>(new LoopKernel(node, std::move(body)));
     if (node.op_type == "Scan") {
       return std::unique_ptr<Kernel>(new ScanKernel(node, std::move(body), info.opset));
     }
     return std::unique_ptr<Kernel>(new SequenceMapKernel(node, std::move(body)));
   }
-  return absl::UnimplementedError(
-      absl::StrCat("no kernel runs the subgraphs of ", node.op_type, " (domain ",
-                   DomainName(node.domain), ")"));
+  return absl::UnimplementedError(absl::StrCat("no kernel runs the subgraphs of ", node.op_type,
+                                               " (domain ", DomainName(node.domain), ")"));
 }
 
 }  // namespace cortado

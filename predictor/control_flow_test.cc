@@ -33,7 +33,8 @@ Graph Nested() {
   body.nodes = {{"less", "Less", "", {"i", "k"}, {"small"}, {}},
                 std::move(branch),
                 {"keep", "Identity", "", {"cond_in"}, {"cond_out"}, {}}};
-  body.outputs = {{"cond_out", {DType::kBool, Shape{}}}, {"acc_out", {DType::kFloat32, std::nullopt}}};
+  body.outputs = {{"cond_out", {DType::kBool, Shape{}}},
+                  {"acc_out", {DType::kFloat32, std::nullopt}}};
   Node loop{"loop", "Loop", "", {"m", "", "x"}, {"out"}, {}};
   loop.attrs.Set("body", Sub(std::move(body)));
   AddOuterInputs(loop);
@@ -91,27 +92,32 @@ TEST(ControlFlowTest, BadValuesAreErrorsNamingTheNode) {
   AddOuterInputs(branch);
   g.opsets[""] = 16;
   g.inputs = {{"c", {DType::kBool, std::nullopt}}, {"x", {DType::kFloat32, Shape{2}}}};
-  g.nodes = {std::move(branch), {"seq", "SequenceConstruct", "", {"x"}, {"s"}, {}},
+  g.nodes = {std::move(branch),
+             {"seq", "SequenceConstruct", "", {"x"}, {"s"}, {}},
              {"at", "SequenceAt", "", {"s", "p"}, {"z"}, {}}};
   g.inputs.push_back({"p", {DType::kInt64, Shape{}}});
   g.outputs = {{"y", {}}, {"z", {}}};
   auto predictor = Predictor::FromGraph(std::move(g));
   ASSERT_TRUE(predictor.ok()) << predictor.status();
   const Tensor x = Tensor::FromVector<float>({1, 2}, {2});
-  auto two_conditions = (*predictor)->Run(
-      {{"c", Tensor::FromVector<bool>({true, false}, {2})}, {"x", x}, {"p", Tensor::Scalar<int64_t>(0)}});
+  auto two_conditions = (*predictor)
+                            ->Run({{"c", Tensor::FromVector<bool>({true, false}, {2})},
+                                   {"x", x},
+                                   {"p", Tensor::Scalar<int64_t>(0)}});
   ASSERT_FALSE(two_conditions.ok());
   EXPECT_EQ(two_conditions.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(two_conditions.status().message().find("node 'choose'"), std::string::npos)
       << two_conditions.status();
-  auto out_of_range = (*predictor)->Run(
-      {{"c", Tensor::Scalar<bool>(true)}, {"x", x}, {"p", Tensor::Scalar<int64_t>(1)}});
+  auto out_of_range =
+      (*predictor)
+          ->Run({{"c", Tensor::Scalar<bool>(true)}, {"x", x}, {"p", Tensor::Scalar<int64_t>(1)}});
   ASSERT_FALSE(out_of_range.ok());
   EXPECT_NE(out_of_range.status().message().find("node 'at'"), std::string::npos)
       << out_of_range.status();
   EXPECT_NE(out_of_range.status().message().find("out of range"), std::string::npos);
-  auto ok = (*predictor)->Run(
-      {{"c", Tensor::Scalar<bool>(false)}, {"x", x}, {"p", Tensor::Scalar<int64_t>(-1)}});
+  auto ok =
+      (*predictor)
+          ->Run({{"c", Tensor::Scalar<bool>(false)}, {"x", x}, {"p", Tensor::Scalar<int64_t>(-1)}});
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(CompareTensors(ok->at("y"), Tensor::FromVector<float>({-1, -2}, {2}), 0, 0), "");
   EXPECT_EQ(CompareTensors(ok->at("z"), x, 0, 0), "");

@@ -35,10 +35,9 @@ absl::Status CheckInput(const ValueInfo& info, const Value& v) {
   if (info.kind == ValueKind::kOptional && v.kind == Value::Kind::kNone) return absl::OkStatus();
   if (info.kind != ValueKind::kOptional &&
       (v.kind == Value::Kind::kNone || (info.kind == ValueKind::kSequence) != v.is_sequence())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("input '", info.name, "' expects a ",
-                     info.kind == ValueKind::kSequence ? "sequence" : "tensor", ", got a ",
-                     KindName(v.kind)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input '", info.name, "' expects a ",
+        info.kind == ValueKind::kSequence ? "sequence" : "tensor", ", got a ", KindName(v.kind)));
   }
   const std::vector<Tensor> one = {v.tensor};
   for (const Tensor& t : v.is_sequence() ? v.elements : one) {

@@ -61,8 +61,8 @@ class Predictor {
   absl::StatusOr<ValueMap> RunValues(const ValueMap& inputs) const;
 
  private:
-  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor,
-            ValueMap input_defaults, const PredictorOptions& options);
+  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor, ValueMap input_defaults,
+            const PredictorOptions& options);
   // Checks the inputs against the model; returns them in the plan's input order.
   absl::StatusOr<std::vector<const Value*>> CheckInputs(const ValueMap& inputs) const;
   std::unique_ptr<Plan> plan_;

@@ -96,9 +96,8 @@ absl::Status RunCase(const std::string& dir, const PredictorOptions& options) {
       for (size_t i = 0; i < predictor->outputs().size(); ++i) {
         const ValueInfo& info = predictor->outputs()[i];
         const Value& got = outputs.at(info.name);
-        ASSIGN_OR_RETURN(Value expected,
-                         ReadValue(absl::StrCat(path, "/output_", i, ".pb"), info.kind,
-                                   got.tensor.dtype()));
+        ASSIGN_OR_RETURN(Value expected, ReadValue(absl::StrCat(path, "/output_", i, ".pb"),
+                                                   info.kind, got.tensor.dtype()));
         const std::string diff = CompareValues(got, expected);
         if (!diff.empty()) {
           return absl::InternalError(

@@ -13,8 +13,12 @@ namespace {
 // A graph input's or output's type: a tensor's, or a sequence's or optional's element type.
 absl::Status SetType(const ValueInfo& value, onnx::TypeProto* proto) {
   const TensorType& type = value.type;
-  if (value.kind == ValueKind::kOptional) proto = proto->mutable_optional_type()->mutable_elem_type();
-  if (value.kind == ValueKind::kSequence) proto = proto->mutable_sequence_type()->mutable_elem_type();
+  if (value.kind == ValueKind::kOptional) {
+    proto = proto->mutable_optional_type()->mutable_elem_type();
+  }
+  if (value.kind == ValueKind::kSequence) {
+    proto = proto->mutable_sequence_type()->mutable_elem_type();
+  }
   auto* tt = proto->mutable_tensor_type();
   const int elem = OnnxTypeOf(type.dtype);
   if (elem == onnx::TensorProto::UNDEFINED) {

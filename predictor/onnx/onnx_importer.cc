@@ -81,9 +81,10 @@ absl::Status ConvertType(const onnx::TypeProto& type, const std::string& name, T
   if (kind != nullptr) *kind = k;
   if (t->value_case() == onnx::TypeProto::VALUE_NOT_SET) return absl::OkStatus();
   if (!t->has_tensor_type()) {
-    return absl::UnimplementedError(absl::StrCat(
-        "value '", name, "' is not a tensor, a sequence of tensors or an optional of either "
-        "(map and sparse values are not supported)"));
+    return absl::UnimplementedError(
+        absl::StrCat("value '", name,
+                     "' is not a tensor, a sequence of tensors or an optional of either "
+                     "(map and sparse values are not supported)"));
   }
   const auto& tt = t->tensor_type();
   if (tt.elem_type() != onnx::TensorProto::UNDEFINED) {
@@ -289,12 +290,18 @@ absl::StatusOr<Value> ParseOnnxValue(const std::string& bytes, ValueKind kind) {
     return SequenceFromOnnx(proto);
   }
   onnx::OptionalProto proto;
-  if (!proto.ParseFromString(bytes)) return absl::InvalidArgumentError("not a valid ONNX OptionalProto");
+  if (!proto.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError("not a valid ONNX OptionalProto");
+  }
   switch (proto.elem_type()) {
-    case onnx::OptionalProto::UNDEFINED: return Value::None();
-    case onnx::OptionalProto::TENSOR: return TensorFromOnnx(proto.tensor_value());
-    case onnx::OptionalProto::SEQUENCE: return SequenceFromOnnx(proto.sequence_value());
-    default: return absl::UnimplementedError("only optionals of tensors and sequences are supported");
+    case onnx::OptionalProto::UNDEFINED:
+      return Value::None();
+    case onnx::OptionalProto::TENSOR:
+      return TensorFromOnnx(proto.tensor_value());
+    case onnx::OptionalProto::SEQUENCE:
+      return SequenceFromOnnx(proto.sequence_value());
+    default:
+      return absl::UnimplementedError("only optionals of tensors and sequences are supported");
   }
 }
 
