@@ -4,7 +4,8 @@
 // written by `python3 -m onnx.backend.test.cmd_tools generate-data` (onnx 1.12) or by
 // tools/generate_onnx_node_tests_pypi.py and tools/generate_legacy_opset_tests.py. Outputs are
 // compared as ONNX's own runner does: rtol 1e-3, atol 1e-7 for floats, exact for integers, bool and
-// strings.
+// strings; sequences element by element, optionals by whether they hold one. Sequence and
+// optional inputs and outputs are read as the model declares them (SequenceProto, OptionalProto).
 // --backends limits the plan to those backends (and the reference "cpu"; "cpu" alone runs the
 // reference kernels only); by default every registered backend may run a node.
 // Prints each failing case with its reason, then "N passed, N failed"; exits non-zero when

@@ -38,25 +38,13 @@ def const(name, array):
     return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(array, name))
 
 
-def value_info(name, array_or_type):
-    if isinstance(array_or_type, np.ndarray):
-        elem = helper.np_dtype_to_tensor_dtype(array_or_type.dtype) \
-            if hasattr(helper, "np_dtype_to_tensor_dtype") else \
-            onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[array_or_type.dtype]
-        return helper.make_tensor_value_info(name, elem, array_or_type.shape)
-    return helper.make_value_info(name, array_or_type)
-
-
-def to_proto(name, value):
-    if isinstance(value, list):
-        return numpy_helper.from_list(value, name) if hasattr(numpy_helper, "from_list") else \
-            helper.make_sequence(name, onnx.SequenceProto.TENSOR,
-                                 [numpy_helper.from_array(v) for v in value])
-    return numpy_helper.from_array(value, name)
+def value_info(name, array):
+    elem = onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[array.dtype]
+    return helper.make_tensor_value_info(name, elem, array.shape)
 
 
 def write_case(root, name, opset, nodes, inputs, outputs, data_sets):
-    """inputs/outputs: (name, example value or TypeProto); data_sets: [(inputs, outputs)]."""
+    """inputs/outputs: (name, example array); data_sets: [(input arrays, output arrays)]."""
     graph = helper.make_graph(nodes, name, [value_info(n, v) for n, v in inputs],
                               [value_info(n, v) for n, v in outputs])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
@@ -71,7 +59,7 @@ def write_case(root, name, opset, nodes, inputs, outputs, data_sets):
         for prefix, values, infos in (("input", ins, inputs), ("output", outs, outputs)):
             for i, (value, (n, _)) in enumerate(zip(values, infos)):
                 with open(os.path.join(data_dir, f"{prefix}_{i}.pb"), "wb") as f:
-                    f.write(to_proto(n, value).SerializeToString())
+                    f.write(numpy_helper.from_array(value, n).SerializeToString())
 
 
 def nested_scopes(root):
