@@ -3,6 +3,8 @@
 // implicit again, and bad values at run time as errors naming the node.
 #include "predictor/control_flow.h"
 
+#include <thread>
+
 #include "gtest/gtest.h"
 #include "ops/op_test_util.h"
 #include "predictor/onnx/onnx_exporter.h"
@@ -55,8 +57,6 @@ TEST(ControlFlowTest, OuterValuesPassThroughTheScopesBetween) {
 }
 
 TEST(ControlFlowTest, RunsNestedScopesLikeTheUnrolledArithmetic) {
-  auto predictor = Predictor::FromGraph(Nested());
-  ASSERT_TRUE(predictor.ok()) << predictor.status();
   const Tensor x = Tensor::FromVector<float>({1.5f, -2}, {2});
   const Tensor w = Tensor::FromVector<float>({0.25f, 3}, {2});
   // Iteration 0 adds w, iterations 1 and 2 square: ((x + w)^2)^2.
@@ -65,10 +65,28 @@ TEST(ControlFlowTest, RunsNestedScopesLikeTheUnrolledArithmetic) {
     const float a = x.data<float>()[j] + w.data<float>()[j];
     want[j] = a * a * a * a;
   }
-  for (int run = 0; run < 2; ++run) {  // the second in the memory plan's arena
-    auto out = (*predictor)->Run({{"x", x}, {"w", w}});
-    ASSERT_TRUE(out.ok()) << out.status();
-    EXPECT_EQ(CompareTensors(out->at("out"), Tensor::FromVector<float>(want, {2}), 1e-6, 0), "");
+  for (const char* executor : {"simple", "dag"}) {
+    SCOPED_TRACE(executor);
+    PredictorOptions options;
+    options.executor = executor;
+    auto predictor = Predictor::FromGraph(Nested(), options);
+    ASSERT_TRUE(predictor.ok()) << predictor.status();
+    // Three callers at once, twice each (the second run in the memory plan's arena): the nested
+    // plans are shared, every run has its own workspaces.
+    std::vector<std::string> diffs(3);
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 3; ++c) {
+      callers.emplace_back([&, c] {
+        for (int run = 0; run < 2; ++run) {
+          auto out = (*predictor)->Run({{"x", x}, {"w", w}});
+          diffs[c] += out.ok() ? CompareTensors(out->at("out"),
+                                                Tensor::FromVector<float>(want, {2}), 1e-6, 0)
+                               : std::string(out.status().message());
+        }
+      });
+    }
+    for (std::thread& t : callers) t.join();
+    for (const std::string& diff : diffs) EXPECT_EQ(diff, "");
   }
 }
 
