@@ -1,5 +1,6 @@
 // Runs ONNX's backend node tests through the Predictor.
 //   onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] [--backends NAME,...]
+//                    [--executor simple|dag]
 // DIR holds one folder per case (model.onnx, test_data_set_*/input_*.pb, output_*.pb), as
 // written by `python3 -m onnx.backend.test.cmd_tools generate-data` (onnx 1.12) or by
 // tools/generate_onnx_node_tests_pypi.py and tools/generate_legacy_opset_tests.py. Outputs are
@@ -121,6 +122,8 @@ int Main(int argc, char** argv) {
       cases = argv[i + 1];
     } else if (flag == "--filter") {
       filter = argv[i + 1];
+    } else if (flag == "--executor") {
+      options.executor = argv[i + 1];
     } else if (flag == "--backends") {
       options.plan.backends = absl::StrSplit(argv[i + 1], ',');
     } else if (flag == "--floor") {
@@ -129,7 +132,7 @@ int Main(int argc, char** argv) {
   }
   if (cases.empty() || floor < 0) {
     std::fprintf(stderr, "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] "
-                 "[--backends NAME,...]\n");
+                 "[--backends NAME,...] [--executor simple|dag]\n");
     return 2;
   }
   int passed = 0, failed = 0;
