@@ -27,6 +27,15 @@ absl::StatusOr<Tensor*> KernelContext::AllocateOutput(int i, DType dtype, Shape 
   return &outputs_[i];
 }
 
+void KernelContext::SetValue(int i, Value value) {
+  if (value.is_tensor()) {
+    outputs_[i] = std::move(value.tensor);
+    return;
+  }
+  if (value_outputs_.empty()) value_outputs_.resize(outputs_.size());
+  value_outputs_[i] = std::move(value);
+}
+
 void KernelContext::PlanOutput(int i, void* data, size_t bytes, std::shared_ptr<void> arena) {
   if (planned_.empty()) planned_.resize(outputs_.size());
   planned_[i] = {data, bytes};

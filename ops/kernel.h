@@ -13,6 +13,7 @@
 #include "absl/types/span.h"
 #include "core/tensor.h"
 #include "ops/attributes.h"
+#include "ops/value.h"
 
 namespace cortado {
 
@@ -68,6 +69,20 @@ class KernelContext {
   size_t allocated_bytes(int i) const { return i < static_cast<int>(allocated_.size()) ? allocated_[i] : 0; }
   // Sets output `i` to an existing tensor (for example, a reshaped view of an input).
   void SetOutput(int i, Tensor tensor) { outputs_[i] = std::move(tensor); }
+  // Values of any kind (value.h): the executor gives every input as a Value too (a context made
+  // from tensors alone has none). Input `i` as a Value, or nullptr when absent or not given.
+  const Value* value(int i) const {
+    return i < static_cast<int>(values_.size()) ? values_[i] : nullptr;
+  }
+  void set_values(std::vector<const Value*> values) { values_ = std::move(values); }
+  // Sets output `i` to a value of any kind; a tensor goes to output(i) as SetOutput would.
+  void SetValue(int i, Value value);
+  // Output `i` when it was set to a sequence or an empty optional, else nullptr.
+  Value* value_output(int i) {
+    return i < static_cast<int>(value_outputs_.size()) && value_outputs_[i].defined()
+               ? &value_outputs_[i]
+               : nullptr;
+  }
   Tensor& output(int i) { return outputs_[i]; }
   std::vector<Tensor>& outputs() { return outputs_; }
   Allocator* allocator() const { return allocator_; }
@@ -78,6 +93,8 @@ class KernelContext {
  private:
   std::vector<const Tensor*> inputs_;
   std::vector<Tensor> outputs_;
+  std::vector<const Value*> values_;  // per input, when the executor gives them
+  std::vector<Value> value_outputs_;  // per output, sized on the first non-tensor SetValue
   Allocator* allocator_;
   Stream* stream_ = nullptr;
   struct Place {

@@ -114,6 +114,13 @@ class OpSchema {
   const std::string& domain() const { return domain_; }
   int since() const { return since_; }
   int until() const { return until_; }
+  // True for control flow (a graph attribute): the plan builds its kernel, none is registered.
+  bool RunsSubgraphs() const {
+    for (const AttrSpec& a : attrs_) {
+      if (a.type == AttrType::kGraph) return true;
+    }
+    return false;
+  }
   // Checks input/output counts and attribute kinds, then adds defaults for absent attributes.
   absl::Status Complete(int num_inputs, int num_outputs, AttributeMap& attrs) const;
   absl::Status RunInference(InferenceContext& ctx) const;

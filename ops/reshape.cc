@@ -244,6 +244,10 @@ class IdentityKernel : public Kernel {
  public:
   explicit IdentityKernel(const KernelInfo&) {}
   absl::Status Compute(KernelContext& ctx) const override {
+    if (const Value* v = ctx.value(0); v != nullptr && !v->is_tensor()) {  // a sequence, optional
+      ctx.SetValue(0, *v);
+      return absl::OkStatus();
+    }
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
     ctx.SetOutput(0, *x);
     return absl::OkStatus();

@@ -19,12 +19,17 @@ int ViewedInput(const PlanStep& step, KernelContext& ctx, const Tensor& out) {
 
 absl::Status RunStep(const PlanStep& step, Workspace& ws) {
   std::vector<const Tensor*> inputs;
+  std::vector<const Value*> values;
   inputs.reserve(step.inputs.size());
+  values.reserve(step.inputs.size());
   for (int slot : step.inputs) {
-    inputs.push_back(slot >= 0 && ws.blob(slot).defined() ? &ws.blob(slot) : nullptr);
+    const Value* v = slot >= 0 && ws.value(slot).defined() ? &ws.value(slot) : nullptr;
+    values.push_back(v);
+    inputs.push_back(v != nullptr && v->tensor.defined() ? &v->tensor : nullptr);
   }
   const int num_outputs = static_cast<int>(step.outputs.size());
   KernelContext ctx(std::move(inputs), num_outputs, step.backend->allocator());
+  ctx.set_values(std::move(values));
   ctx.set_stream(ws.stream(step.stream));
   const ArenaLayout* layout =
       step.backend->allocator()->device().type == DeviceType::kCpu ? ws.layout() : nullptr;
@@ -43,6 +48,10 @@ absl::Status RunStep(const PlanStep& step, Workspace& ws) {
   for (int i = 0; i < num_outputs; ++i) {
     const int slot = step.outputs[i];
     if (slot < 0) continue;
+    if (Value* v = ctx.value_output(i)) {  // a sequence or an empty optional: never in the arena
+      ws.value(slot) = std::move(*v);
+      continue;
+    }
     Tensor& out = ctx.output(i);
     if (MemoryRecord* record = ws.record(); record != nullptr && out.defined()) {
       record->view_of[slot] = ViewedInput(step, ctx, out);
@@ -58,7 +67,7 @@ absl::Status RunStep(const PlanStep& step, Workspace& ws) {
         out = out.Clone();
       }
     }
-    ws.blob(slot) = std::move(out);
+    ws.value(slot) = std::move(out);
   }
   return absl::OkStatus();
 }
@@ -72,7 +81,7 @@ absl::Status Executor::Run(Workspace& ws) const {
 absl::Status SimpleExecutor::RunSteps(Workspace& ws) const {
   for (const PlanStep& step : ws.plan().steps()) {
     RETURN_IF_ERROR(RunStep(step, ws));
-    for (int slot : step.release_after) ws.blob(slot) = Tensor();
+    for (int slot : step.release_after) ws.Release(slot);
   }
   return absl::OkStatus();
 }
@@ -92,7 +101,7 @@ absl::Status DagExecutor::RunSteps(Workspace& ws) const {
       });
       for (const absl::Status& s : status) RETURN_IF_ERROR(s);
     }
-    for (int slot : plan.level_releases()[level]) ws.blob(slot) = Tensor();
+    for (int slot : plan.level_releases()[level]) ws.Release(slot);
   }
   return absl::OkStatus();
 }

@@ -17,6 +17,43 @@ absl::Status NodeError(const Node& node, int opset, const absl::Status& s) {
                                              "): ", s.message()));
 }
 
+std::vector<const Graph*> Subgraphs(const Node& node) {
+  std::vector<const Graph*> graphs;
+  for (const auto& [name, value] : node.attrs.values()) {
+    if (const auto* sub = std::get_if<SubgraphAttr>(&value)) {
+      graphs.push_back(static_cast<const Graph*>(sub->graph.get()));
+    }
+  }
+  return graphs;
+}
+
+std::vector<std::string> OuterValues(const Graph& graph) {
+  std::set<std::string> own, outer;
+  for (const ValueInfo& v : graph.inputs) own.insert(v.name);
+  for (const auto& [name, t] : graph.initializers) own.insert(name);
+  for (const Node& node : graph.nodes) own.insert(node.outputs.begin(), node.outputs.end());
+  auto read = [&](const std::string& name) {
+    if (!name.empty() && !own.count(name)) outer.insert(name);
+  };
+  for (const Node& node : graph.nodes) {
+    for (const std::string& in : node.inputs) read(in);
+  }
+  for (const ValueInfo& v : graph.outputs) read(v.name);
+  return {outer.begin(), outer.end()};
+}
+
+std::vector<std::string> OuterValues(const Node& node) {
+  std::set<std::string> outer;
+  for (const Graph* sub : Subgraphs(node)) {
+    for (std::string& name : OuterValues(*sub)) outer.insert(std::move(name));
+  }
+  return {outer.begin(), outer.end()};
+}
+
+void AddOuterInputs(Node& node) {
+  for (std::string& name : OuterValues(node)) node.inputs.push_back(std::move(name));
+}
+
 absl::Status Graph::CheckAndSort() {
   std::map<std::string, int> producer;  // value -> node index
   for (size_t i = 0; i < nodes.size(); ++i) {

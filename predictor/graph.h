@@ -14,9 +14,14 @@
 
 namespace cortado {
 
+// What a value is statically: a tensor, a sequence of tensors, or an optional (of either; at
+// run time one holds its element or nothing). type.dtype is the element dtype for all three.
+enum class ValueKind { kTensor, kSequence, kOptional };
+
 struct ValueInfo {
   std::string name;
   TensorType type;
+  ValueKind kind = ValueKind::kTensor;
 };
 
 struct Node {
@@ -44,6 +49,22 @@ struct Graph {
   // InvalidArgument names the offending node or value.
   absl::Status CheckAndSort();
 };
+
+// Subgraphs (If's branches, Loop's and Scan's bodies) read values of the scopes around them by
+// name. Importers append those outer values to the node's inputs (AddOuterInputs), so that the
+// passes, the plan's lifetimes and device copies, and the memory plan see them as ordinary
+// inputs; the control-flow kernels bind them to the subgraph by position.
+
+// The subgraphs of the node's graph attributes, in attribute name order.
+std::vector<const Graph*> Subgraphs(const Node& node);
+// The values `graph` reads from around it: read by its nodes or listed as its outputs, and
+// neither its inputs, its initializers nor made by its nodes. Sorted by name.
+std::vector<std::string> OuterValues(const Graph& graph);
+// The union of OuterValues over the node's subgraphs, sorted by name.
+std::vector<std::string> OuterValues(const Node& node);
+// Appends OuterValues(node) to node.inputs. Call once per node, after its subgraphs are complete
+// (their own nodes' outer values appended), so that values read two scopes out pass through.
+void AddOuterInputs(Node& node);
 
 // "ai.onnx" for the default domain, else the domain itself (for messages).
 std::string DomainName(const std::string& domain);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "predictor/control_flow.h"
+
 namespace cortado {
 namespace {
 
@@ -195,8 +197,14 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     PlanStep step;
     step.node_name = node.name;
     step.op_type = node.op_type;
+    if (!Subgraphs(node).empty()) {  // control flow: its subgraphs are nested plans
+      auto kernel = MakeControlFlowKernel(node, info, graph.opsets, options);
+      if (!kernel.ok()) return NodeError(node, opset, kernel.status());
+      step.kernel = *std::move(kernel);
+      step.backend = BackendRegistry::Global().Find(kCpuBackend);
+    }
     for (const Backend* b : backends) {
-      if (!b->Supports(info)) continue;
+      if (step.kernel != nullptr || !b->Supports(info)) continue;
       auto kernel = b->CreateKernel(info);
       if (kernel.ok()) {
         step.kernel = *std::move(kernel);

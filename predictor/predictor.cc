@@ -28,21 +28,31 @@ std::string TypeString(const TensorType& t) {
   return absl::StrCat(DTypeName(t.dtype), shape);
 }
 
-absl::Status CheckInput(const ValueInfo& info, const Tensor& t) {
-  if (!t.defined()) {
+absl::Status CheckInput(const ValueInfo& info, const Value& v) {
+  if (!v.defined()) {
     return absl::InvalidArgumentError(absl::StrCat("input '", info.name, "' is empty"));
   }
-  bool ok = info.type.dtype == DType::kUndefined || info.type.dtype == t.dtype();
-  if (ok && info.type.shape) {
-    ok = info.type.shape->size() == t.shape().size();
-    for (size_t i = 0; ok && i < t.shape().size(); ++i) {
-      ok = (*info.type.shape)[i] < 0 || (*info.type.shape)[i] == t.shape()[i];
-    }
+  if (info.kind == ValueKind::kOptional && v.kind == Value::Kind::kNone) return absl::OkStatus();
+  if (info.kind != ValueKind::kOptional &&
+      (v.kind == Value::Kind::kNone || (info.kind == ValueKind::kSequence) != v.is_sequence())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input '", info.name, "' expects a ",
+        info.kind == ValueKind::kSequence ? "sequence" : "tensor", ", got a ", KindName(v.kind)));
   }
-  if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat("input '", info.name, "' expects ",
-                                                   TypeString(info.type), ", got ",
-                                                   TypeString({t.dtype(), t.shape()})));
+  const std::vector<Tensor> one = {v.tensor};
+  for (const Tensor& t : v.is_sequence() ? v.elements : one) {
+    bool ok = info.type.dtype == DType::kUndefined || info.type.dtype == t.dtype();
+    if (ok && info.type.shape) {
+      ok = info.type.shape->size() == t.shape().size();
+      for (size_t i = 0; ok && i < t.shape().size(); ++i) {
+        ok = (*info.type.shape)[i] < 0 || (*info.type.shape)[i] == t.shape()[i];
+      }
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", info.name, "' expects ",
+                                                     TypeString(info.type), ", got ",
+                                                     TypeString({t.dtype(), t.shape()})));
+    }
   }
   return absl::OkStatus();
 }
@@ -58,14 +68,14 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromGraph(Graph graph,
   }
   std::optional<ScopedIntraOpThreads> threads;  // pre-packing builds for the count runs use
   if (options.intra_op_threads > 0) threads.emplace(options.intra_op_threads);
-  std::map<std::string, Tensor> input_defaults = std::move(graph.input_defaults);
+  ValueMap input_defaults(graph.input_defaults.begin(), graph.input_defaults.end());
   ASSIGN_OR_RETURN(std::unique_ptr<Plan> plan, Plan::Build(std::move(graph), options.plan));
   return std::unique_ptr<Predictor>(
       new Predictor(std::move(plan), std::move(executor), std::move(input_defaults), options));
 }
 
 Predictor::Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor,
-                     std::map<std::string, Tensor> input_defaults, const PredictorOptions& options)
+                     ValueMap input_defaults, const PredictorOptions& options)
     : plan_(std::move(plan)),
       executor_(std::move(executor)),
       input_defaults_(std::move(input_defaults)),
@@ -93,9 +103,8 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::FromNetDefFiles(
   return Annotate(FromGraph(std::move(graph), options), predict_net);
 }
 
-absl::StatusOr<std::vector<const Tensor*>> Predictor::CheckInputs(
-    const TensorMap& inputs) const {
-  for (const auto& [name, tensor] : inputs) {
+absl::StatusOr<std::vector<const Value*>> Predictor::CheckInputs(const ValueMap& inputs) const {
+  for (const auto& [name, value] : inputs) {
     bool known = false;
     for (const ValueInfo& info : plan_->inputs()) known = known || info.name == name;
     if (!known) {
@@ -106,7 +115,7 @@ absl::StatusOr<std::vector<const Tensor*>> Predictor::CheckInputs(
                                                      absl::StrJoin(names, ", ")));
     }
   }
-  std::vector<const Tensor*> ordered;
+  std::vector<const Value*> ordered;
   for (const ValueInfo& info : plan_->inputs()) {
     auto it = inputs.find(info.name);
     if (it == inputs.end()) {
@@ -125,30 +134,46 @@ absl::StatusOr<std::vector<const Tensor*>> Predictor::CheckInputs(
 }
 
 absl::StatusOr<TensorMap> Predictor::Run(const TensorMap& inputs) const {
-  ASSIGN_OR_RETURN(std::vector<const Tensor*> ordered, CheckInputs(inputs));
+  ASSIGN_OR_RETURN(ValueMap outputs, RunValues(ValueMap(inputs.begin(), inputs.end())));
+  TensorMap tensors;
+  for (auto& [name, value] : outputs) {
+    if (!value.is_tensor()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "output '", name, "' is a ", KindName(value.kind), ", not a tensor (use RunValues)"));
+    }
+    tensors[name] = std::move(value.tensor);
+  }
+  return tensors;
+}
+
+absl::StatusOr<ValueMap> Predictor::RunValues(const ValueMap& inputs) const {
+  ASSIGN_OR_RETURN(std::vector<const Value*> ordered, CheckInputs(inputs));
+  // The memory plan keys its layouts on the tensor inputs (a sequence counts as an empty one).
+  std::vector<const Tensor*> tensors;
+  for (const Value* v : ordered) tensors.push_back(&v->tensor);
   MemoryPlanner::Run memory;
-  if (memory_ != nullptr) memory = memory_->Begin(ordered);
-  TensorMap outputs;
+  if (memory_ != nullptr) memory = memory_->Begin(tensors);
+  ValueMap outputs;
   absl::Status status;
   {
     Workspace ws(*plan_);
-    for (size_t i = 0; i < ordered.size(); ++i) ws.blob(plan_->input_slots()[i]) = *ordered[i];
+    for (size_t i = 0; i < ordered.size(); ++i) ws.value(plan_->input_slots()[i]) = *ordered[i];
     if (memory.arena != nullptr) ws.UseArena(memory.layout.get(), memory.arena);
     ws.Record(memory.record.get());
     std::optional<ScopedIntraOpThreads> threads;
     if (intra_op_threads_ > 0) threads.emplace(intra_op_threads_);
     status = executor_->Run(ws);
     for (size_t i = 0; status.ok() && i < plan_->outputs().size(); ++i) {
-      const Tensor& t = ws.blob(plan_->output_slots()[i]);
-      if (!t.defined()) {
+      const Value& v = ws.value(plan_->output_slots()[i]);
+      if (!v.defined()) {
         status = absl::InternalError(
             absl::StrCat("output '", plan_->outputs()[i].name, "' was not produced"));
       }
-      outputs[plan_->outputs()[i].name] = t;
+      outputs[plan_->outputs()[i].name] = v;
     }
   }
   if (memory_ != nullptr) {
-    if (status.ok() && memory.record != nullptr) memory_->Learn(ordered, *memory.record);
+    if (status.ok() && memory.record != nullptr) memory_->Learn(tensors, *memory.record);
     memory_->End(std::move(memory));
   }
   RETURN_IF_ERROR(status);

@@ -16,6 +16,8 @@
 namespace cortado {
 
 using TensorMap = std::map<std::string, Tensor>;
+// Values by name, for models whose inputs or outputs are sequences or optionals.
+using ValueMap = std::map<std::string, Value>;
 
 struct PredictorOptions {
   PlanOptions plan;
@@ -54,15 +56,18 @@ class Predictor {
   // returns every model output by name. An omitted input with a default (Graph::input_defaults)
   // takes it.
   absl::StatusOr<TensorMap> Run(const TensorMap& inputs) const;
+  // The same with values of any kind: a sequence input takes a sequence, an optional input a
+  // tensor, a sequence or Value::None(). Run is this for models of tensors alone.
+  absl::StatusOr<ValueMap> RunValues(const ValueMap& inputs) const;
 
  private:
-  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor,
-            std::map<std::string, Tensor> input_defaults, const PredictorOptions& options);
+  Predictor(std::unique_ptr<Plan> plan, std::unique_ptr<Executor> executor, ValueMap input_defaults,
+            const PredictorOptions& options);
   // Checks the inputs against the model; returns them in the plan's input order.
-  absl::StatusOr<std::vector<const Tensor*>> CheckInputs(const TensorMap& inputs) const;
+  absl::StatusOr<std::vector<const Value*>> CheckInputs(const ValueMap& inputs) const;
   std::unique_ptr<Plan> plan_;
   std::unique_ptr<Executor> executor_;
-  std::map<std::string, Tensor> input_defaults_;
+  ValueMap input_defaults_;
   int intra_op_threads_;
   std::unique_ptr<MemoryPlanner> memory_;  // null when the memory plan is off
 };

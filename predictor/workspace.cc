@@ -4,8 +4,8 @@ namespace cortado {
 
 const Tensor* Workspace::GetBlob(const std::string& name) const {
   const int slot = plan_.SlotOf(name);
-  if (slot < 0 || !blobs_[slot].defined()) return nullptr;
-  return &blobs_[slot];
+  if (slot < 0 || !values_[slot].tensor.defined()) return nullptr;
+  return &values_[slot].tensor;
 }
 
 absl::Status Workspace::OpenStreams() {

@@ -1,6 +1,7 @@
 // Workspace: the named blobs of one run, Caffe2-style. Parameters and folded constants come from
 // the Plan and are shared (never copied); activations belong to this run alone and are released
-// as soon as the last step that reads them has run. With a memory plan (memory_plan.h) the run's
+// as soon as the last step that reads them has run. Values are tensors, sequences or optionals
+// (ops/value.h). With a memory plan (memory_plan.h) the run's
 // values live in one arena; on a signature's first run the workspace records what steps
 // allocate instead. A run's work on a device goes to the queue the workspace opened there for it.
 // One Workspace per run; not thread-safe (its queues are, for the steps of a DAG level).
@@ -18,12 +19,17 @@ namespace cortado {
 
 class Workspace {
  public:
-  explicit Workspace(const Plan& plan) : plan_(plan), blobs_(plan.constants()) {}
+  explicit Workspace(const Plan& plan)
+      : plan_(plan), values_(plan.constants().begin(), plan.constants().end()) {}
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;
 
   const Plan& plan() const { return plan_; }
-  Tensor& blob(int slot) { return blobs_[slot]; }
+  Value& value(int slot) { return values_[slot]; }
+  // The tensor in `slot` (undefined when it holds a sequence or an empty optional).
+  Tensor& blob(int slot) { return values_[slot].tensor; }
+  // Drops the run's reference to the value in `slot`.
+  void Release(int slot) { values_[slot] = Value(); }
   // The named blob, or nullptr when there is no such value or it is not (or no longer) held.
   const Tensor* GetBlob(const std::string& name) const;
 
@@ -46,7 +52,7 @@ class Workspace {
 
  private:
   const Plan& plan_;
-  std::vector<Tensor> blobs_;
+  std::vector<Value> values_;
   const ArenaLayout* layout_ = nullptr;
   std::shared_ptr<void> arena_;
   MemoryRecord* record_ = nullptr;

@@ -1,12 +1,14 @@
 // Runs ONNX's backend node tests through the Predictor.
 //   onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] [--backends NAME,...]
-//                    [--rtol R] [--atol A]
+//                    [--rtol R] [--atol A] [--executor simple|dag]
 // DIR holds one folder per case (model.onnx, test_data_set_*/input_*.pb, output_*.pb), as
 // written by `python3 -m onnx.backend.test.cmd_tools generate-data` (onnx 1.12) or by
 // tools/generate_onnx_node_tests_pypi.py and tools/generate_legacy_opset_tests.py. Outputs are
 // compared as ONNX's own runner does: |ours - expected| <= atol + rtol * |expected| for floats
 // (rtol 1e-3, atol 1e-7 unless --rtol / --atol say otherwise), exact for integers, bool, strings
-// and the narrow types.
+// and the narrow types; sequences element by element, optionals by whether they hold one.
+// Sequence and optional inputs and outputs are read as the model declares them (SequenceProto,
+// OptionalProto).
 // --backends limits the plan to those backends (and the reference "cpu"; "cpu" alone runs the
 // reference kernels only); by default every registered backend may run a node.
 // Prints each failing case with its reason, then "N passed, N failed"; exits non-zero when
@@ -57,6 +59,33 @@ struct Tolerance {
   double atol = 1e-7;
 };
 
+// "" when `got` matches `want`: the same kind, and tensors (a sequence's, one by one) within
+// the tolerance.
+std::string CompareValues(const Value& got, const Value& want, const Tolerance& tolerance) {
+  if (got.kind != want.kind) {
+    return absl::StrCat("got a ", KindName(got.kind), ", expected a ", KindName(want.kind));
+  }
+  if (got.is_tensor()) return CompareTensors(got.tensor, want.tensor, tolerance.rtol, tolerance.atol);
+  if (got.elements.size() != want.elements.size()) {
+    return absl::StrCat("sequence of ", got.elements.size(), " tensors, expected ",
+                        want.elements.size());
+  }
+  for (size_t i = 0; i < got.elements.size(); ++i) {
+    const std::string diff = CompareTensors(got.elements[i], want.elements[i], tolerance.rtol, tolerance.atol);
+    if (!diff.empty()) return absl::StrCat("element ", i, ": ", diff);
+  }
+  return "";
+}
+
+absl::StatusOr<Value> ReadValue(const std::string& path, ValueKind kind, DType want) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(path));
+  ASSIGN_OR_RETURN(Value v, ParseOnnxValue(bytes, kind));
+  if (v.is_tensor()) {
+    ASSIGN_OR_RETURN(v.tensor, AsDType(std::move(v.tensor), want));
+  }
+  return v;
+}
+
 absl::Status RunCase(const std::string& dir, const PredictorOptions& options,
                      const Tolerance& tolerance) {
   ASSIGN_OR_RETURN(auto predictor, Predictor::FromFile(dir + "/model.onnx", options));
@@ -64,28 +93,25 @@ absl::Status RunCase(const std::string& dir, const PredictorOptions& options,
   if (sets.empty()) return absl::NotFoundError("no test_data_set_* folder");
   for (const std::string& set : sets) {
     const std::string path = dir + "/" + set;
-    TensorMap inputs;
+    ValueMap inputs;
     for (size_t i = 0; i < predictor->inputs().size(); ++i) {
-      ASSIGN_OR_RETURN(std::string bytes, ReadFileToString(absl::StrCat(path, "/input_", i, ".pb")));
-      ASSIGN_OR_RETURN(Tensor t, ParseOnnxTensor(bytes));
-      ASSIGN_OR_RETURN(inputs[predictor->inputs()[i].name],
-                       AsDType(std::move(t), predictor->inputs()[i].type.dtype));
+      const ValueInfo& info = predictor->inputs()[i];
+      ASSIGN_OR_RETURN(inputs[info.name], ReadValue(absl::StrCat(path, "/input_", i, ".pb"),
+                                                    info.kind, info.type.dtype));
     }
     // Twice: the first run of a shape records its allocations, the second runs in the memory
     // plan's arena.
     for (const char* run : {"first", "second"}) {
-      ASSIGN_OR_RETURN(TensorMap outputs, predictor->Run(inputs));
+      ASSIGN_OR_RETURN(ValueMap outputs, predictor->RunValues(inputs));
       for (size_t i = 0; i < predictor->outputs().size(); ++i) {
-        ASSIGN_OR_RETURN(std::string bytes,
-                         ReadFileToString(absl::StrCat(path, "/output_", i, ".pb")));
-        const std::string& name = predictor->outputs()[i].name;
-        ASSIGN_OR_RETURN(Tensor parsed, ParseOnnxTensor(bytes));
-        ASSIGN_OR_RETURN(Tensor expected, AsDType(std::move(parsed), outputs.at(name).dtype()));
-        const std::string diff =
-            CompareTensors(outputs.at(name), expected, tolerance.rtol, tolerance.atol);
+        const ValueInfo& info = predictor->outputs()[i];
+        const Value& got = outputs.at(info.name);
+        ASSIGN_OR_RETURN(Value expected, ReadValue(absl::StrCat(path, "/output_", i, ".pb"),
+                                                   info.kind, got.tensor.dtype()));
+        const std::string diff = CompareValues(got, expected, tolerance);
         if (!diff.empty()) {
           return absl::InternalError(
-              absl::StrCat(set, ", ", run, " run, output '", name, "': ", diff));
+              absl::StrCat(set, ", ", run, " run, output '", info.name, "': ", diff));
         }
       }
     }
@@ -106,6 +132,8 @@ int Main(int argc, char** argv) {
       cases = argv[i + 1];
     } else if (flag == "--filter") {
       filter = argv[i + 1];
+    } else if (flag == "--executor") {
+      options.executor = argv[i + 1];
     } else if (flag == "--backends") {
       options.plan.backends = absl::StrSplit(argv[i + 1], ',');
     } else if (flag == "--floor") {
@@ -121,7 +149,7 @@ int Main(int argc, char** argv) {
   if (cases.empty() || floor < 0 || !flags_ok) {
     std::fprintf(stderr,
                  "usage: onnx_conformance --cases DIR [--floor N] [--filter SUBSTRING] "
-                 "[--backends NAME,...] [--rtol R] [--atol A]\n");
+                 "[--backends NAME,...] [--rtol R] [--atol A] [--executor simple|dag]\n");
     return 2;
   }
   int passed = 0, failed = 0;

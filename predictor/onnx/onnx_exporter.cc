@@ -10,7 +10,15 @@
 namespace cortado {
 namespace {
 
-absl::Status SetType(const TensorType& type, onnx::TypeProto* proto) {
+// A graph input's or output's type: a tensor's, or a sequence's or optional's element type.
+absl::Status SetType(const ValueInfo& value, onnx::TypeProto* proto) {
+  const TensorType& type = value.type;
+  if (value.kind == ValueKind::kOptional) {
+    proto = proto->mutable_optional_type()->mutable_elem_type();
+  }
+  if (value.kind == ValueKind::kSequence) {
+    proto = proto->mutable_sequence_type()->mutable_elem_type();
+  }
   auto* tt = proto->mutable_tensor_type();
   const int elem = OnnxTypeOf(type.dtype);
   if (elem == onnx::TensorProto::UNDEFINED) {
@@ -77,19 +85,21 @@ absl::Status ExportGraph(const Graph& graph, onnx::GraphProto* g) {
   for (const ValueInfo& v : graph.inputs) {
     auto* in = g->add_input();
     in->set_name(v.name);
-    RETURN_IF_ERROR(SetType(v.type, in->mutable_type()));
+    RETURN_IF_ERROR(SetType(v, in->mutable_type()));
   }
   for (const ValueInfo& v : graph.outputs) {
     auto* out = g->add_output();
     out->set_name(v.name);
-    RETURN_IF_ERROR(SetType(v.type, out->mutable_type()));
+    RETURN_IF_ERROR(SetType(v, out->mutable_type()));
   }
   for (const Node& node : graph.nodes) {
     onnx::NodeProto* n = g->add_node();
     n->set_name(node.name);
     n->set_op_type(node.op_type);
     if (!node.domain.empty()) n->set_domain(node.domain);
-    for (const std::string& in : node.inputs) n->add_input(in);
+    // The outer-scope values a node's subgraphs read (graph.h) are implicit in ONNX.
+    const size_t own = node.inputs.size() - OuterValues(node).size();
+    for (size_t i = 0; i < own; ++i) n->add_input(node.inputs[i]);
     for (const std::string& out : node.outputs) n->add_output(out);
     for (const auto& [name, value] : node.attrs.values()) {
       RETURN_IF_ERROR(ExportAttribute(name, value, n->add_attribute()));

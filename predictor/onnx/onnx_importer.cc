@@ -84,19 +84,55 @@ absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto, const std
   return file.substr(offset, length < 0 ? std::string::npos : static_cast<size_t>(length));
 }
 
-absl::Status ConvertType(const onnx::TypeProto& type, const std::string& name, TensorType& out) {
-  if (!type.has_tensor_type()) {
-    return absl::UnimplementedError(
-        absl::StrCat("value '", name, "' is not a tensor (sequence, map and optional values are not supported)"));
+// A value's type: a tensor's, or the element type of a sequence of tensors or an optional (of a
+// tensor or such a sequence); a subgraph input may leave it unset (unknown). Maps and sparse
+// tensors are refused.
+absl::Status ConvertType(const onnx::TypeProto& type, const std::string& name, TensorType& out,
+                         ValueKind* kind = nullptr) {
+  const onnx::TypeProto* t = &type;
+  ValueKind k = ValueKind::kTensor;
+  if (t->has_optional_type()) {
+    k = ValueKind::kOptional;
+    t = &t->optional_type().elem_type();
   }
-  const auto& tt = type.tensor_type();
-  ASSIGN_OR_RETURN(out.dtype, DTypeFromOnnx(tt.elem_type()));
+  if (t->has_sequence_type()) {
+    if (k == ValueKind::kTensor) k = ValueKind::kSequence;
+    t = &t->sequence_type().elem_type();
+  }
+  if (kind != nullptr) *kind = k;
+  if (t->value_case() == onnx::TypeProto::VALUE_NOT_SET) return absl::OkStatus();
+  if (!t->has_tensor_type()) {
+    return absl::UnimplementedError(
+        absl::StrCat("value '", name,
+                     "' is not a tensor, a sequence of tensors or an optional of either "
+                     "(map and sparse values are not supported)"));
+  }
+  const auto& tt = t->tensor_type();
+  if (tt.elem_type() != onnx::TensorProto::UNDEFINED) {
+    ASSIGN_OR_RETURN(out.dtype, DTypeFromOnnx(tt.elem_type()));
+  }
   if (tt.has_shape()) {
     Shape shape;
     for (const auto& d : tt.shape().dim()) shape.push_back(d.has_dim_value() ? d.dim_value() : -1);
     out.shape = shape;
   }
   return absl::OkStatus();
+}
+
+// The dtype of each of the node's outputs that its (first) subgraph declares: If's outputs are
+// its branches', Loop's and Scan's its body's last ones. Declared only where the model did not.
+void DeclareSubgraphOutputTypes(const Node& node, Graph& graph) {
+  const std::vector<const Graph*> subs = Subgraphs(node);
+  if (subs.empty()) return;
+  const auto& outputs = subs[0]->outputs;
+  for (size_t i = 0; i < node.outputs.size(); ++i) {
+    const size_t j = i + outputs.size() - node.outputs.size();
+    if (j >= outputs.size() || node.outputs[i].empty()) continue;
+    const ValueInfo& v = outputs[j];
+    if (v.kind == ValueKind::kTensor && v.type.dtype != DType::kUndefined) {
+      graph.value_types.emplace(node.outputs[i], TensorType{v.type.dtype, std::nullopt});
+    }
+  }
 }
 
 absl::StatusOr<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std::string, int>& opsets,
@@ -128,6 +164,8 @@ absl::Status ConvertAttribute(const onnx::AttributeProto& a, const std::map<std:
       attrs.Set(a.name(), SubgraphAttr{std::make_shared<const Graph>(std::move(sub))});
       break;
     }
+    case AttributeProto::TYPE_PROTO:  // Optional's `type`: the value carries its own kind
+      break;
     default:
       return absl::UnimplementedError(absl::StrCat("attribute '", a.name(), "' has unsupported type ",
                                                    AttributeProto::AttributeType_Name(a.type())));
@@ -151,12 +189,12 @@ absl::StatusOr<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std
   for (const auto& in : g.input()) {
     if (graph.initializers.count(in.name())) continue;  // IR < 4 lists parameters as inputs
     ValueInfo v{in.name(), {}};
-    RETURN_IF_ERROR(ConvertType(in.type(), in.name(), v.type));
+    RETURN_IF_ERROR(ConvertType(in.type(), in.name(), v.type, &v.kind));
     graph.inputs.push_back(std::move(v));
   }
   for (const auto& out : g.output()) {
     ValueInfo v{out.name(), {}};
-    RETURN_IF_ERROR(ConvertType(out.type(), out.name(), v.type));
+    RETURN_IF_ERROR(ConvertType(out.type(), out.name(), v.type, &v.kind));
     graph.outputs.push_back(std::move(v));
   }
   for (const auto& vi : g.value_info()) {
@@ -178,6 +216,8 @@ absl::StatusOr<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std
                                                    "): ", s.message()));
       }
     }
+    AddOuterInputs(node);
+    DeclareSubgraphOutputTypes(node, graph);
     graph.nodes.push_back(std::move(node));
     ++index;
   }
@@ -245,6 +285,49 @@ absl::StatusOr<Tensor> ParseOnnxTensor(const std::string& bytes) {
   TensorProto proto;
   if (!proto.ParseFromString(bytes)) return absl::InvalidArgumentError("not a valid ONNX TensorProto");
   return TensorFromOnnx(proto);
+}
+
+namespace {
+
+absl::StatusOr<Value> SequenceFromOnnx(const onnx::SequenceProto& proto) {
+  if (proto.elem_type() != onnx::SequenceProto::TENSOR &&
+      proto.elem_type() != onnx::SequenceProto::UNDEFINED) {
+    return absl::UnimplementedError("only sequences of tensors are supported");
+  }
+  std::vector<Tensor> elements;
+  for (const TensorProto& t : proto.tensor_values()) {
+    ASSIGN_OR_RETURN(Tensor e, TensorFromOnnx(t));
+    elements.push_back(std::move(e));
+  }
+  const DType dtype = elements.empty() ? DType::kUndefined : elements[0].dtype();
+  return Value::Sequence(std::move(elements), dtype);
+}
+
+}  // namespace
+
+absl::StatusOr<Value> ParseOnnxValue(const std::string& bytes, ValueKind kind) {
+  if (kind == ValueKind::kTensor) return ParseOnnxTensor(bytes);
+  if (kind == ValueKind::kSequence) {
+    onnx::SequenceProto proto;
+    if (!proto.ParseFromString(bytes)) {
+      return absl::InvalidArgumentError("not a valid ONNX SequenceProto");
+    }
+    return SequenceFromOnnx(proto);
+  }
+  onnx::OptionalProto proto;
+  if (!proto.ParseFromString(bytes)) {
+    return absl::InvalidArgumentError("not a valid ONNX OptionalProto");
+  }
+  switch (proto.elem_type()) {
+    case onnx::OptionalProto::UNDEFINED:
+      return Value::None();
+    case onnx::OptionalProto::TENSOR:
+      return TensorFromOnnx(proto.tensor_value());
+    case onnx::OptionalProto::SEQUENCE:
+      return SequenceFromOnnx(proto.sequence_value());
+    default:
+      return absl::UnimplementedError("only optionals of tensors and sequences are supported");
+  }
 }
 
 namespace {

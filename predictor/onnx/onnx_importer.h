@@ -1,7 +1,8 @@
 // ONNX import on Debian's libonnx: parses a ModelProto of IR version 14 or older, runs onnx's
 // checker and shape inference where libonnx knows the model's IR version and opsets (newer
 // models are checked by cortado's own schemas when the Graph is planned), and builds a Graph
-// (initializers, external data, attributes, value types). Also the
+// (initializers, external data, attributes, value types; subgraphs with their outer-scope values
+// appended to the node's inputs, graph.h). Also the
 // TensorProto <-> Tensor conversions that the CLI and the conformance runner use.
 // Pure functions; thread-safe.
 #ifndef CORTADO_PREDICTOR_ONNX_ONNX_IMPORTER_H_
@@ -25,6 +26,8 @@ absl::StatusOr<Tensor> TensorFromOnnx(const onnx::TensorProto& proto,
                                       const std::string& base_dir = "");
 // A serialized TensorProto (the test-data .pb files).
 absl::StatusOr<Tensor> ParseOnnxTensor(const std::string& bytes);
+// A serialized TensorProto, SequenceProto or OptionalProto, as `kind` says.
+absl::StatusOr<Value> ParseOnnxValue(const std::string& bytes, ValueKind kind);
 absl::StatusOr<DType> DTypeFromOnnx(int onnx_type);
 int OnnxTypeOf(DType dtype);
 

@@ -1,5 +1,6 @@
 // FoldConstants: a node whose inputs are all constant (a Constant node has none) runs once, on
-// the reference kernels, and its outputs become initializers. Random operators are left alone.
+// the reference kernels, and its outputs become initializers. Random operators, control flow and
+// nodes that make sequences or optionals are left alone.
 #include <set>
 
 #include "ops/run_op.h"
@@ -23,7 +24,8 @@ absl::Status FoldConstants(Graph& graph) {
     OpRun run{node.op_type, graph.OpsetFor(node.domain),           node.attrs,
               {},           static_cast<int>(node.outputs.size()), kCpuBackend,
               node.domain};
-    bool all_constant = !IsNondeterministic(node.op_type);
+    // Control flow runs subgraphs, which only the plan builds.
+    bool all_constant = !IsNondeterministic(node.op_type) && Subgraphs(node).empty();
     for (const std::string& in : node.inputs) {
       const Tensor* c = in.empty() ? nullptr : ConstantOf(graph, in);
       all_constant = all_constant && (in.empty() || c != nullptr);
@@ -35,6 +37,14 @@ absl::Status FoldConstants(Graph& graph) {
     }
     absl::StatusOr<std::vector<Tensor>> outputs = RunOp(run);
     if (!outputs.ok()) return NodeError(node, run.opset, outputs.status());
+    bool all_tensors = true;  // a sequence or an optional stays a node: initializers are tensors
+    for (size_t i = 0; i < node.outputs.size(); ++i) {
+      all_tensors = all_tensors && (node.outputs[i].empty() || (*outputs)[i].defined());
+    }
+    if (!all_tensors) {
+      kept.push_back(std::move(node));
+      continue;
+    }
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       if (!node.outputs[i].empty()) graph.initializers[node.outputs[i]] = (*outputs)[i];
     }
