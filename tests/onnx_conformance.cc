@@ -65,13 +65,15 @@ std::string CompareValues(const Value& got, const Value& want, const Tolerance& 
   if (got.kind != want.kind) {
     return absl::StrCat("got a ", KindName(got.kind), ", expected a ", KindName(want.kind));
   }
-  if (got.is_tensor()) return CompareTensors(got.tensor, want.tensor, tolerance.rtol, tolerance.atol);
+  if (got.is_tensor())
+    return CompareTensors(got.tensor, want.tensor, tolerance.rtol, tolerance.atol);
   if (got.elements.size() != want.elements.size()) {
     return absl::StrCat("sequence of ", got.elements.size(), " tensors, expected ",
                         want.elements.size());
   }
   for (size_t i = 0; i < got.elements.size(); ++i) {
-    const std::string diff = CompareTensors(got.elements[i], want.elements[i], tolerance.rtol, tolerance.atol);
+    const std::string diff =
+        CompareTensors(got.elements[i], want.elements[i], tolerance.rtol, tolerance.atol);
     if (!diff.empty()) return absl::StrCat("element ", i, ": ", diff);
   }
   return "";
