@@ -19,6 +19,16 @@ int ExecutionQueue::waiting() const {
   return static_cast<int>(n);
 }
 
+std::vector<absl::AnyInvocable<void() &&>> ExecutionQueue::TakeWaiting() {
+  absl::MutexLock lock(&mu_);
+  std::vector<absl::AnyInvocable<void() &&>> items;
+  for (auto& [level, waiting] : pending_) {
+    for (auto& item : waiting) items.push_back(std::move(item));
+  }
+  pending_.clear();
+  return items;
+}
+
 Scheduler::Scheduler(int num_threads) {
   if (num_threads < 1) num_threads = AvailableCpus();
   if (num_threads < 1) num_threads = 1;

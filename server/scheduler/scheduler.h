@@ -36,6 +36,10 @@ class ExecutionQueue {
   int max_concurrency() const { return max_concurrency_; }
   int running() const;  // items running now (for tests and statistics)
   int waiting() const;  // items waiting for an instance, every level
+  // Removes every item still waiting for an instance and returns them in the order they would
+  // have run, for the caller to run at once (shutdown past its exit timeout, when each item
+  // only answers that it was not run).
+  std::vector<absl::AnyInvocable<void() &&>> TakeWaiting();
 
  private:
   friend class Scheduler;

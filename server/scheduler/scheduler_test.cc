@@ -136,5 +136,35 @@ TEST(SchedulerTest, LowerPriorityLevelsRunFirst) {
   EXPECT_EQ(order, (std::vector<int>{1, 1, 2, 3}));
 }
 
+// Shutdown past the exit timeout takes the waiting items to answer them at once, while the
+// running one goes on; the scheduler never runs the taken items itself.
+TEST(SchedulerTest, TakeWaitingRemovesWaitingItemsInRunOrder) {
+  Scheduler s(1);
+  auto q = std::make_shared<ExecutionQueue>(1);
+  absl::Notification release;
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(s.Submit(q, [&] { release.WaitForNotification(); }).ok());
+  std::vector<int> order;
+  for (int level : {2, 0, 1}) {
+    ASSERT_TRUE(s.Submit(
+                     q,
+                     [&, level] {
+                       order.push_back(level);
+                       ++ran;
+                     },
+                     QueueSlot{static_cast<uint64_t>(level), 0})
+                    .ok());
+  }
+  ASSERT_EQ(q->waiting(), 3);
+  auto taken = q->TakeWaiting();
+  EXPECT_EQ(q->waiting(), 0);
+  ASSERT_EQ(taken.size(), 3u);
+  for (auto& work : taken) std::move(work)();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  release.Notify();
+  ASSERT_TRUE(WaitFor([&] { return q->running() == 0; }));
+  EXPECT_EQ(ran.load(), 3);  // only the three calls above
+}
+
 }  // namespace
 }  // namespace cortado
