@@ -139,15 +139,20 @@ def tritonclient_infer(server, context):
 
 class TlsTest(unittest.TestCase):
 
-    def start(self, mutual):
+    def start(self, endpoint, mutual):
+        """cortadod with TLS on `endpoint` ("grpc" or "http"), mutual or server-only."""
+        flag = "--" + endpoint
         flags = ["--model-repository", REPOSITORY,
-                 "--grpc-use-ssl-mutual" if mutual else "--grpc-use-ssl",
-                 "--grpc-server-cert", os.path.join(TMP, "server.crt"),
-                 "--grpc-server-key", os.path.join(TMP, "server.key")]
+                 flag + ("-use-ssl-mutual" if mutual else "-use-ssl"),
+                 flag + "-server-cert", os.path.join(TMP, "server.crt"),
+                 flag + "-server-key", os.path.join(TMP, "server.key")]
         if mutual:
-            flags += ["--grpc-root-cert", os.path.join(TMP, "ca.crt")]
+            flags += [flag + "-root-cert", os.path.join(TMP, "ca.crt")]
+        # Readiness is asked over HTTPS when the HTTP endpoint has TLS.
+        ready = https_context(client="client" if mutual else None) if endpoint == "http" else None
         server = cortadod.start(CORTADOD, flags, os.path.join(
-            LOGS, "cortadod_tls_%s.log" % ("mutual" if mutual else "server")))
+            LOGS, "cortadod_%s_%s.log" % (endpoint, "mutual" if mutual else "server")),
+            ssl_context=ready)
         self.addCleanup(lambda: self.assertEqual(server.stop(), 0))
         return server
 
@@ -161,14 +166,14 @@ class TlsTest(unittest.TestCase):
         conn.close()
 
     def test_server_tls(self):
-        server = self.start(mutual=False)
+        server = self.start("grpc", mutual=False)
         self.assertIs(live(server, credentials()), True)
         self.assert_refused(server, live(server, credentials(ca="other_ca")))  # wrong CA
         self.assert_refused(server, live(server, None))  # plaintext
         self.assertIs(live(server, credentials()), True)
 
     def test_mutual_tls(self):
-        server = self.start(mutual=True)
+        server = self.start("grpc", mutual=True)
         self.assertIs(live(server, credentials(client="client")), True)
         # An inference over mutual TLS, checked against the model's shape.
         with grpc.secure_channel(server.grpc_url, credentials(client="client")) as channel:
@@ -183,21 +188,6 @@ class TlsTest(unittest.TestCase):
         self.assert_refused(server, live(server, credentials(ca="other_ca", client="client")))
         self.assert_refused(server, live(server, None))
 
-    def start_https(self, mutual):
-        flags = ["--model-repository", REPOSITORY,
-                 "--http-use-ssl-mutual" if mutual else "--http-use-ssl",
-                 "--http-server-cert", os.path.join(TMP, "server.crt"),
-                 "--http-server-key", os.path.join(TMP, "server.key")]
-        if mutual:
-            flags += ["--http-root-cert", os.path.join(TMP, "ca.crt")]
-        server = cortadod.start(
-            CORTADOD, flags,
-            os.path.join(LOGS, "cortadod_https_%s.log" % ("mutual" if mutual else "server")),
-            ssl_context=https_context(client="client" if mutual else None))
-        self.addCleanup(lambda: self.assertEqual(server.stop(), 0))
-        self.assertIn("HTTP endpoint: https://", server.log())
-        return server
-
     def assert_https_refused(self, server, result, good):
         self.assertIsInstance(result, (ssl.SSLError, ConnectionError, http.client.HTTPException),
                               result)
@@ -205,7 +195,8 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(https_live(server, good), 200)
 
     def test_https(self):
-        server = self.start_https(mutual=False)
+        server = self.start("http", mutual=False)
+        self.assertIn("HTTP endpoint: https://", server.log())
         good = https_context()
         self.assertEqual(https_live(server, good), 200)
         probabilities = tritonclient_infer(server, https_context(module=gevent.ssl))
@@ -227,7 +218,7 @@ class TlsTest(unittest.TestCase):
         self.assert_https_refused(server, plaintext, good)
 
     def test_https_mutual(self):
-        server = self.start_https(mutual=True)
+        server = self.start("http", mutual=True)
         good = https_context(client="client")
         self.assertEqual(https_live(server, good), 200)
         probabilities = tritonclient_infer(server, https_context(client="client",
