@@ -155,8 +155,8 @@ const char* TlsNote(const TlsOptions& tls) {
 }
 
 // Every flag but the TLS ones (TlsSpecs).
-const std::vector<FlagSpec>& CommonSpecs() {
-  static const auto* specs = new std::vector<FlagSpec>{
+std::vector<FlagSpec> CommonSpecs() {
+  return {
       {"model-repository", "PATH",
        "The model repository: <PATH>/<model>/config.pbtxt and <PATH>/<model>/<version>/"
        "model.onnx. Default: the embedded repository shipped in config/repository (found "
@@ -282,7 +282,6 @@ const std::vector<FlagSpec>& CommonSpecs() {
       {"help", nullptr, "Print this help and exit.",
        [](Flags& f, const std::string& v) { return ParseBool(v, &f.help); }},
   };
-  return *specs;
 }
 
 const std::vector<FlagSpec>& Specs() {

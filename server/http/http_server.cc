@@ -10,6 +10,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,11 +29,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <optional>
-#include <thread>
-#include <unordered_map>
-#include <utility>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
@@ -378,7 +379,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool quiet = ec == bhttp::error::end_of_stream || ec == net::error::eof ||
                        ec == net::error::operation_aborted || ec == beast::error::timeout ||
-                       ec == bhttp::error::partial_message || ec == net::error::connection_reset;
+                       ec == bhttp::error::partial_message || ec == net::error::connection_reset ||
+                       ec == net::ssl::error::stream_truncated;
     if (quiet || closed_) return Close();
     BeginRequest();
     Reply r = ErrorReply(absl::InvalidArgumentError(
