@@ -18,6 +18,7 @@ for flag in model-repository http-port grpc-port metrics-port model-control-mode
     log-access max-request-bytes http-max-input-size grpc-max-message-size exit-timeout-secs \
     http-header-timeout-secs http-max-connections max-inflight-bytes grpc-use-ssl \
     grpc-use-ssl-mutual grpc-server-cert grpc-server-key grpc-root-cert http-restricted-api \
+    http-use-ssl http-use-ssl-mutual http-server-cert http-server-key http-root-cert \
     grpc-restricted-protocol; do
   grep -q -- "--$flag" "$tmp/help" || fail "--help does not document --$flag"
 done

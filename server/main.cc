@@ -36,6 +36,7 @@
 #include "server/metrics.h"
 #include "server/restricted_api.h"
 #include "server/service.h"
+#include "server/tls_options.h"
 #include "spdlog/spdlog.h"
 
 namespace cortado {
@@ -57,9 +58,12 @@ struct Flags {
   int http_port = 8000, grpc_port = 8001, metrics_port = 8002;
   int http_thread_count = 2;
   int http_header_timeout_secs = 60;
-  bool grpc_use_ssl = false, grpc_use_ssl_mutual = false;
+  // --grpc-use-ssl... and --http-use-ssl...
+  struct Tls {
+    bool use_ssl = false, use_ssl_mutual = false;
+    std::string server_cert, server_key, root_cert;
+  } grpc_tls, http_tls;
   RestrictedApis http_restricted, grpc_restricted;
-  std::string grpc_server_cert, grpc_server_key, grpc_root_cert;
   int http_max_connections = 1024;
   int infer_thread_count = 0;
   int intra_op_thread_count = 0;
@@ -76,9 +80,9 @@ struct Flags {
 };
 
 struct FlagSpec {
-  const char* name;
+  std::string name;
   const char* arg;  // nullptr: a boolean flag
-  const char* help;
+  std::string help;
   std::function<bool(Flags&, const std::string&)> set;
 };
 
@@ -100,8 +104,59 @@ bool ParseBool(const std::string& s, bool* out) {
   return false;
 }
 
-const std::vector<FlagSpec>& Specs() {
-  static const auto* specs = new std::vector<FlagSpec>{
+// The five TLS flags of one endpoint: --grpc-use-ssl... (Triton's) and the same for --http-.
+std::vector<FlagSpec> TlsSpecs(const std::string& endpoint, const std::string& what,
+                               Flags::Tls Flags::*tls) {
+  auto file = [tls](std::string Flags::Tls::*field) {
+    return [tls, field](Flags& f, const std::string& v) {
+      (f.*tls).*field = v;
+      return !v.empty();
+    };
+  };
+  const std::string flag = "--" + endpoint;
+  return {
+      {endpoint + "-use-ssl", nullptr,
+       absl::StrCat("Serve ", what, " over TLS with ", flag, "-server-cert and ", flag,
+                    "-server-key (default false)."),
+       [tls](Flags& f, const std::string& v) { return ParseBool(v, &(f.*tls).use_ssl); }},
+      {endpoint + "-use-ssl-mutual", nullptr,
+       absl::StrCat("Also require client certificates signed by ", flag, "-root-cert (implies ",
+                    flag, "-use-ssl)."),
+       [tls](Flags& f, const std::string& v) { return ParseBool(v, &(f.*tls).use_ssl_mutual); }},
+      {endpoint + "-server-cert", "PEM",
+       absl::StrCat("The ", what, " server's certificate chain (PEM file)."),
+       file(&Flags::Tls::server_cert)},
+      {endpoint + "-server-key", "PEM",
+       absl::StrCat("The ", what, " server's private key (PEM file)."),
+       file(&Flags::Tls::server_key)},
+      {endpoint + "-root-cert", "PEM", "Root certificate that client certificates must chain to.",
+       file(&Flags::Tls::root_cert)},
+  };
+}
+
+// An endpoint's TLS settings from its flags; an error names what is missing.
+absl::StatusOr<TlsOptions> EndpointTls(const std::string& endpoint, const Flags::Tls& flags) {
+  TlsOptions tls;
+  if (!flags.use_ssl && !flags.use_ssl_mutual) return tls;
+  if (flags.server_cert.empty() || flags.server_key.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", endpoint, "-use-ssl needs --", endpoint,
+                                                   "-server-cert and --", endpoint, "-server-key"));
+  }
+  tls.cert_file = flags.server_cert;
+  tls.key_file = flags.server_key;
+  tls.root_cert_file = flags.root_cert;
+  tls.mutual = flags.use_ssl_mutual;
+  return tls;
+}
+
+// " (TLS)" and the like, for the log line that announces an endpoint.
+const char* TlsNote(const TlsOptions& tls) {
+  return tls.mutual ? " (TLS, client certificates required)" : tls.enabled() ? " (TLS)" : "";
+}
+
+// Every flag but the TLS ones (TlsSpecs).
+std::vector<FlagSpec> CommonSpecs() {
+  return {
       {"model-repository", "PATH",
        "The model repository: <PATH>/<model>/config.pbtxt and <PATH>/<model>/<version>/"
        "model.onnx. Default: the embedded repository shipped in config/repository (found "
@@ -159,27 +214,6 @@ const std::vector<FlagSpec>& Specs() {
        "The same for gRPC: calls of these categories need KEY: VALUE in their metadata; others "
        "get PERMISSION_DENIED. Repeatable.",
        [](Flags& f, const std::string& v) { return f.grpc_restricted.Add(v).ok(); }},
-      {"grpc-use-ssl", nullptr,
-       "Serve gRPC over TLS with --grpc-server-cert and --grpc-server-key (default false).",
-       [](Flags& f, const std::string& v) { return ParseBool(v, &f.grpc_use_ssl); }},
-      {"grpc-use-ssl-mutual", nullptr,
-       "Also require client certificates signed by --grpc-root-cert (implies --grpc-use-ssl).",
-       [](Flags& f, const std::string& v) { return ParseBool(v, &f.grpc_use_ssl_mutual); }},
-      {"grpc-server-cert", "PEM", "The gRPC server's certificate chain (PEM file).",
-       [](Flags& f, const std::string& v) {
-         f.grpc_server_cert = v;
-         return !v.empty();
-       }},
-      {"grpc-server-key", "PEM", "The gRPC server's private key (PEM file).",
-       [](Flags& f, const std::string& v) {
-         f.grpc_server_key = v;
-         return !v.empty();
-       }},
-      {"grpc-root-cert", "PEM", "Root certificate that client certificates must chain to.",
-       [](Flags& f, const std::string& v) {
-         f.grpc_root_cert = v;
-         return !v.empty();
-       }},
       {"metrics-address", "ADDR", "Address the metrics endpoint binds (default 0.0.0.0).",
        [](Flags& f, const std::string& v) {
          f.metrics_address = v;
@@ -248,6 +282,17 @@ const std::vector<FlagSpec>& Specs() {
       {"help", nullptr, "Print this help and exit.",
        [](Flags& f, const std::string& v) { return ParseBool(v, &f.help); }},
   };
+}
+
+const std::vector<FlagSpec>& Specs() {
+  static const auto* specs = [] {
+    auto* all = new std::vector<FlagSpec>(CommonSpecs());
+    for (auto tls : {TlsSpecs("grpc", "gRPC", &Flags::grpc_tls),
+                     TlsSpecs("http", "HTTP/REST", &Flags::http_tls)}) {
+      all->insert(all->end(), tls.begin(), tls.end());
+    }
+    return all;
+  }();
   return *specs;
 }
 
@@ -504,16 +549,12 @@ int Main(int argc, char** argv) {
     o.port = flags.grpc_port;
     o.max_message_bytes =
         flags.grpc_max_message_size > 0 ? flags.grpc_max_message_size : flags.max_request_bytes;
-    if (flags.grpc_use_ssl || flags.grpc_use_ssl_mutual) {
-      if (flags.grpc_server_cert.empty() || flags.grpc_server_key.empty()) {
-        spdlog::critical("--grpc-use-ssl needs --grpc-server-cert and --grpc-server-key");
-        return 1;
-      }
-      o.tls.cert_file = flags.grpc_server_cert;
-      o.tls.key_file = flags.grpc_server_key;
-      o.tls.root_cert_file = flags.grpc_root_cert;
-      o.tls.mutual = flags.grpc_use_ssl_mutual;
+    auto tls = EndpointTls("grpc", flags.grpc_tls);
+    if (!tls.ok()) {
+      spdlog::critical("{}", tls.status().message());
+      return 1;
     }
+    o.tls = *tls;
     o.restricted = flags.grpc_restricted;
     auto g = GrpcServer::Start(service.get(), o);
     if (!g.ok()) {
@@ -521,10 +562,7 @@ int Main(int argc, char** argv) {
       return 1;
     }
     grpc = *std::move(g);
-    spdlog::info("gRPC endpoint: {}:{}{}", flags.grpc_address, grpc->port(),
-                 flags.grpc_use_ssl_mutual ? " (TLS, client certificates required)"
-                 : flags.grpc_use_ssl      ? " (TLS)"
-                                           : "");
+    spdlog::info("gRPC endpoint: {}:{}{}", flags.grpc_address, grpc->port(), TlsNote(o.tls));
   }
   std::unique_ptr<HttpServer> http;
   if (flags.allow_http) {
@@ -535,6 +573,12 @@ int Main(int argc, char** argv) {
     o.header_timeout = std::chrono::seconds(flags.http_header_timeout_secs);
     o.max_connections = flags.http_max_connections;
     o.restricted = flags.http_restricted;
+    auto tls = EndpointTls("http", flags.http_tls);
+    if (!tls.ok()) {
+      spdlog::critical("{}", tls.status().message());
+      return 1;
+    }
+    o.tls = *tls;
     o.max_body_bytes =
         flags.http_max_input_size > 0 ? flags.http_max_input_size : flags.max_request_bytes;
     auto h = HttpServer::Start(service.get(), o);
@@ -543,10 +587,11 @@ int Main(int argc, char** argv) {
       return 1;
     }
     http = *std::move(h);
-    spdlog::info("HTTP endpoint: http://{}:{}", flags.http_address, http->port());
+    spdlog::info("HTTP endpoint: {}://{}:{}{}", o.tls.enabled() ? "https" : "http",
+                 flags.http_address, http->port(), TlsNote(o.tls));
   }
   spdlog::info("cortadod ready");
-  if (http) {
+  if (http && !flags.http_tls.use_ssl && !flags.http_tls.use_ssl_mutual) {
     std::string curl = CurlExample(*service, http->port());
     std::cout << "cortadod is serving. Try:\n  curl -s localhost:" << http->port()
               << "/v2/health/ready -o /dev/null -w '%{http_code}\\n'\n";

@@ -441,6 +441,7 @@ class ServiceImpl : public InferenceService {
           "{} request(s) still in flight after {} ms; those not yet running are "
           "answered UNAVAILABLE",
           pending, timeout.count());
+      AnswerQueued();
     }
     manager_->Stop();
   }
@@ -451,6 +452,19 @@ class ServiceImpl : public InferenceService {
     return shutting_down_;
   }
   bool Drained() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_ == 0; }
+
+  // Past the exit timeout: every request still waiting for an instance is answered now, on this
+  // thread (each only answers UNAVAILABLE, since past_exit_timeout_ is set), rather than when an
+  // instance frees up, which a long inference may not do before the process is forced out.
+  void AnswerQueued() {
+    for (const std::string& name : manager_->ServingModels()) {
+      for (const auto& version : manager_->Versions(name)) {
+        Batch waiting = version->queue()->TakeWaiting();
+        if (waiting.empty()) continue;
+        for (auto& answer : RunBatch(*version->queue(), std::move(waiting))) std::move(answer)();
+      }
+    }
+  }
 
   absl::Status CheckModelControl() const {
     if (ShuttingDown()) return absl::UnavailableError("the server is shutting down");

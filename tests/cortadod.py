@@ -2,7 +2,8 @@
 
 start(cortadod, args, log_path) runs the daemon with every port 0 on 127.0.0.1 (it binds free
 ones and logs them), its stdout and stderr both into log_path, waits until GET /v2/health/ready
-answers 200, and returns a Server with the addresses it logged. If it exits or is not ready within
+answers 200 (over HTTPS with the ssl_context given, for --http-use-ssl), and returns a Server
+with the addresses it logged. If it exits or is not ready within
 the timeout, start kills it and raises RuntimeError with the end of the log.
 
 Standard library only, so that drivers run by /usr/bin/python3 (server/reload_under_load.py) can
@@ -57,8 +58,9 @@ def _port(pattern, text):
     return int(m.group(1)) if m else None
 
 
-def _ready(port):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+def _ready(port, ssl_context):
+    conn = (http.client.HTTPConnection("127.0.0.1", port, timeout=5) if ssl_context is None else
+            http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=ssl_context))
     try:
         conn.request("GET", "/v2/health/ready")
         return conn.getresponse().status == 200
@@ -68,7 +70,7 @@ def _ready(port):
         conn.close()
 
 
-def start(cortadod, args, log_path, timeout=120):
+def start(cortadod, args, log_path, timeout=120, ssl_context=None):
     """Runs cortadod with the free-port flags, then args; see the module comment."""
     with open(log_path, "w") as log:
         process = subprocess.Popen([cortadod] + _PORTS + list(args), stdout=log,
@@ -78,8 +80,8 @@ def start(cortadod, args, log_path, timeout=120):
     while time.monotonic() < deadline and process.poll() is None:
         if http_port is None:
             with open(log_path) as f:
-                http_port = _port(r"HTTP endpoint: http://\S+:(\d+)", f.read())
-        if http_port is not None and _ready(http_port):
+                http_port = _port(r"HTTP endpoint: https?://\S+:(\d+)", f.read())
+        if http_port is not None and _ready(http_port, ssl_context):
             # The metrics and gRPC endpoints come up (and are logged) before the HTTP one.
             with open(log_path) as f:
                 text = f.read()

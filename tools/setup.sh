@@ -21,8 +21,8 @@ build_packages=(
   libdnnl-dev
   # the OpenCL accelerator plug-in (plugins/opencl): ICD loader, headers, PoCL's CPU device
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
-  # HTTP/REST adapter and client: Boost.Beast (header-only) and RapidJSON
-  libboost-dev rapidjson-dev
+  # HTTP/REST adapter and client: Boost.Beast (header-only) and RapidJSON; OpenSSL for HTTPS
+  libboost-dev rapidjson-dev libssl-dev
   # gRPC adapter and clients
   libgrpc++-dev protobuf-compiler-grpc
   # server core: logging, metrics

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test (bazel test //...) and the libFuzzer smoke (server/fuzz/run_fuzzers.sh, 10 s a
-# target), and ends with one line "N passed, N failed" counting test targets (the fuzz smoke as
-# one). Extra arguments go to bazel (for example --config=asan).
+# Runs every test (bazel test //...), a short subset again under ASan + UBSan (--config=asan;
+# tools/sanitizers.sh runs them all) and the libFuzzer smoke (server/fuzz/run_fuzzers.sh, 10 s a
+# target), and ends with one line "N passed, N failed" counting test targets (the sanitizer
+# subset and the fuzz smoke as one each). Extra arguments go to bazel (for example
+# --config=tsan).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log="$(mktemp)"
@@ -11,6 +13,18 @@ passed=$(grep -cE '^//\S+\s+(\(cached\) )?PASSED' "$log")
 failed=$(grep -cE '^//\S+\s+(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FLAKY|INCOMPLETE)|FAILED TO BUILD' "$log")
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a build error
+# The unit tests of the parsing and queueing code that needs no model runtime, under ASan + UBSan
+# (a few minutes to build); counted as one target.
+asan_targets=(//core:core_test //server/wire:all //server:byte_budget_test
+  //server:restricted_api_test //server:exception_status_test //server/http:json_codec_test
+  //server/http:router_test //server/grpc:grpc_codec_test //server/scheduler:scheduler_test)
+if asan_out=$(bazel test --config=asan --test_summary=terse "${asan_targets[@]}" 2>&1); then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  status=1
+  echo "$asan_out" | grep -vE 'linux-sandbox' | tail -n 40
+fi
 # The libFuzzer targets (server/fuzz), each briefly from its seed corpus; counted as one target.
 if fuzz_out=$(server/fuzz/run_fuzzers.sh 10 2>&1); then
   passed=$((passed + 1))

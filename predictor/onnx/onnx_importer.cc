@@ -17,15 +17,18 @@ namespace {
 
 using onnx::TensorProto;
 
-// Copies `n` typed proto values into the tensor, narrowing as ONNX's storage rules say.
+// A tensor of `shape` from typed proto values, narrowed as ONNX's storage rules say. The values
+// are counted before the tensor is allocated.
 template <typename Src>
-absl::Status CopyTyped(const google::protobuf::RepeatedField<Src>& src, Tensor& t) {
-  if (src.size() != t.num_elements()) {
+absl::StatusOr<Tensor> TypedTensor(const google::protobuf::RepeatedField<Src>& src, DType dtype,
+                                   const Shape& shape) {
+  if (src.size() != NumElements(shape)) {
     return absl::InvalidArgumentError(absl::StrCat("tensor has ", src.size(), " values, shape ",
-                                                   ShapeToString(t.shape()), " needs ",
-                                                   t.num_elements()));
+                                                   ShapeToString(shape), " needs ",
+                                                   NumElements(shape)));
   }
-  return VisitDType(t.dtype(), DTypeSet::kAll, "TensorProto", [&](auto tag) {
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
+  RETURN_IF_ERROR(VisitDType(t.dtype(), DTypeSet::kAll, "TensorProto", [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
       for (int i = 0; i < src.size(); ++i) t.data<T>()[i].bits = static_cast<uint16_t>(src[i]);
@@ -35,7 +38,8 @@ absl::Status CopyTyped(const google::protobuf::RepeatedField<Src>& src, Tensor& 
       for (int i = 0; i < src.size(); ++i) t.data<T>()[i] = static_cast<T>(src[i]);
     }
     return absl::OkStatus();
-  });
+  }));
+  return t;
 }
 
 // The narrow types: their bytes are in raw_data, or one to an entry of int32_data; the 4- and
@@ -240,8 +244,6 @@ int OnnxTypeOf(DType dtype) { return static_cast<int>(tensor_ops::OnnxDataType(d
 
 absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto, const std::string& base_dir) {
   ASSIGN_OR_RETURN(DType dtype, DTypeFromOnnx(proto.data_type()));
-  Shape shape(proto.dims().begin(), proto.dims().end());
-  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
   if (proto.data_location() == TensorProto::EXTERNAL) {
     TensorProto inlined = proto;
     ASSIGN_OR_RETURN(*inlined.mutable_raw_data(), ReadExternalData(proto, base_dir));
@@ -249,11 +251,17 @@ absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto, const std::strin
     inlined.set_data_location(TensorProto::DEFAULT);
     return TensorFromOnnx(inlined);
   }
+  // The values are counted before the tensor is allocated: a few bytes of model can claim any
+  // shape.
+  Shape shape(proto.dims().begin(), proto.dims().end());
+  RETURN_IF_ERROR(ValidateShape(shape));
+  const int64_t n = NumElements(shape);
   if (dtype == DType::kString) {
-    if (proto.string_data_size() != t.num_elements()) {
-      return absl::InvalidArgumentError(absl::StrCat("string tensor has ", proto.string_data_size(),
-                                                     " values, shape needs ", t.num_elements()));
+    if (proto.string_data_size() != n) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("string tensor has ", proto.string_data_size(), " values, shape needs ", n));
     }
+    ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
     for (int i = 0; i < proto.string_data_size(); ++i) t.data<std::string>()[i] = proto.string_data(i);
     return t;
   }
@@ -262,23 +270,29 @@ absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto, const std::strin
     return t;
   }
   if (proto.has_raw_data()) {
-    if (proto.raw_data().size() != t.nbytes()) {
+    const uint64_t nbytes = static_cast<uint64_t>(n) * DTypeSize(dtype);
+    if (proto.raw_data().size() != nbytes) {
       return absl::InvalidArgumentError(absl::StrCat("raw_data has ", proto.raw_data().size(),
-                                                     " bytes, shape ", ShapeToString(shape),
-                                                     " of ", DTypeName(dtype), " needs ", t.nbytes()));
+                                                     " bytes, shape ", ShapeToString(shape), " of ",
+                                                     DTypeName(dtype), " needs ", nbytes));
     }
-    if (t.nbytes() > 0) std::memcpy(t.raw_data(), proto.raw_data().data(), t.nbytes());
+    ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
+    if (nbytes > 0) std::memcpy(t.raw_data(), proto.raw_data().data(), nbytes);
     return t;
   }
   switch (dtype) {
-    case DType::kFloat32: RETURN_IF_ERROR(CopyTyped(proto.float_data(), t)); break;
-    case DType::kFloat64: RETURN_IF_ERROR(CopyTyped(proto.double_data(), t)); break;
-    case DType::kInt64: RETURN_IF_ERROR(CopyTyped(proto.int64_data(), t)); break;
+    case DType::kFloat32:
+      return TypedTensor(proto.float_data(), dtype, shape);
+    case DType::kFloat64:
+      return TypedTensor(proto.double_data(), dtype, shape);
+    case DType::kInt64:
+      return TypedTensor(proto.int64_data(), dtype, shape);
     case DType::kUInt32:
-    case DType::kUInt64: RETURN_IF_ERROR(CopyTyped(proto.uint64_data(), t)); break;
-    default: RETURN_IF_ERROR(CopyTyped(proto.int32_data(), t)); break;
+    case DType::kUInt64:
+      return TypedTensor(proto.uint64_data(), dtype, shape);
+    default:
+      return TypedTensor(proto.int32_data(), dtype, shape);
   }
-  return t;
 }
 
 absl::StatusOr<Tensor> ParseOnnxTensor(const std::string& bytes) {
@@ -348,7 +362,43 @@ bool LibOnnxKnows(const onnx::ModelProto& model) {
   return true;
 }
 
+// libonnx 1.12's convolution shape inference takes the kernel's rank from the weight and reads
+// that many spatial dimensions of the input without checking the input has them (a read out of
+// bounds, found by server/fuzz/onnx_importer_fuzzer; newer onnx checks). Refuses, before libonnx
+// runs, a convolution whose declared input and weight ranks differ, in `g` and its subgraphs.
+absl::Status CheckConvolutionRanks(const onnx::GraphProto& g) {
+  std::map<std::string, int> rank;  // what the graph declares
+  auto declare = [&](const onnx::ValueInfoProto& v) {
+    if (v.type().tensor_type().has_shape()) {
+      rank[v.name()] = v.type().tensor_type().shape().dim_size();
+    }
+  };
+  for (const auto& v : g.input()) declare(v);
+  for (const auto& v : g.value_info()) declare(v);
+  for (const auto& t : g.initializer()) rank[t.name()] = t.dims_size();
+  for (const auto& n : g.node()) {
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) RETURN_IF_ERROR(CheckConvolutionRanks(a.g()));
+      for (const auto& sub : a.graphs()) RETURN_IF_ERROR(CheckConvolutionRanks(sub));
+    }
+    const bool domain = n.domain().empty() || n.domain() == "ai.onnx";
+    const int weight = n.op_type() == "QLinearConv"                            ? 3
+                       : n.op_type() == "Conv" || n.op_type() == "ConvInteger" ? 1
+                                                                               : -1;
+    if (!domain || weight < 0 || n.input_size() <= weight) continue;
+    auto x = rank.find(n.input(0));
+    auto w = rank.find(n.input(weight));
+    if (x != rank.end() && w != rank.end() && x->second != w->second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "node '", n.name(), "' (", n.op_type(), "): input '", n.input(0), "' has rank ",
+          x->second, " but weight '", n.input(weight), "' has rank ", w->second));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckAndInferWithLibOnnx(onnx::ModelProto& model) {
+  RETURN_IF_ERROR(CheckConvolutionRanks(model.graph()));
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {

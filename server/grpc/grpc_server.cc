@@ -450,8 +450,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view w
   return text;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const GrpcOptions::Tls& tls) {
-  if (tls.cert_file.empty()) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsOptions& tls) {
+  if (!tls.enabled()) {
     if (!tls.key_file.empty() || tls.mutual) {
       return absl::InvalidArgumentError(
           "gRPC TLS needs the server certificate (--grpc-server-cert)");

@@ -10,6 +10,7 @@
 
 #include "server/restricted_api.h"
 #include "server/service.h"
+#include "server/tls_options.h"
 
 namespace cortado {
 
@@ -21,13 +22,8 @@ struct GrpcOptions {
   // in the service or answered but not yet written: a client that floods a stream, or stops
   // reading its answers, is held back by gRPC flow control instead of growing the queues.
   int stream_window = 64;
-  // TLS (Triton's --grpc-use-ssl flags): PEM files of the server's certificate chain and key;
-  // with `mutual`, clients must present a certificate signed by `root_cert_file`. Empty
-  // cert_file: plaintext.
-  struct Tls {
-    std::string cert_file, key_file, root_cert_file;
-    bool mutual = false;
-  } tls;
+  // TLS (Triton's --grpc-use-ssl flags); plaintext by default.
+  TlsOptions tls;
   // API categories that need a key in the call's metadata (--grpc-restricted-protocol).
   RestrictedApis restricted;
 };

@@ -5,7 +5,8 @@
 // InferenceService::Infer, whose callback encodes the response on the service's worker thread
 // and posts the write back to the session's strand; model load/unload (which block until done)
 // to a small control thread pool. Network threads never run a model or wait for a load. Queued
-// inference whose client has closed its connection is dropped without running.
+// inference whose client has closed its connection is dropped without running. With TLS a
+// session first completes the handshake (OpenSSL through Boost.Beast's ssl_stream).
 #include "server/http/http_server.h"
 
 #include <algorithm>
@@ -22,12 +23,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
@@ -49,6 +52,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = boost::asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // A request whose body takes longer than this to arrive is dropped with its connection (the
 // header's own limit is HttpOptions::header_timeout).
@@ -168,6 +172,73 @@ ApiCategory CategoryOf(http::Endpoint e) {
   return ApiCategory::kInference;
 }
 
+// The server side of TLS from its PEM files: TLS 1.2 or newer; with `mutual`, a client must
+// present a certificate that chains to root_cert_file.
+absl::StatusOr<std::unique_ptr<net::ssl::context>> TlsContext(const TlsOptions& tls) {
+  if (!tls.enabled()) {
+    if (!tls.key_file.empty() || tls.mutual) {
+      return absl::InvalidArgumentError("HTTPS needs the server certificate (--http-server-cert)");
+    }
+    return nullptr;
+  }
+  auto context = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  beast::error_code ec;
+  auto failed = [&](const char* what, const std::string& file) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("HTTPS: cannot use ", what, " '", file, "': ", ec.message()));
+  };
+  context->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                           net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                           net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
+                       ec);
+  if (ec) return absl::InternalError(absl::StrCat("HTTPS: ", ec.message()));
+  if (context->use_certificate_chain_file(tls.cert_file, ec); ec) {
+    return failed("the server certificate", tls.cert_file);
+  }
+  if (context->use_private_key_file(tls.key_file, net::ssl::context::pem, ec); ec) {
+    return failed("the server key", tls.key_file);
+  }
+  if (tls.mutual) {
+    if (tls.root_cert_file.empty()) {
+      return absl::InvalidArgumentError(
+          "HTTPS with client certificates needs their root certificate (--http-root-cert)");
+    }
+    if (context->load_verify_file(tls.root_cert_file, ec); ec) {
+      return failed("the root certificate", tls.root_cert_file);
+    }
+    context->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert, ec);
+    if (ec) return absl::InternalError(absl::StrCat("HTTPS: ", ec.message()));
+  }
+  return context;
+}
+
+// A connection's byte stream: plain TCP, or TLS over it. Beast's HTTP operations take either;
+// Visit hands the one in use to a generic lambda.
+class Stream {
+ public:
+  Stream(tcp::socket socket, net::ssl::context* tls) {
+    if (tls != nullptr) {
+      tls_.emplace(std::move(socket), *tls);
+    } else {
+      plain_.emplace(std::move(socket));
+    }
+  }
+  template <typename F>
+  void Visit(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(*plain_);
+    }
+  }
+  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+  TlsStream* tls() { return tls_ ? &*tls_ : nullptr; }
+
+ private:
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<TlsStream> tls_;
+};
+
 class Session;
 
 // State shared by the server, its sessions and the callbacks still pending in the service. It
@@ -179,6 +250,7 @@ struct ServerState {
   net::io_context ioc;
   InferenceService* const service;
   const HttpOptions options;
+  std::unique_ptr<net::ssl::context> tls;  // null: plaintext; set before the first connection
   net::thread_pool* control = nullptr;  // load/unload; valid until `closed`
   std::atomic<bool> stopping{false};    // Shutdown has begun: refuse new requests
 
@@ -191,7 +263,7 @@ struct ServerState {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<ServerState> state, tcp::socket socket)
-      : state_(std::move(state)), stream_(std::move(socket)) {}
+      : state_(std::move(state)), stream_(std::move(socket), state_->tls.get()) {}
 
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -207,13 +279,13 @@ class Session : public std::enable_shared_from_this<Session> {
       absl::MutexLock lock(&state_->mu);
       state_->sessions[this] = weak_from_this();
     }
-    net::dispatch(stream_.get_executor(),
-                  beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+    net::dispatch(stream_.lowest().get_executor(),
+                  beast::bind_front_handler(&Session::Handshake, shared_from_this()));
   }
 
   // Any thread: closes the connection now (`force`), or once its current request is answered.
   void RequestClose(bool force) {
-    net::post(stream_.get_executor(), [self = shared_from_this(), force] {
+    net::post(stream_.lowest().get_executor(), [self = shared_from_this(), force] {
       if (force || !self->in_request_) self->Close();
     });
   }
@@ -222,12 +294,29 @@ class Session : public std::enable_shared_from_this<Session> {
   void Complete(Reply reply) {
     absl::MutexLock lock(&state_->mu);
     if (state_->closed) return;  // the server is gone; drop the connection with this session
-    net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(reply)]() mutable {
-      self->Send(std::move(r));
-    });
+    net::post(
+        stream_.lowest().get_executor(),
+        [self = shared_from_this(), r = std::move(reply)]() mutable { self->Send(std::move(r)); });
   }
 
  private:
+  // TLS: the handshake, under the header timeout (a client that stalls in it is a slowloris too).
+  void Handshake() {
+    TlsStream* tls = stream_.tls();
+    if (tls == nullptr) return ReadHeader();
+    stream_.lowest().expires_after(state_->options.header_timeout);
+    tls->async_handshake(net::ssl::stream_base::server,
+                         beast::bind_front_handler(&Session::OnHandshake, shared_from_this()));
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) {
+      spdlog::debug("HTTPS handshake refused: {}", ec.message());
+      return Close();
+    }
+    ReadHeader();
+  }
+
   void ReadHeader() {
     if (closed_) return;
     access_ = Access{};
@@ -235,9 +324,11 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kHeaderLimit);
     body_limit_ = InferBodyLimit();
     parser_->body_limit(body_limit_);
-    stream_.expires_after(state_->options.header_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    stream_.lowest().expires_after(state_->options.header_timeout);
+    stream_.Visit([&](auto& s) {
+      bhttp::async_read_header(s, buffer_, *parser_,
+                               beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    });
   }
 
   void OnHeader(beast::error_code ec, size_t) {
@@ -257,27 +348,31 @@ class Session : public std::enable_shared_from_this<Session> {
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        req.version());
-      stream_.expires_after(kReadTimeout);
-      bhttp::async_write(stream_, *cont,
-                         [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-                           if (ec) return self->Close();
-                           self->ReadBody();
-                         });
+      stream_.lowest().expires_after(kReadTimeout);
+      stream_.Visit([&](auto& s) {
+        bhttp::async_write(s, *cont,
+                           [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+                             if (ec) return self->Close();
+                             self->ReadBody();
+                           });
+      });
       return;
     }
     ReadBody();
   }
 
   void ReadBody() {
-    stream_.expires_after(kReadTimeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+    stream_.lowest().expires_after(kReadTimeout);
+    stream_.Visit([&](auto& s) {
+      bhttp::async_read(s, buffer_, *parser_,
+                        beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+    });
   }
 
   void OnBody(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
     if (!parser_->content_length() && !LeaseBody(parser_->get().body().size())) return;
-    stream_.expires_never();  // the service may take its time; nothing is read meanwhile
+    stream_.lowest().expires_never();  // the service may take its time; nothing is read meanwhile
     Handle(parser_->release());
   }
 
@@ -293,7 +388,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     const bool quiet = ec == bhttp::error::end_of_stream || ec == net::error::eof ||
                        ec == net::error::operation_aborted || ec == beast::error::timeout ||
-                       ec == bhttp::error::partial_message || ec == net::error::connection_reset;
+                       ec == bhttp::error::partial_message || ec == net::error::connection_reset ||
+                       ec == net::ssl::error::stream_truncated;
     if (quiet || closed_) return Close();
     BeginRequest();
     Reply r = ErrorReply(absl::InvalidArgumentError(
@@ -552,9 +648,11 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.body() = std::move(reply.body);
     response_.keep_alive(!close);
     response_.prepare_payload();
-    stream_.expires_after(kReadTimeout);
-    bhttp::async_write(stream_, response_,
-                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), close));
+    stream_.lowest().expires_after(kReadTimeout);
+    stream_.Visit([&](auto& s) {
+      bhttp::async_write(s, response_,
+                         beast::bind_front_handler(&Session::OnWrite, shared_from_this(), close));
+    });
   }
 
   void OnWrite(bool close, beast::error_code ec, size_t) {
@@ -567,21 +665,26 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Closes gracefully: stops sending, then reads and discards what the client still sends (the
   // rest of a refused body) until it closes, so that it gets to read the reply instead of a reset.
+  // TLS ends with close_notify both ways instead.
   void Linger() {
+    if (closed_) return Close();
+    stream_.lowest().expires_after(kLingerTimeout);
+    if (TlsStream* tls = stream_.tls()) {
+      return tls->async_shutdown([self = shared_from_this()](beast::error_code) { self->Close(); });
+    }
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    if (ec || closed_) return Close();
+    stream_.lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
     drain_.resize(64 * 1024);
-    stream_.expires_after(kLingerTimeout);
     Drain();
   }
 
   void Drain() {
-    stream_.async_read_some(net::buffer(drain_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec || self->closed_) return self->Close();
-                              self->Drain();
-                            });
+    stream_.lowest().async_read_some(net::buffer(drain_),
+                                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                                       if (ec || self->closed_) return self->Close();
+                                       self->Drain();
+                                     });
   }
 
   // The access-log line of the request being answered (unless the service wrote it: inference
@@ -610,13 +713,13 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    stream_.lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.lowest().close();
   }
 
   // Declared first: destroyed last, after the socket that needs its io_context.
   std::shared_ptr<ServerState> state_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
@@ -651,6 +754,7 @@ class HttpServerImpl : public HttpServer {
   ~HttpServerImpl() override { Shutdown(std::chrono::milliseconds(0)); }
 
   absl::Status Listen() {
+    ASSIGN_OR_RETURN(state_->tls, TlsContext(state_->options.tls));
     beast::error_code ec;
     const auto address = net::ip::make_address(state_->options.address, ec);
     if (ec) {

@@ -8,7 +8,10 @@
 // unimplemented, 500 internal); a body over max_body_bytes (64 KiB for every endpoint but
 // inference) gets 413. Health and readiness answer 200 (true) or 400 (false) with no body, as
 // Triton does. One request per connection is read and answered at a time (pipelined requests
-// wait in the socket), header_timeout bounds slow headers and max_connections the connections.
+// wait in the socket), header_timeout bounds slow headers (and the TLS handshake) and
+// max_connections the connections. With `tls`, every connection is HTTPS (OpenSSL, TLS 1.2 or
+// newer), and with tls.mutual a client without a certificate from tls.root_cert_file is refused
+// during the handshake.
 #ifndef CORTADO_SERVER_HTTP_HTTP_SERVER_H_
 #define CORTADO_SERVER_HTTP_HTTP_SERVER_H_
 
@@ -18,6 +21,7 @@
 
 #include "server/restricted_api.h"
 #include "server/service.h"
+#include "server/tls_options.h"
 
 namespace cortado {
 
@@ -34,6 +38,8 @@ struct HttpOptions {
   int max_connections = 1024;
   // Endpoint categories that need an API key header (--http-restricted-api).
   RestrictedApis restricted;
+  // HTTPS (--http-use-ssl flags); plaintext by default.
+  TlsOptions tls;
 };
 
 class HttpServer {

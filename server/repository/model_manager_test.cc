@@ -252,6 +252,40 @@ TEST_F(ModelManagerTest, ConfigSyntaxErrorMakesThatModelUnavailableWhileOthersSe
   EXPECT_EQ(FindIndex(fixed_index, "broken", ""), nullptr);
 }
 
+// A 200-byte NetDef whose init_net fills a [2^18, 2^20] tensor (1 TiB) ended the process with
+// std::bad_alloc on the loader thread. Its load fails instead, and the other model serves.
+TEST_F(ModelManagerTest, ModelTooLargeForMemoryFailsItsLoad) {
+  PublishVersion(Dir("good"), 1, AddConstModel(1));
+  WriteFile(Dir("huge") + "/1/init_net.pb", R"pb(
+    op {
+      output: "w"
+      type: "ConstantFill"
+      arg {
+        name: "shape"
+        ints: [ 262144, 1048576 ]
+      }
+      arg { name: "value" f: 0.5 }
+    }
+  )pb");
+  WriteFile(Dir("huge") + "/1/predict_net.pb", R"pb(
+    external_input: [ "x", "w" ]
+    external_output: "y"
+    op {
+      input: [ "x", "w" ]
+      output: "y"
+      type: "Add"
+    }
+  )pb");
+  manager_ = Make();
+  EXPECT_FALSE(manager_->LoadAll().ok());
+  EXPECT_TRUE(manager_->Get("good", "").ok());
+  auto index = manager_->Index(false);
+  const auto* entry = FindIndex(index, "huge", "1");
+  ASSERT_NE(entry, nullptr) << index.DebugString();
+  EXPECT_EQ(entry->state(), "UNAVAILABLE");
+  EXPECT_TRUE(absl::StrContains(entry->reason(), "out of memory")) << entry->reason();
+}
+
 // The availability test of the issue: publish v2 while requests run on v1; v1 serves until v2 is
 // ready; requests in flight finish on v1, which is freed when the last ends; a corrupt v3 and a
 // v4 with an unsupported operator leave v2 serving with the reason in the index and metrics.

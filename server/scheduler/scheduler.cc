@@ -103,6 +103,19 @@ Batch ExecutionQueue::TakeBatch(Clock::time_point now, bool flush, Clock::time_p
   return batch;
 }
 
+Batch ExecutionQueue::TakeWaiting() {
+  absl::MutexLock lock(&mu_);
+  Batch waiting;
+  for (auto& [priority, level] : levels_) {
+    for (auto* list : {&level.in_time, &level.delayed}) {
+      for (auto& e : *list) waiting.push_back(std::move(e));
+    }
+  }
+  levels_.clear();
+  delayable_ = 0;
+  return waiting;
+}
+
 Scheduler::Scheduler(int num_threads, BatchRunner run) : run_(std::move(run)) {
   if (num_threads < 1) num_threads = AvailableCpus();
   if (num_threads < 1) num_threads = 1;

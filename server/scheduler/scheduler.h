@@ -92,6 +92,9 @@ class ExecutionQueue {
   const BatchPolicy& policy() const { return policy_; }
   int running() const;  // batches running now (for tests and statistics)
   int waiting() const;  // entries waiting, every level
+  // Removes every entry still waiting, in the order they would have run, for the caller to
+  // answer at once (shutdown past its exit timeout, when none of them will run).
+  Batch TakeWaiting();
 
  private:
   friend class Scheduler;

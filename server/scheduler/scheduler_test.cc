@@ -345,5 +345,28 @@ TEST(SchedulerTest, QueuesDoNotBlockEachOther) {
   ASSERT_TRUE(r.WaitAnswers(3));
 }
 
+// Shutdown past the exit timeout takes the waiting entries to answer them at once, while the
+// running one goes on; the scheduler never runs the taken entries itself.
+TEST(SchedulerTest, TakeWaitingRemovesWaitingEntriesInRunOrder) {
+  Recorder r(1);
+  auto q = std::make_shared<ExecutionQueue>(1);
+  absl::Notification gate;
+  ASSERT_TRUE(r.Submit(q, Make(0, "", 1, {}, &gate)).ok());
+  ASSERT_TRUE(WaitFor([&] { return q->running() == 1; }));
+  for (const auto& [id, level] : std::vector<std::pair<int, uint64_t>>{{1, 2}, {2, 0}, {3, 1}}) {
+    ASSERT_TRUE(r.Submit(q, Make(id, "", 1, QueueSlot{level, 0})).ok());
+  }
+  ASSERT_EQ(q->waiting(), 3);
+  Batch taken = q->TakeWaiting();
+  EXPECT_EQ(q->waiting(), 0);
+  std::vector<int> ids;
+  for (const auto& e : taken) ids.push_back(static_cast<const Entry&>(*e).id);
+  EXPECT_EQ(ids, (std::vector<int>{2, 3, 1}));
+  gate.Notify();
+  ASSERT_TRUE(r.WaitAnswers(1));
+  ASSERT_TRUE(WaitFor([&] { return q->running() == 0; }));
+  EXPECT_EQ(r.batches(), (std::vector<std::vector<int>>{{0}}));  // only the running entry ran
+}
+
 }  // namespace
 }  // namespace cortado
