@@ -59,7 +59,7 @@ def model_stats(server, model):
             infer["compute_infer"]["ns"] / 1e9)
 
 
-def perf_analyzer(server, model, shape, concurrency, seconds):
+def perf_analyzer(server, model, shape, concurrency, seconds, stability):
     import nvidia.cuda_runtime  # ships the libcudart.so.12 that perf_analyzer links
     env = dict(os.environ)
     env["LD_LIBRARY_PATH"] = os.path.join(list(nvidia.cuda_runtime.__path__)[0], "lib")
@@ -67,7 +67,7 @@ def perf_analyzer(server, model, shape, concurrency, seconds):
     p = subprocess.run(
         [perf, "-m", model, "-u", server.grpc_url, "-i", "grpc", "--shape", shape,
          "--concurrency-range", str(concurrency), "-p", str(seconds * 1000),
-         "--max-trials", "5", "--stability-percentage", "50", "--percentile", "99"],
+         "--max-trials", "5", "--stability-percentage", str(stability), "--percentile", "99"],
         capture_output=True, text=True, env=env, timeout=600)
     if p.returncode != 0:
         raise RuntimeError("perf_analyzer failed:\n" + p.stdout[-2000:] + p.stderr[-2000:])
@@ -87,6 +87,9 @@ def main():
                         help="the model's instance_group count (0: cortadod's default)")
     parser.add_argument("--concurrency", default="1,2,4")
     parser.add_argument("--seconds", type=int, default=5, help="perf_analyzer's window")
+    parser.add_argument("--stability", type=int, default=50,
+                        help="perf_analyzer's --stability-percentage; raise it on a busy machine, "
+                             "where windows differ more than 50%% and perf_analyzer gives up")
     parser.add_argument("--ort_threads", type=int, default=os.cpu_count())
     parser.add_argument("--ort_runs", type=int, default=30)
     parser.add_argument("--ort_python",
@@ -122,7 +125,8 @@ def main():
             for c in [int(v) for v in args.concurrency.split(",")]:
                 n0, queue0, run0 = model_stats(server, args.model)
                 cpu0 = cpu_seconds(server.process.pid)
-                throughput, p99 = perf_analyzer(server, args.model, shape, c, args.seconds)
+                throughput, p99 = perf_analyzer(server, args.model, shape, c, args.seconds,
+                                                args.stability)
                 n1, queue1, run1 = model_stats(server, args.model)
                 n = max(1, n1 - n0)
                 rows.append((c, throughput, p99, (queue1 - queue0) / n * 1e3,
