@@ -139,8 +139,7 @@ class Pool {
 
   void SetThreads(int n) {
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](bool* busy) { return !*busy; }, &busy_));
+    mu_.Await(absl::Condition(+[](bool* busy) { return !*busy; }, &busy_));
     threads_.store(std::clamp(n, 1, kMaxThreads), std::memory_order_relaxed);
   }
 
@@ -169,7 +168,7 @@ class Pool {
       in_parallel_for = outer;
     } else {
       absl::Mutex error_mu;
-#pragma omp parallel num_threads(static_cast <int>(job.chunks))
+#pragma omp parallel num_threads(static_cast<int>(job.chunks))
       {
         in_parallel_for = true;
         std::exception_ptr mine;
@@ -188,7 +187,7 @@ class Pool {
 
  private:
   absl::Mutex mu_;
-  std::atomic<int> threads_{1};             // written under mu_ while not busy_
+  std::atomic<int> threads_{1};  // written under mu_ while not busy_
   bool busy_ ABSL_GUARDED_BY(mu_) = false;  // a ParallelFor is using the team
 };
 
