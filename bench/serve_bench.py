@@ -1,13 +1,18 @@
 """Serving throughput: perf_analyzer (Triton's, from the tritonclient wheel) against a real
 cortadod serving one of bench/model_bench's models over gRPC, at each --concurrency, against the
 throughput ONNX Runtime reaches in-process on the same model with its best intra-op thread count
-(bench/model_bench_ort.py at 1..--ort_threads threads, batch 1). Prints one line per concurrency
-with cortadod's inferences/s, p99 latency and the ratio to ORT's best (> 1: cortadod serves more).
+(bench/model_bench_ort.py at 1..--ort_threads threads, batch 1), measured before and after the
+serving runs (the best of either counts, so a busy machine cannot flatter cortadod). Prints one
+line per concurrency with cortadod's inferences/s, p99 latency, the ratio to ORT's best (> 1:
+cortadod serves more), and where a request's time went on the server (from the model's
+statistics: average queue wait and Predictor::Run time per inference) and how much CPU time the
+whole cortadod process spent per inference (all threads: network, decode, kernels, spinning).
 
     bazel build //server:cortadod && ~/.cache/cortado/venv/bin/python bench/serve_bench.py
 
 Run it from the checkout with the tools venv (tools/setup.sh: tritonclient, perf_analyzer) on a
-quiet machine; cortadod runs with its defaults (intra-op threads from the CPUs it may use).
+quiet machine; cortadod runs with its defaults (intra-op threads from the CPUs it may use) plus
+--cortadod_args, and --instances writes the model's instance_group count.
 """
 import argparse
 import json
@@ -38,6 +43,22 @@ def ort_best(python, model, x, threads, runs):
     return best
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time of a process, all its threads, so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def model_stats(server, model):
+    """(inferences, queue seconds, Predictor::Run seconds) so far, from the KServe statistics."""
+    with urllib.request.urlopen("http://%s/v2/models/%s/stats" % (server.http_url, model)) as r:
+        stats = json.load(r)["model_stats"][0]
+    infer = stats["inference_stats"]
+    return (stats["inference_count"], infer["queue"]["ns"] / 1e9,
+            infer["compute_infer"]["ns"] / 1e9)
+
+
 def perf_analyzer(server, model, shape, concurrency, seconds, stability=50):
     import nvidia.cuda_runtime  # ships the libcudart.so.12 that perf_analyzer links
     env = dict(os.environ)
@@ -61,8 +82,14 @@ def main():
     parser.add_argument("--model", default="resnet50")
     parser.add_argument("--model_dir", default=os.path.join(home, ".cache/cortado/bench-models"))
     parser.add_argument("--cortadod", default="bazel-bin/server/cortadod")
+    parser.add_argument("--cortadod_args", default="", help="more cortadod flags, space-separated")
+    parser.add_argument("--instances", type=int, default=0,
+                        help="the model's instance_group count (0: cortadod's default)")
     parser.add_argument("--concurrency", default="1,2,4")
     parser.add_argument("--seconds", type=int, default=5, help="perf_analyzer's window")
+    parser.add_argument("--stability", type=int, default=50,
+                        help="perf_analyzer's --stability-percentage; raise it on a busy machine, "
+                             "where windows differ more than 50%% and perf_analyzer gives up")
     parser.add_argument("--ort_threads", type=int, default=os.cpu_count())
     parser.add_argument("--ort_runs", type=int, default=30)
     parser.add_argument("--ort_python",
@@ -75,28 +102,45 @@ def main():
                         "--models", args.model, "--model_dir", args.model_dir], check=True)
     if not os.path.exists(args.ort_python):
         subprocess.run([os.path.join(HERE, "setup_bench.sh")], check=True)
-    best = ort_best(args.ort_python, os.path.join(src, "model.onnx"),
-                    os.path.join(src, "input.npy"), args.ort_threads, args.ort_runs)
+    x = os.path.join(src, "input.npy")
+    best = ort_best(args.ort_python, os.path.join(src, "model.onnx"), x, args.ort_threads,
+                    args.ort_runs)
 
     with tempfile.TemporaryDirectory() as repo:
         os.makedirs(os.path.join(repo, args.model, "1"))
         os.symlink(os.path.join(src, "model.onnx"), os.path.join(repo, args.model, "1", "model.onnx"))
-        server = cortadod.start(args.cortadod, ["--model-repository", repo],
-                                os.path.join(repo, "cortadod.log"))
+        if args.instances > 0:
+            with open(os.path.join(repo, args.model, "config.pbtxt"), "w") as f:
+                f.write("instance_group [ { count: %d kind: KIND_CPU } ]\n" % args.instances)
+        server = cortadod.start(args.cortadod, ["--model-repository", repo] +
+                                args.cortadod_args.split(), os.path.join(repo, "cortadod.log"))
+        rows = []
         try:
             with urllib.request.urlopen("http://%s/v2/models/%s" % (server.http_url, args.model)) as r:
                 meta = json.load(r)
             inp = meta["inputs"][0]
             shape = "%s:%s" % (inp["name"], ",".join(str(d if d > 0 else 1) for d in inp["shape"]))
-            threads = re.search(r"(\d+) intra-op threads", server.log())
-            print("cortadod: %s intra-op threads; ORT's best in-process: %.1f inferences/s"
-                  % (threads.group(1) if threads else "?", best))
-            print("concurrency  cortadod infer/s  p99 ms  ratio to ORT")
+            threads = re.search(r"(\d+) intra-op threads.*", server.log())
+            print("cortadod: %s" % (threads.group(0) if threads else "?"))
             for c in [int(v) for v in args.concurrency.split(",")]:
-                throughput, p99 = perf_analyzer(server, args.model, shape, c, args.seconds)
-                print("%11d  %16.1f  %6.1f  %11.2fx" % (c, throughput, p99, throughput / best))
+                n0, queue0, run0 = model_stats(server, args.model)
+                cpu0 = cpu_seconds(server.process.pid)
+                throughput, p99 = perf_analyzer(server, args.model, shape, c, args.seconds,
+                                                args.stability)
+                n1, queue1, run1 = model_stats(server, args.model)
+                n = max(1, n1 - n0)
+                rows.append((c, throughput, p99, (queue1 - queue0) / n * 1e3,
+                             (run1 - run0) / n * 1e3,
+                             (cpu_seconds(server.process.pid) - cpu0) / n * 1e3))
         finally:
             server.stop()
+    best = max(best, ort_best(args.ort_python, os.path.join(src, "model.onnx"), x,
+                              args.ort_threads, args.ort_runs))
+    print("ORT's best in-process: %.1f inferences/s" % best)
+    print("concurrency  cortadod infer/s  p99 ms  ratio to ORT  queue ms  run ms  cpu ms/infer")
+    for c, throughput, p99, queue, run, cpu in rows:
+        print("%11d  %16.1f  %6.1f  %11.2fx  %8.1f  %6.1f  %12.1f"
+              % (c, throughput, p99, throughput / best, queue, run, cpu))
 
 
 if __name__ == "__main__":

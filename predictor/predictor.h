@@ -51,6 +51,9 @@ class Predictor {
   const std::vector<ValueInfo>& inputs() const { return plan_->inputs(); }
   const std::vector<ValueInfo>& outputs() const { return plan_->outputs(); }
   const Plan& plan() const { return *plan_; }
+  // The model's own intra-op thread count (PredictorOptions::intra_op_threads); 0 when its runs
+  // use the process's IntraOpThreads().
+  int intra_op_threads() const { return intra_op_threads_; }
 
   // Checks every input against the model (names, dtypes, ranks and fixed dimensions) and
   // returns every model output by name. An omitted input with a default (Graph::input_defaults)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The daemon's command line: --help documents every flag, bad flags exit 2, a missing repository
 # exits 1, the embedded repository is found without --model-repository from any working
-# directory, explicit mode loads only --load-model models, and SIGINT exits 0.
+# directory, explicit mode loads only --load-model models, SIGINT exits 0, OpenMP's idle
+# spinning is bounded (GOMP_SPINCOUNT) unless the environment chose a wait policy, and the
+# intra-op threads are the available CPUs unless --intra-op-thread-count says otherwise.
 #
 # Usage (from Bazel): cortadod_test.sh <cortadod> <a config.pbtxt of the embedded repository>
 set -euo pipefail
@@ -59,7 +61,7 @@ stop() {  # stop SIGNAL: expects exit 0
 
 # The embedded repository, found from another working directory (the binary's runfiles).
 rm -f "$tmp/log" "$tmp/out"
-(cd / && exec "$cortadod" --http-port=0 --grpc-port=0 --metrics-port=0 --http-address=127.0.0.1 \
+(cd / && exec env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$cortadod" --http-port=0 --grpc-port=0 --metrics-port=0 --http-address=127.0.0.1 \
   --grpc-address=127.0.0.1 --metrics-address=127.0.0.1) >"$tmp/out" 2>"$tmp/log" &
 pid=$!
 wait_ready
@@ -71,8 +73,15 @@ grep -q "curl -s localhost:$http_port/v2/models/example_mlp/infer" "$tmp/out" ||
 line=$(grep "curl -s localhost:$http_port/v2/models/example_mlp/infer" "$tmp/out")
 eval "$line" >"$tmp/resp" || fail "the printed curl line failed"
 grep -q '"probabilities"' "$tmp/resp" || fail "unexpected answer: $(cat "$tmp/resp")"
+# The daemon re-executed itself (same process) with OpenMP's spinning bounded.
+tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "GOMP_SPINCOUNT=10000" ||
+  fail "GOMP_SPINCOUNT is not set in cortadod's environment"
+grep -q "OpenMP: GOMP_SPINCOUNT=10000" "$tmp/log" || fail "the OpenMP setting is not logged"
+# By default one inference may use every CPU the process may use.
+grep -qE " ([0-9]+) intra-op threads \(\1 CPUs available\)" "$tmp/log" ||
+  fail "the intra-op threads are not the available CPUs: $(grep intra-op "$tmp/log")"
 stop INT
-echo "ok: embedded repository, printed curl line, SIGINT exits 0"
+echo "ok: embedded repository, printed curl line, GOMP_SPINCOUNT=10000 set, SIGINT exits 0"
 
 # Explicit mode: only --load-model models load.
 repo="$tmp/repo"
@@ -83,7 +92,8 @@ chmod -R u+w "$repo"
 sed -i 's/"example_mlp"/"a"/' "$repo/a/config.pbtxt"
 sed -i 's/"example_mlp"/"b"/' "$repo/b/config.pbtxt"
 rm -f "$tmp/log" "$tmp/out"  # not to find the previous run's "ready"
-"$cortadod" --model-repository="$repo" --model-control-mode=explicit --load-model=a \
+OMP_WAIT_POLICY=PASSIVE "$cortadod" --model-repository="$repo" --model-control-mode=explicit \
+  --load-model=a --intra-op-thread-count=3 \
   --http-port=0 --grpc-port=0 --metrics-port=0 --http-address=127.0.0.1 \
   --grpc-address=127.0.0.1 --metrics-address=127.0.0.1 >"$tmp/out" 2>"$tmp/log" &
 pid=$!
@@ -91,8 +101,13 @@ wait_ready
 curl -sf "http://127.0.0.1:$http_port/v2/models/a/ready" >/dev/null || fail "a is not ready"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/v2/models/b/ready")
 [ "$code" != 200 ] || fail "b is ready without --load-model"
+# A wait policy from the environment is kept as it is.
+tr '\0' '\n' <"/proc/$pid/environ" | grep -q "^GOMP_SPINCOUNT=" &&
+  fail "GOMP_SPINCOUNT set although OMP_WAIT_POLICY was given"
+grep -q "OpenMP: OMP_WAIT_POLICY=PASSIVE" "$tmp/log" || fail "OMP_WAIT_POLICY=PASSIVE is not logged"
+grep -q " 3 intra-op threads" "$tmp/log" || fail "--intra-op-thread-count=3 is not in force"
 stop TERM
-echo "ok: explicit mode loads only --load-model, SIGTERM exits 0"
+echo "ok: explicit mode loads only --load-model, OMP_WAIT_POLICY kept, --intra-op-thread-count, SIGTERM exits 0"
 
 # SIGTERM while still starting up (signals are taken from the first moment): exits 0 at once,
 # without waiting to finish loading.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/npy.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -164,6 +165,48 @@ TEST_F(ModelManagerTest, ServesTheNewestVersionWithAConfigCompletedFromTheModel)
   EXPECT_EQ(MetricValue(*registry_, "cortado_model_loads_total",
                         {{"model", "add"}, {"version", "2"}}),
             1);
+}
+
+// config.pbtxt's parameters { key: "intra_op_thread_count" } sets the model's own thread count
+// (as Triton's ONNX Runtime backend spells it); a value that is not a count fails the load.
+TEST_F(ModelManagerTest, IntraOpThreadCountFromConfig) {
+  PublishVersion(Dir("plain"), 1, AddConstModel(1));
+  PublishVersion(Dir("one"), 1, AddConstModel(1));
+  WriteFile(Dir("one") + "/config.pbtxt",
+            "parameters { key: \"intra_op_thread_count\" value: { string_value: \"1\" } }\n");
+  PublishVersion(Dir("three"), 1, AddConstModel(3));
+  WriteFile(Dir("three") + "/config.pbtxt",
+            "parameters { key: \"intra_op_thread_count\" value: { string_value: \"3\" } }\n");
+  for (const auto& [model, count] : {std::pair<std::string, std::string>{"many", "many"},
+                                     std::pair<std::string, std::string>{"negative", "-2"}}) {
+    PublishVersion(Dir(model), 1, AddConstModel(1));
+    WriteFile(Dir(model) + "/config.pbtxt",
+              absl::StrCat("parameters { key: \"intra_op_thread_count\" value: { string_value: \"",
+                           count, "\" } }\n"));
+  }
+  manager_ = Make();
+  EXPECT_FALSE(manager_->LoadAll().ok());
+  auto plain = manager_->Get("plain", "");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ((*plain)->predictor().intra_op_threads(), 0);
+  auto one = manager_->Get("one", "");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ((*one)->predictor().intra_op_threads(), 1);
+  auto three = manager_->Get("three", "");
+  ASSERT_TRUE(three.ok()) << three.status();
+  EXPECT_EQ((*three)->predictor().intra_op_threads(), 3);
+  EXPECT_EQ(AddedConst(**three), 3.0f);
+  // The failed loads keep their reasons in the repository index.
+  EXPECT_FALSE(manager_->Get("many", "").ok());
+  EXPECT_FALSE(manager_->Get("negative", "").ok());
+  auto index = manager_->Index(false);
+  const auto* many = FindIndex(index, "many", "1");
+  ASSERT_NE(many, nullptr) << index.DebugString();
+  EXPECT_TRUE(absl::StrContains(many->reason(), "'many' is not a number")) << many->reason();
+  const auto* negative = FindIndex(index, "negative", "1");
+  ASSERT_NE(negative, nullptr) << index.DebugString();
+  EXPECT_TRUE(absl::StrContains(negative->reason(), "intra_op_threads must be"))
+      << negative->reason();
 }
 
 TEST_F(ModelManagerTest, VersionPolicies) {
