@@ -44,23 +44,25 @@ absl::StatusOr<Tensor> TypedTensor(const google::protobuf::RepeatedField<Src>& s
 
 // The narrow types: their bytes are in raw_data, or one to an entry of int32_data; the 4- and
 // 2-bit types packed ValuesPerByte to a byte.
-absl::Status CopyNarrow(const TensorProto& proto, Tensor& t) {
+absl::StatusOr<Tensor> NarrowFromOnnx(const TensorProto& proto, DType dtype, const Shape& shape) {
   std::string bytes;
   if (proto.has_raw_data()) {
     bytes = proto.raw_data();
   } else {
     for (int32_t v : proto.int32_data()) bytes.push_back(static_cast<char>(v));
   }
-  const int per_byte = ValuesPerByte(t.dtype());
-  const int64_t needed = (t.num_elements() + per_byte - 1) / per_byte;
+  const int64_t n = NumElements(shape);
+  const int per_byte = ValuesPerByte(dtype);
+  const int64_t needed = (n + per_byte - 1) / per_byte;
   if (static_cast<int64_t>(bytes.size()) != needed) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tensor has ", bytes.size(), " bytes of data, shape ",
-                     ShapeToString(t.shape()), " of ", DTypeName(t.dtype()), " needs ", needed));
+    return absl::InvalidArgumentError(absl::StrCat("tensor has ", bytes.size(),
+                                                   " bytes of data, shape ", ShapeToString(shape),
+                                                   " of ", DTypeName(dtype), " needs ", needed));
   }
-  UnpackNarrow(t.dtype(), reinterpret_cast<const uint8_t*>(bytes.data()), t.num_elements(),
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
+  UnpackNarrow(dtype, reinterpret_cast<const uint8_t*>(bytes.data()), n,
                static_cast<uint8_t*>(t.raw_data()));
-  return absl::OkStatus();
+  return t;
 }
 
 absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto, const std::string& base_dir) {
@@ -265,10 +267,7 @@ absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto, const std::strin
     for (int i = 0; i < proto.string_data_size(); ++i) t.data<std::string>()[i] = proto.string_data(i);
     return t;
   }
-  if (IsNarrow(dtype)) {
-    RETURN_IF_ERROR(CopyNarrow(proto, t));
-    return t;
-  }
+  if (IsNarrow(dtype)) return NarrowFromOnnx(proto, dtype, shape);
   if (proto.has_raw_data()) {
     const uint64_t nbytes = static_cast<uint64_t>(n) * DTypeSize(dtype);
     if (proto.raw_data().size() != nbytes) {
