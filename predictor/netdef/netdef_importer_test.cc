@@ -527,5 +527,34 @@ TEST(NetDefTest, IfErrorsAreClear) {
       << bad.status();
 }
 
+
+// An If inside a branch reads a blob from two scopes out; an If with no else_net passes the
+// value from before it through.
+TEST(NetDefTest, NestedIfReadsTwoScopesOut) {
+  auto g = ImportNetDef(Text(""), Text(R"pb(
+    external_input: "x" external_input: "a" external_input: "b" external_output: "y"
+    op { type: "Relu" input: "x" output: "y" }
+    op { type: "Negative" input: "x" output: "n" }
+    op { type: "If" input: "a" output: "y"
+         arg { name: "then_net" n {
+           op { type: "If" input: "b" output: "y"
+                arg { name: "then_net" n { op { type: "Copy" input: "n" output: "y" } } } } } } })pb"));
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto p = Predictor::FromGraph(*std::move(g));
+  ASSERT_TRUE(p.ok()) << p.status();
+  const Tensor x = Tensor::FromVector<float>({-1.0f, 2.0f}, {2});
+  const Tensor relu = Tensor::FromVector<float>({0.0f, 2.0f}, {2});
+  const Tensor neg = Tensor::FromVector<float>({1.0f, -2.0f}, {2});
+  for (bool a : {false, true}) {
+    for (bool b : {false, true}) {
+      auto out = (*p)->Run({{"x", x},
+                            {"a", Tensor::FromVector<bool>({a}, {1})},
+                            {"b", Tensor::FromVector<bool>({b}, {1})}});
+      ASSERT_TRUE(out.ok()) << out.status();
+      EXPECT_EQ(CompareTensors(out->at("y"), a && b ? neg : relu), "") << a << b;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cortado
