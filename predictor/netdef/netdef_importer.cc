@@ -219,6 +219,7 @@ absl::Status ImportIf(const caffe2::OperatorDef& op, const std::vector<std::stri
   }
   if (then_net == nullptr) return absl::InvalidArgumentError("missing argument 'then_net'");
   if (inputs.empty()) return absl::InvalidArgumentError("needs the condition as input 0");
+  if (outputs.empty()) return absl::InvalidArgumentError("has no output");
   if (const Tensor* cond = ctx.Constant(inputs[0]);
       cond != nullptr && (cond->dtype() != DType::kBool || cond->num_elements() != 1)) {
     return absl::InvalidArgumentError(

@@ -482,7 +482,7 @@ TEST(NetDefTest, IfErrorsAreClear) {
       error(
           "",
           net + R"pb(op { type: "If" input: "c" output: "y")pb" + kBranch +
-              R"pb(                                                                     arg { name: "else_net" i: 1 } })pb")
+              R"pb(                                                                                        arg { name: "else_net" i: 1 } })pb")
           .find("argument 'else_net' is not a NetDef"),
       std::string::npos);
   EXPECT_NE(error("", net + R"pb(op { type: "If" input: "c" output: "y")pb" + kBranch + "}")
@@ -527,18 +527,35 @@ TEST(NetDefTest, IfErrorsAreClear) {
       << bad.status();
 }
 
-
 // An If inside a branch reads a blob from two scopes out; an If with no else_net passes the
 // value from before it through.
 TEST(NetDefTest, NestedIfReadsTwoScopesOut) {
   auto g = ImportNetDef(Text(""), Text(R"pb(
-    external_input: "x" external_input: "a" external_input: "b" external_output: "y"
-    op { type: "Relu" input: "x" output: "y" }
-    op { type: "Negative" input: "x" output: "n" }
-    op { type: "If" input: "a" output: "y"
-         arg { name: "then_net" n {
-           op { type: "If" input: "b" output: "y"
-                arg { name: "then_net" n { op { type: "Copy" input: "n" output: "y" } } } } } } })pb"));
+                          external_input: "x"
+                          external_input: "a"
+                          external_input: "b"
+                          external_output: "y"
+                          op { type: "Relu" input: "x" output: "y" }
+                          op { type: "Negative" input: "x" output: "n" }
+                          op {
+                            type: "If"
+                            input: "a"
+                            output: "y"
+                            arg {
+                              name: "then_net"
+                              n {
+                                op {
+                                  type: "If"
+                                  input: "b"
+                                  output: "y"
+                                  arg {
+                                    name: "then_net"
+                                    n { op { type: "Copy" input: "n" output: "y" } }
+                                  }
+                                }
+                              }
+                            }
+                          })pb"));
   ASSERT_TRUE(g.ok()) << g.status();
   auto p = Predictor::FromGraph(*std::move(g));
   ASSERT_TRUE(p.ok()) << p.status();
