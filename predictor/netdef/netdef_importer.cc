@@ -175,6 +175,7 @@ absl::StatusOr<Graph> ImportBranch(const caffe2::NetDef* net, const std::string&
                                    ImportContext& ctx) {
   Graph sub;
   sub.name = what;
+  sub.opsets = ctx.graph().opsets;  // the mappings write their nodes for the model's opset
   ImportContext inner(&sub, &ctx);
   std::map<std::string, std::string> current = outer;
   if (net != nullptr) {

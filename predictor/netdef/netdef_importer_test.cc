@@ -573,5 +573,26 @@ TEST(NetDefTest, NestedIfReadsTwoScopesOut) {
   }
 }
 
+
+// A LayerNorm inside a branch sets the opset the whole import is written in.
+TEST(NetDefTest, LayerNormInABranchSetsTheOpset) {
+  auto g = ImportNetDef(Text(""), Text(R"pb(
+                          external_input: "x"
+                          external_input: "c"
+                          external_output: "y"
+                          op { type: "Relu" input: "x" output: "y" }
+                          op {
+                            type: "If"
+                            input: "c"
+                            output: "y"
+                            arg {
+                              name: "then_net"
+                              n { op { type: "LayerNorm" input: "x" output: "y" } }
+                            }
+                          })pb"));
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->OpsetFor(""), 17);
+}
+
 }  // namespace
 }  // namespace cortado

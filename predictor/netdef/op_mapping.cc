@@ -1127,6 +1127,9 @@ absl::Status ImportOperator(const OperatorDef& op, int position, std::vector<std
 int ImportOpset(const caffe2::NetDef& predict_net) {
   for (const OperatorDef& op : predict_net.op()) {
     if (op.type() == "LayerNorm") return kLayerNormOpset;
+    for (const caffe2::Argument& arg : op.arg()) {  // an If's branches
+      if (arg.has_n() && ImportOpset(arg.n()) == kLayerNormOpset) return kLayerNormOpset;
+    }
   }
   return kCaffe2Opset;
 }

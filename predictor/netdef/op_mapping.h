@@ -87,9 +87,10 @@ std::vector<std::string> MappedCaffe2Ops();
 
 // The default-domain ONNX opset an import of `predict_net` is written in: 11, whose Softmax
 // (flattening at `axis`), Split, Squeeze and Unsqueeze (attributes) follow Caffe2's conventions,
-// or 17 where an operator maps to an ONNX operator that needs it (LayerNorm ->
-// LayerNormalization). The mappings read the graph's opset and write their nodes for it, so the
-// importer sets graph.opsets[""] to this before importing the first operator.
+// or 17 where an operator, in the net or an If's branches, maps to an ONNX operator that needs
+// it (LayerNorm -> LayerNormalization). The mappings read the graph's opset and write their
+// nodes for it, so the importer sets graph.opsets[""] to this before importing the first
+// operator.
 int ImportOpset(const caffe2::NetDef& predict_net);
 
 // Converts a Caffe2 TensorProto (parameters, Argument.t) to a Tensor.
