@@ -87,7 +87,10 @@ absl::StatusOr<bool> Condition(const Value& v, absl::string_view what) {
   if (!v.is_tensor() || v.tensor.num_elements() != 1) {
     return Bad(what, "the condition must be a tensor of one element");
   }
-  return v.tensor.ElementAsDouble(0) != 0;
+  if (v.tensor.dtype() != DType::kBool) {
+    return Bad(what, "the condition must be bool, is ", DTypeName(v.tensor.dtype()));
+  }
+  return v.tensor.data<bool>()[0];
 }
 
 absl::StatusOr<Tensor> AsTensor(const Value& v, absl::string_view what) {

@@ -1,6 +1,7 @@
 #include "predictor/netdef/netdef_importer.h"
 
 #include <cmath>
+#include <functional>
 #include <optional>
 #include <random>
 #include <set>
@@ -149,6 +150,144 @@ absl::StatusOr<Tensor> RunFill(const caffe2::OperatorDef& op, std::mt19937& rng)
   return GivenValues<float>(shape, v);
 }
 
+// Adds the blobs `op` reads to `live`: its inputs and, for an If, every blob its branches read.
+void AddReads(const caffe2::OperatorDef& op, std::set<std::string>& live) {
+  live.insert(op.input().begin(), op.input().end());
+  if (op.type() != "If") return;
+  for (const caffe2::Argument& arg : op.arg()) {
+    if (!arg.has_n()) continue;
+    for (const caffe2::OperatorDef& inner : arg.n().op()) AddReads(inner, live);
+  }
+}
+
+using KeepName = std::function<bool(const std::string& blob, int position)>;
+
+absl::Status ImportOps(const caffe2::NetDef& net, const std::set<std::string>& live_out,
+                       const KeepName& keep, std::map<std::string, std::string>& current,
+                       ImportContext& ctx);
+
+// One branch of a Caffe2 If as a subgraph: its operators imported against `current` (the
+// parent's blobs are the subgraph's outer values), its outputs the values it leaves in `blobs`.
+// A blob the branch does not write passes the outer value through an Identity.
+absl::StatusOr<Graph> ImportBranch(const caffe2::NetDef* net, const std::string& what,
+                                   const std::vector<std::string>& blobs,
+                                   const std::map<std::string, std::string>& outer,
+                                   ImportContext& ctx) {
+  Graph sub;
+  sub.name = what;
+  sub.opsets = ctx.graph().opsets;  // the mappings write their nodes for the model's opset
+  ImportContext inner(&sub, &ctx);
+  std::map<std::string, std::string> current = outer;
+  if (net != nullptr) {
+    absl::Status s = ImportOps(
+        *net, std::set<std::string>(blobs.begin(), blobs.end()),
+        [](const std::string&, int) { return false; }, current, inner);
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+  }
+  for (const std::string& blob : blobs) {
+    auto it = current.find(blob);
+    if (it == current.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " does not write output '", blob,
+                       "', and no blob of that name exists before the If"));
+    }
+    std::string value = it->second;
+    auto before = outer.find(blob);
+    if (before != outer.end() && before->second == value) {  // not written: the outer value
+      value = inner.NewName(blob);
+      inner.AddNode("Identity", {it->second}, {value});
+    }
+    sub.outputs.push_back({value, {}});
+  }
+  return sub;
+}
+
+// Caffe2's If: input 0 is the condition (a one-element bool), the other inputs only order it;
+// then_net and the optional else_net run in the parent's workspace. Becomes an ONNX If whose
+// outputs are the op's declared outputs.
+absl::Status ImportIf(const caffe2::OperatorDef& op, const std::vector<std::string>& inputs,
+                      std::vector<std::string> outputs,
+                      const std::map<std::string, std::string>& current, ImportContext& ctx) {
+  const caffe2::NetDef* then_net = nullptr;
+  const caffe2::NetDef* else_net = nullptr;
+  for (const caffe2::Argument& arg : op.arg()) {
+    if (arg.name() != "then_net" && arg.name() != "else_net") continue;
+    if (!arg.has_n()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("argument '", arg.name(), "' is not a NetDef"));
+    }
+    (arg.name() == "then_net" ? then_net : else_net) = &arg.n();
+  }
+  if (then_net == nullptr) return absl::InvalidArgumentError("missing argument 'then_net'");
+  if (inputs.empty()) return absl::InvalidArgumentError("needs the condition as input 0");
+  if (outputs.empty()) return absl::InvalidArgumentError("has no output");
+  if (const Tensor* cond = ctx.Constant(inputs[0]);
+      cond != nullptr && (cond->dtype() != DType::kBool || cond->num_elements() != 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the condition '", op.input(0), "' must be a one-element bool tensor, is ",
+                     DTypeName(cond->dtype()), " ", ShapeToString(cond->shape())));
+  }
+  const std::vector<std::string> blobs(op.output().begin(), op.output().end());
+  ASSIGN_OR_RETURN(Graph then_graph, ImportBranch(then_net, "then_net", blobs, current, ctx));
+  ASSIGN_OR_RETURN(Graph else_graph, ImportBranch(else_net, "else_net", blobs, current, ctx));
+  // ONNX If has no optional outputs: an unread one still gets a name.
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    if (outputs[k].empty()) outputs[k] = ctx.NewName(blobs[k]);
+  }
+  Node& node = ctx.AddNode("If", {inputs[0]}, std::move(outputs));
+  node.attrs.Set("then_branch", SubgraphAttr{std::make_shared<const Graph>(std::move(then_graph))});
+  node.attrs.Set("else_branch", SubgraphAttr{std::make_shared<const Graph>(std::move(else_graph))});
+  AddOuterInputs(node);
+  return absl::OkStatus();
+}
+
+// Imports `net`'s operators in order against `current` (blob -> its SSA value), which it keeps
+// up to date. `live_out`: the blobs read after the last operator. `keep`: whether operator
+// `position`'s write of a blob keeps the blob's name (else the value gets a fresh one).
+absl::Status ImportOps(const caffe2::NetDef& net, const std::set<std::string>& live_out,
+                       const KeepName& keep, std::map<std::string, std::string>& current,
+                       ImportContext& ctx) {
+  // Which outputs are read: by a later operator before the next write, or after the net.
+  // The importers skip unread outputs after the first (they get "").
+  std::vector<std::vector<bool>> read(net.op_size());
+  std::set<std::string> live = live_out;
+  for (int i = net.op_size() - 1; i >= 0; --i) {
+    const caffe2::OperatorDef& op = net.op(i);
+    for (const std::string& out : op.output()) read[i].push_back(live.count(out) > 0);
+    for (const std::string& out : op.output()) live.erase(out);
+    AddReads(op, live);
+  }
+  for (int i = 0; i < net.op_size(); ++i) {
+    const caffe2::OperatorDef& op = net.op(i);
+    std::vector<std::string> inputs, outputs;
+    for (const std::string& in : op.input()) {
+      auto it = current.find(in);
+      if (it == current.end()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("operator #", i, " (", op.type(), ") reads blob '", in,
+                         "' that neither init_net nor an earlier operator fills and that is not an "
+                         "external input"));
+      }
+      inputs.push_back(it->second);
+    }
+    for (int k = 0; k < op.output_size(); ++k) {
+      const std::string& out = op.output(k);
+      outputs.push_back(k > 0 && !read[i][k] ? "" : keep(out, i) ? out : ctx.NewName(out));
+    }
+    if (op.type() == "If") {
+      ctx.set_op_name(op.name().empty() ? absl::StrCat("If_", i) : op.name());
+      absl::Status s = ImportIf(op, inputs, outputs, current, ctx);
+      if (!s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("operator #", i, " (If): ", s.message()));
+      }
+    } else {
+      RETURN_IF_ERROR(ImportOperator(op, i, inputs, outputs, ctx));
+    }
+    for (int k = 0; k < op.output_size(); ++k) current[op.output(k)] = outputs[k];
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<caffe2::NetDef> ParseNetDef(const std::string& bytes, absl::string_view what) {
@@ -209,41 +348,16 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
   for (int i = 0; i < predict_net.op_size(); ++i) {
     for (const std::string& out : predict_net.op(i).output()) last_writer[out] = i;
   }
-  // Which outputs are read: by a later operator before the next write, or as external outputs.
-  // The importers skip unread outputs after the first (they get "").
-  std::vector<std::vector<bool>> read(predict_net.op_size());
-  {
-    std::set<std::string> live(predict_net.external_output().begin(),
-                               predict_net.external_output().end());
-    for (int i = predict_net.op_size() - 1; i >= 0; --i) {
-      const caffe2::OperatorDef& op = predict_net.op(i);
-      for (const std::string& out : op.output()) read[i].push_back(live.count(out) > 0);
-      for (const std::string& out : op.output()) live.erase(out);
-      for (const std::string& in : op.input()) live.insert(in);
-    }
-  }
   std::map<std::string, std::string> current;  // blob -> its current SSA value
   for (const std::string& name : defined) current[name] = name;
-  for (int i = 0; i < predict_net.op_size(); ++i) {
-    const caffe2::OperatorDef& op = predict_net.op(i);
-    std::vector<std::string> inputs, outputs;
-    for (const std::string& in : op.input()) {
-      auto it = current.find(in);
-      if (it == current.end()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "operator #", i, " (", op.type(), ") reads blob '", in,
-            "' that neither init_net nor an earlier operator fills and that is not an external input"));
-      }
-      inputs.push_back(it->second);
-    }
-    for (int k = 0; k < op.output_size(); ++k) {
-      const std::string& out = op.output(k);
-      const bool keep = last_writer[out] == i && !defined.count(out);
-      outputs.push_back(k > 0 && !read[i][k] ? "" : keep ? out : ctx.NewName(out));
-    }
-    RETURN_IF_ERROR(ImportOperator(op, i, inputs, outputs, ctx));
-    for (int k = 0; k < op.output_size(); ++k) current[op.output(k)] = outputs[k];
-  }
+  const std::set<std::string> external_outputs(predict_net.external_output().begin(),
+                                               predict_net.external_output().end());
+  RETURN_IF_ERROR(ImportOps(
+      predict_net, external_outputs,
+      [&](const std::string& blob, int i) {
+        return last_writer[blob] == i && !defined.count(blob);
+      },
+      current, ctx));
   for (const std::string& name : predict_net.external_output()) {
     auto it = current.find(name);
     if (it == current.end()) {

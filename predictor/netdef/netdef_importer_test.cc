@@ -8,6 +8,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "ops/op_test_util.h"
+#include "predictor/model_io.h"
 #include "predictor/netdef/op_mapping.h"
 #include "predictor/predictor.h"
 
@@ -412,6 +413,185 @@ TEST(NetDefTest, MapsTheDocumentedOperators) {
                          "IsEmpty"}) {
     EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
   }
+}
+
+std::string IfDir() {
+  return std::string(std::getenv("TEST_SRCDIR")) + "/cortado/testdata/netdef/if_isempty";
+}
+
+// Runs the If-over-IsEmpty net on the input with boxes (else_net) and on the one without
+// (then_net) and compares with numpy's outputs (tools/generate_netdef_if.py).
+void ExpectIfOutputs(Predictor& p, const std::string& what) {
+  auto x = ReadNpyFile(IfDir() + "/x.npy");
+  ASSERT_TRUE(x.ok()) << x.status();
+  for (const char* c : {"boxes", "no_boxes"}) {
+    const std::string name = c;
+    auto boxes = ReadNpyFile(IfDir() + "/" + name + ".npy");
+    ASSERT_TRUE(boxes.ok()) << boxes.status();
+    auto out = p.Run({{"x", *x}, {"boxes", *boxes}});
+    ASSERT_TRUE(out.ok()) << what << " " << name << ": " << out.status();
+    for (const char* o : {"y", "z", "w"}) {
+      auto expected = ReadNpyFile(IfDir() + "/" + name + "_" + o + ".npy");
+      ASSERT_TRUE(expected.ok()) << expected.status();
+      EXPECT_EQ(CompareTensors(out->at(o), *expected), "") << what << " " << name << " " << o;
+    }
+  }
+}
+
+TEST(NetDefTest, IfOverIsEmptyTakesBothBranches) {
+  auto text = ReadFileToString(IfDir() + "/predict_net.pbtxt");
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto graph = ImportNetDef(caffe2::NetDef(), Text(*text));
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  int ifs = 0;
+  for (const Node& node : graph->nodes) ifs += node.op_type == "If";
+  EXPECT_EQ(ifs, 1);
+  // What `cortado convert if_isempty/predict_net.pbtxt out.onnx --input-shape x=2,3
+  // --input-shape boxes=-1,5` does.
+  Graph to_convert = *graph;
+  for (ValueInfo& v : to_convert.inputs) {
+    v.type.shape = v.name == "x" ? Shape{2, 3} : Shape{-1, 5};
+  }
+  const std::string onnx = std::string(std::getenv("TEST_TMPDIR")) + "/if_isempty.onnx";
+  const absl::Status saved = SaveGraph(std::move(to_convert), onnx);
+  ASSERT_TRUE(saved.ok()) << saved;
+  auto p = Predictor::FromGraph(*std::move(graph));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ExpectIfOutputs(**p, "netdef");
+  auto converted = Predictor::FromFile(onnx);
+  ASSERT_TRUE(converted.ok()) << converted.status();
+  ExpectIfOutputs(**converted, "converted to onnx");
+}
+
+// An If whose else_net is absent yields the outer value; with no outer value, or a malformed
+// If, the import fails naming the operator and the cause.
+TEST(NetDefTest, IfErrorsAreClear) {
+  const char kBranch[] = R"pb(arg {
+                                name: "then_net"
+                                n { op { type: "Relu" input: "x" output: "y" } }
+                              })pb";
+  auto error = [](const std::string& init, const std::string& predict) {
+    auto g = ImportNetDef(Text(init), Text(predict));
+    return g.ok() ? std::string("imported") : std::string(g.status().message());
+  };
+  const std::string net = R"pb(external_input: "x" external_input: "c" external_output: "y")pb";
+  EXPECT_NE(error("", net + R"pb(op { type: "If" input: "c" output: "y" })pb")
+                .find("operator #0 (If): missing argument 'then_net'"),
+            std::string::npos);
+  EXPECT_NE(
+      error(
+          "",
+          net + R"pb(op { type: "If" input: "c" output: "y")pb" + kBranch +
+              R"pb(                                                                                        arg { name: "else_net" i: 1 } })pb")
+          .find("argument 'else_net' is not a NetDef"),
+      std::string::npos);
+  EXPECT_NE(error("", net + R"pb(op { type: "If" input: "c" output: "y")pb" + kBranch + "}")
+                .find("else_net does not write output 'y', and no blob of that name exists"),
+            std::string::npos);
+  EXPECT_NE(error(R"pb(op {
+                         type: "ConstantFill"
+                         output: "c"
+                         arg { name: "shape" ints: 1 }
+                         arg { name: "value" f: 1 }
+                       })pb",
+                  net + R"pb(op { type: "If" input: "c" output: "y")pb" + kBranch + "}")
+                .find("the condition 'c' must be a one-element bool tensor, is float32 [1]"),
+            std::string::npos);
+  EXPECT_NE(error("", net + R"pb(op {
+                                   type: "If"
+                                   input: "c"
+                                   output: "y"
+                                   arg {
+                                     name: "then_net"
+                                     n { op { type: "Nope" input: "x" output: "y" } }
+                                   }
+                                 })pb")
+                .find("operator #0 (If): then_net: operator #0 (Nope)"),
+            std::string::npos);
+
+  // A float condition fed at run time: the If kernel refuses it.
+  auto g = ImportNetDef(Text(""), Text(net + R"pb(op { type: "Relu" input: "x" output: "y" }
+                                                  op { type: "If" input: "c" output: "y")pb" +
+                                       kBranch + "}"));
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto p = Predictor::FromGraph(*std::move(g));
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto x = Tensor::FromVector<float>({-1.0f, 2.0f}, {2});
+  auto yes = (*p)->Run({{"x", x}, {"c", Tensor::FromVector<bool>({false}, {1})}});
+  ASSERT_TRUE(yes.ok()) << yes.status();  // else_net absent: y keeps Relu's value
+  EXPECT_EQ(CompareTensors(yes->at("y"), Tensor::FromVector<float>({0.0f, 2.0f}, {2})), "");
+  auto bad = (*p)->Run({{"x", x}, {"c", Tensor::FromVector<float>({1.0f}, {1})}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("the condition must be bool, is float32"),
+            std::string::npos)
+      << bad.status();
+}
+
+// An If inside a branch reads a blob from two scopes out; an If with no else_net passes the
+// value from before it through.
+TEST(NetDefTest, NestedIfReadsTwoScopesOut) {
+  auto g = ImportNetDef(Text(""), Text(R"pb(
+                          external_input: "x"
+                          external_input: "a"
+                          external_input: "b"
+                          external_output: "y"
+                          op { type: "Relu" input: "x" output: "y" }
+                          op { type: "Negative" input: "x" output: "n" }
+                          op {
+                            type: "If"
+                            input: "a"
+                            output: "y"
+                            arg {
+                              name: "then_net"
+                              n {
+                                op {
+                                  type: "If"
+                                  input: "b"
+                                  output: "y"
+                                  arg {
+                                    name: "then_net"
+                                    n { op { type: "Copy" input: "n" output: "y" } }
+                                  }
+                                }
+                              }
+                            }
+                          })pb"));
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto p = Predictor::FromGraph(*std::move(g));
+  ASSERT_TRUE(p.ok()) << p.status();
+  const Tensor x = Tensor::FromVector<float>({-1.0f, 2.0f}, {2});
+  const Tensor relu = Tensor::FromVector<float>({0.0f, 2.0f}, {2});
+  const Tensor neg = Tensor::FromVector<float>({1.0f, -2.0f}, {2});
+  for (bool a : {false, true}) {
+    for (bool b : {false, true}) {
+      auto out = (*p)->Run({{"x", x},
+                            {"a", Tensor::FromVector<bool>({a}, {1})},
+                            {"b", Tensor::FromVector<bool>({b}, {1})}});
+      ASSERT_TRUE(out.ok()) << out.status();
+      EXPECT_EQ(CompareTensors(out->at("y"), a && b ? neg : relu), "") << a << b;
+    }
+  }
+}
+
+
+// A LayerNorm inside a branch sets the opset the whole import is written in.
+TEST(NetDefTest, LayerNormInABranchSetsTheOpset) {
+  auto g = ImportNetDef(Text(""), Text(R"pb(
+                          external_input: "x"
+                          external_input: "c"
+                          external_output: "y"
+                          op { type: "Relu" input: "x" output: "y" }
+                          op {
+                            type: "If"
+                            input: "c"
+                            output: "y"
+                            arg {
+                              name: "then_net"
+                              n { op { type: "LayerNorm" input: "x" output: "y" } }
+                            }
+                          })pb"));
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(g->OpsetFor(""), 17);
 }
 
 }  // namespace

@@ -1070,15 +1070,15 @@ absl::StatusOr<std::vector<float>> Caffe2Args::Floats(const std::string& name) c
 std::string ImportContext::NewName(const std::string& base) {
   std::string name;
   do {
-    name = absl::StrCat(base, "__", counter_++);
-  } while (graph_->initializers.count(name));
+    name = absl::StrCat(base, "__", NextId());
+  } while (Constant(name) != nullptr);
   return name;
 }
 
 Node& ImportContext::AddNode(const std::string& op_type, std::vector<std::string> inputs,
                              std::vector<std::string> outputs) {
   Node node;
-  node.name = absl::StrCat(op_name_, "/", op_type, "_", counter_++);
+  node.name = absl::StrCat(op_name_, "/", op_type, "_", NextId());
   node.op_type = op_type;
   node.inputs = std::move(inputs);
   node.outputs = std::move(outputs);
@@ -1095,6 +1095,7 @@ std::string ImportContext::AddConstant(const std::string& base, Tensor value) {
 absl::StatusOr<QuantParams> ImportContext::Quant(const std::string& value) const {
   auto it = quant_.find(value);
   if (it == quant_.end()) {
+    if (outer_ != nullptr) return outer_->Quant(value);
     return absl::InvalidArgumentError(absl::StrCat(
         "input '", value, "' is not an Int8 blob (no Int8 fill or Int8 operator writes it)"));
   }
@@ -1103,7 +1104,8 @@ absl::StatusOr<QuantParams> ImportContext::Quant(const std::string& value) const
 
 const Tensor* ImportContext::Constant(const std::string& name) const {
   auto it = graph_->initializers.find(name);
-  return it == graph_->initializers.end() ? nullptr : &it->second;
+  if (it != graph_->initializers.end()) return &it->second;
+  return outer_ != nullptr ? outer_->Constant(name) : nullptr;
 }
 
 absl::Status ImportOperator(const OperatorDef& op, int position, std::vector<std::string> inputs,
@@ -1125,6 +1127,9 @@ absl::Status ImportOperator(const OperatorDef& op, int position, std::vector<std
 int ImportOpset(const caffe2::NetDef& predict_net) {
   for (const OperatorDef& op : predict_net.op()) {
     if (op.type() == "LayerNorm") return kLayerNormOpset;
+    for (const caffe2::Argument& arg : op.arg()) {  // an If's branches
+      if (arg.has_n() && ImportOpset(arg.n()) == kLayerNormOpset) return kLayerNormOpset;
+    }
   }
   return kCaffe2Opset;
 }

@@ -39,9 +39,12 @@ struct QuantParams {
 
 // Where an importer writes: the graph under construction, fresh value names, and the
 // quantization of each Int8 value (Caffe2 keeps it in the blob; the graph in attributes).
+// A context for a subgraph (an If branch) has the context around it as `outer`: names stay
+// unique across both, and its constants and quantizations are visible inside.
 class ImportContext {
  public:
-  explicit ImportContext(Graph* graph) : graph_(graph) {}
+  explicit ImportContext(Graph* graph, ImportContext* outer = nullptr)
+      : graph_(graph), outer_(outer) {}
   Graph& graph() { return *graph_; }
   // A value name not used anywhere yet, derived from `base`.
   std::string NewName(const std::string& base);
@@ -59,7 +62,10 @@ class ImportContext {
   absl::StatusOr<QuantParams> Quant(const std::string& value) const;
 
  private:
+  int NextId() { return outer_ != nullptr ? outer_->NextId() : counter_++; }
+
   Graph* graph_;
+  ImportContext* outer_;
   std::map<std::string, QuantParams> quant_;
   int counter_ = 0;
   std::string op_name_;
@@ -81,9 +87,10 @@ std::vector<std::string> MappedCaffe2Ops();
 
 // The default-domain ONNX opset an import of `predict_net` is written in: 11, whose Softmax
 // (flattening at `axis`), Split, Squeeze and Unsqueeze (attributes) follow Caffe2's conventions,
-// or 17 where an operator maps to an ONNX operator that needs it (LayerNorm ->
-// LayerNormalization). The mappings read the graph's opset and write their nodes for it, so the
-// importer sets graph.opsets[""] to this before importing the first operator.
+// or 17 where an operator, in the net or an If's branches, maps to an ONNX operator that needs
+// it (LayerNorm -> LayerNormalization). The mappings read the graph's opset and write their
+// nodes for it, so the importer sets graph.opsets[""] to this before importing the first
+// operator.
 int ImportOpset(const caffe2::NetDef& predict_net);
 
 // Converts a Caffe2 TensorProto (parameters, Argument.t) to a Tensor.

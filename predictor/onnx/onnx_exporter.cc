@@ -35,7 +35,7 @@ absl::Status SetType(const ValueInfo& value, onnx::TypeProto* proto) {
   return absl::OkStatus();
 }
 
-absl::Status ExportGraph(const Graph& graph, onnx::GraphProto* g);
+absl::Status ExportGraph(const Graph& graph, bool main, onnx::GraphProto* g);
 
 absl::Status ExportAttribute(const std::string& name, const AttrValue& value,
                              onnx::AttributeProto* a) {
@@ -72,12 +72,15 @@ absl::Status ExportAttribute(const std::string& name, const AttrValue& value,
     case AttrType::kGraph:
       a->set_type(AttributeProto::GRAPH);
       return ExportGraph(*std::static_pointer_cast<const Graph>(std::get<SubgraphAttr>(value).graph),
+                         /*main=*/false,
                          a->mutable_g());
   }
   return absl::OkStatus();
 }
 
-absl::Status ExportGraph(const Graph& graph, onnx::GraphProto* g) {
+// ONNX lets a subgraph's inputs and outputs go untyped (`main` false); a NetDef If branch's
+// outputs are, their dtypes known only once the graph around them is planned.
+absl::Status ExportGraph(const Graph& graph, bool main, onnx::GraphProto* g) {
   g->set_name(graph.name.empty() ? "cortado" : graph.name);
   for (const auto& [name, t] : graph.initializers) {
     RETURN_IF_ERROR(TensorToOnnx(t, name, g->add_initializer()));
@@ -90,7 +93,7 @@ absl::Status ExportGraph(const Graph& graph, onnx::GraphProto* g) {
   for (const ValueInfo& v : graph.outputs) {
     auto* out = g->add_output();
     out->set_name(v.name);
-    RETURN_IF_ERROR(SetType(v, out->mutable_type()));
+    if (main || v.type.dtype != DType::kUndefined) RETURN_IF_ERROR(SetType(v, out->mutable_type()));
   }
   for (const Node& node : graph.nodes) {
     onnx::NodeProto* n = g->add_node();
@@ -141,7 +144,7 @@ absl::StatusOr<std::string> ExportOnnx(const Graph& graph) {
     op->set_domain(domain);
     op->set_version(version);
   }
-  RETURN_IF_ERROR(ExportGraph(graph, model.mutable_graph()));
+  RETURN_IF_ERROR(ExportGraph(graph, /*main=*/true, model.mutable_graph()));
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {

@@ -19,6 +19,47 @@ TensorType Merge(const TensorType& ours, const TensorType* theirs) {
   return out;
 }
 
+// The output types of the subgraph in `node`'s attribute `attr`, inferred with the outer values
+// it reads typed as they are in `types`; empty when it cannot be inferred (the plan reports it).
+std::vector<TensorType> SubgraphOutputTypes(const Node& node, const std::string& attr,
+                                            const Graph& graph,
+                                            const std::map<std::string, TensorType>& types) {
+  const AttrValue* value = node.attrs.Find(attr);
+  const auto* sub = value == nullptr ? nullptr : std::get_if<SubgraphAttr>(value);
+  if (sub == nullptr) return {};
+  Graph branch = *static_cast<const Graph*>(sub->graph.get());
+  branch.opsets = graph.opsets;  // a subgraph imports its model's opsets
+  for (const std::string& name : OuterValues(branch)) {
+    auto it = types.find(name);
+    branch.inputs.push_back({name, it == types.end() ? TensorType{} : it->second});
+  }
+  if (!InferTypes(branch).ok()) return {};
+  std::vector<TensorType> out;
+  for (const ValueInfo& v : branch.outputs) out.push_back(v.type);
+  return out;
+}
+
+// The types of If's outputs where the model declares none (a NetDef If's branches): what both
+// branches agree on (the dtype, the rank, each dimension).
+std::vector<TensorType> BranchOutputTypes(const Node& node, const Graph& graph,
+                                          const std::map<std::string, TensorType>& types) {
+  if (node.op_type != "If") return {};
+  std::vector<TensorType> out = SubgraphOutputTypes(node, "then_branch", graph, types);
+  const std::vector<TensorType> other = SubgraphOutputTypes(node, "else_branch", graph, types);
+  if (out.size() != other.size()) return {};
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].dtype != other[i].dtype) out[i].dtype = DType::kUndefined;
+    if (!out[i].shape || !other[i].shape || out[i].shape->size() != other[i].shape->size()) {
+      out[i].shape.reset();
+      continue;
+    }
+    for (size_t d = 0; d < out[i].shape->size(); ++d) {
+      if ((*out[i].shape)[d] != (*other[i].shape)[d]) (*out[i].shape)[d] = -1;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::Status InferTypes(Graph& graph) {
@@ -48,11 +89,16 @@ absl::Status InferTypes(Graph& graph) {
                          static_cast<int>(node.outputs.size()));
     s = schema->RunInference(ctx);
     if (!s.ok()) return NodeError(node, opset, s);
+    std::vector<TensorType> branch_types;
     for (size_t i = 0; i < node.outputs.size(); ++i) {
       const std::string& out = node.outputs[i];
       if (out.empty()) continue;
       auto known = declared.find(out);
       types[out] = Merge(ctx.outputs()[i], known == declared.end() ? nullptr : &known->second);
+      if (types[out].dtype == DType::kUndefined && branch_types.empty()) {
+        branch_types = BranchOutputTypes(node, graph, types);
+      }
+      if (i < branch_types.size()) types[out] = Merge(types[out], &branch_types[i]);
       graph.value_types[out] = types[out];
     }
   }
