@@ -596,7 +596,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.model_version = route.version;
     request.protocol = Protocol::kHttp;
     request.received = received_;
-    request.cancelled = [fd = beast::get_lowest_layer(stream_).socket().native_handle()] {
+    request.cancelled = [fd = stream_.lowest().socket().native_handle()] {
       return PeerGone(fd);
     };
     access_.id = request.id;
