@@ -146,8 +146,7 @@ absl::StatusOr<Tensor> Widen(const Tensor& t) {
 // float32 output rounded to bfloat16, once. Immutable; as thread-safe as the kernel it wraps.
 class BFloat16ViaFloat32Kernel : public Kernel {
  public:
-  BFloat16ViaFloat32Kernel(std::unique_ptr<Kernel> inner, std::vector<Tensor> constants)
-      : inner_(std::move(inner)), constants_(std::move(constants)) {}
+  explicit BFloat16ViaFloat32Kernel(std::unique_ptr<Kernel> inner) : inner_(std::move(inner)) {}
 
   absl::Status Compute(KernelContext& ctx) const override {
     std::vector<Tensor> widened(ctx.num_inputs());
@@ -184,30 +183,26 @@ class BFloat16ViaFloat32Kernel : public Kernel {
 
  private:
   std::unique_ptr<Kernel> inner_;
-  std::vector<Tensor> constants_;  // the widened constant inputs the inner kernel was made from
 };
 
-// The factory of BFloat16ViaFloat32Kernel over `factory`'s float32 kernel.
+// The factory of BFloat16ViaFloat32Kernel over `factory`'s float32 kernel, which it makes from
+// `info` with bfloat16 input dtypes and constants widened to float32.
 KernelFactory BFloat16ViaFloat32(KernelFactory factory) {
   return [factory = std::move(factory)](
              const KernelInfo& info) -> absl::StatusOr<std::unique_ptr<Kernel>> {
     KernelInfo widened = info;
-    std::vector<Tensor> constants(info.constant_inputs.size());
-    for (size_t i = 0; i < info.constant_inputs.size(); ++i) {
-      if (info.input_dtypes.size() > i && info.input_dtypes[i] == DType::kBFloat16) {
-        widened.input_dtypes[i] = DType::kFloat32;
-      }
+    for (DType& d : widened.input_dtypes) {
+      if (d == DType::kBFloat16) d = DType::kFloat32;
+    }
+    std::vector<Tensor> constants(info.constant_inputs.size());  // alive during creation only
+    for (size_t i = 0; i < constants.size(); ++i) {
       const Tensor* c = info.constant_inputs[i];
       if (c == nullptr || c->dtype() != DType::kBFloat16) continue;
       ASSIGN_OR_RETURN(constants[i], Widen(*c));
       widened.constant_inputs[i] = &constants[i];
     }
-    for (size_t i = info.constant_inputs.size(); i < info.input_dtypes.size(); ++i) {
-      if (info.input_dtypes[i] == DType::kBFloat16) widened.input_dtypes[i] = DType::kFloat32;
-    }
     ASSIGN_OR_RETURN(std::unique_ptr<Kernel> inner, factory(widened));
-    return std::unique_ptr<Kernel>(
-        new BFloat16ViaFloat32Kernel(std::move(inner), std::move(constants)));
+    return std::unique_ptr<Kernel>(new BFloat16ViaFloat32Kernel(std::move(inner)));
   };
 }
 
