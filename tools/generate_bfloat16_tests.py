@@ -5,10 +5,10 @@ writes the node tests.
 
 Each case is one of ONNX's own node tests (onnx.backend.test.case.node.collect_testcases) of
 that operator: the first by name with a single node, at the operator's latest version, whose
-float32 inputs and outputs on bfloat16-capable type constraints become bfloat16 (rounded to
-nearest even). The expected outputs come from onnx.reference.ReferenceEvaluator on the bfloat16
-model, or, where the reference has no bfloat16 kernel, on the float32 model with the rounded
-inputs, its outputs rounded to bfloat16 once. Operators with no such node test are listed on
+float32 or float64 inputs and outputs on bfloat16-capable type constraints become bfloat16
+(rounded to nearest even). The expected outputs come from onnx.reference.ReferenceEvaluator on
+the bfloat16 model, or, where the reference has no bfloat16 kernel, on the float model with the
+rounded inputs, its outputs rounded to bfloat16 once. Operators with no such node test are listed on
 stderr with the reason; so are the totals.
 
 Run it with the interpreter of the virtual environment tools/setup.sh makes for that onnx
@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from generate_onnx_node_tests_pypi import write_case  # noqa: E402
 
 BF16 = "tensor(bfloat16)"
+FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE)  # the values a case may turn into bfloat16
 
 
 def latest_schemas():
@@ -81,7 +82,7 @@ def convert(case, schema):
         return None, f"opset {opset_of(model)} < {schema.since_version}"
     allows = {c.type_param_str for c in schema.type_constraints if BF16 in c.allowed_type_strs}
     floats = {v.name for v in list(graph.input) + list(graph.output)
-              if tensor_type(v) is not None and tensor_type(v).elem_type == TensorProto.FLOAT}
+              if tensor_type(v) is not None and tensor_type(v).elem_type in FLOATS}
     bf16 = copy.deepcopy(model)
     node = bf16.graph.node[0]
     names, bound = set(), set()
@@ -108,15 +109,16 @@ def convert(case, schema):
                                (by_attribute and formal.type_str in allows)):
             names.add(name)
     if not names:
-        return None, "no float32 value on a bfloat16 type constraint"
+        return None, "no float32 or float64 value on a bfloat16 type constraint"
     for v in list(bf16.graph.input) + list(bf16.graph.output):
         if v.name in names:
             tensor_type(v).elem_type = TensorProto.BFLOAT16
     return bf16, names
 
 
-def expected(model, bf16, names, feeds):
-    """The reference outputs of the bfloat16 model, else of the float model on rounded inputs."""
+def expected(model, bf16, names, feeds, originals):
+    """The reference outputs of the bfloat16 model, else of the float model on rounded inputs
+    (`originals`: the float inputs, for their dtypes)."""
     try:
         outs = ReferenceEvaluator(bf16).run(None, feeds)
         out_names = [o.name for o in bf16.graph.output]
@@ -126,12 +128,12 @@ def expected(model, bf16, names, feeds):
             return outs, "bfloat16"
     except Exception:  # noqa: BLE001 (any reference failure falls back to float)
         pass
-    as_float = {k: v.astype(np.float32) if k in names else v for k, v in feeds.items()}
+    as_float = {k: v.astype(originals[k].dtype) for k, v in feeds.items()}
     outs = ReferenceEvaluator(model).run(None, as_float)
     out_names = [o.name for o in model.graph.output]
     rounded = [[t.astype(ml_dtypes.bfloat16) for t in o] if isinstance(o, list) else
                o.astype(ml_dtypes.bfloat16) for o in outs]
-    return [r if n in names else o for n, o, r in zip(out_names, outs, rounded)], "float32"
+    return [r if n in names else o for n, o, r in zip(out_names, outs, rounded)], "float"
 
 
 def build(case, schema):
@@ -145,11 +147,11 @@ def build(case, schema):
     for inputs, _ in case.data_sets:
         if not all(isinstance(v, (np.ndarray, np.generic)) for v in inputs):
             return "a non-tensor input"
-        feeds = {}
-        for info, value in zip(graph.input, map(np.asarray, inputs)):
-            feeds[info.name] = value.astype(ml_dtypes.bfloat16) if info.name in names else value
+        originals = {info.name: np.asarray(v) for info, v in zip(graph.input, inputs)}
+        feeds = {k: v.astype(ml_dtypes.bfloat16) if k in names else v
+                 for k, v in originals.items()}
         try:
-            outs, kind = expected(case.model, bf16, names, feeds)
+            outs, kind = expected(case.model, bf16, names, feeds, originals)
         except Exception as e:  # noqa: BLE001
             return f"reference failed: {type(e).__name__}"
         data_sets.append(([feeds[i.name] for i in graph.input], outs))
