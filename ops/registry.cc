@@ -122,7 +122,104 @@ bool OpRegistry::AddSchema(OpSchema schema) {
   return true;
 }
 
+namespace {
+
+// Copies `from`'s elements into `to`, of the same shape, converting between float32 and
+// bfloat16 (bfloat16 rounds to nearest even).
+void ConvertInto(const Tensor& from, Tensor& to) {
+  for (int64_t i = 0; i < from.num_elements(); ++i) {
+    if (to.dtype() == DType::kFloat32) {
+      to.data<float>()[i] = static_cast<float>(from.data<BFloat16>()[i]);
+    } else {
+      to.data<BFloat16>()[i] = BFloat16(from.data<float>()[i]);
+    }
+  }
+}
+
+absl::StatusOr<Tensor> Widen(const Tensor& t) {
+  ASSIGN_OR_RETURN(Tensor out, Tensor::Create(DType::kFloat32, t.shape()));
+  ConvertInto(t, out);
+  return out;
+}
+
+// A float32 kernel run on bfloat16 values: each bfloat16 input is widened to float32 and each
+// float32 output rounded to bfloat16, once. Immutable; as thread-safe as the kernel it wraps.
+class BFloat16ViaFloat32Kernel : public Kernel {
+ public:
+  explicit BFloat16ViaFloat32Kernel(std::unique_ptr<Kernel> inner) : inner_(std::move(inner)) {}
+
+  absl::Status Compute(KernelContext& ctx) const override {
+    std::vector<Tensor> widened(ctx.num_inputs());
+    std::vector<const Tensor*> inputs(ctx.num_inputs());
+    for (int i = 0; i < ctx.num_inputs(); ++i) {
+      const Tensor* t = ctx.input(i);
+      if (t == nullptr || t->dtype() != DType::kBFloat16) {
+        inputs[i] = t;
+        continue;
+      }
+      ASSIGN_OR_RETURN(widened[i], Widen(*t));
+      inputs[i] = &widened[i];
+    }
+    KernelContext inner(std::move(inputs), ctx.num_outputs(), ctx.allocator());
+    inner.set_stream(ctx.stream());
+    RETURN_IF_ERROR(inner_->Compute(inner));
+    for (int i = 0; i < ctx.num_outputs(); ++i) {
+      if (const Value* v = inner.value_output(i)) {
+        ctx.SetValue(i, *v);
+        continue;
+      }
+      const Tensor& out = inner.output(i);
+      if (!out.defined() || out.dtype() != DType::kFloat32) {
+        ctx.SetOutput(i, out);
+        continue;
+      }
+      ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(i, DType::kBFloat16, out.shape()));
+      ConvertInto(out, *y);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Prepare() override { return inner_->Prepare(); }
+  bool InputOnHost(int i) const override { return inner_->InputOnHost(i); }
+
+ private:
+  std::unique_ptr<Kernel> inner_;
+};
+
+// The factory of BFloat16ViaFloat32Kernel over `factory`'s float32 kernel, which it makes from
+// `info` with bfloat16 input dtypes and constants widened to float32.
+KernelFactory BFloat16ViaFloat32(KernelFactory factory) {
+  return [factory = std::move(factory)](
+             const KernelInfo& info) -> absl::StatusOr<std::unique_ptr<Kernel>> {
+    KernelInfo widened = info;
+    for (DType& d : widened.input_dtypes) {
+      if (d == DType::kBFloat16) d = DType::kFloat32;
+    }
+    std::vector<Tensor> constants(info.constant_inputs.size());  // alive during creation only
+    for (size_t i = 0; i < constants.size(); ++i) {
+      const Tensor* c = info.constant_inputs[i];
+      if (c == nullptr || c->dtype() != DType::kBFloat16) continue;
+      ASSIGN_OR_RETURN(constants[i], Widen(*c));
+      widened.constant_inputs[i] = &constants[i];
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<Kernel> inner, factory(widened));
+    return std::unique_ptr<Kernel>(new BFloat16ViaFloat32Kernel(std::move(inner)));
+  };
+}
+
+bool Admits(const KernelDef& k, DType dtype) {
+  return k.dtypes.empty() || std::find(k.dtypes.begin(), k.dtypes.end(), dtype) != k.dtypes.end();
+}
+
+}  // namespace
+
 bool OpRegistry::AddKernel(KernelDef def) {
+  if (def.backend == kCpuBackend && Admits(def, DType::kFloat32) &&
+      !Admits(def, DType::kBFloat16)) {
+    KernelDef via = def;
+    via.dtypes = {DType::kBFloat16};
+    via.factory = BFloat16ViaFloat32(def.factory);
+    bfloat16_kernels_.push_back(std::make_unique<KernelDef>(std::move(via)));
+  }
   kernels_.push_back(std::make_unique<KernelDef>(std::move(def)));
   return true;
 }
@@ -140,14 +237,13 @@ const OpSchema* OpRegistry::FindSchema(absl::string_view domain, absl::string_vi
 
 const KernelDef* OpRegistry::FindKernel(absl::string_view backend, absl::string_view domain,
                                         absl::string_view op_type, int opset, DType dtype) const {
-  for (const auto& k : kernels_) {
-    if (k->op_type != op_type || k->domain != domain || k->backend != backend ||
-        opset < k->since || opset > k->until) {
-      continue;
-    }
-    if (dtype == DType::kUndefined || k->dtypes.empty() ||
-        std::find(k->dtypes.begin(), k->dtypes.end(), dtype) != k->dtypes.end()) {
-      return k.get();
+  for (const auto* list : {&kernels_, &bfloat16_kernels_}) {
+    for (const auto& k : *list) {
+      if (k->op_type != op_type || k->domain != domain || k->backend != backend ||
+          opset < k->since || opset > k->until) {
+        continue;
+      }
+      if (dtype == DType::kUndefined || Admits(*k, dtype)) return k.get();
     }
   }
   return nullptr;

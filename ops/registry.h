@@ -163,6 +163,8 @@ class OpRegistry {
   // The schema covering `opset` of the op's domain, or nullptr.
   const OpSchema* FindSchema(absl::string_view domain, absl::string_view op_type, int opset) const;
   // The kernel for `backend` covering `opset` whose dtypes admit `dtype` (kUndefined admits any).
+  // For bfloat16 on the cpu backend, where no kernel admits it, the float32 kernel computed in
+  // float: bfloat16 inputs widened to float32, float32 outputs rounded to bfloat16 once.
   const KernelDef* FindKernel(absl::string_view backend, absl::string_view domain,
                               absl::string_view op_type, int opset, DType dtype) const;
   std::vector<const OpSchema*> Schemas() const;
@@ -170,6 +172,8 @@ class OpRegistry {
  private:
   std::vector<std::unique_ptr<OpSchema>> schemas_;
   std::vector<std::unique_ptr<KernelDef>> kernels_;
+  // One per cpu kernel admitting float32 but not bfloat16: that kernel through float32.
+  std::vector<std::unique_ptr<KernelDef>> bfloat16_kernels_;
 };
 
 // Makes a factory for a kernel class constructible from `const KernelInfo&`.
