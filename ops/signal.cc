@@ -187,27 +187,35 @@ void Transform(std::vector<Complex>& x, bool inverse) {
 
 // Transforms every line of `in` ([outer, len, inner, channels], channels 1 = real, 2 = complex)
 // along the len dimension: the line is zero-padded or truncated to `n`, and the first `bins`
-// coefficients are written to out ([outer, bins, inner, 2]).
+// coefficients are written to out ([outer, bins, inner, 2]). A onesided inverse (numpy's irfft)
+// reads `in` as bins 0..n/2 of a real signal's spectrum, completes it by Hermitian symmetry, and
+// writes the real signal ([outer, n, inner, 1]).
 template <typename T>
 void TransformLines(const T* in, int64_t outer, int64_t len, int64_t inner, int64_t channels,
-                    int64_t n, int64_t bins, bool inverse, T* out) {
+                    int64_t n, int64_t bins, bool inverse, bool onesided, T* out) {
+  const bool real_out = inverse && onesided;
+  const int64_t out_channels = real_out ? 1 : 2;
   std::vector<Complex> line(n);
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) {
       for (int64_t j = 0; j < n; ++j) {
-        if (j < len) {
-          const T* v = in + ((o * len + j) * inner + i) * channels;
-          line[j] = Complex(v[0], channels == 2 ? v[1] : T(0));
-        } else {
-          line[j] = 0;
+        const bool mirror = real_out && 2 * j > n;
+        const int64_t k = mirror ? n - j : j;
+        Complex c = 0;
+        if (k < len) {
+          const T* v = in + ((o * len + k) * inner + i) * channels;
+          c = Complex(v[0], channels == 2 ? v[1] : T(0));
         }
+        // Bin 0 (and n/2 for even n) of a real signal's spectrum is real.
+        if (real_out && (k == 0 || 2 * k == n)) c = c.real();
+        line[j] = mirror ? std::conj(c) : c;
       }
       Transform(line, inverse);
       for (int64_t k = 0; k < bins; ++k) {
         const Complex c = inverse ? line[k] / static_cast<double>(n) : line[k];
-        T* dst = out + ((o * bins + k) * inner + i) * 2;
+        T* dst = out + ((o * bins + k) * inner + i) * out_channels;
         dst[0] = static_cast<T>(c.real());
-        dst[1] = static_cast<T>(c.imag());
+        if (!real_out) dst[1] = static_cast<T>(c.imag());
       }
     }
   }
@@ -233,15 +241,15 @@ absl::StatusOr<DftPlan> PlanDft(const Shape& in, int64_t axis, bool onesided, bo
     return Invalid("DFT", absl::StrCat("axis must select a signal dimension of ", ShapeToString(in),
                                        ", got ", axis));
   }
-  if (onesided && inverse) return Invalid("DFT", "onesided inverse transforms are not supported");
   DftPlan p;
   p.axis = static_cast<int>(axis);
-  p.n = length ? *length : in[axis];
+  // A onesided inverse takes bins 0..n/2 and by default gives the even length they come from.
+  p.n = length ? *length : (onesided && inverse ? 2 * (in[axis] - 1) : in[axis]);
   if (p.n < 1) return Invalid("DFT", absl::StrCat("dft_length must be positive, got ", p.n));
-  p.bins = onesided ? p.n / 2 + 1 : p.n;
+  p.bins = onesided && !inverse ? p.n / 2 + 1 : p.n;
   p.out = in;
   p.out[axis] = p.bins;
-  p.out.back() = 2;
+  p.out.back() = onesided && inverse ? 1 : 2;
   return p;
 }
 
@@ -282,7 +290,7 @@ class DftKernel : public Kernel {
       using T = typename decltype(tag)::type;
       ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, x->dtype(), p.out));
       TransformLines<T>(x->data<T>(), outer, s[p.axis], inner, s.back(), p.n, p.bins, inverse_,
-                        y->data<T>());
+                        onesided_, y->data<T>());
       return absl::OkStatus();
     });
   }
@@ -380,7 +388,7 @@ class StftKernel : public Kernel {
             for (int64_t c = 0; c < channels; ++c)
               framed[j * channels + c] = src[j * channels + c] * w;
           }
-          TransformLines<T>(framed.data(), 1, frame, 1, channels, frame, bins, false,
+          TransformLines<T>(framed.data(), 1, frame, 1, channels, frame, bins, false, false,
                             y->data<T>() + (b * frames + f) * bins * 2);
         }
       }
