@@ -12,8 +12,7 @@ absl::Status CurrentExceptionStatus(absl::string_view where) {
   try {
     throw;
   } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat(where, ": out of memory while handling the request"));
+    return absl::ResourceExhaustedError(absl::StrCat(where, ": out of memory"));
   } catch (const std::length_error& e) {
     return absl::ResourceExhaustedError(absl::StrCat(where, ": too large: ", e.what()));
   } catch (const std::exception& e) {

@@ -21,7 +21,7 @@ absl::Status StatusOfThrown(E e) {
 TEST(CurrentExceptionStatus, MapsAllocationFailureToResourceExhausted) {
   absl::Status s = StatusOfThrown(std::bad_alloc());
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(s.message(), "infer: out of memory while handling the request");
+  EXPECT_EQ(s.message(), "infer: out of memory");
   EXPECT_EQ(StatusOfThrown(std::length_error("vector")).code(),
             absl::StatusCode::kResourceExhausted);
 }
