@@ -26,12 +26,18 @@ else
   echo "$asan_out" | grep -vE 'linux-sandbox' | tail -n 40
 fi
 # The libFuzzer targets (server/fuzz), each briefly from its seed corpus; counted as one target.
+# On a crash the sanitizer's report and the input (base64) are printed: CI keeps nothing else.
 if fuzz_out=$(server/fuzz/run_fuzzers.sh 10 2>&1); then
   passed=$((passed + 1))
+  echo "$fuzz_out" | tail -n 8
 else
   failed=$((failed + 1))
   status=1
+  echo "$fuzz_out" | grep -vE '^#[0-9]+ ' | tail -n 60
+  work=$(echo "$fuzz_out" | sed -n 's/.*CRASH (input and log in \(.*\))$/\1/p')
+  for f in "$work"/crash-* "$work"/oom-* "$work"/timeout-*; do
+    [ -f "$f" ] && { echo "input $f:"; base64 -w 120 "$f" | head -c 20000; echo; }
+  done
 fi
-echo "$fuzz_out" | tail -n 8
 echo "$passed passed, $failed failed"
 exit "$status"

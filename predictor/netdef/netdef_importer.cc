@@ -1,10 +1,13 @@
 #include "predictor/netdef/netdef_importer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <optional>
 #include <random>
 #include <set>
+
+#include <unistd.h>
 
 #include "caffe2.pb.h"
 #include "core/npy.h"
@@ -63,8 +66,10 @@ absl::StatusOr<std::optional<QuantParams>> Int8Quant(const caffe2::OperatorDef& 
   return q;
 }
 
-// Runs one init_net operator.
-absl::StatusOr<Tensor> RunFill(const caffe2::OperatorDef& op, std::mt19937& rng) {
+// Runs one init_net operator. A fill that makes its own values takes its bytes from
+// `fill_budget`, and is refused as out of memory, before allocating, when they are not left.
+absl::StatusOr<Tensor> RunFill(const caffe2::OperatorDef& op, std::mt19937& rng,
+                               int64_t& fill_budget) {
   const Caffe2Args args(op);
   const std::string& type = op.type();
   ASSIGN_OR_RETURN(Shape shape, FillShape(args));
@@ -101,53 +106,67 @@ absl::StatusOr<Tensor> RunFill(const caffe2::OperatorDef& op, std::mt19937& rng)
     const auto& s = it->second->strings();
     return GivenValues<std::string>(shape, std::vector<std::string>(s.begin(), s.end()));
   }
+  // The fills below make their own values: nothing in the file bounds their size.
+  DType dtype = DType::kFloat32;
   if (type == "ConstantFill") {
-    ASSIGN_OR_RETURN(int64_t dtype, args.Int("dtype", caffe2::TensorProto::FLOAT));
-    auto it = args.all().find("value");
-    const caffe2::Argument* value = it == args.all().end() ? nullptr : it->second;
-    const int64_t n = NumElements(shape);
-    switch (dtype) {
-      case caffe2::TensorProto::FLOAT:
-        return GivenValues<float>(shape, std::vector<float>(n, value ? (value->has_f() ? value->f() : value->i()) : 0));
-      case caffe2::TensorProto::DOUBLE:
-        return GivenValues<double>(shape, std::vector<double>(n, value ? (value->has_f() ? value->f() : value->i()) : 0));
-      case caffe2::TensorProto::INT32:
-        return GivenValues<int32_t>(shape, std::vector<int64_t>(n, value ? value->i() : 0));
-      case caffe2::TensorProto::INT64:
-        return GivenValues<int64_t>(shape, std::vector<int64_t>(n, value ? value->i() : 0));
-      case caffe2::TensorProto::BOOL:
-        return GivenValues<bool>(shape, std::vector<int64_t>(n, value ? value->i() : 0));
-      case caffe2::TensorProto::UINT8:
-        return GivenValues<uint8_t>(shape, std::vector<int64_t>(n, value ? value->i() : 0));
+    ASSIGN_OR_RETURN(int64_t caffe2_dtype, args.Int("dtype", caffe2::TensorProto::FLOAT));
+    switch (caffe2_dtype) {
+      case caffe2::TensorProto::FLOAT: dtype = DType::kFloat32; break;
+      case caffe2::TensorProto::DOUBLE: dtype = DType::kFloat64; break;
+      case caffe2::TensorProto::INT32: dtype = DType::kInt32; break;
+      case caffe2::TensorProto::INT64: dtype = DType::kInt64; break;
+      case caffe2::TensorProto::BOOL: dtype = DType::kBool; break;
+      case caffe2::TensorProto::UINT8: dtype = DType::kUInt8; break;
       default:
-        return absl::UnimplementedError(absl::StrCat("ConstantFill dtype ", dtype, " is not supported"));
+        return absl::UnimplementedError(
+            absl::StrCat("ConstantFill dtype ", caffe2_dtype, " is not supported"));
     }
-  }
-  const int64_t n = NumElements(shape);
-  std::vector<float> v(n);
-  if (type == "XavierFill") {
-    const float scale = std::sqrt(3.0f / FanIn(shape));
-    std::uniform_real_distribution<float> d(-scale, scale);
-    for (float& x : v) x = d(rng);
-  } else if (type == "MSRAFill") {
-    std::normal_distribution<float> d(0.0f, std::sqrt(2.0f / FanOut(shape)));
-    for (float& x : v) x = d(rng);
-  } else if (type == "GaussianFill") {
-    ASSIGN_OR_RETURN(float mean, args.Float("mean", 0.0f));
-    ASSIGN_OR_RETURN(float stddev, args.Float("std", 1.0f));
-    std::normal_distribution<float> d(mean, stddev);
-    for (float& x : v) x = d(rng);
-  } else if (type == "UniformFill") {
-    ASSIGN_OR_RETURN(float lo, args.Float("min", 0.0f));
-    ASSIGN_OR_RETURN(float hi, args.Float("max", 1.0f));
-    if (!(lo <= hi)) return absl::InvalidArgumentError("UniformFill needs min <= max");
-    std::uniform_real_distribution<float> d(lo, hi);
-    for (float& x : v) x = d(rng);
-  } else {
+  } else if (type != "XavierFill" && type != "MSRAFill" && type != "GaussianFill" &&
+             type != "UniformFill") {
     return absl::UnimplementedError(
         absl::StrCat("init_net operator '", type, "' is not a supported fill"));
   }
-  return GivenValues<float>(shape, v);
+  const int64_t n = NumElements(shape);
+  const int64_t bytes = n * static_cast<int64_t>(DTypeSize(dtype));
+  if (n > 0 && (bytes / n != static_cast<int64_t>(DTypeSize(dtype)) || bytes > fill_budget)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "out of memory: a ", DTypeName(dtype), " fill of shape ", ShapeToString(shape),
+        " would take more than the ", fill_budget, " bytes left of the init_net fill limit"));
+  }
+  fill_budget -= bytes;
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
+  if (type == "ConstantFill") {
+    auto it = args.all().find("value");
+    const caffe2::Argument* value = it == args.all().end() ? nullptr : it->second;
+    const double f = value == nullptr ? 0 : value->has_f() ? value->f() : value->i();
+    const int64_t i = value == nullptr ? 0 : value->i();
+    RETURN_IF_ERROR(VisitDType(dtype, DTypeSet::kAll, "ConstantFill", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_arithmetic_v<T>) {
+        std::fill_n(t.data<T>(), n, std::is_floating_point_v<T> ? static_cast<T>(f) : static_cast<T>(i));
+      }
+      return absl::OkStatus();
+    }));
+    return t;
+  }
+  float* v = t.data<float>();
+  auto generate = [&](auto distribution) { std::generate_n(v, n, [&] { return distribution(rng); }); };
+  if (type == "XavierFill") {
+    const float scale = std::sqrt(3.0f / FanIn(shape));
+    generate(std::uniform_real_distribution<float>(-scale, scale));
+  } else if (type == "MSRAFill") {
+    generate(std::normal_distribution<float>(0.0f, std::sqrt(2.0f / FanOut(shape))));
+  } else if (type == "GaussianFill") {
+    ASSIGN_OR_RETURN(float mean, args.Float("mean", 0.0f));
+    ASSIGN_OR_RETURN(float stddev, args.Float("std", 1.0f));
+    generate(std::normal_distribution<float>(mean, stddev));
+  } else {  // UniformFill
+    ASSIGN_OR_RETURN(float lo, args.Float("min", 0.0f));
+    ASSIGN_OR_RETURN(float hi, args.Float("max", 1.0f));
+    if (!(lo <= hi)) return absl::InvalidArgumentError("UniformFill needs min <= max");
+    generate(std::uniform_real_distribution<float>(lo, hi));
+  }
+  return t;
 }
 
 // Adds the blobs `op` reads to `live`: its inputs and, for an If, every blob its branches read.
@@ -300,8 +319,12 @@ absl::StatusOr<caffe2::NetDef> ParseNetDef(const std::string& bytes, absl::strin
       what, " is not a valid NetDef (neither binary nor text protobuf; truncated?)"));
 }
 
+int64_t PhysicalMemoryBytes() {
+  return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
+}
+
 absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
-                                   const caffe2::NetDef& predict_net) {
+                                   const caffe2::NetDef& predict_net, int64_t fill_limit_bytes) {
   Graph graph;
   graph.name = predict_net.name();
   graph.opsets[""] = ImportOpset(predict_net);
@@ -309,6 +332,7 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
   // init_net: fills, run once.
   ImportContext ctx(&graph);
   std::mt19937 rng(0);
+  int64_t fill_budget = fill_limit_bytes;
   std::set<std::string> placeholders;  // outputs of IsInputPlaceholder fills
   for (int i = 0; i < init_net.op_size(); ++i) {
     const caffe2::OperatorDef& op = init_net.op(i);
@@ -317,7 +341,7 @@ absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
                                                      ") must have one output"));
     }
     if (IsInputPlaceholder(op)) placeholders.insert(op.output(0));
-    auto t = RunFill(op, rng);
+    auto t = RunFill(op, rng, fill_budget);
     auto q = Int8Quant(op);
     if (!t.ok() || !q.ok()) {
       const absl::Status& s = t.ok() ? q.status() : t.status();
@@ -393,7 +417,7 @@ absl::Status FeedParameter(const std::string& name, Graph& graph) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes) {
+absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes, int64_t fill_limit_bytes) {
   caffe2::MetaNetDef meta;
   if (bytes.empty() || !meta.ParseFromString(bytes)) {
     return absl::InvalidArgumentError("not a valid MetaNetDef");
@@ -408,7 +432,7 @@ absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes) {
     return absl::InvalidArgumentError(
         "MetaNetDef lacks a GLOBAL_INIT_NET_TYPE or PREDICT_NET_TYPE net");
   }
-  return ImportNetDef(*init, *predict);
+  return ImportNetDef(*init, *predict, fill_limit_bytes);
 }
 
 }  // namespace cortado

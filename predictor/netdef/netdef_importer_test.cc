@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "caffe2.pb.h"
 #include "core/npy.h"
 #include "google/protobuf/text_format.h"
@@ -300,6 +301,39 @@ TEST(NetDefTest, PadImageReflectMatchesNumpyAtTheBorders) {
        7,  6,  5, 4, 5, 6,  7,  6,  5, 11, 10, 9, 8, 9, 10, 11, 10, 9, 7, 6, 5, 4, 5, 6, 7, 6, 5},
       {1, 1, 6, 9});
   EXPECT_EQ(CompareTensors(out->at("y"), expected), "");
+}
+
+// Fills that make their own values share a byte limit, checked before allocating: kInit's "b"
+// takes 8 bytes, a [4, 4] XavierFill 64 more; a 1 TiB ConstantFill is refused under the
+// default limit, the machine's memory.
+TEST(NetDefTest, GeneratedFillsStayWithinTheLimit) {
+  const std::string init = std::string(kInit) + R"pb(op {
+                                                       type: "XavierFill"
+                                                       output: "unused"
+                                                       arg { name: "shape" ints: [ 4, 4 ] }
+                                                     })pb";
+  EXPECT_TRUE(ImportNetDef(Text(init), Text(kPredict), 72).ok());
+  auto over = ImportNetDef(Text(init), Text(kPredict), 71);
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(over.status().message(), "(XavierFill -> 'unused'): out of memory"))
+      << over.status();
+  auto huge = ImportNetDef(Text(R"pb(op {
+                                       type: "ConstantFill"
+                                       output: "b"
+                                       arg { name: "shape" ints: [ 262144, 1048576 ] }
+                                       arg { name: "value" f: 0.5 }
+                                     })pb"),
+                           Text(kPredict));
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kResourceExhausted) << huge.status();
+  // A shape whose byte count overflows int64 is refused too.
+  auto overflow = ImportNetDef(Text(R"pb(op {
+                                           type: "ConstantFill"
+                                           output: "b"
+                                           arg { name: "dtype" i: 10 }
+                                           arg { name: "shape" ints: [ 2305843009213693952, 2 ] }
+                                         })pb"),
+                               Text(kPredict));
+  EXPECT_FALSE(overflow.ok());
 }
 
 // Only the mobile exporter's placeholder (ConstantFill shape [1], no value) turns a filled

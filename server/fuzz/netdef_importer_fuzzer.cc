@@ -23,7 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t split = std::min<size_t>(rest.size(), data[0] | data[1] << 8);
   auto init = cortado::ParseNetDef(rest.substr(0, split), "init_net");
   auto predict = cortado::ParseNetDef(rest.substr(split), "predict_net");
-  if (init.ok() && predict.ok()) cortado::ImportNetDef(*init, *predict).IgnoreError();
-  cortado::ImportMetaNetDef(rest).IgnoreError();
+  // Fills that make their own values stay under libFuzzer's -malloc_limit_mb.
+  constexpr int64_t kFillLimit = 64 << 20;
+  if (init.ok() && predict.ok()) cortado::ImportNetDef(*init, *predict, kFillLimit).IgnoreError();
+  cortado::ImportMetaNetDef(rest, kFillLimit).IgnoreError();
   return 0;
 }
