@@ -42,6 +42,23 @@ int Plan::StreamOf(const Backend* backend) {
   return static_cast<int>(stream_backends_.size()) - 1;
 }
 
+bool Plan::StaysOnHost(const std::vector<int>& in_slots, Device device) const {
+  bool host_made = false;
+  for (int slot : in_slots) {
+    if (slot < 0) continue;
+    if (constants_[slot].defined()) {
+      if (constants_[slot].rank() >= 2) return false;  // weights: worth the device
+      continue;
+    }
+    if (devices_[slot] != Device{} || copies_.count({slot, device.ToString()}) > 0 ||
+        std::find(input_slots_.begin(), input_slots_.end(), slot) != input_slots_.end()) {
+      return false;
+    }
+    host_made = true;
+  }
+  return host_made;
+}
+
 absl::StatusOr<int> Plan::OnDevice(int slot, Device device, const std::string& name,
                                    const std::vector<const Backend*>& backends) {
   if (slot < 0 || devices_[slot] == device) return slot;
@@ -151,9 +168,8 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
                              options.backends.end();
     if (allowed) backends.push_back(b);
   }
-  if (BackendRegistry::Global().Find(kCpuBackend) == nullptr) {
-    return absl::InternalError("the reference CPU backend is not linked in");
-  }
+  const Backend* host = BackendRegistry::Global().Find(kCpuBackend);
+  if (host == nullptr) return absl::InternalError("the reference CPU backend is not linked in");
   ASSIGN_OR_RETURN(plan->pass_reports_, Optimize(graph, {options.graph_level, backends}));
   plan->inputs_ = graph.inputs;
   plan->outputs_ = graph.outputs;
@@ -201,10 +217,14 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
       auto kernel = MakeControlFlowKernel(node, info, graph.opsets, options);
       if (!kernel.ok()) return NodeError(node, opset, kernel.status());
       step.kernel = *std::move(kernel);
-      step.backend = BackendRegistry::Global().Find(kCpuBackend);
+      step.backend = host;
     }
     for (const Backend* b : backends) {
       if (step.kernel != nullptr || !b->Supports(info)) continue;
+      if (b->device() != Device{} && plan->StaysOnHost(in_slots, b->device()) &&
+          host->Supports(info)) {
+        continue;
+      }
       auto kernel = b->CreateKernel(info);
       if (kernel.ok()) {
         step.kernel = *std::move(kernel);

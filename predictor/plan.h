@@ -78,6 +78,12 @@ class Plan {
   int NewSlot(Device device);
   // The index of `backend`'s queue in stream_backends_ (-1 for a host backend).
   int StreamOf(const Backend* backend);
+  // True when a node whose inputs are `in_slots` should not start work on `device` although its
+  // backend there supports it: it has no weights (no constant input of two or more dimensions)
+  // and its per-run inputs are all on the host, made there by steps the device could not run
+  // (not model inputs, none copied to the device already). Following them on the host saves
+  // copying its result up and the next host step's input back down (no ping-pong).
+  bool StaysOnHost(const std::vector<int>& in_slots, Device device) const;
   // The slot holding `slot`'s value on `device`: itself, a copy made earlier, a constant
   // uploaded now, or the output of copy steps appended to steps_ now. `name` is the value's,
   // `backends` the allowed ones (the device's backend is the first of them on it).

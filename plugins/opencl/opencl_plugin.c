@@ -1,11 +1,15 @@
 /* The OpenCL plug-in: a cortado accelerator backend through the C ABI of cortado_plugin.h alone,
  * running on any OpenCL 1.2+ device (PoCL's CPU device in CI). Buffers are cl_mem, a run's queue
- * is an in-order cl_command_queue, copies are clEnqueue{Write,Read}Buffer. Kernels: elementwise
- * unary (Relu, Sigmoid, Tanh, Neg, Abs, Exp) and binary (Add, Sub, Mul, Div; equal shapes, or one
- * side broadcast over leading dimensions), MatMul (2-D), Gemm, Conv (2-D NCHW, direct: groups,
- * strides, pads, dilations, bias), MaxPool / AveragePool (2-D NCHW) and Softmax over the last
- * axis, all float32. What it does not cover it declines in supports(), and the plan runs it on
- * the CPU. Thread-safe: the context and program are built once; kernels objects are per call. */
+ * is an in-order cl_command_queue (pooled across runs), copies are clEnqueue{Write,Read}Buffer.
+ * Kernels, all float32: elementwise unary ops and activations (Relu, Sigmoid, Tanh, Neg, Abs, Exp,
+ * Clip, LeakyRelu, Elu, HardSigmoid, HardSwish) and binary ops (Add, Sub, Mul, Div; equal shapes,
+ * or one side broadcast over leading dimensions), MatMul (A of rank >= 2, 2-D B), Gemm, Conv (2-D
+ * NCHW, direct: groups, strides, pads, dilations, bias), MaxPool / AveragePool (2-D NCHW),
+ * GlobalAveragePool / GlobalMaxPool, Softmax over the last axis, Concat, Flatten, and the graph
+ * optimizer's fused ops (ops/fused.h): ai.cortado FusedConv (bias, residual Z, activation) and
+ * FusedMatMul (C, activation). What it does not cover it declines in supports(), and the plan
+ * runs it on the CPU. Thread-safe: the context and program are built once; kernel objects are per
+ * call. */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <pthread.h>
@@ -16,10 +20,27 @@
 #include "backends/plugin/cortado_plugin.h"
 
 static const char* kSource =
-    "__kernel void unary(__global const float* x, __global float* y, int op) {\n"
-    "  size_t i = get_global_id(0); float v = x[i];\n"
-    "  y[i] = op == 0 ? fmax(v, 0.0f) : op == 1 ? 1.0f / (1.0f + exp(-v)) : op == 2 ? tanh(v)\n"
-    "       : op == 3 ? -v : op == 4 ? fabs(v) : exp(v);\n"
+    "/* An activation by code (ACT_* in opencl_plugin.c), with up to two float parameters. */\n"
+    "float act(float v, int op, float p0, float p1) {\n"
+    "  switch (op) {\n"
+    "    case 1: return fmax(v, 0.0f);\n"
+    "    case 2: return 1.0f / (1.0f + exp(-v));\n"
+    "    case 3: return tanh(v);\n"
+    "    case 4: return -v;\n"
+    "    case 5: return fabs(v);\n"
+    "    case 6: return exp(v);\n"
+    "    case 7: return fmin(fmax(v, p0), p1);\n"
+    "    case 8: return v < 0.0f ? p0 * v : v;\n"
+    "    case 9: return v < 0.0f ? p0 * (exp(v) - 1.0f) : v;\n"
+    "    case 10: return fmax(0.0f, fmin(1.0f, p0 * v + p1));\n"
+    "    case 11: return v * fmax(0.0f, fmin(1.0f, v / 6.0f + 0.5f));\n"
+    "    case 12: return v / (1.0f + exp(-v));\n"
+    "    default: return v;\n"
+    "  }\n"
+    "}\n"
+    "__kernel void unary(__global const float* x, __global float* y, int op, float p0, float p1) "
+    "{\n"
+    "  size_t i = get_global_id(0); y[i] = act(x[i], op, p0, p1);\n"
     "}\n"
     "__kernel void binary(__global const float* a, int na, __global const float* b, int nb,\n"
     "                     __global float* y, int op) {\n"
@@ -29,16 +50,17 @@ static const char* kSource =
     "__kernel void gemm(__global const float* a, __global const float* b, __global const float* "
     "c,\n"
     "                   int nc, __global float* y, int M, int N, int K, int ta, int tb,\n"
-    "                   float alpha, float beta) {\n"
+    "                   float alpha, float beta, int op, float p0, float p1) {\n"
     "  int m = get_global_id(0), n = get_global_id(1); float s = 0.0f;\n"
     "  for (int k = 0; k < K; ++k)\n"
     "    s += a[ta ? k * M + m : m * K + k] * b[tb ? n * K + k : k * N + n];\n"
     "  s *= alpha; if (nc > 0) s += beta * c[(m * N + n) % nc];\n"
-    "  y[m * N + n] = s;\n"
+    "  y[m * N + n] = act(s, op, p0, p1);\n"
     "}\n"
     "__kernel void conv(__global const float* x, __global const float* w, __global const float* "
     "b,\n"
-    "                   int has_b, __global float* y, __global const int* p) {\n"
+    "                   int has_b, __global const float* z, int has_z, __global float* y,\n"
+    "                   __global const int* p, int op, float p0, float p1) {\n"
     "  /* p: C H W  M OH OW  KH KW  SH SW  PT PL  DH DW  G */\n"
     "  int C = p[0], H = p[1], W = p[2], M = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7];\n"
     "  int SH = p[8], SW = p[9], PT = p[10], PL = p[11], DH = p[12], DW = p[13], G = p[14];\n"
@@ -54,7 +76,8 @@ static const char* kSource =
     "kw];\n"
     "      }\n"
     "    }\n"
-    "  y[(nm * OH + oh) * OW + ow] = s;\n"
+    "  int o = (nm * OH + oh) * OW + ow;\n"
+    "  y[o] = act(has_z ? s + z[o] : s, op, p0, p1);\n"
     "}\n"
     "__kernel void pool(__global const float* x, __global float* y, __global const int* p) {\n"
     "  /* p: H W  OH OW  KH KW  SH SW  PT PL  max  count_include_pad */\n"
@@ -70,12 +93,24 @@ static const char* kSource =
     "    }\n"
     "  y[(nc * OH + oh) * OW + ow] = is_max ? s : s / (include_pad ? KH * KW : count);\n"
     "}\n"
+    "__kernel void global_pool(__global const float* x, __global float* y, int D, int is_max) {\n"
+    "  size_t r = get_global_id(0); __global const float* in = x + r * D;\n"
+    "  float s = is_max ? -INFINITY : 0.0f;\n"
+    "  for (int i = 0; i < D; ++i) s = is_max ? fmax(s, in[i]) : s + in[i];\n"
+    "  y[r] = is_max ? s : s / D;\n"
+    "}\n"
     "__kernel void softmax(__global const float* x, __global float* y, int D) {\n"
     "  size_t r = get_global_id(0); __global const float* in = x + r * D; __global float* out = y "
     "+ r * D;\n"
     "  float mx = -INFINITY; for (int i = 0; i < D; ++i) mx = fmax(mx, in[i]);\n"
     "  float s = 0.0f; for (int i = 0; i < D; ++i) { out[i] = exp(in[i] - mx); s += out[i]; }\n"
     "  for (int i = 0; i < D; ++i) out[i] /= s;\n"
+    "}\n"
+    "/* One Concat input: x as [outer, inner] into y as [outer, total], from column `offset`. */\n"
+    "__kernel void concat(__global const float* x, __global float* y, int inner, int total,\n"
+    "                     int offset) {\n"
+    "  size_t i = get_global_id(0); int o = i / inner, r = i % inner;\n"
+    "  y[o * total + offset + r] = x[i];\n"
     "}\n";
 
 static _Thread_local char error[640];
@@ -158,14 +193,34 @@ static cortado_status copy_to_host(cortado_queue q, cortado_buffer src, void* ds
   return s == CL_SUCCESS ? CORTADO_OK : fail("clEnqueueReadBuffer", s);
 }
 
+/* Queues are pooled: a run's queue goes back to the pool (drained) when the run ends, so that
+ * steady traffic creates none. */
+#define kMaxIdleQueues 64
+static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
+static cl_command_queue idle[kMaxIdleQueues];
+static int num_idle = 0;
+
 static cortado_status queue_create(cortado_queue* out) {
   cl_int s;
   if (!ready()) return CORTADO_ERROR;
-  *out = (cortado_queue)clCreateCommandQueue(cl.context, cl.device, 0, &s);
-  return s == CL_SUCCESS ? CORTADO_OK : fail("clCreateCommandQueue", s);
+  pthread_mutex_lock(&idle_mu);
+  cl_command_queue q = num_idle > 0 ? idle[--num_idle] : NULL;
+  pthread_mutex_unlock(&idle_mu);
+  if (q == NULL) {
+    q = clCreateCommandQueue(cl.context, cl.device, 0, &s);
+    if (s != CL_SUCCESS) return fail("clCreateCommandQueue", s);
+  }
+  *out = (cortado_queue)q;
+  return CORTADO_OK;
 }
 static void queue_destroy(cortado_queue q) {
-  clFinish((cl_command_queue)q);
+  if (clFinish((cl_command_queue)q) == CL_SUCCESS) {
+    pthread_mutex_lock(&idle_mu);
+    int kept = num_idle < kMaxIdleQueues;
+    if (kept) idle[num_idle++] = (cl_command_queue)q;
+    pthread_mutex_unlock(&idle_mu);
+    if (kept) return;
+  }
   clReleaseCommandQueue((cl_command_queue)q);
 }
 static cortado_status queue_sync(cortado_queue q) {
@@ -175,15 +230,54 @@ static cortado_status queue_sync(cortado_queue q) {
 
 /* ---- ops ---- */
 
-enum kind { kUnary, kBinary, kMatMul, kGemm, kConv, kMaxPool, kAvgPool, kSoftmax };
+enum kind {
+  kUnary,
+  kBinary,
+  kMatMul,
+  kGemm,
+  kConv,
+  kMaxPool,
+  kAvgPool,
+  kGlobalMaxPool,
+  kGlobalAvgPool,
+  kSoftmax,
+  kConcat,
+  kFlatten
+};
+
+/* Activations by code, as the kernels' act() numbers them; params: their float attributes in
+ * ai.cortado's activation_params order (ops/fused.h) and defaults. */
+enum { ACT_NONE = 0, ACT_CLIP = 7 };
+static const struct {
+  const char* name;
+  const char* params[2];
+  float defaults[2];
+} kActivations[] = {
+    {"", {NULL, NULL}, {0, 0}},
+    {"Relu", {NULL, NULL}, {0, 0}},
+    {"Sigmoid", {NULL, NULL}, {0, 0}},
+    {"Tanh", {NULL, NULL}, {0, 0}},
+    {"Neg", {NULL, NULL}, {0, 0}},
+    {"Abs", {NULL, NULL}, {0, 0}},
+    {"Exp", {NULL, NULL}, {0, 0}},
+    {"Clip", {"min", "max"}, {-3.402823466e38f, 3.402823466e38f}},
+    {"LeakyRelu", {"alpha", NULL}, {0.01f, 0}},
+    {"Elu", {"alpha", NULL}, {1.0f, 0}},
+    {"HardSigmoid", {"alpha", "beta"}, {0.2f, 0.5f}},
+    {"HardSwish", {NULL, NULL}, {0, 0}},
+    {"Swish", {NULL, NULL}, {0, 0}},
+};
+#define kNumActivations ((int)(sizeof kActivations / sizeof kActivations[0]))
 
 struct cortado_op_s {
   enum kind kind;
-  int code; /* unary / binary op */
+  int code; /* binary op */
+  int act;  /* activation applied to the result (ACT_NONE for none) */
+  float p[2];
   int trans_a, trans_b;
   float alpha, beta;
   int64_t kernel[2], strides[2], dilations[2], pads[4], group;
-  int count_include_pad;
+  int count_include_pad, ceil_mode;
   int64_t axis;
 };
 
@@ -215,6 +309,35 @@ static int attr_is(const cortado_op_desc* d, const char* name, const char* value
   return a == NULL || (a->type == CORTADO_ATTR_STRING && strcmp(a->s, value) == 0);
 }
 
+static int find_activation(const char* name) {
+  for (int i = 1; i < kNumActivations; ++i)
+    if (strcmp(kActivations[i].name, name) == 0) return i;
+  return -1;
+}
+
+/* The activation of a plain op (its attributes; Clip's bounds from opset 11 are inputs, read at
+ * run time) or of a fused one (`activation`, `activation_params`). 0 when unknown. */
+static int describe_activation(const cortado_op_desc* d, int fused, struct cortado_op_s* op) {
+  const cortado_attribute* name = fused ? attr(d, "activation") : NULL;
+  op->act = fused ? (name == NULL || name->type != CORTADO_ATTR_STRING || name->s[0] == '\0'
+                         ? ACT_NONE
+                         : find_activation(name->s))
+                  : find_activation(d->op_type);
+  if (op->act < 0) return 0;
+  const cortado_attribute* params = fused ? attr(d, "activation_params") : NULL;
+  for (int i = 0; i < 2; ++i) {
+    const char* p = kActivations[op->act].params[i];
+    op->p[i] = kActivations[op->act].defaults[i];
+    if (p == NULL) continue;
+    if (!fused) {
+      op->p[i] = attr_float(d, p, op->p[i]);
+    } else if (params != NULL && params->type == CORTADO_ATTR_FLOATS && i < params->count) {
+      op->p[i] = params->floats[i];
+    }
+  }
+  return 1;
+}
+
 static int64_t count(const cortado_tensor* t) {
   int64_t n = 1;
   for (int i = 0; i < t->rank; ++i) n *= t->dims[i];
@@ -223,38 +346,61 @@ static int64_t count(const cortado_tensor* t) {
 
 static const cortado_tensor* broadcast(const cortado_tensor* in);
 
-static const char* kUnaryOps[] = {"Relu", "Sigmoid", "Tanh", "Neg", "Abs", "Exp"};
 static const char* kBinaryOps[] = {"Add", "Sub", "Mul", "Div"};
+
+static int is(const cortado_op_desc* d, const char* domain, const char* op_type) {
+  return strcmp(d->domain, domain) == 0 && strcmp(d->op_type, op_type) == 0;
+}
 
 /* Fills `op` from the node; 0 when the plug-in does not run it. */
 static int describe(const cortado_op_desc* d, struct cortado_op_s* op) {
   memset(op, 0, sizeof *op);
-  if (d->domain[0] != '\0' || d->num_outputs != 1 || d->num_inputs < 1) return 0;
+  if (d->num_outputs != 1 || d->num_inputs < 1) return 0;
   for (int i = 0; i < d->num_inputs; ++i)
     if (d->inputs[i].dtype != 0 && d->inputs[i].dtype != CORTADO_FLOAT32) return 0;
+  const int fused_conv = is(d, "ai.cortado", "FusedConv");
+  const int fused_matmul = is(d, "ai.cortado", "FusedMatMul");
+  if (d->domain[0] != '\0' && !fused_conv && !fused_matmul) return 0;
   const char* t = d->op_type;
-  for (int i = 0; i < 6; ++i)
-    if (strcmp(t, kUnaryOps[i]) == 0) return op->kind = kUnary, op->code = i, d->num_inputs == 1;
+  const int rank0 = d->inputs[0].rank;
+  if (strcmp(t, "Clip") == 0) {
+    op->kind = kUnary;
+    describe_activation(d, 0, op);
+    return d->num_inputs <= 3;
+  }
+  if (find_activation(t) > 0 && strcmp(t, "Swish") != 0) {
+    op->kind = kUnary;
+    return describe_activation(d, 0, op) && d->num_inputs == 1;
+  }
   for (int i = 0; i < 4; ++i)
     if (strcmp(t, kBinaryOps[i]) == 0)
       return op->kind = kBinary, op->code = i, d->num_inputs == 2 && broadcast(d->inputs) != NULL;
-  if (strcmp(t, "MatMul") == 0)
-    return op->kind = kMatMul, op->alpha = 1, d->inputs[0].rank == 2 && d->inputs[1].rank == 2;
+  if (strcmp(t, "MatMul") == 0 || fused_matmul) {
+    /* A of rank >= 2 as [rows, K], times a 2-D B. */
+    op->kind = kMatMul, op->alpha = 1, op->beta = 1;
+    if (fused_matmul && !describe_activation(d, 1, op)) return 0;
+    return d->num_inputs <= (fused_matmul ? 3 : 2) && rank0 >= 2 && d->inputs[1].rank == 2;
+  }
   if (strcmp(t, "Gemm") == 0) {
     op->kind = kGemm;
     op->trans_a = (int)attr_int(d, "transA", 0), op->trans_b = (int)attr_int(d, "transB", 0);
     op->alpha = attr_float(d, "alpha", 1), op->beta = attr_float(d, "beta", 1);
-    return d->inputs[0].rank == 2 && d->inputs[1].rank == 2;
+    return rank0 == 2 && d->inputs[1].rank == 2;
   }
-  if (strcmp(t, "Conv") == 0 || strcmp(t, "MaxPool") == 0 || strcmp(t, "AveragePool") == 0) {
-    int conv = t[0] == 'C';
+  if (strcmp(t, "Conv") == 0 || fused_conv || strcmp(t, "MaxPool") == 0 ||
+      strcmp(t, "AveragePool") == 0) {
+    int conv = t[0] != 'M' && t[0] != 'A';
     op->kind = conv ? kConv : t[0] == 'M' ? kMaxPool : kAvgPool;
     op->group = attr_int(d, "group", 1);
     op->count_include_pad = (int)attr_int(d, "count_include_pad", 0);
-    if (d->inputs[0].rank != 4 || !attr_is(d, "auto_pad", "NOTSET")) return 0;
-    if (!conv && (attr_int(d, "ceil_mode", 0) != 0 || attr_int(d, "storage_order", 0) != 0))
+    op->ceil_mode = !conv && attr_int(d, "ceil_mode", 0) != 0;
+    if (fused_conv && !describe_activation(d, 1, op)) return 0;
+    if (rank0 != 4 || !attr_is(d, "auto_pad", "NOTSET")) return 0;
+    /* ceil_mode's last window may overhang the padding; only MaxPool and an average over the
+     * input's own elements are indifferent to that. */
+    if (!conv && ((op->ceil_mode && op->count_include_pad) || attr_int(d, "storage_order", 0) != 0))
       return 0;
-    if (conv && d->inputs[1].rank != 4) return 0;
+    if (conv && (d->inputs[1].rank != 4 || d->num_inputs > (fused_conv ? 4 : 3))) return 0;
     if (!attr_ints(d, "strides", 2, op->strides, 1) ||
         !attr_ints(d, "dilations", 2, op->dilations, 1) || !attr_ints(d, "pads", 4, op->pads, 0))
       return 0;
@@ -264,11 +410,30 @@ static int describe(const cortado_op_desc* d, struct cortado_op_s* op) {
       op->kernel[0] = d->inputs[1].dims[2], op->kernel[1] = d->inputs[1].dims[3];
     return op->kernel[0] > 0 && op->kernel[1] > 0;
   }
+  if (strcmp(t, "GlobalAveragePool") == 0 || strcmp(t, "GlobalMaxPool") == 0) {
+    op->kind = t[6] == 'A' ? kGlobalAvgPool : kGlobalMaxPool;
+    return rank0 >= 3;
+  }
   if (strcmp(t, "Softmax") == 0) {
     op->kind = kSoftmax;
     op->axis = attr_int(d, "axis", d->opset >= 13 ? -1 : 1);
-    int rank = d->inputs[0].rank;
-    return rank > 0 && (op->axis == -1 || op->axis == rank - 1);
+    return rank0 > 0 && (op->axis == -1 || op->axis == rank0 - 1);
+  }
+  if (strcmp(t, "Concat") == 0) {
+    op->kind = kConcat;
+    op->axis = attr_int(d, "axis", 0);
+    if (rank0 <= 0) return 0;
+    if (op->axis < 0) op->axis += rank0;
+    for (int i = 0; i < d->num_inputs; ++i)
+      if (d->inputs[i].rank != rank0) return 0;
+    return op->axis >= 0 && op->axis < rank0;
+  }
+  if (strcmp(t, "Flatten") == 0) {
+    op->kind = kFlatten;
+    op->axis = attr_int(d, "axis", 1);
+    if (rank0 < 0) return 0;
+    if (op->axis < 0) op->axis += rank0;
+    return op->axis >= 0 && op->axis <= rank0;
   }
   return 0;
 }
@@ -289,9 +454,9 @@ static cortado_status op_compile(const cortado_op_desc* d, cortado_op* out) {
   return CORTADO_OK;
 }
 static void op_destroy(cortado_op op) { free(op); }
+/* Clip's bounds (opset 11 on) are read on the host, as the kernel's arguments. */
 static int32_t op_input_on_host(cortado_op op, int32_t i) {
-  (void)op, (void)i;
-  return 0;
+  return op->kind == kUnary && op->act == ACT_CLIP && i >= 1;
 }
 
 static cortado_status bad(const char* message) {
@@ -318,9 +483,21 @@ static const cortado_tensor* broadcast(const cortado_tensor* in) {
   return big->rank >= 0 && small->rank >= 0 && suffix_of(small, big) ? big : NULL;
 }
 
+/* Elements before and after `axis` of t. */
+static int64_t outer(const cortado_tensor* t, int64_t axis) {
+  int64_t n = 1;
+  for (int64_t i = 0; i < axis; ++i) n *= t->dims[i];
+  return n;
+}
+static int64_t inner(const cortado_tensor* t, int64_t axis) {
+  int64_t n = 1;
+  for (int64_t i = axis; i < t->rank; ++i) n *= t->dims[i];
+  return n;
+}
+
 static cortado_status op_infer(cortado_op op, const cortado_tensor* in, int32_t n_in,
                                cortado_tensor* out, int32_t n_out) {
-  (void)n_in, (void)n_out;
+  (void)n_out;
   cortado_tensor* y = &out[0];
   memset(y, 0, sizeof *y);
   y->dtype = CORTADO_FLOAT32;
@@ -340,18 +517,23 @@ static cortado_status op_infer(cortado_op op, const cortado_tensor* in, int32_t 
     }
     case kMatMul:
     case kGemm: {
-      int64_t m = op->trans_a ? in[0].dims[1] : in[0].dims[0];
-      int64_t k = op->trans_a ? in[0].dims[0] : in[0].dims[1];
+      int ra = in[0].rank;
+      if (ra < 2 || in[1].rank != 2 || (op->kind == kGemm && ra != 2))
+        return bad("MatMul/Gemm: A must be at least 2-D and B 2-D");
+      int64_t m = op->trans_a ? in[0].dims[1] : outer(&in[0], ra - 1);
+      int64_t k = op->trans_a ? in[0].dims[0] : in[0].dims[ra - 1];
       int64_t kb = op->trans_b ? in[1].dims[1] : in[1].dims[0];
       int64_t n = op->trans_b ? in[1].dims[0] : in[1].dims[1];
-      if (in[0].rank != 2 || in[1].rank != 2 || k != kb)
-        return bad("MatMul/Gemm: shapes do not match");
+      if (k != kb) return bad("MatMul/Gemm: shapes do not match");
       if (n_in > 2 && in[2].dtype != 0) {
         int64_t nc = count(&in[2]);
         if (!(nc == 1 || nc == m * n || (nc == n && in[2].dims[in[2].rank - 1] == n)))
           return bad("Gemm: C broadcasts only as a scalar, a row or the whole output");
       }
-      y->rank = 2, y->dims[0] = m, y->dims[1] = n;
+      y->rank = ra;
+      memcpy(y->dims, in[0].dims, sizeof y->dims);
+      if (op->kind == kGemm) y->dims[0] = m;
+      y->dims[ra - 1] = n;
       return CORTADO_OK;
     }
     case kConv:
@@ -367,13 +549,38 @@ static cortado_status op_infer(cortado_op op, const cortado_tensor* in, int32_t 
       y->rank = 4, y->dims[0] = in[0].dims[0], y->dims[1] = m;
       for (int i = 0; i < 2; ++i) {
         int64_t extent = (op->kernel[i] - 1) * (conv ? op->dilations[i] : 1) + 1;
-        y->dims[2 + i] =
-            (in[0].dims[2 + i] + op->pads[i] + op->pads[2 + i] - extent) / op->strides[i] + 1;
-        if (y->dims[2 + i] <= 0)
-          return bad("Conv/Pool: the kernel is larger than the padded input");
+        int64_t room = in[0].dims[2 + i] + op->pads[i] + op->pads[2 + i] - extent;
+        int64_t s = op->strides[i];
+        if (room < 0) return bad("Conv/Pool: the kernel is larger than the padded input");
+        y->dims[2 + i] = (op->ceil_mode ? (room + s - 1) / s : room / s) + 1;
+        /* As ONNX Runtime and PyTorch: the last window starts inside the input or its leading
+         * padding. */
+        if (op->ceil_mode && (y->dims[2 + i] - 1) * s >= in[0].dims[2 + i] + op->pads[i])
+          --y->dims[2 + i];
       }
+      if (conv && n_in > 3 && in[3].dtype != 0 && count(&in[3]) != count(y))
+        return bad("FusedConv: Z must have the output's shape");
       return CORTADO_OK;
     }
+    case kGlobalMaxPool:
+    case kGlobalAvgPool:
+      y->rank = in[0].rank;
+      for (int i = 0; i < y->rank; ++i) y->dims[i] = i < 2 ? in[0].dims[i] : 1;
+      return CORTADO_OK;
+    case kConcat:
+      *y = in[0];
+      y->buffer = NULL, y->host_data = NULL;
+      for (int i = 1; i < n_in; ++i) {
+        if (in[i].rank != y->rank) return bad("Concat: inputs of different ranks");
+        for (int j = 0; j < y->rank; ++j)
+          if (j != op->axis && in[i].dims[j] != y->dims[j])
+            return bad("Concat: inputs differ off the axis");
+        y->dims[op->axis] += in[i].dims[op->axis];
+      }
+      return CORTADO_OK;
+    case kFlatten:
+      y->rank = 2, y->dims[0] = outer(&in[0], op->axis), y->dims[1] = inner(&in[0], op->axis);
+      return CORTADO_OK;
   }
   return bad("unknown op");
 }
@@ -396,18 +603,49 @@ static cl_mem params(const int* p, int n, cl_int* s) {
                         (void*)p, s);
 }
 
+static cl_kernel make_kernel(const char* name, cl_int* s) {
+  return clCreateKernel(cl.program, name, s);
+}
+
 static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tensor* in, int32_t n_in,
                              cortado_tensor* out, int32_t n_out) {
   (void)n_out;
   cl_int s = CL_SUCCESS;
   cl_mem x = (cl_mem)in[0].buffer, y = (cl_mem)out[0].buffer;
   size_t n = (size_t)count(&out[0]);
-  const char* names[] = {"unary", "binary", "gemm", "gemm", "conv", "pool", "pool", "softmax"};
-  cl_kernel k = clCreateKernel(cl.program, names[op->kind], &s);
+  if (op->kind == kFlatten) {
+    if (n == 0) return CORTADO_OK;
+    s = clEnqueueCopyBuffer(queue_of(q), x, y, 0, 0, n * sizeof(float), 0, NULL, NULL);
+    return s == CL_SUCCESS ? finish_if_now(q) : fail("clEnqueueCopyBuffer", s);
+  }
+  if (op->kind == kConcat) {
+    const int64_t total = inner(&out[0], op->axis);
+    int64_t offset = 0;
+    for (int i = 0; i < n_in; ++i) {
+      cl_kernel k = make_kernel("concat", &s);
+      if (s != CL_SUCCESS) return fail("clCreateKernel", s);
+      cl_mem xi = (cl_mem)in[i].buffer;
+      int part = (int)inner(&in[i], op->axis), all = (int)total, at = (int)offset;
+      size_t m = (size_t)count(&in[i]);
+      ARG(k, 0, xi), ARG(k, 1, y), ARG(k, 2, part), ARG(k, 3, all), ARG(k, 4, at);
+      cortado_status r = launch(k, q, 1, &m);
+      if (r != CORTADO_OK) return r;
+      offset += part;
+    }
+    return CORTADO_OK;
+  }
+  const char* names[] = {"unary", "binary", "gemm",        "gemm",        "conv",
+                         "pool",  "pool",   "global_pool", "global_pool", "softmax"};
+  cl_kernel k = make_kernel(names[op->kind], &s);
   if (s != CL_SUCCESS) return fail("clCreateKernel", s);
   switch (op->kind) {
     case kUnary: {
-      ARG(k, 0, x), ARG(k, 1, y), ARG(k, 2, op->code);
+      float p0 = op->p[0], p1 = op->p[1];
+      if (op->act == ACT_CLIP) { /* opset 11 on: optional scalar inputs, on the host */
+        if (n_in > 1 && in[1].host_data != NULL) p0 = *(const float*)in[1].host_data;
+        if (n_in > 2 && in[2].host_data != NULL) p1 = *(const float*)in[2].host_data;
+      }
+      ARG(k, 0, x), ARG(k, 1, y), ARG(k, 2, op->act), ARG(k, 3, p0), ARG(k, 4, p1);
       return launch(k, q, 1, &n);
     }
     case kBinary: {
@@ -422,17 +660,19 @@ static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tenso
       int has_c = n_in > 2 && in[2].dtype != 0;
       cl_mem c = has_c ? (cl_mem)in[2].buffer : b;
       int nc = has_c ? (int)count(&in[2]) : 0;
-      int M = (int)out[0].dims[0], N = (int)out[0].dims[1];
-      int K = (int)(op->trans_a ? in[0].dims[0] : in[0].dims[1]);
+      int N = (int)out[0].dims[out[0].rank - 1], M = N > 0 ? (int)(n / (size_t)N) : 0;
+      int K = (int)(op->trans_a ? in[0].dims[0] : in[0].dims[in[0].rank - 1]);
       ARG(k, 0, x), ARG(k, 1, b), ARG(k, 2, c), ARG(k, 3, nc), ARG(k, 4, y), ARG(k, 5, M);
       ARG(k, 6, N), ARG(k, 7, K), ARG(k, 8, op->trans_a), ARG(k, 9, op->trans_b);
-      ARG(k, 10, op->alpha), ARG(k, 11, op->beta);
+      ARG(k, 10, op->alpha), ARG(k, 11, op->beta), ARG(k, 12, op->act);
+      ARG(k, 13, op->p[0]), ARG(k, 14, op->p[1]);
       size_t global[2] = {(size_t)M, (size_t)N};
       return launch(k, q, 2, global);
     }
     case kConv: {
-      int has_b = n_in > 2 && in[2].dtype != 0;
+      int has_b = n_in > 2 && in[2].dtype != 0, has_z = n_in > 3 && in[3].dtype != 0;
       cl_mem w = (cl_mem)in[1].buffer, b = has_b ? (cl_mem)in[2].buffer : w;
+      cl_mem z = has_z ? (cl_mem)in[3].buffer : w;
       int p[15] = {(int)in[0].dims[1],    (int)in[0].dims[2],    (int)in[0].dims[3],
                    (int)out[0].dims[1],   (int)out[0].dims[2],   (int)out[0].dims[3],
                    (int)op->kernel[0],    (int)op->kernel[1],    (int)op->strides[0],
@@ -440,7 +680,8 @@ static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tenso
                    (int)op->dilations[0], (int)op->dilations[1], (int)op->group};
       cl_mem pm = params(p, 15, &s);
       if (s != CL_SUCCESS) return clReleaseKernel(k), fail("clCreateBuffer", s);
-      ARG(k, 0, x), ARG(k, 1, w), ARG(k, 2, b), ARG(k, 3, has_b), ARG(k, 4, y), ARG(k, 5, pm);
+      ARG(k, 0, x), ARG(k, 1, w), ARG(k, 2, b), ARG(k, 3, has_b), ARG(k, 4, z), ARG(k, 5, has_z);
+      ARG(k, 6, y), ARG(k, 7, pm), ARG(k, 8, op->act), ARG(k, 9, op->p[0]), ARG(k, 10, op->p[1]);
       size_t global[3] = {(size_t)out[0].dims[3], (size_t)out[0].dims[2],
                           (size_t)(out[0].dims[0] * out[0].dims[1])};
       cortado_status r = launch(k, q, 3, global);
@@ -462,12 +703,20 @@ static cortado_status op_run(cortado_op op, cortado_queue q, const cortado_tenso
       clReleaseMemObject(pm);
       return r;
     }
+    case kGlobalMaxPool:
+    case kGlobalAvgPool: {
+      int d = (int)inner(&in[0], 2), is_max = op->kind == kGlobalMaxPool;
+      ARG(k, 0, x), ARG(k, 1, y), ARG(k, 2, d), ARG(k, 3, is_max);
+      return launch(k, q, 1, &n);
+    }
     case kSoftmax: {
       int d = (int)out[0].dims[out[0].rank - 1];
       size_t rows = d > 0 ? n / (size_t)d : 0;
       ARG(k, 0, x), ARG(k, 1, y), ARG(k, 2, d);
       return launch(k, q, 1, &rows);
     }
+    default:
+      break;
   }
   clReleaseKernel(k);
   return bad("unknown op");
