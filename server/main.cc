@@ -35,6 +35,7 @@
 #include "server/grpc/grpc_server.h"
 #include "server/http/http_server.h"
 #include "server/logging.h"
+#include "server/gpu_monitor.h"
 #include "server/metrics.h"
 #include "server/restricted_api.h"
 #include "server/service.h"
@@ -547,6 +548,23 @@ int Main(int argc, char** argv) {
   options.server_version = kVersion;
   auto registry = std::make_shared<prometheus::Registry>();
   options.metrics_registry = registry;
+  // GPUs: Triton's per-GPU metrics, the health check, and what KIND_GPU instances may use.
+  std::unique_ptr<GpuMetrics> gpu_metrics;
+  std::unique_ptr<GpuMonitor> gpu_monitor;
+  auto nvml = OpenNvml();
+  if (nvml.ok()) {
+    gpu_metrics = std::make_unique<GpuMetrics>(*registry);
+    gpu_monitor = std::make_unique<GpuMonitor>(*std::move(nvml), gpu_metrics.get(), absl::Seconds(2));
+    spdlog::info("{} GPU(s) (NVML): metrics nv_gpu_*, health", gpu_monitor->count());
+  } else {
+    spdlog::info("no GPU metrics: {}", nvml.status().message());
+  }
+  bool cuda_backend = false;
+  for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+    cuda_backend = cuda_backend || b->device().type == DeviceType::kCuda;
+  }
+  options.gpu_monitor = gpu_monitor.get();
+  options.gpus = GpuInventoryOf(cuda_backend, gpu_monitor.get(), nvml.status());
 
   spdlog::info("cortadod {} starting: repository {}, model control {}", kVersion, repository,
                flags.model_control_mode);

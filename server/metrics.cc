@@ -311,4 +311,32 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
 
 MetricsServer::~MetricsServer() = default;
 
+GpuMetrics::GpuMetrics(prometheus::Registry& registry)
+    : utilization_(prometheus::BuildGauge()
+                       .Name("nv_gpu_utilization")
+                       .Help("GPU utilization rate [0.0 - 1.0)")
+                       .Register(registry)),
+      memory_used_(prometheus::BuildGauge()
+                       .Name("nv_gpu_memory_used_bytes")
+                       .Help("GPU used memory, in bytes")
+                       .Register(registry)),
+      memory_total_(prometheus::BuildGauge()
+                        .Name("nv_gpu_memory_total_bytes")
+                        .Help("GPU total memory, in bytes")
+                        .Register(registry)),
+      healthy_(prometheus::BuildGauge()
+                   .Name("cortado_gpu_healthy")
+                   .Help("1 while the GPU answers the driver's queries, 0 once it has failed")
+                   .Register(registry)) {}
+
+void GpuMetrics::Set(const std::string& uuid, bool healthy, double utilization,
+                     double memory_used_bytes, double memory_total_bytes) {
+  const std::map<std::string, std::string> labels = {{"gpu_uuid", uuid}};
+  healthy_.Add(labels).Set(healthy ? 1 : 0);
+  if (!healthy) return;  // the last reading stays
+  utilization_.Add(labels).Set(utilization);
+  memory_used_.Add(labels).Set(memory_used_bytes);
+  memory_total_.Add(labels).Set(memory_total_bytes);
+}
+
 }  // namespace cortado

@@ -117,6 +117,24 @@ class Metrics {
 // process_max_fds, process_start_time_seconds.
 std::shared_ptr<prometheus::Collectable> MakeProcessCollector();
 
+// Per-GPU gauges under Triton's names, labelled gpu_uuid: nv_gpu_utilization (0 to 1),
+// nv_gpu_memory_total_bytes and nv_gpu_memory_used_bytes; and cortado_gpu_healthy (1, or 0
+// once the GPU stops answering). Set by the GPU monitor (server/gpu_monitor.h). Thread-safe.
+class GpuMetrics {
+ public:
+  explicit GpuMetrics(prometheus::Registry& registry);
+  GpuMetrics(const GpuMetrics&) = delete;
+  GpuMetrics& operator=(const GpuMetrics&) = delete;
+  void Set(const std::string& uuid, bool healthy, double utilization, double memory_used_bytes,
+           double memory_total_bytes);
+
+ private:
+  prometheus::Family<prometheus::Gauge>& utilization_;
+  prometheus::Family<prometheus::Gauge>& memory_used_;
+  prometheus::Family<prometheus::Gauge>& memory_total_;
+  prometheus::Family<prometheus::Gauge>& healthy_;
+};
+
 // The HTTP endpoint serving GET /metrics (prometheus-cpp's Exposer on civetweb).
 class MetricsServer {
  public:

@@ -251,6 +251,7 @@ class ServiceImpl : public InferenceService {
     mo.poll = o.model_control_mode == ModelControlMode::kPoll;
     mo.poll_secs = o.repository_poll_secs;
     mo.metrics = metrics_.get();
+    mo.gpus = o.gpus;
     ASSIGN_OR_RETURN(manager_, ModelManager::Create(mo));
 
     if (o.model_control_mode == ModelControlMode::kExplicit) {
@@ -274,7 +275,8 @@ class ServiceImpl : public InferenceService {
 
   bool Ready() const override {
     absl::MutexLock lock(&mu_);
-    return ready_ && !shutting_down_;
+    return ready_ && !shutting_down_ &&
+           (options().gpu_monitor == nullptr || options().gpu_monitor->Health().ok());
   }
 
   inference::ServerMetadataResponse ServerMetadata() const override {

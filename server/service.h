@@ -16,6 +16,7 @@
 #include "core/status.h"
 #include "grpc_service.pb.h"
 #include "server/byte_budget.h"
+#include "server/gpu_monitor.h"
 #include "server/inference.h"
 
 namespace prometheus {
@@ -39,6 +40,10 @@ struct ServiceOptions {
   // Where the metrics are registered (the daemon exposes it on --metrics-port); null: a private
   // registry.
   std::shared_ptr<prometheus::Registry> metrics_registry;
+  // Optional, and must outlive the service: the server is not ready while one of its GPUs has
+  // failed. `gpus`: the GPUs KIND_GPU instance groups may use.
+  const GpuMonitor* gpu_monitor = nullptr;
+  GpuInventory gpus;
 };
 
 class InferenceService {

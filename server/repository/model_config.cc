@@ -1,5 +1,6 @@
 #include "server/repository/model_config.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -152,7 +153,10 @@ absl::StatusOr<DType> DTypeFromConfig(inference::DataType type) {
 
 int InstanceCount(const ModelConfig& config) {
   int n = 0;
-  for (const auto& group : config.instance_group()) n += group.count() > 0 ? group.count() : 1;
+  for (const auto& group : config.instance_group()) {
+    const int per = group.count() > 0 ? group.count() : 1;
+    n += per * std::max(1, group.gpus_size());
+  }
   return n < 1 ? 1 : n;
 }
 
@@ -183,10 +187,56 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text) {
   return config;
 }
 
+bool WantsGpu(const ModelConfig& config) {
+  if (config.instance_group_size() == 0) return true;
+  for (const auto& group : config.instance_group()) {
+    if (group.kind() == inference::ModelInstanceGroup::KIND_GPU ||
+        group.kind() == inference::ModelInstanceGroup::KIND_AUTO) {
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
+// Resolves KIND_AUTO and checks a group's GPUs against the machine's.
+absl::Status CompleteInstanceGroup(inference::ModelInstanceGroup& group, const GpuInventory& gpus) {
+  using Group = inference::ModelInstanceGroup;
+  if (group.kind() == Group::KIND_AUTO) {
+    group.set_kind(gpus.count > 0 ? Group::KIND_GPU : Group::KIND_CPU);
+  }
+  if (group.kind() != Group::KIND_GPU) {
+    if (group.gpus_size() > 0) {
+      return absl::InvalidArgumentError(absl::StrCat("instance_group: gpus are for KIND_GPU, not ",
+                                                     Group::Kind_Name(group.kind())));
+    }
+    return absl::OkStatus();
+  }
+  if (gpus.count == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("instance_group: KIND_GPU needs a GPU, and ", gpus.why_none, "; use KIND_CPU"));
+  }
+  for (int gpu : group.gpus()) {
+    if (gpu < 0 || gpu >= gpus.count) {
+      return absl::InvalidArgumentError(absl::StrCat("instance_group: gpus names GPU ", gpu,
+                                                     ", but the GPUs cortadod can use are 0 to ",
+                                                     gpus.count - 1));
+    }
+  }
+  if (group.gpus_size() == 0) {
+    for (int gpu = 0; gpu < gpus.count; ++gpu) group.add_gpus(gpu);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::string& model_name,
                                                 const std::vector<ValueInfo>& inputs,
                                                 const std::vector<ValueInfo>& outputs,
-                                                absl::string_view platform) {
+                                                absl::string_view platform,
+                                                const GpuInventory& gpus) {
   const bool netdef = platform == kNetDefPlatform;
   const char* want_platform = netdef ? kNetDefPlatform : kOnnxPlatform;
   const char* want_backend = netdef ? kNetDefBackend : kOnnxBackend;
@@ -310,21 +360,14 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
     }
   }
 
-  // Instance groups: one CPU instance unless stated.
+  // Instance groups: one instance (on a GPU when there is one) unless stated.
   if (config.instance_group_size() == 0) {
     auto* group = config.add_instance_group();
     group->set_count(1);
   }
   for (int i = 0; i < config.instance_group_size(); ++i) {
     auto* group = config.mutable_instance_group(i);
-    if (group->kind() == inference::ModelInstanceGroup::KIND_GPU || group->gpus_size() > 0) {
-      return absl::InvalidArgumentError(
-          "instance_group: KIND_GPU instances are not supported by this build (no GPU backend); "
-          "use KIND_CPU");
-    }
-    if (group->kind() == inference::ModelInstanceGroup::KIND_AUTO) {
-      group->set_kind(inference::ModelInstanceGroup::KIND_CPU);
-    }
+    RETURN_IF_ERROR(CompleteInstanceGroup(*group, gpus));
     if (group->count() < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("instance_group: count must not be negative, got ", group->count()));

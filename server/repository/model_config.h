@@ -30,19 +30,32 @@ inline constexpr char kNetDefBackend[] = "caffe2";
 // name (it must stay inside the version folder).
 absl::StatusOr<inference::ModelConfig> ParseModelConfig(absl::string_view text);
 
+// The GPUs that KIND_GPU instance groups may name (0 .. count-1), and why there are none.
+struct GpuInventory {
+  int count = 0;
+  std::string why_none = "this cortadod has no CUDA backend (build //backends/cuda:cortadod_cuda)";
+};
+
 // Completes `config` for the model in folder `model_name` whose predictor has `inputs` and
 // `outputs` and was read from a file of `platform` (kOnnxPlatform or kNetDefPlatform);
-// InvalidArgument explains any disagreement between the two.
+// InvalidArgument explains any disagreement between the two. Instance groups: KIND_AUTO becomes
+// KIND_GPU when `gpus` has one (as in Triton), else KIND_CPU; a KIND_GPU group without `gpus`
+// gets every GPU; a KIND_GPU group without GPUs, `gpus` on a CPU group or a GPU the machine lacks
+// is refused, saying why.
 absl::StatusOr<inference::ModelConfig> CompleteModelConfig(
     inference::ModelConfig config, const std::string& model_name,
     const std::vector<ValueInfo>& inputs, const std::vector<ValueInfo>& outputs,
-    absl::string_view platform = kOnnxPlatform);
+    absl::string_view platform = kOnnxPlatform, const GpuInventory& gpus = {});
+
+// Whether the model's instances may run on a GPU: a KIND_GPU or KIND_AUTO group, or none stated.
+bool WantsGpu(const inference::ModelConfig& config);
 
 // TYPE_FP32 <-> DType::kFloat32, ...; TYPE_INVALID for kUndefined.
 inference::DataType ConfigDataType(DType dtype);
 absl::StatusOr<DType> DTypeFromConfig(inference::DataType type);
 
-// Total instance count of the configuration's instance groups (at least 1).
+// Total instance count of the configuration's instance groups (at least 1): `count` per group,
+// and per listed GPU for KIND_GPU, as in Triton.
 int InstanceCount(const inference::ModelConfig& config);
 
 // The full tensor shape a configured input or output takes: [-1] + dims when max_batch_size > 0.

@@ -146,7 +146,9 @@ TEST(ModelConfigTest, StatedFieldsAreCheckedAgainstTheModel) {
       {"output [ { name: \"w\" data_type: TYPE_FP32 dims: [ -1 ] } ]", "not an output"},
       {"version_policy { latest { num_versions: 0 } }", "num_versions"},
       {"version_policy { specific { } }", "specific"},
-      {"instance_group [ { kind: KIND_GPU count: 1 } ]", "KIND_GPU"},
+      {"instance_group [ { kind: KIND_GPU count: 1 } ]",
+       "KIND_GPU needs a GPU, and this cortadod has no CUDA backend"},
+      {"instance_group [ { kind: KIND_CPU gpus: [ 0 ] } ]", "gpus are for KIND_GPU, not KIND_CPU"},
   };
   for (const Case& k : cases) {
     auto given = ParseModelConfig(k.config);
@@ -172,6 +174,45 @@ TEST(ModelConfigTest, OutputSubsetAndInstanceCountsAreKept) {
   ASSERT_EQ(c->output_size(), 1);
   EXPECT_EQ(c->output(0).data_type(), inference::TYPE_FP32);
   EXPECT_EQ(InstanceCount(*c), 5);
+}
+
+TEST(ModelConfigTest, GpuInstanceGroups) {
+  const GpuInventory two{2, ""};
+  // KIND_GPU without gpus gets every GPU; count is per GPU, as in Triton.
+  auto c = CompleteModelConfig(
+      *ParseModelConfig("instance_group [ { kind: KIND_GPU count: 3 }, { count: 1 kind: KIND_CPU } ]"),
+      "m", Inputs(), Outputs(), kOnnxPlatform, two);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->instance_group(0).gpus_size(), 2);
+  EXPECT_EQ(InstanceCount(*c), 3 * 2 + 1);
+  EXPECT_TRUE(WantsGpu(*c));
+  // KIND_AUTO, and no group at all, take the GPU when there is one and the CPU otherwise.
+  for (const char* text : {"", "instance_group [ { count: 2 } ]"}) {
+    SCOPED_TRACE(text);
+    auto gpu = CompleteModelConfig(*ParseModelConfig(text), "m", Inputs(), Outputs(),
+                                   kOnnxPlatform, GpuInventory{1, ""});
+    ASSERT_TRUE(gpu.ok()) << gpu.status();
+    EXPECT_EQ(gpu->instance_group(0).kind(), inference::ModelInstanceGroup::KIND_GPU);
+    EXPECT_EQ(gpu->instance_group(0).gpus_size(), 1);
+    auto cpu = CompleteModelConfig(*ParseModelConfig(text), "m", Inputs(), Outputs());
+    ASSERT_TRUE(cpu.ok()) << cpu.status();
+    EXPECT_EQ(cpu->instance_group(0).kind(), inference::ModelInstanceGroup::KIND_CPU);
+  }
+  EXPECT_FALSE(WantsGpu(*ParseModelConfig("instance_group [ { kind: KIND_CPU } ]")));
+  // A GPU the machine lacks, and a machine whose CUDA backend sees none, are refused clearly.
+  auto missing = CompleteModelConfig(
+      *ParseModelConfig("instance_group [ { kind: KIND_GPU gpus: [ 0, 2 ] } ]"), "m", Inputs(),
+      Outputs(), kOnnxPlatform, two);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "instance_group: gpus names GPU 2, but the GPUs cortadod can use are 0 to 1");
+  auto none = CompleteModelConfig(*ParseModelConfig("instance_group [ { kind: KIND_GPU } ]"), "m",
+                                  Inputs(), Outputs(), kOnnxPlatform,
+                                  GpuInventory{0, "the CUDA backend sees no GPU (no driver)"});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().message(),
+            "instance_group: KIND_GPU needs a GPU, and the CUDA backend sees no GPU (no driver); "
+            "use KIND_CPU");
 }
 
 TEST(ModelConfigTest, DataTypesRoundTrip) {

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -23,6 +24,18 @@ namespace {
 constexpr char kReady[] = "READY";
 constexpr char kLoading[] = "LOADING";
 constexpr char kUnavailable[] = "UNAVAILABLE";
+
+// The backends a model with CPU instances alone may use: those `allowed` (all when empty) but the
+// CUDA backend's.
+std::vector<std::string> WithoutGpu(const std::vector<std::string>& allowed) {
+  std::vector<std::string> out;
+  for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+    const bool ok =
+        allowed.empty() || std::find(allowed.begin(), allowed.end(), b->name()) != allowed.end();
+    if (ok && b->device().type != DeviceType::kCuda) out.push_back(b->name());
+  }
+  return out;
+}
 
 std::string VersionList(const std::vector<int64_t>& versions) {
   return absl::StrJoin(versions, ", ");
@@ -452,6 +465,7 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
         if (config.has_optimization()) {
           options.plan.graph_level = config.optimization().graph().level();
         }
+        if (!WantsGpu(config)) options.plan.backends = WithoutGpu(options.plan.backends);
         if (auto it = config.parameters().find("executor"); it != config.parameters().end()) {
           options.executor = it->second.string_value();
         }
@@ -476,8 +490,8 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
         "rescan. Publish versions by renaming a finished folder into place."));
   }
   if (!predictor.ok()) return predictor.status();
-  auto completed =
-      CompleteModelConfig(config, name, (*predictor)->inputs(), (*predictor)->outputs(), platform);
+  auto completed = CompleteModelConfig(config, name, (*predictor)->inputs(),
+                                       (*predictor)->outputs(), platform, options_.gpus);
   if (!completed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad configuration: ", completed.status().message()));

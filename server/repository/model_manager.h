@@ -38,6 +38,7 @@
 #include "grpc_service.pb.h"
 #include "predictor/predictor.h"
 #include "server/metrics.h"
+#include "server/repository/model_config.h"
 #include "server/repository/model_version.h"
 #include "server/repository/source.h"
 
@@ -49,6 +50,7 @@ struct ModelManagerOptions {
   int poll_secs = 15;
   PredictorOptions predictor;
   Metrics* metrics = nullptr;  // optional; must outlive the manager
+  GpuInventory gpus;           // what KIND_GPU instance groups may use
 };
 
 class ModelManager {
