@@ -1,28 +1,32 @@
 #!/usr/bin/env bash
-# GPU check, for a machine with one NVIDIA GPU (CUDA 13 and cuDNN 9 under /usr/local/cuda) and
-# the checkout set up by tools/setup.sh; written to finish in under 10 minutes. It builds the
-# CUDA backend and runs, on the GPU:
-#   1. the CUDA unit tests (//backends/cuda), which must not skip;
+# GPU check, for a machine with one NVIDIA GPU (its driver, CUDA 13 and cuDNN 9 under
+# /usr/local/cuda) and the checkout set up by tools/setup.sh; written to finish in under 10
+# minutes. It builds the CUDA backend and runs, on the GPU:
+#   1. the CUDA unit tests (//backends/cuda: caching allocator, cuDNN algorithm cache, the backend
+#      against the reference kernels, which must not skip) and the GPU monitor (NVML);
 #   2. the fixture models (mlp, squeezenet1_1, mobilenet_v2) with the CUDA backend linked in;
 #   3. ONNX's backend node tests (the conformance suite) with every backend, CUDA first;
-#   4. perf_analyzer against cortadod (with CUDA) serving resnet50, concurrency 1 to 8.
-# Usage: tools/gpu_check.sh [--skip-perf]   (the perf step serves bench/serve_bench.py's resnet50
-# from ~/.cache/cortado/bench-models, which `bazel run //bench:model_bench` exports)
+#   4. cortadod with CUDA serving mlp from an `instance_group { kind: KIND_GPU count: 2 }`:
+#      ready, the config says KIND_GPU, /metrics has nv_gpu_utilization and the memory gauges;
+#   5. perf_analyzer against cortadod (with CUDA) serving resnet50, concurrency 1 to 8.
+# Usage: tools/gpu_check.sh [--skip-perf]. Step 5 serves bench/serve_bench.py's resnet50 from
+# ~/.cache/cortado/bench-models, exported first by bench/export_models.py when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 step() { echo; echo "== $* ($((SECONDS - start)) s)"; }
 
 step "GPU"
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+nvidia-smi --query-gpu=name,uuid,driver_version,memory.total --format=csv
 /usr/local/cuda/bin/nvcc --version | tail -1
 
 step "build"
 bazel build //backends/cuda:all //backends/cuda:cuda_onnx_conformance //backends/cuda:cortadod_cuda \
-  //backends/cuda:cuda_fixtures_test
+  //backends/cuda:cuda_fixtures_test //server:gpu_monitor_test
 
-step "CUDA unit tests"
-bazel test --test_output=all //backends/cuda:caching_allocator_test //backends/cuda:cuda_backend_test
+step "CUDA unit tests and the GPU monitor"
+bazel test --test_output=all //backends/cuda:caching_allocator_test \
+  //backends/cuda:algorithm_cache_test //backends/cuda:cuda_backend_test //server:gpu_monitor_test
 if grep -q "no CUDA device" bazel-testlogs/backends/cuda/cuda_backend_test/test.log; then
   echo "FAIL: the CUDA tests skipped: no device visible" >&2
   exit 1
@@ -37,8 +41,28 @@ tools/generate_onnx_node_tests.sh "$cases" >/dev/null
 bazel-bin/backends/cuda/cuda_onnx_conformance --cases "$cases/node" \
   --floor "$(tr -dc 0-9 < tests/onnx_conformance_floor.txt)"
 
+step "cortadod with CUDA: KIND_GPU instances, GPU metrics"
+repo="$(mktemp -d)"
+mkdir -p "$repo/mlp/1"
+cp testdata/onnx/mlp/model.onnx "$repo/mlp/1/"
+echo 'instance_group [ { kind: KIND_GPU count: 2 } ]' > "$repo/mlp/config.pbtxt"
+bazel-bin/backends/cuda/cortadod_cuda --model-repository "$repo" --http-port 18300 \
+  --grpc-port 18301 --metrics-port 18302 &
+daemon=$!
+trap 'kill $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 60); do
+  curl -sf localhost:18300/v2/health/ready >/dev/null && break
+  sleep 1
+done
+curl -sf localhost:18300/v2/models/mlp/config | grep -o 'KIND_GPU'
+curl -sf localhost:18302/metrics | grep -E '^(nv_gpu_utilization|nv_gpu_memory_(used|total)_bytes|cortado_gpu_healthy)'
+kill $daemon
+wait $daemon || true
+trap - EXIT
+
 if [[ "${1:-}" != "--skip-perf" ]]; then
   step "perf_analyzer, resnet50, cortadod with CUDA"
+  /usr/bin/python3 bench/export_models.py --models resnet50
   ~/.cache/cortado/venv/bin/python bench/serve_bench.py --model resnet50 \
     --cortadod bazel-bin/backends/cuda/cortadod_cuda --concurrency 1,2,4,8 --seconds 5 --ort_runs 10
 fi

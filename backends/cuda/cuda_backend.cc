@@ -1,16 +1,23 @@
 // The CUDA backend (device cuda:0): float32 elementwise ops and a transpose as our own kernels
-// (kernels.cu), MatMul and Gemm on cuBLAS. Device memory comes from a CachingAllocator whose
-// fences are events on the legacy default stream (which follows every blocking stream). Each run
-// gets a stream from a pool, with its cuBLAS handle and a pinned staging buffer for uploads. On a
-// machine without a CUDA device (or driver) it supports nothing, so plans never place work on it.
+// (kernels.cu), MatMul and Gemm on cuBLAS, Conv and FusedConv on cuDNN (the algorithm found once
+// per input shape, AlgorithmCache). Device memory comes from a CachingAllocator whose fences are
+// events on the legacy default stream (which follows every blocking stream). Each run gets a
+// stream from a pool, with its cuBLAS and cuDNN handles and a pinned staging buffer for uploads.
+// TF32 is off everywhere (cuBLAS's default; cuDNN told CUDNN_FMA_MATH), so results are float32's.
+// On a machine without a CUDA device (or driver) it supports nothing, so plans never place work
+// on it.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cudnn.h>
 
+#include <array>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "absl/synchronization/mutex.h"
 #include "backends/backend.h"
+#include "backends/cuda/algorithm_cache.h"
 #include "backends/cuda/caching_allocator.h"
 #include "backends/cuda/kernels.h"
 
@@ -28,6 +35,11 @@ absl::Status CudaError(int code, absl::string_view what) {
 absl::Status BlasError(cublasStatus_t s, absl::string_view what) {
   if (s == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, ": cuBLAS status ", static_cast<int>(s)));
+}
+
+absl::Status DnnError(cudnnStatus_t s, absl::string_view what) {
+  if (s == CUDNN_STATUS_SUCCESS) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, ": ", cudnnGetErrorString(s)));
 }
 
 bool HaveDevice() {
@@ -64,12 +76,14 @@ class CudaMemory final : public DeviceMemory {
 struct StreamState {
   cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
+  cudnnHandle_t dnn = nullptr;
   void* staging = nullptr;  // pinned host memory for uploads
   size_t staging_bytes = 0;
   cudaEvent_t staged = nullptr;  // the last upload out of `staging` has finished
   ~StreamState() {
     if (stream) cudaStreamSynchronize(stream);
     if (blas) cublasDestroy(blas);
+    if (dnn) cudnnDestroy(dnn);
     if (staged) cudaEventDestroy(staged);
     if (staging) cudaFreeHost(staging);
     if (stream) cudaStreamDestroy(stream);
@@ -93,6 +107,8 @@ class StreamPool {
         CudaError(cudaEventCreateWithFlags(&s->staged, cudaEventDisableTiming), "cudaEventCreate"));
     RETURN_IF_ERROR(BlasError(cublasCreate(&s->blas), "cublasCreate"));
     RETURN_IF_ERROR(BlasError(cublasSetStream(s->blas, s->stream), "cublasSetStream"));
+    RETURN_IF_ERROR(DnnError(cudnnCreate(&s->dnn), "cudnnCreate"));
+    RETURN_IF_ERROR(DnnError(cudnnSetStream(s->dnn, s->stream), "cudnnSetStream"));
     return s;
   }
   void Give(std::unique_ptr<StreamState> s) {
@@ -222,19 +238,6 @@ class GemmKernel final : public Kernel {
   float alpha_, beta_;
 };
 
-class TransposeKernel final : public Kernel {
- public:
-  absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(StreamState * s, StateOf(ctx));
-    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    if (x->rank() != 2) return absl::InvalidArgumentError("2-D transpose only");
-    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, {x->dim(1), x->dim(0)}));
-    return CudaError(cuda::LaunchTranspose2D(x->data<float>(), y->data<float>(), x->dim(0),
-                                             x->dim(1), s->stream),
-                     "transpose kernel");
-  }
-};
-
 const std::map<std::string, cuda::Unary>& UnaryOps() {
   static const auto* ops = new std::map<std::string, cuda::Unary>{
       {"Relu", cuda::Unary::kRelu}, {"Sigmoid", cuda::Unary::kSigmoid},
@@ -249,6 +252,182 @@ const std::map<std::string, cuda::Binary>& BinaryOps() {
                                                                    {"Div", cuda::Binary::kDiv}};
   return *ops;
 }
+
+// One convolution's cuDNN descriptors, destroyed with it.
+struct ConvDescriptors {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  absl::Status Create() {
+    RETURN_IF_ERROR(DnnError(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor"));
+    RETURN_IF_ERROR(DnnError(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor"));
+    RETURN_IF_ERROR(DnnError(cudnnCreateTensorDescriptor(&bias), "cudnnCreateTensorDescriptor"));
+    RETURN_IF_ERROR(DnnError(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor"));
+    return DnnError(cudnnCreateConvolutionDescriptor(&conv), "cudnnCreateConvolutionDescriptor");
+  }
+  ~ConvDescriptors() {
+    if (x) cudnnDestroyTensorDescriptor(x);
+    if (y) cudnnDestroyTensorDescriptor(y);
+    if (bias) cudnnDestroyTensorDescriptor(bias);
+    if (w) cudnnDestroyFilterDescriptor(w);
+    if (conv) cudnnDestroyConvolutionDescriptor(conv);
+  }
+};
+
+// ONNX Conv and ai.cortado FusedConv (ops/fused.h), 2-D NCHW float32 with symmetric pads, on
+// cuDNN: the convolution (groups, strides, dilations), the bias added by cudnnAddTensor, then the
+// residual Z and a Relu, Sigmoid or Tanh with our kernels. cuDNN's fastest algorithm for each
+// input shape is found once (cudnnFindConvolutionForwardAlgorithm) and cached.
+class ConvKernel final : public Kernel {
+ public:
+  ConvKernel(std::array<int, 2> pads, std::array<int, 2> strides, std::array<int, 2> dilations,
+             int group, std::optional<cuda::Unary> activation)
+      : pads_(pads),
+        strides_(strides),
+        dilations_(dilations),
+        group_(group),
+        activation_(activation) {}
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(StreamState * s, StateOf(ctx));
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    ASSIGN_OR_RETURN(const Tensor* w, ctx.RequiredInput(1));
+    const Tensor* b = ctx.input(2);
+    const Tensor* z = ctx.input(3);
+    if (x->rank() != 4 || w->rank() != 4 || x->dim(1) != w->dim(1) * group_ ||
+        w->dim(0) % group_ != 0) {
+      return absl::InvalidArgumentError("Conv on cuDNN: 4-D NCHW input and weights of its group");
+    }
+    ConvDescriptors d;
+    RETURN_IF_ERROR(d.Create());
+    auto i = [](int64_t v) { return static_cast<int>(v); };
+    RETURN_IF_ERROR(DnnError(
+        cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, i(x->dim(0)),
+                                   i(x->dim(1)), i(x->dim(2)), i(x->dim(3))),
+        "input descriptor"));
+    RETURN_IF_ERROR(DnnError(
+        cudnnSetFilter4dDescriptor(d.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, i(w->dim(0)),
+                                   i(w->dim(1)), i(w->dim(2)), i(w->dim(3))),
+        "filter descriptor"));
+    RETURN_IF_ERROR(DnnError(
+        cudnnSetConvolution2dDescriptor(d.conv, pads_[0], pads_[1], strides_[0], strides_[1],
+                                        dilations_[0], dilations_[1], CUDNN_CROSS_CORRELATION,
+                                        CUDNN_DATA_FLOAT),
+        "convolution descriptor"));
+    RETURN_IF_ERROR(DnnError(cudnnSetConvolutionGroupCount(d.conv, group_), "group count"));
+    RETURN_IF_ERROR(DnnError(cudnnSetConvolutionMathType(d.conv, CUDNN_FMA_MATH), "math type"));
+    int n = 0, c = 0, h = 0, wd = 0;
+    RETURN_IF_ERROR(DnnError(cudnnGetConvolution2dForwardOutputDim(d.conv, d.x, d.w, &n, &c, &h, &wd),
+                             "output shape"));
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, {n, c, h, wd}));
+    RETURN_IF_ERROR(DnnError(
+        cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, wd),
+        "output descriptor"));
+    const std::string key = absl::StrCat(ShapeToString(x->shape()), " ", ShapeToString(w->shape()));
+    ASSIGN_OR_RETURN(cudnnConvolutionFwdAlgo_t algo,
+                     algorithms_.GetOrSearch(key, [&]() -> absl::StatusOr<cudnnConvolutionFwdAlgo_t> {
+                       cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+                       int found = 0;
+                       RETURN_IF_ERROR(DnnError(
+                           cudnnFindConvolutionForwardAlgorithm(s->dnn, d.x, d.w, d.conv, d.y,
+                                                                CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                                                                &found, perf),
+                           "cudnnFindConvolutionForwardAlgorithm"));
+                       for (int k = 0; k < found; ++k) {  // fastest first
+                         if (perf[k].status == CUDNN_STATUS_SUCCESS) return perf[k].algo;
+                       }
+                       return absl::InternalError("cuDNN has no algorithm for this convolution");
+                     }));
+    size_t workspace_bytes = 0;
+    RETURN_IF_ERROR(DnnError(cudnnGetConvolutionForwardWorkspaceSize(s->dnn, d.x, d.w, d.conv, d.y,
+                                                                     algo, &workspace_bytes),
+                             "workspace size"));
+    Tensor workspace;
+    if (workspace_bytes > 0) {
+      ASSIGN_OR_RETURN(workspace, Tensor::Create(DType::kUInt8, {static_cast<int64_t>(workspace_bytes)},
+                                                 ctx.allocator()));
+    }
+    const float one = 1.0f, zero = 0.0f;
+    RETURN_IF_ERROR(DnnError(
+        cudnnConvolutionForward(s->dnn, &one, d.x, x->data<float>(), d.w, w->data<float>(), d.conv,
+                                algo, workspace_bytes > 0 ? workspace.raw_data() : nullptr,
+                                workspace_bytes, &zero, d.y, y->data<float>()),
+        "cudnnConvolutionForward"));
+    if (b != nullptr) {
+      if (b->num_elements() != c) return absl::InvalidArgumentError("Conv: one bias per channel");
+      RETURN_IF_ERROR(DnnError(
+          cudnnSetTensor4dDescriptor(d.bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, c, 1, 1),
+          "bias descriptor"));
+      RETURN_IF_ERROR(DnnError(
+          cudnnAddTensor(s->dnn, &one, d.bias, b->data<float>(), &one, d.y, y->data<float>()),
+          "cudnnAddTensor"));
+    }
+    const int64_t count = y->num_elements();
+    if (z != nullptr) {
+      if (z->num_elements() != count) return absl::InvalidArgumentError("FusedConv: Z is not Y's size");
+      RETURN_IF_ERROR(CudaError(cuda::LaunchBinary(cuda::Binary::kAdd, y->data<float>(), count,
+                                                   z->data<float>(), count, y->data<float>(),
+                                                   count, s->stream),
+                                "residual add"));
+    }
+    if (activation_) {
+      RETURN_IF_ERROR(CudaError(
+          cuda::LaunchUnary(*activation_, y->data<float>(), y->data<float>(), count, s->stream),
+          "activation"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const std::array<int, 2> pads_, strides_, dilations_;
+  const int group_;
+  const std::optional<cuda::Unary> activation_;
+  mutable AlgorithmCache<cudnnConvolutionFwdAlgo_t> algorithms_;  // by input and weight shape
+};
+
+// A Conv or FusedConv node cuDNN runs as ConvKernel, or nullptr.
+std::unique_ptr<Kernel> MakeConv(const KernelInfo& node) {
+  const AttributeMap& attrs = *node.attrs;
+  const bool fused = node.domain == kFusedDomain && node.op_type == "FusedConv";
+  if (!fused && !(node.domain.empty() && node.op_type == "Conv")) return nullptr;
+  if (attrs.GetString("auto_pad", "NOTSET") != "NOTSET") return nullptr;
+  for (size_t k = 0; k < 2 && k < node.input_shapes.size(); ++k) {
+    if (node.input_shapes[k] && node.input_shapes[k]->size() != 4) return nullptr;
+  }
+  const std::vector<int64_t> pads = attrs.GetInts("pads", {0, 0, 0, 0});
+  const std::vector<int64_t> strides = attrs.GetInts("strides", {1, 1});
+  const std::vector<int64_t> dilations = attrs.GetInts("dilations", {1, 1});
+  if (pads.size() != 4 || pads[0] != pads[2] || pads[1] != pads[3] || strides.size() != 2 ||
+      dilations.size() != 2) {
+    return nullptr;  // cuDNN pads both sides alike
+  }
+  std::optional<cuda::Unary> activation;
+  const std::string act = fused ? attrs.GetString("activation") : "";
+  if (!act.empty()) {
+    auto it = UnaryOps().find(act);
+    if (it == UnaryOps().end() || (act != "Relu" && act != "Sigmoid" && act != "Tanh")) {
+      return nullptr;
+    }
+    activation = it->second;
+  }
+  auto i = [](int64_t v) { return static_cast<int>(v); };
+  return std::make_unique<ConvKernel>(std::array<int, 2>{i(pads[0]), i(pads[1])},
+                                      std::array<int, 2>{i(strides[0]), i(strides[1])},
+                                      std::array<int, 2>{i(dilations[0]), i(dilations[1])},
+                                      i(attrs.GetInt("group", 1)), activation);
+}
+
+class TransposeKernel final : public Kernel {
+ public:
+  absl::Status Compute(KernelContext& ctx) const override {
+    ASSIGN_OR_RETURN(StreamState * s, StateOf(ctx));
+    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
+    if (x->rank() != 2) return absl::InvalidArgumentError("2-D transpose only");
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, {x->dim(1), x->dim(0)}));
+    return CudaError(cuda::LaunchTranspose2D(x->data<float>(), y->data<float>(), x->dim(0),
+                                             x->dim(1), s->stream),
+                     "transpose kernel");
+  }
+};
 
 class CudaBackend final : public Backend {
  public:
@@ -309,10 +488,12 @@ class CudaBackend final : public Backend {
 
  private:
   static std::unique_ptr<Kernel> Make(const KernelInfo& node) {
-    if (!HaveDevice() || !node.domain.empty()) return nullptr;
+    if (!HaveDevice()) return nullptr;
     for (DType t : node.input_dtypes) {
       if (t != DType::kFloat32 && t != DType::kUndefined) return nullptr;
     }
+    if (std::unique_ptr<Kernel> conv = MakeConv(node)) return conv;
+    if (!node.domain.empty()) return nullptr;
     const AttributeMap& attrs = *node.attrs;
     auto rank_is = [&](size_t i, size_t rank) {  // when the plan knows it
       return i >= node.input_shapes.size() || !node.input_shapes[i] ||

@@ -1,5 +1,7 @@
 // The CUDA backend against the reference kernels: one-node models planned on "cuda" and on "cpu"
-// must agree within rtol 1e-4, with the node on the GPU. Skips (saying why) without a GPU.
+// must agree within rtol 1e-4, with the node on the GPU (three runs each, so a Conv's second run
+// takes cuDNN's algorithm from the cache). The fixture models at graph level 1 add FusedConv
+// (cuda_fixtures_test). Skips (saying why) without a GPU.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -32,6 +34,11 @@ TEST(CudaBackendTest, MatchesTheReference) {
   }
   AttributeMap trans_b;
   trans_b.Set("transB", int64_t{1});
+  AttributeMap pads, depthwise;  // cuDNN: symmetric pads, groups, strides, dilations
+  pads.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  depthwise.Set("group", int64_t{4});
+  depthwise.Set("strides", std::vector<int64_t>{2, 1});
+  depthwise.Set("dilations", std::vector<int64_t>{1, 2});
   std::vector<Case> cases = {{"Relu", {{3, 70}}, {}},
                              {"Sigmoid", {{1000}}, {}},
                              {"Tanh", {{2, 5}}, {}},
@@ -40,7 +47,9 @@ TEST(CudaBackendTest, MatchesTheReference) {
                              {"Div", {{}, {3, 5}}, {}},
                              {"MatMul", {{65, 33}, {33, 17}}, {}},
                              {"Gemm", {{8, 4}, {5, 4}, {5}}, trans_b},
-                             {"Transpose", {{37, 45}}, {}}};
+                             {"Transpose", {{37, 45}}, {}},
+                             {"Conv", {{2, 3, 9, 9}, {4, 3, 3, 3}, {4}}, pads},
+                             {"Conv", {{1, 4, 11, 10}, {4, 1, 3, 3}}, depthwise}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.op);
     Graph g;
