@@ -425,8 +425,7 @@ absl::StatusOr<std::vector<Tensor>> RunOnDevice(const OpRun& run, const Backend&
   if (schema == nullptr) return absl::NotFoundError(absl::StrCat("no schema for ", run.op_type));
   AttributeMap attrs = run.attrs;
   RETURN_IF_ERROR(schema->Complete(static_cast<int>(run.inputs.size()), run.num_outputs, attrs));
-  KernelInfo info{run.op_type, run.domain, run.opset, run.op_type, &attrs, {}, {},
-                  run.num_outputs};
+  KernelInfo info{run.op_type, run.domain, run.opset, run.op_type, &attrs, {}, {}, run.num_outputs};
   for (const Tensor& t : run.inputs) {
     info.input_dtypes.push_back(t.defined() ? t.dtype() : DType::kUndefined);
     info.constant_inputs.push_back(nullptr);

@@ -28,12 +28,13 @@ class NvmlSource final : public GpuSource {
       return absl::UnavailableError(absl::StrCat("no NVIDIA driver: ", dlerror()));
     }
     std::unique_ptr<NvmlSource> s(new NvmlSource(lib));
-    const bool found = s->Bind(s->init_, "nvmlInit_v2") && s->Bind(s->count_, "nvmlDeviceGetCount_v2") &&
-                       s->Bind(s->handle_, "nvmlDeviceGetHandleByIndex_v2") &&
-                       s->Bind(s->uuid_, "nvmlDeviceGetUUID") &&
-                       s->Bind(s->utilization_, "nvmlDeviceGetUtilizationRates") &&
-                       s->Bind(s->memory_, "nvmlDeviceGetMemoryInfo") &&
-                       s->Bind(s->error_, "nvmlErrorString") && s->Bind(s->shutdown_, "nvmlShutdown");
+    const bool found =
+        s->Bind(s->init_, "nvmlInit_v2") && s->Bind(s->count_, "nvmlDeviceGetCount_v2") &&
+        s->Bind(s->handle_, "nvmlDeviceGetHandleByIndex_v2") &&
+        s->Bind(s->uuid_, "nvmlDeviceGetUUID") &&
+        s->Bind(s->utilization_, "nvmlDeviceGetUtilizationRates") &&
+        s->Bind(s->memory_, "nvmlDeviceGetMemoryInfo") && s->Bind(s->error_, "nvmlErrorString") &&
+        s->Bind(s->shutdown_, "nvmlShutdown");
     if (!found) return absl::UnavailableError("libnvidia-ml.so.1 lacks an NVML entry point");
     RETURN_IF_ERROR(s->Check(s->init_(), "nvmlInit"));
     s->initialized_ = true;
@@ -58,7 +59,8 @@ class NvmlSource final : public GpuSource {
       char uuid[96] = {};
       nvmlUtilization_t use{};
       nvmlMemory_t memory{};
-      g.health = Check(handle_(static_cast<unsigned int>(i), &device), "nvmlDeviceGetHandleByIndex");
+      g.health =
+          Check(handle_(static_cast<unsigned int>(i), &device), "nvmlDeviceGetHandleByIndex");
       if (g.health.ok()) g.health = Check(uuid_(device, uuid, sizeof uuid), "nvmlDeviceGetUUID");
       if (uuid[0] != '\0') g.uuid = uuid;
       if (g.health.ok()) {
@@ -125,8 +127,7 @@ void GpuMonitor::Refresh() {
   std::vector<GpuStatus> now = source_->Read();
   for (const GpuStatus& g : now) {
     if (metrics_ != nullptr) {
-      metrics_->Set(g.uuid, g.health.ok(), g.utilization,
-                    static_cast<double>(g.memory_used_bytes),
+      metrics_->Set(g.uuid, g.health.ok(), g.utilization, static_cast<double>(g.memory_used_bytes),
                     static_cast<double>(g.memory_total_bytes));
     }
   }

@@ -23,7 +23,7 @@ namespace cortado {
 
 struct GpuStatus {
   int index = 0;
-  std::string uuid;  // "GPU-..." as nvidia-smi prints it
+  std::string uuid;        // "GPU-..." as nvidia-smi prints it
   double utilization = 0;  // 0 to 1, over the driver's last sample period
   uint64_t memory_used_bytes = 0, memory_total_bytes = 0;
   absl::Status health;  // an error once the GPU stops answering (fallen off the bus, ...)

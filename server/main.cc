@@ -32,10 +32,10 @@
 #include "backends/plugin/plugin_backend.h"
 #include "core/thread_pool.h"
 #include "prometheus/registry.h"
+#include "server/gpu_monitor.h"
 #include "server/grpc/grpc_server.h"
 #include "server/http/http_server.h"
 #include "server/logging.h"
-#include "server/gpu_monitor.h"
 #include "server/metrics.h"
 #include "server/restricted_api.h"
 #include "server/service.h"
@@ -554,7 +554,8 @@ int Main(int argc, char** argv) {
   auto nvml = OpenNvml();
   if (nvml.ok()) {
     gpu_metrics = std::make_unique<GpuMetrics>(*registry);
-    gpu_monitor = std::make_unique<GpuMonitor>(*std::move(nvml), gpu_metrics.get(), absl::Seconds(2));
+    gpu_monitor =
+        std::make_unique<GpuMonitor>(*std::move(nvml), gpu_metrics.get(), absl::Seconds(2));
     spdlog::info("{} GPU(s) (NVML): metrics nv_gpu_*, health", gpu_monitor->count());
   } else {
     spdlog::info("no GPU metrics: {}", nvml.status().message());

@@ -20,6 +20,7 @@
 #include "backends/cuda/algorithm_cache.h"
 #include "backends/cuda/caching_allocator.h"
 #include "backends/cuda/kernels.h"
+#include "backends/cuda/stream_pool.h"
 
 namespace cortado {
 namespace {
@@ -90,39 +91,21 @@ struct StreamState {
   }
 };
 
-class StreamPool {
- public:
-  absl::StatusOr<std::unique_ptr<StreamState>> Take() {
-    {
-      absl::MutexLock lock(&mu_);
-      if (!idle_.empty()) {
-        auto s = std::move(idle_.back());
-        idle_.pop_back();
-        return s;
-      }
-    }
-    auto s = std::make_unique<StreamState>();
-    RETURN_IF_ERROR(CudaError(cudaStreamCreate(&s->stream), "cudaStreamCreate"));
-    RETURN_IF_ERROR(
-        CudaError(cudaEventCreateWithFlags(&s->staged, cudaEventDisableTiming), "cudaEventCreate"));
-    RETURN_IF_ERROR(BlasError(cublasCreate(&s->blas), "cublasCreate"));
-    RETURN_IF_ERROR(BlasError(cublasSetStream(s->blas, s->stream), "cublasSetStream"));
-    RETURN_IF_ERROR(DnnError(cudnnCreate(&s->dnn), "cudnnCreate"));
-    RETURN_IF_ERROR(DnnError(cudnnSetStream(s->dnn, s->stream), "cudnnSetStream"));
-    return s;
-  }
-  void Give(std::unique_ptr<StreamState> s) {
-    absl::MutexLock lock(&mu_);
-    idle_.push_back(std::move(s));
-  }
+// A new stream with its handles.
+absl::StatusOr<std::unique_ptr<StreamState>> MakeStreamState() {
+  auto s = std::make_unique<StreamState>();
+  RETURN_IF_ERROR(CudaError(cudaStreamCreate(&s->stream), "cudaStreamCreate"));
+  RETURN_IF_ERROR(
+      CudaError(cudaEventCreateWithFlags(&s->staged, cudaEventDisableTiming), "cudaEventCreate"));
+  RETURN_IF_ERROR(BlasError(cublasCreate(&s->blas), "cublasCreate"));
+  RETURN_IF_ERROR(BlasError(cublasSetStream(s->blas, s->stream), "cublasSetStream"));
+  RETURN_IF_ERROR(DnnError(cudnnCreate(&s->dnn), "cudnnCreate"));
+  RETURN_IF_ERROR(DnnError(cudnnSetStream(s->dnn, s->stream), "cudnnSetStream"));
+  return s;
+}
 
- private:
-  absl::Mutex mu_;
-  std::vector<std::unique_ptr<StreamState>> idle_ ABSL_GUARDED_BY(mu_);
-};
-
-StreamPool& Pool() {
-  static StreamPool* pool = new StreamPool();
+StreamPool<StreamState>& Pool() {
+  static auto* pool = new StreamPool<StreamState>();
   return *pool;
 }
 
@@ -300,51 +283,52 @@ class ConvKernel final : public Kernel {
     ConvDescriptors d;
     RETURN_IF_ERROR(d.Create());
     auto i = [](int64_t v) { return static_cast<int>(v); };
-    RETURN_IF_ERROR(DnnError(
-        cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, i(x->dim(0)),
-                                   i(x->dim(1)), i(x->dim(2)), i(x->dim(3))),
-        "input descriptor"));
-    RETURN_IF_ERROR(DnnError(
-        cudnnSetFilter4dDescriptor(d.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, i(w->dim(0)),
-                                   i(w->dim(1)), i(w->dim(2)), i(w->dim(3))),
-        "filter descriptor"));
-    RETURN_IF_ERROR(DnnError(
-        cudnnSetConvolution2dDescriptor(d.conv, pads_[0], pads_[1], strides_[0], strides_[1],
-                                        dilations_[0], dilations_[1], CUDNN_CROSS_CORRELATION,
-                                        CUDNN_DATA_FLOAT),
-        "convolution descriptor"));
+    RETURN_IF_ERROR(
+        DnnError(cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, i(x->dim(0)),
+                                            i(x->dim(1)), i(x->dim(2)), i(x->dim(3))),
+                 "input descriptor"));
+    RETURN_IF_ERROR(
+        DnnError(cudnnSetFilter4dDescriptor(d.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, i(w->dim(0)),
+                                            i(w->dim(1)), i(w->dim(2)), i(w->dim(3))),
+                 "filter descriptor"));
+    RETURN_IF_ERROR(
+        DnnError(cudnnSetConvolution2dDescriptor(d.conv, pads_[0], pads_[1], strides_[0],
+                                                 strides_[1], dilations_[0], dilations_[1],
+                                                 CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+                 "convolution descriptor"));
     RETURN_IF_ERROR(DnnError(cudnnSetConvolutionGroupCount(d.conv, group_), "group count"));
     RETURN_IF_ERROR(DnnError(cudnnSetConvolutionMathType(d.conv, CUDNN_FMA_MATH), "math type"));
     int n = 0, c = 0, h = 0, wd = 0;
-    RETURN_IF_ERROR(DnnError(cudnnGetConvolution2dForwardOutputDim(d.conv, d.x, d.w, &n, &c, &h, &wd),
-                             "output shape"));
-    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, {n, c, h, wd}));
     RETURN_IF_ERROR(DnnError(
-        cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, wd),
-        "output descriptor"));
+        cudnnGetConvolution2dForwardOutputDim(d.conv, d.x, d.w, &n, &c, &h, &wd), "output shape"));
+    ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, {n, c, h, wd}));
+    RETURN_IF_ERROR(
+        DnnError(cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, wd),
+                 "output descriptor"));
     const std::string key = absl::StrCat(ShapeToString(x->shape()), " ", ShapeToString(w->shape()));
-    ASSIGN_OR_RETURN(cudnnConvolutionFwdAlgo_t algo,
-                     algorithms_.GetOrSearch(key, [&]() -> absl::StatusOr<cudnnConvolutionFwdAlgo_t> {
-                       cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-                       int found = 0;
-                       RETURN_IF_ERROR(DnnError(
-                           cudnnFindConvolutionForwardAlgorithm(s->dnn, d.x, d.w, d.conv, d.y,
-                                                                CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                                                                &found, perf),
-                           "cudnnFindConvolutionForwardAlgorithm"));
-                       for (int k = 0; k < found; ++k) {  // fastest first
-                         if (perf[k].status == CUDNN_STATUS_SUCCESS) return perf[k].algo;
-                       }
-                       return absl::InternalError("cuDNN has no algorithm for this convolution");
-                     }));
+    ASSIGN_OR_RETURN(
+        cudnnConvolutionFwdAlgo_t algo,
+        algorithms_.GetOrSearch(key, [&]() -> absl::StatusOr<cudnnConvolutionFwdAlgo_t> {
+          cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+          int found = 0;
+          RETURN_IF_ERROR(DnnError(
+              cudnnFindConvolutionForwardAlgorithm(s->dnn, d.x, d.w, d.conv, d.y,
+                                                   CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf),
+              "cudnnFindConvolutionForwardAlgorithm"));
+          for (int k = 0; k < found; ++k) {  // fastest first
+            if (perf[k].status == CUDNN_STATUS_SUCCESS) return perf[k].algo;
+          }
+          return absl::InternalError("cuDNN has no algorithm for this convolution");
+        }));
     size_t workspace_bytes = 0;
     RETURN_IF_ERROR(DnnError(cudnnGetConvolutionForwardWorkspaceSize(s->dnn, d.x, d.w, d.conv, d.y,
                                                                      algo, &workspace_bytes),
                              "workspace size"));
     Tensor workspace;
     if (workspace_bytes > 0) {
-      ASSIGN_OR_RETURN(workspace, Tensor::Create(DType::kUInt8, {static_cast<int64_t>(workspace_bytes)},
-                                                 ctx.allocator()));
+      ASSIGN_OR_RETURN(
+          workspace,
+          Tensor::Create(DType::kUInt8, {static_cast<int64_t>(workspace_bytes)}, ctx.allocator()));
     }
     const float one = 1.0f, zero = 0.0f;
     RETURN_IF_ERROR(DnnError(
@@ -363,11 +347,12 @@ class ConvKernel final : public Kernel {
     }
     const int64_t count = y->num_elements();
     if (z != nullptr) {
-      if (z->num_elements() != count) return absl::InvalidArgumentError("FusedConv: Z is not Y's size");
-      RETURN_IF_ERROR(CudaError(cuda::LaunchBinary(cuda::Binary::kAdd, y->data<float>(), count,
-                                                   z->data<float>(), count, y->data<float>(),
-                                                   count, s->stream),
-                                "residual add"));
+      if (z->num_elements() != count)
+        return absl::InvalidArgumentError("FusedConv: Z is not Y's size");
+      RETURN_IF_ERROR(
+          CudaError(cuda::LaunchBinary(cuda::Binary::kAdd, y->data<float>(), count,
+                                       z->data<float>(), count, y->data<float>(), count, s->stream),
+                    "residual add"));
     }
     if (activation_) {
       RETURN_IF_ERROR(CudaError(
@@ -446,7 +431,7 @@ class CudaBackend final : public Backend {
     return k;
   }
   absl::StatusOr<std::unique_ptr<Stream>> CreateStream() const override {
-    ASSIGN_OR_RETURN(std::unique_ptr<StreamState> s, Pool().Take());
+    ASSIGN_OR_RETURN(std::unique_ptr<StreamState> s, Pool().Take(MakeStreamState));
     return std::unique_ptr<Stream>(new CudaStream(std::move(s)));
   }
   absl::Status CopyFromHost(const Tensor& src, Tensor& dst, Stream* stream) const override {

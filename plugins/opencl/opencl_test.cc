@@ -64,10 +64,12 @@ std::vector<Case> Cases() {
     cases.push_back({op, op, {{2, 3, 5}}, {}});
   }
   cases.push_back({"LeakyRelu alpha", "LeakyRelu", {{7, 3}}, Attrs({{"alpha", 0.3f}})});
-  cases.push_back({"HardSigmoid alpha beta", "HardSigmoid", {{7, 3}},
+  cases.push_back({"HardSigmoid alpha beta",
+                   "HardSigmoid",
+                   {{7, 3}},
                    Attrs({{"alpha", 0.4f}, {"beta", 0.3f}})});
-  cases.push_back({"Clip opset 6", "Clip", {{4, 6}}, Attrs({{"min", -0.5f}, {"max", 0.25f}}), 99,
-                   6});
+  cases.push_back(
+      {"Clip opset 6", "Clip", {{4, 6}}, Attrs({{"min", -0.5f}, {"max", 0.25f}}), 99, 6});
   cases.push_back({"Clip constant bounds", "Clip", {{4, 6}, {}, {}}, {}, 1});
   cases.push_back({"Clip per-run bounds", "Clip", {{4, 6}, {}, {}}, {}});
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
@@ -109,12 +111,11 @@ std::vector<Case> Cases() {
        "MaxPool",
        {{1, 3, 9, 9}},
        Attrs({{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}})});
-  cases.push_back({"MaxPool 3x3 stride 2 ceil_mode",
-                   "MaxPool",
-                   {{1, 2, 10, 10}},
-                   Attrs({{"kernel_shape", Ints{3, 3}},
-                          {"strides", Ints{2, 2}},
-                          {"ceil_mode", int64_t{1}}})});
+  cases.push_back(
+      {"MaxPool 3x3 stride 2 ceil_mode",
+       "MaxPool",
+       {{1, 2, 10, 10}},
+       Attrs({{"kernel_shape", Ints{3, 3}}, {"strides", Ints{2, 2}}, {"ceil_mode", int64_t{1}}})});
   cases.push_back({"AveragePool 2x2 stride 2 ceil_mode pad",
                    "AveragePool",
                    {{1, 2, 7, 7}},
@@ -142,8 +143,11 @@ std::vector<Case> Cases() {
                    "Concat",
                    {{2, 3, 4, 4}, {2, 5, 4, 4}, {2, 1, 4, 4}},
                    Attrs({{"axis", int64_t{1}}})});
-  cases.push_back(
-      {"Concat axis -1, a constant", "Concat", {{3, 2}, {3, 4}}, Attrs({{"axis", int64_t{-1}}}), 1});
+  cases.push_back({"Concat axis -1, a constant",
+                   "Concat",
+                   {{3, 2}, {3, 4}},
+                   Attrs({{"axis", int64_t{-1}}}),
+                   1});
   cases.push_back({"Flatten", "Flatten", {{2, 3, 4, 5}}, {}});
   cases.push_back({"Flatten axis 2", "Flatten", {{2, 3, 4, 5}}, Attrs({{"axis", int64_t{2}}})});
   // The graph optimizer's fused ops (ops/fused.h).
@@ -155,19 +159,43 @@ std::vector<Case> Cases() {
     return a;
   };
   const std::string f = "ai.cortado";
-  cases.push_back({"FusedConv bias Relu", "FusedConv", {{1, 3, 8, 8}, {4, 3, 3, 3}, {4}},
-                   with(fused("Relu", {}), {{"pads", Ints{1, 1, 1, 1}}}), 1, 1, f});
-  cases.push_back({"FusedConv depthwise Clip", "FusedConv", {{1, 4, 7, 7}, {4, 1, 3, 3}, {4}},
-                   with(fused("Clip", {0.0f, 0.6f}), {{"group", int64_t{4}}}), 1, 1, f});
-  cases.push_back({"FusedConv residual Z, HardSigmoid", "FusedConv",
+  cases.push_back({"FusedConv bias Relu",
+                   "FusedConv",
+                   {{1, 3, 8, 8}, {4, 3, 3, 3}, {4}},
+                   with(fused("Relu", {}), {{"pads", Ints{1, 1, 1, 1}}}),
+                   1,
+                   1,
+                   f});
+  cases.push_back({"FusedConv depthwise Clip",
+                   "FusedConv",
+                   {{1, 4, 7, 7}, {4, 1, 3, 3}, {4}},
+                   with(fused("Clip", {0.0f, 0.6f}), {{"group", int64_t{4}}}),
+                   1,
+                   1,
+                   f});
+  cases.push_back({"FusedConv residual Z, HardSigmoid",
+                   "FusedConv",
                    {{1, 2, 6, 6}, {3, 2, 1, 1}, {3}, {1, 3, 6, 6}},
-                   fused("HardSigmoid", {0.3f, 0.4f}), 99, 1, f});
-  cases.push_back({"FusedConv no activation", "FusedConv", {{1, 2, 6, 6}, {3, 2, 3, 3}},
-                   fused("", {}), 1, 1, f});
-  cases.push_back({"FusedMatMul bias Relu", "FusedMatMul", {{5, 7}, {7, 3}, {3}},
-                   fused("Relu", {}), 1, 1, f});
-  cases.push_back({"FusedMatMul rank 3, LeakyRelu", "FusedMatMul", {{2, 5, 7}, {7, 3}, {3}},
-                   fused("LeakyRelu", {0.2f}), 1, 1, f});
+                   fused("HardSigmoid", {0.3f, 0.4f}),
+                   99,
+                   1,
+                   f});
+  cases.push_back({"FusedConv no activation",
+                   "FusedConv",
+                   {{1, 2, 6, 6}, {3, 2, 3, 3}},
+                   fused("", {}),
+                   1,
+                   1,
+                   f});
+  cases.push_back(
+      {"FusedMatMul bias Relu", "FusedMatMul", {{5, 7}, {7, 3}, {3}}, fused("Relu", {}), 1, 1, f});
+  cases.push_back({"FusedMatMul rank 3, LeakyRelu",
+                   "FusedMatMul",
+                   {{2, 5, 7}, {7, 3}, {3}},
+                   fused("LeakyRelu", {0.2f}),
+                   1,
+                   1,
+                   f});
   cases.push_back({"Softmax last axis", "Softmax", {{3, 4, 10}}, {}});
   cases.push_back({"Softmax opset 11 axis 1 of 2-D", "Softmax", {{5, 9}}, {}, 99, 11});
   return cases;

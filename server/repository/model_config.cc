@@ -214,8 +214,8 @@ absl::Status CompleteInstanceGroup(inference::ModelInstanceGroup& group, const G
     return absl::OkStatus();
   }
   if (gpus.count == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("instance_group: KIND_GPU needs a GPU, and ", gpus.why_none, "; use KIND_CPU"));
+    return absl::InvalidArgumentError(absl::StrCat("instance_group: KIND_GPU needs a GPU, and ",
+                                                   gpus.why_none, "; use KIND_CPU"));
   }
   for (int gpu : group.gpus()) {
     if (gpu < 0 || gpu >= gpus.count) {

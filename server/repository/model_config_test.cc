@@ -180,7 +180,8 @@ TEST(ModelConfigTest, GpuInstanceGroups) {
   const GpuInventory two{2, ""};
   // KIND_GPU without gpus gets every GPU; count is per GPU, as in Triton.
   auto c = CompleteModelConfig(
-      *ParseModelConfig("instance_group [ { kind: KIND_GPU count: 3 }, { count: 1 kind: KIND_CPU } ]"),
+      *ParseModelConfig(
+          "instance_group [ { kind: KIND_GPU count: 3 }, { count: 1 kind: KIND_CPU } ]"),
       "m", Inputs(), Outputs(), kOnnxPlatform, two);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->instance_group(0).gpus_size(), 2);
@@ -189,8 +190,8 @@ TEST(ModelConfigTest, GpuInstanceGroups) {
   // KIND_AUTO, and no group at all, take the GPU when there is one and the CPU otherwise.
   for (const char* text : {"", "instance_group [ { count: 2 } ]"}) {
     SCOPED_TRACE(text);
-    auto gpu = CompleteModelConfig(*ParseModelConfig(text), "m", Inputs(), Outputs(),
-                                   kOnnxPlatform, GpuInventory{1, ""});
+    auto gpu = CompleteModelConfig(*ParseModelConfig(text), "m", Inputs(), Outputs(), kOnnxPlatform,
+                                   GpuInventory{1, ""});
     ASSERT_TRUE(gpu.ok()) << gpu.status();
     EXPECT_EQ(gpu->instance_group(0).kind(), inference::ModelInstanceGroup::KIND_GPU);
     EXPECT_EQ(gpu->instance_group(0).gpus_size(), 1);
@@ -200,9 +201,9 @@ TEST(ModelConfigTest, GpuInstanceGroups) {
   }
   EXPECT_FALSE(WantsGpu(*ParseModelConfig("instance_group [ { kind: KIND_CPU } ]")));
   // A GPU the machine lacks, and a machine whose CUDA backend sees none, are refused clearly.
-  auto missing = CompleteModelConfig(
-      *ParseModelConfig("instance_group [ { kind: KIND_GPU gpus: [ 0, 2 ] } ]"), "m", Inputs(),
-      Outputs(), kOnnxPlatform, two);
+  auto missing =
+      CompleteModelConfig(*ParseModelConfig("instance_group [ { kind: KIND_GPU gpus: [ 0, 2 ] } ]"),
+                          "m", Inputs(), Outputs(), kOnnxPlatform, two);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(),
             "instance_group: gpus names GPU 2, but the GPUs cortadod can use are 0 to 1");
