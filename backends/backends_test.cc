@@ -396,10 +396,32 @@ std::vector<Case> Cases() {
   const DType f32 = DType::kFloat32, f64 = DType::kFloat64;
   cases.push_back({"Concat channels-last, 3 inputs",
                    concat(3, {{2, 5, 5, 32}, {2, 5, 5, 7}, {2, 5, 5, 64}}, f32)});
-  cases.push_back({"Concat channels-first, long runs",
-                   concat(1, {{2, 16, 20, 20}, {2, 48, 20, 20}}, f32)});
+  cases.push_back(
+      {"Concat channels-first, long runs", concat(1, {{2, 16, 20, 20}, {2, 48, 20, 20}}, f32)});
   cases.push_back({"Concat axis 0, float64", concat(0, {{3, 4}, {1, 4}, {5, 4}}, f64)});
   cases.push_back({"Concat axis -1, one input", concat(-1, {{3, 4, 5}}, f32)});
+  // Gather with constant indices: channel shuffles on the last axis (two interleaved runs, with an
+  // odd count and a vector tail), and any other indices and axes.
+  auto gather = [&](int64_t axis, Shape x, std::vector<int64_t> indices) {
+    OpRun r;
+    r.op_type = "Gather";
+    r.opset = 13;
+    r.attrs.Set("axis", axis);
+    const int64_t n = static_cast<int64_t>(indices.size());
+    r.inputs = {Random(std::move(x), seed++), Tensor::FromVector<int64_t>(std::move(indices), {n})};
+    return r;
+  };
+  auto shuffle = [](int64_t a, int64_t b, int64_t n) {
+    std::vector<int64_t> idx;
+    for (int64_t j = 0; j < n; ++j) idx.push_back(j % 2 == 0 ? a + j / 2 : b + j / 2);
+    return idx;
+  };
+  cases.push_back(
+      {"Gather channel shuffle, last axis", gather(3, {2, 3, 5, 24}, shuffle(0, 12, 24))});
+  cases.push_back(
+      {"Gather half of a shuffle, odd count", gather(-1, {2, 7, 40}, shuffle(10, 30, 19))});
+  cases.push_back({"Gather other indices, axis 1", gather(1, {2, 6, 3, 4}, {5, -1, 0, 2, 2})});
+  cases.push_back({"Gather negative indices, last axis", gather(2, {3, 4, 9}, {-9, 8, -1, 0})});
   return cases;
 }
 

@@ -55,6 +55,10 @@ class GatherKernel : public Kernel {
     out.insert(out.end(), ind->shape().begin(), ind->shape().end());
     out.insert(out.end(), x->shape().begin() + axis + 1, x->shape().end());
     const int64_t count = static_cast<int64_t>(indices.size());
+    if (inner == 1) {  // picks within each row (a channels-last channel gather): indices innermost
+      return RunTables(ctx, *x, out, {outer, count}, {AffineTable(outer, 0, dim), indices},
+                       "Gather");
+    }
     const OffsetTables tables = {AffineTable(outer, 0, dim * inner), indices,
                                  AffineTable(inner, 0, 1)};
     return RunTables(ctx, *x, out, {outer, count, inner}, tables, "Gather");

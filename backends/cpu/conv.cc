@@ -333,23 +333,41 @@ void DepthwisePlane(const Geometry& g, const T* x, const T* w, T bias, T* y, T* 
   }
 }
 
+// What each kernel below reads off its operands: the batch, the input and output channels (c,
+// m) and per group (cg, mg), and whether the window is pointwise (1x1, stride 1, no padding: the
+// image is its own column matrix).
+struct ConvDims {
+  ConvDims(const Geometry& g, const Tensor& x, int64_t out_channels, int64_t groups)
+      : batch(x.dim(0)),
+        c(x.dim(1)),
+        m(out_channels),
+        group(groups),
+        cg(c / groups),
+        mg(m / groups),
+        pointwise(g.kernel_size() == 1) {
+    for (int i = 0; i < kMaxSpatial; ++i) {
+      pointwise = pointwise && g.stride[i] == 1 && g.pad_begin[i] == 0 && g.pad_end[i] == 0;
+    }
+  }
+  explicit ConvDims(const ConvOperands& op) : ConvDims(op.g, *op.x, op.y->dim(1), op.group) {}
+  explicit ConvDims(const ConvGradOperands& op) : ConvDims(op.g, *op.x, op.w->dim(0), op.group) {}
+
+  int64_t batch, c, m, group, cg, mg;
+  bool pointwise;
+};
+
 struct BlockedConv {
   template <typename T>
   static absl::Status Run(const ConvOperands& op) {
     const Geometry& g = op.g;
-    const Tensor &x = *op.x, &w = *op.w;
-    const Tensor* b = op.b;
-    Tensor* y = op.y;
-    const int64_t group = op.group;
-    const int64_t batch = x.dim(0), c = x.dim(1), m = y->dim(1);
-    const int64_t cg = c / group, mg = m / group;
+    const auto [batch, c, m, group, cg, mg, pointwise] = ConvDims(op);
     const int64_t in_size = g.in_size(), out_size = g.out_size();
     const int64_t kdim = cg * g.kernel_size();  // GEMM inner dimension
-    const T* xp = x.data<T>();
-    const T* wp = w.data<T>();
-    const T* bp = b != nullptr ? b->data<T>() : nullptr;
-    T* yp = y->data<T>();
-    if (y->num_elements() == 0) return absl::OkStatus();
+    const T* xp = op.x->data<T>();
+    const T* wp = op.w->data<T>();
+    const T* bp = op.b != nullptr ? op.b->data<T>() : nullptr;
+    T* yp = op.y->data<T>();
+    if (op.y->num_elements() == 0) return absl::OkStatus();
     if (cg == 1 && mg == 1 && g.kernel[0] == 1 && g.in[0] == 1) {
       // Planes over the intra-op threads, each part with its own ConvRow scratch.
       const int64_t planes = batch * c, phase_size = g.in[2] + g.stride[2];
@@ -363,10 +381,6 @@ struct BlockedConv {
         }
       });
       return absl::OkStatus();
-    }
-    bool pointwise = g.kernel_size() == 1;  // 1x1, stride 1, no padding: X is its own im2col
-    for (int i = 0; i < kMaxSpatial; ++i) {
-      pointwise = pointwise && g.stride[i] == 1 && g.pad_begin[i] == 0 && g.pad_end[i] == 0;
     }
     // Images over the intra-op threads, each part with its own column buffer. (One image: the
     // Gemm splits instead.)
@@ -406,25 +420,21 @@ struct BlockedConvTranspose {
   template <typename T>
   static absl::Status Run(const ConvOperands& op) {
     const Geometry& g = op.g;
-    const Tensor &x = *op.x, &w = *op.w;
-    const Tensor* b = op.b;
-    Tensor* y = op.y;
-    const int64_t group = op.group;
-    const int64_t batch = x.dim(0), c = x.dim(1), m = y->dim(1);
-    const int64_t cg = c / group, mg = m / group;
+    const auto [batch, c, m, group, cg, mg, pointwise] = ConvDims(op);
     // In the adjoint geometry, `out` is this op's input and `in` its output.
     const int64_t x_size = g.out_size(), y_size = g.in_size();
     const int64_t rows = mg * g.kernel_size();
-    const T* xp = x.data<T>();
-    const T* wp = w.data<T>();
-    T* yp = y->data<T>();
-    if (y->num_elements() == 0) return absl::OkStatus();
+    const T* xp = op.x->data<T>();
+    const T* wp = op.w->data<T>();
+    const T* bp = op.b != nullptr ? op.b->data<T>() : nullptr;
+    T* yp = op.y->data<T>();
+    if (op.y->num_elements() == 0) return absl::OkStatus();
     ASSIGN_OR_RETURN(Tensor col, Scratch<T>(rows * x_size + ColumnScratchSize<T>(g, mg)));
     for (int64_t n = 0; n < batch; ++n) {
       for (int64_t grp = 0; grp < group; ++grp) {
         T* yg = yp + (n * m + grp * mg) * y_size;
         for (int64_t j = 0; j < mg; ++j) {
-          const T bias = b != nullptr ? b->data<T>()[grp * mg + j] : T(0);
+          const T bias = bp != nullptr ? bp[grp * mg + j] : T(0);
           std::fill(yg + j * y_size, yg + (j + 1) * y_size, bias);
         }
         // col[mg * taps, x_size] = W_g^T [mg * taps, cg] * X_g [cg, x_size].
@@ -447,9 +457,7 @@ struct BlockedConvGrad {
     const Geometry& g = op.g;
     const Tensor &dy = *op.dy, &x = *op.x, &w = *op.w;
     Tensor *dx = op.dx, *dw = op.dw, *db = op.db;
-    const int64_t group = op.group;
-    const int64_t batch = x.dim(0), c = x.dim(1), m = w.dim(0);
-    const int64_t cg = c / group, mg = m / group;
+    const auto [batch, c, m, group, cg, mg, pointwise] = ConvDims(op);
     const int64_t in_size = g.in_size(), out_size = g.out_size();
     const int64_t kdim = cg * g.kernel_size();
     const T* dyp = dy.data<T>();
@@ -470,10 +478,6 @@ struct BlockedConvGrad {
                       dbp[j] = static_cast<T>(sum);
                     }
                   });
-    }
-    bool pointwise = g.kernel_size() == 1;
-    for (int i = 0; i < kMaxSpatial; ++i) {
-      pointwise = pointwise && g.stride[i] == 1 && g.pad_begin[i] == 0 && g.pad_end[i] == 0;
     }
     if (dy.num_elements() == 0 || kdim == 0) {
       std::memset(dx->raw_data(), 0, dx->nbytes());

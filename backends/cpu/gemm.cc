@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <type_traits>
 #include <utility>
 
 #include "backends/cpu/simd.h"
@@ -81,47 +80,46 @@ inline void MicroKernelBody(int64_t kc, const T* __restrict a, const T* __restri
   }
 }
 
-// A micro-kernel: C (mr x nr, row stride ldc) = A strip * B strip (+ beta * C).
+// The micro-kernel of each ISA, for T = float and double: a kMr x 2-vector tile.
+//   kSse2 (what -march=x86-64-v2 gives): 16 registers of 128 bits; 6 x 2 uses 12 for
+//     accumulators.
+//   kAvx2 (with FMA): 16 registers of 256 bits; the same 6 x 2 tile, twice as wide.
+//   kAvx512: 32 registers of 512 bits; 8 x 2 uses 16 for accumulators. (Taller tiles measured
+//     slower, and 8 rows divide the usual channel counts.)
+template <typename T, Isa kIsa>
+struct Micro;
+
 template <typename T>
-using MicroKernel = void (*)(int64_t kc, const T* a, const T* b, T beta, T* c, int64_t ldc);
+struct Micro<T, Isa::kSse2> {
+  using V = typename VecOf<T, 16>::type;
+  static constexpr int kMr = 6, kNr = 2 * sizeof(V) / sizeof(T);
+  __attribute__((flatten)) static void Kernel(int64_t kc, const T* a, const T* b, T beta, T* c,
+                                              int64_t ldc) {
+    MicroKernelBody<V, T, kMr, 2, BcastLanes<V>>(kc, a, b, beta, c, ldc);
+  }
+};
 
-// Baseline (SSE2, what -march=x86-64-v2 gives): 16 registers of 128 bits; a 6 x 2-vector tile
-// uses 12 for accumulators.
-__attribute__((flatten)) void KernelF32Sse(int64_t kc, const float* a, const float* b, float beta,
-                                           float* c, int64_t ldc) {
-  MicroKernelBody<F32x4, float, 6, 2, BcastLanes<F32x4>>(kc, a, b, beta, c, ldc);
-}
-__attribute__((flatten)) void KernelF64Sse(int64_t kc, const double* a, const double* b,
-                                           double beta, double* c, int64_t ldc) {
-  MicroKernelBody<F64x2, double, 6, 2, BcastLanes<F64x2>>(kc, a, b, beta, c, ldc);
-}
+#ifdef CORTADO_SIMD_X86
+template <typename T>
+struct Micro<T, Isa::kAvx2> {
+  using V = typename VecOf<T, 32>::type;
+  static constexpr int kMr = 6, kNr = 2 * sizeof(V) / sizeof(T);
+  __attribute__((target("avx2,fma"), flatten)) static void Kernel(int64_t kc, const T* a,
+                                                                  const T* b, T beta, T* c,
+                                                                  int64_t ldc) {
+    MicroKernelBody<V, T, kMr, 2, BcastAvx2>(kc, a, b, beta, c, ldc);
+  }
+};
 
-#ifdef CORTADO_SIMD_HAVE_AVX2
-// AVX2 + FMA: 16 registers of 256 bits; the same 6 x 2-vector tile, twice as wide.
-__attribute__((target("avx2,fma"), flatten)) void KernelF32Avx2(int64_t kc, const float* a,
-                                                                const float* b, float beta,
-                                                                float* c, int64_t ldc) {
-  MicroKernelBody<F32x8, float, 6, 2, BcastAvx2>(kc, a, b, beta, c, ldc);
-}
-__attribute__((target("avx2,fma"), flatten)) void KernelF64Avx2(int64_t kc, const double* a,
-                                                                const double* b, double beta,
-                                                                double* c, int64_t ldc) {
-  MicroKernelBody<F64x4, double, 6, 2, BcastAvx2>(kc, a, b, beta, c, ldc);
-}
-#ifdef CORTADO_SIMD_HAVE_AVX512
-// AVX-512: 32 registers of 512 bits; an 8 x 2-vector tile uses 16 for accumulators. (Taller
-// tiles measured slower, and 8 rows divide the usual channel counts.)
-__attribute__((target("avx512f"), flatten)) void KernelF32Avx512(int64_t kc, const float* a,
-                                                                 const float* b, float beta,
-                                                                 float* c, int64_t ldc) {
-  MicroKernelBody<F32x16, float, 8, 2, BcastAvx512>(kc, a, b, beta, c, ldc);
-}
-__attribute__((target("avx512f"), flatten)) void KernelF64Avx512(int64_t kc, const double* a,
-                                                                 const double* b, double beta,
-                                                                 double* c, int64_t ldc) {
-  MicroKernelBody<F64x8, double, 8, 2, BcastAvx512>(kc, a, b, beta, c, ldc);
-}
-#endif
+template <typename T>
+struct Micro<T, Isa::kAvx512> {
+  using V = typename VecOf<T, 64>::type;
+  static constexpr int kMr = 8, kNr = 2 * sizeof(V) / sizeof(T);
+  __attribute__((target("avx512f"), flatten)) static void Kernel(int64_t kc, const T* a, const T* b,
+                                                                 T beta, T* c, int64_t ldc) {
+    MicroKernelBody<V, T, kMr, 2, BcastAvx512>(kc, a, b, beta, c, ldc);
+  }
+};
 #endif
 
 // out[p * width + r] = alpha * src[r * lds + p] for r in [0, rows) and p in [0, kc), and 0 for
@@ -258,11 +256,11 @@ void ScaleC(int64_t m, int64_t n, T beta, T* c, int64_t ldc) {
   }
 }
 
-// The blocked loops around a micro-kernel computing mr x nr tiles.
-template <typename T, int mr, int nr>
-void GemmBlocked(MicroKernel<T> kernel, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
-                 T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta, T* c,
-                 int64_t ldc) {
+// The blocked loops around the micro-kernel M (a Micro), which computes mr x nr tiles.
+template <typename T, typename M>
+void GemmBlocked(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                 int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  constexpr int mr = M::kMr, nr = M::kNr;
   // Cache blocks: a kc x nr strip of B stays in L1, an mc x kc block of A in L2, and the
   // kc x nc panel of B in L3.
   constexpr int64_t kKc = 256;
@@ -294,9 +292,9 @@ void GemmBlocked(MicroKernel<T> kernel, bool trans_a, bool trans_b, int64_t m, i
             const T* ap = packed_a.get() + ir * kc;
             T* cp = c + (ic + ir) * ldc + jc + jr;
             if (rows == mr && cols == nr) {
-              kernel(kc, ap, bp, beta_block, cp, ldc);
+              M::Kernel(kc, ap, bp, beta_block, cp, ldc);
             } else {
-              kernel(kc, ap, bp, T(0), tile, nr);
+              M::Kernel(kc, ap, bp, T(0), tile, nr);
               StoreTile(tile, nr, rows, cols, beta_block, cp, ldc);
             }
           }
@@ -310,10 +308,10 @@ void GemmBlocked(MicroKernel<T> kernel, bool trans_a, bool trans_b, int64_t m, i
 // ranges of whole tiles, by columns when it is at least as wide as tall, else by rows, and each
 // range is an independent GemmBlocked (which packs its own panels). Every element of C is
 // computed as without the split.
-template <typename T, int mr, int nr>
-void GemmParallel(MicroKernel<T> kernel, bool trans_a, bool trans_b, int64_t m, int64_t n,
-                  int64_t k, T alpha, const T* a, int64_t lda, const T* b, int64_t ldb, T beta,
-                  T* c, int64_t ldc) {
+template <typename T, typename M>
+void GemmParallel(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                  int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  constexpr int mr = M::kMr, nr = M::kNr;
   // Multiply-adds a chunk should have at least (some 30 us), for a thread to pay off.
   constexpr int64_t kMinChunkWork = int64_t{1} << 21;
   const bool by_cols = n >= m;
@@ -325,27 +323,20 @@ void GemmParallel(MicroKernel<T> kernel, bool trans_a, bool trans_b, int64_t m, 
   ParallelFor(units, min_units, [&](int64_t begin, int64_t end) {
     const int64_t lo = begin * unit, hi = std::min(end * unit, extent);
     if (by_cols) {
-      GemmBlocked<T, mr, nr>(kernel, trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
-                             trans_b ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+      GemmBlocked<T, M>(trans_a, trans_b, m, hi - lo, k, alpha, a, lda,
+                        trans_b ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
     } else {
-      GemmBlocked<T, mr, nr>(kernel, trans_a, trans_b, hi - lo, n, k, alpha,
-                             trans_a ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc);
+      GemmBlocked<T, M>(trans_a, trans_b, hi - lo, n, k, alpha, trans_a ? a + lo : a + lo * lda,
+                        lda, b, ldb, beta, c + lo * ldc, ldc);
     }
   });
 }
 
-// Vector type of 16 bytes (what x86-64-v2 has) for the level-1 loops.
-template <typename T>
-struct Vec16 {
-  typedef T type __attribute__((vector_size(16)));
-  static constexpr int kLanes = 16 / sizeof(T);
-};
-
 // Sum of x[i] * y[i].
 template <typename T>
 T Dot(int64_t n, const T* x, const T* y) {
-  using V = typename Vec16<T>::type;
-  constexpr int kLanes = Vec16<T>::kLanes;
+  using V = typename VecOf<T, 16>::type;  // what x86-64-v2 has
+  constexpr int kLanes = sizeof(V) / sizeof(T);
   V acc0{}, acc1{};
   int64_t i = 0;
   for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
@@ -367,8 +358,8 @@ T Dot(int64_t n, const T* x, const T* y) {
 // y[0..n) += alpha * x[0..n) (BLAS axpy), vectorized.
 template <typename T>
 void Axpy(int64_t n, T alpha, const T* x, T* y) {
-  using V = typename Vec16<T>::type;
-  constexpr int kLanes = Vec16<T>::kLanes;
+  using V = typename VecOf<T, 16>::type;  // what x86-64-v2 has
+  constexpr int kLanes = sizeof(V) / sizeof(T);
   const V av = V{} + alpha;
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -432,37 +423,18 @@ void GemmFloat(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T al
     GemmThin(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-  constexpr bool kFloat = std::is_same_v<T, float>;
-#ifdef CORTADO_SIMD_HAVE_AVX512
-  if (CpuHasAvx512()) {
-    if constexpr (kFloat) {
-      GemmParallel<float, 8, 32>(KernelF32Avx512, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                                 beta, c, ldc);
-    } else {
-      GemmParallel<double, 8, 16>(KernelF64Avx512, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                                  beta, c, ldc);
-    }
-    return;
-  }
+  switch (ActiveIsa()) {
+#ifdef CORTADO_SIMD_X86
+    case Isa::kAvx512:
+      return GemmParallel<T, Micro<T, Isa::kAvx512>>(trans_a, trans_b, m, n, k, alpha, a, lda, b,
+                                                     ldb, beta, c, ldc);
+    case Isa::kAvx2:
+      return GemmParallel<T, Micro<T, Isa::kAvx2>>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                                                   beta, c, ldc);
 #endif
-#ifdef CORTADO_SIMD_HAVE_AVX2
-  if (CpuHasAvx2Fma()) {
-    if constexpr (kFloat) {
-      GemmParallel<float, 6, 16>(KernelF32Avx2, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                                 beta, c, ldc);
-    } else {
-      GemmParallel<double, 6, 8>(KernelF64Avx2, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
-                                 beta, c, ldc);
-    }
-    return;
-  }
-#endif
-  if constexpr (kFloat) {
-    GemmParallel<float, 6, 8>(KernelF32Sse, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
-                              c, ldc);
-  } else {
-    GemmParallel<double, 6, 4>(KernelF64Sse, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta,
-                               c, ldc);
+    default:
+      return GemmParallel<T, Micro<T, Isa::kSse2>>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb,
+                                                   beta, c, ldc);
   }
 }
 

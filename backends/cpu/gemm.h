@@ -7,7 +7,7 @@
 // and the baseline SSE2 one otherwise; direct dot products / axpys when op(A) or op(B) has at
 // most two rows or columns. Large products split C over the intra-op threads
 // (core/thread_pool.h); each element is computed the same way whatever the split. No shared
-// state: thread-safe. (The ISA switches for testing the narrower kernels are simd.h's.)
+// state: thread-safe. (simd::CapIsa runs the narrower kernels on a wider CPU, for tests.)
 #ifndef CORTADO_BACKENDS_CPU_GEMM_H_
 #define CORTADO_BACKENDS_CPU_GEMM_H_
 

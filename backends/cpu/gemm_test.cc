@@ -1,7 +1,8 @@
 // BlockedGemm (backends/cpu/gemm.h) against the reference Gemm (ops/gemm.h): edge shapes around
 // the micro-kernel's tiles and the thin-product paths, every transpose, leading dimensions with
 // padding (which must stay untouched), beta == 0 over NaN (which must not leak through), and the
-// same bits at any intra-op thread count.
+// same bits at any intra-op thread count; the edge shapes on every ISA's micro-kernel that the
+// CPU runs (simd::CapIsa), so the AVX2 and SSE2 tiles are tested on an AVX-512 machine too.
 #include "backends/cpu/gemm.h"
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "backends/cpu/simd.h"
 #include "core/thread_pool.h"
 #include "gtest/gtest.h"
 #include "ops/gemm.h"
@@ -57,17 +59,23 @@ void CheckAgainstReference(bool ta, bool tb, int64_t m, int64_t n, int64_t k, V 
   }
 }
 
-TEST(BlockedGemmTest, MatchesTheReferenceOnEdgeShapes) {
+TEST(BlockedGemmTest, MatchesTheReferenceOnEdgeShapesOnEveryIsa) {
   const int64_t shapes[][3] = {{1, 1, 1},    {1, 37, 5},     {7, 1, 9},     {6, 16, 256},
                                {13, 29, 3},  {5, 17, 300},   {97, 65, 257}, {200, 40, 70},
                                {3, 1100, 2}, {1, 1000, 130}, {50, 2, 33},   {2, 70, 45},
                                {8, 32, 16},  {9, 33, 17},    {16, 64, 512}, {31, 63, 0}};
-  for (const auto& s : shapes) {
-    for (int t = 0; t < 4; ++t) {
-      CheckAgainstReference<float>(t & 1, t & 2, s[0], s[1], s[2], 1.0f, 0.0f, 0);
-      CheckAgainstReference<double>(t & 1, t & 2, s[0], s[1], s[2], 0.5, 1.5, 3);
+  for (int isa = 0; isa <= static_cast<int>(simd::CpuIsa()); ++isa) {
+    const simd::Isa previous = simd::CapIsa(static_cast<simd::Isa>(isa));
+    SCOPED_TRACE(simd::IsaName(simd::ActiveIsa()));
+    ASSERT_EQ(static_cast<int>(simd::ActiveIsa()), isa);
+    for (const auto& s : shapes) {
+      for (int t = 0; t < 4; ++t) {
+        CheckAgainstReference<float>(t & 1, t & 2, s[0], s[1], s[2], 1.0f, 0.0f, 0);
+        CheckAgainstReference<double>(t & 1, t & 2, s[0], s[1], s[2], 0.5, 1.5, 3);
+      }
+      CheckAgainstReference<float>(false, true, s[0], s[1], s[2], -2.0f, 1.0f, 5);
     }
-    CheckAgainstReference<float>(false, true, s[0], s[1], s[2], -2.0f, 1.0f, 5);
+    simd::CapIsa(previous);
   }
 }
 

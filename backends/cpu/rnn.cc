@@ -11,8 +11,8 @@
 //   - each step then adds H_prev * R^T block by block, in registers (a panel read once for up to
 //     three batch rows), and applies the cell (FastSigmoid, FastTanh of ops/elementwise.h) to the
 //     block's units while they are hot; the blocks split over the intra-op threads.
-// The block is two SIMD vectors of hidden units per gate, with the widest ISA the CPU has
-// (backends/cpu/simd.h), chosen when the kernel is created. Kernels are immutable: thread-safe.
+// The block is two SIMD vectors of hidden units per gate, for the ISA that simd::ActiveIsa()
+// (backends/cpu/simd.h) gives when the kernel is created. Kernels are immutable: thread-safe.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -135,35 +135,36 @@ using StepFn = void (*)(const StepArgs& a, int64_t b0, int64_t b1);
 __attribute__((flatten)) void StepSse(const StepArgs& a, int64_t b0, int64_t b1) {
   StepBody<F32x4, BcastLanes<F32x4>, 1>(a, b0, b1);
 }
-#ifdef CORTADO_SIMD_HAVE_AVX2
+#ifdef CORTADO_SIMD_X86
 // AVX2 + FMA: 16 registers of 256 bits, one row at a time.
 __attribute__((target("avx2,fma"), flatten)) void StepAvx2(const StepArgs& a, int64_t b0,
                                                            int64_t b1) {
   StepBody<F32x8, BcastAvx2, 1>(a, b0, b1);
 }
-#ifdef CORTADO_SIMD_HAVE_AVX512
 // AVX-512: 32 registers of 512 bits, up to three rows (24 accumulators) per panel read.
 __attribute__((target("avx512f"), flatten)) void StepAvx512(const StepArgs& a, int64_t b0,
                                                             int64_t b1) {
   StepBody<F32x16, BcastAvx512, 3>(a, b0, b1);
 }
 #endif
-#endif
 
-// The step routine for this CPU and its block width.
-struct Isa {
+// The step routine for ActiveIsa() and its block width.
+struct StepRoutine {
   StepFn step;
   int units;
 };
 
-Isa BestIsa() {
-#ifdef CORTADO_SIMD_HAVE_AVX2
-#ifdef CORTADO_SIMD_HAVE_AVX512
-  if (CpuHasAvx512()) return {StepAvx512, BlockUnits<F32x16>()};
+StepRoutine ActiveStepRoutine() {
+  switch (ActiveIsa()) {
+#ifdef CORTADO_SIMD_X86
+    case Isa::kAvx512:
+      return {StepAvx512, BlockUnits<F32x16>()};
+    case Isa::kAvx2:
+      return {StepAvx2, BlockUnits<F32x8>()};
 #endif
-  if (CpuHasAvx2Fma()) return {StepAvx2, BlockUnits<F32x8>()};
-#endif
-  return {StepSse, BlockUnits<F32x4>()};
+    default:
+      return {StepSse, BlockUnits<F32x4>()};
+  }
 }
 
 // Input slots (ops/rnn.cc).
@@ -212,12 +213,12 @@ class LstmKernel final : public Kernel {
       return absl::UnimplementedError("cpu_opt LSTM: weights that do not match hidden_size");
     }
     std::unique_ptr<LstmKernel> k(new LstmKernel());
-    k->isa_ = BestIsa();
+    k->routine_ = ActiveStepRoutine();
     k->hidden_ = h;
     k->input_ = input;
     k->dirs_ = dirs;
     k->reverse_ = direction == "reverse";
-    const int64_t u = k->isa_.units;
+    const int64_t u = k->routine_.units;
     k->padded_ = (h + u - 1) / u * u;
     for (int64_t d = 0; d < dirs; ++d) {
       k->directions_.push_back(
@@ -245,12 +246,12 @@ class LstmKernel final : public Kernel {
 
   // The block-order column of gate g, hidden unit j.
   int64_t Column(int64_t g, int64_t j) const {
-    const int64_t u = isa_.units;
+    const int64_t u = routine_.units;
     return (j / u * kGates + g) * u + j % u;
   }
 
   Packed Pack(const float* w, const float* r, const float* b) const {
-    const int64_t h = hidden_, u = isa_.units, cols = kGates * padded_;
+    const int64_t h = hidden_, u = routine_.units, cols = kGates * padded_;
     Packed p;
     p.w.assign(cols * input_, 0.0f);
     p.r.assign(cols * h, 0.0f);
@@ -268,7 +269,7 @@ class LstmKernel final : public Kernel {
     return p;
   }
 
-  Isa isa_{};
+  StepRoutine routine_{};
   int64_t hidden_ = 0, input_ = 0, dirs_ = 1, padded_ = 0;
   bool reverse_ = false;
   std::vector<Packed> directions_;
@@ -301,7 +302,7 @@ absl::Status LstmKernel::Compute(KernelContext& ctx) const {
     ASSIGN_OR_RETURN(Tensor * t, ctx.AllocateOutput(i + 1, DType::kFloat32, state));
     finals[i] = t->data<float>();
   }
-  const int64_t cols = kGates * hp, u = isa_.units, blocks = hp / u;
+  const int64_t cols = kGates * hp, u = routine_.units, blocks = hp / u;
   std::vector<float> xw(seq * batch * cols), h_prev(batch * hp), h_next(batch * hp), c(batch * hp);
   // Blocks per chunk of the intra-op threads: at least some 64K multiply-adds each.
   const int64_t block_work = std::max<int64_t>(1, batch * h * kGates * u);
@@ -331,7 +332,7 @@ absl::Status LstmKernel::Compute(KernelContext& ctx) const {
       args.h_prev = prev;
       args.h_next = next;
       args.xw = xw.data() + t * batch * cols;
-      ParallelFor(blocks, min_blocks, [&](int64_t b0, int64_t b1) { isa_.step(args, b0, b1); });
+      ParallelFor(blocks, min_blocks, [&](int64_t b0, int64_t b1) { routine_.step(args, b0, b1); });
       if (y != nullptr) {
         for (int64_t b = 0; b < batch; ++b) {
           std::copy_n(next + b * hp, h, y + ((t * dirs_ + d) * batch + b) * h);

@@ -1,17 +1,20 @@
 // The SIMD vocabulary of the optimized CPU kernels (backends/cpu): GCC vector types for SSE2,
-// AVX2 and AVX-512, broadcasts for each, and the run-time checks of what the CPU supports. The
-// wide kernels are ordinary templates over the vector type, instantiated inside functions
-// compiled for that ISA (`__attribute__((target(...), flatten)))` and called only after the
-// matching check, so the binary runs on any x86-64 and uses the widest ISA the CPU has.
-// Defining CORTADO_GEMM_NO_AVX2 when compiling a kernel keeps it to the baseline (for testing);
-// CORTADO_GEMM_NO_AVX512 keeps AVX2 the widest. Stateless: thread-safe.
+// AVX2 and AVX-512, broadcasts for each, and the choice of instruction set at run time. The wide
+// kernels are ordinary templates over the vector type, instantiated inside functions compiled
+// for that ISA (`__attribute__((target(...), flatten)))`) and called only when ActiveIsa() says
+// the CPU has it, so one binary runs on any x86-64 and uses the widest ISA the CPU has. CapIsa
+// lowers that choice at run time, so that tests run the AVX2 and SSE2 kernels on an AVX-512
+// machine. ActiveIsa and CapIsa are thread-safe (an atomic); the rest is stateless.
 #ifndef CORTADO_BACKENDS_CPU_SIMD_H_
 #define CORTADO_BACKENDS_CPU_SIMD_H_
 
+#include <algorithm>
+#include <atomic>
 #include <cstddef>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#define CORTADO_SIMD_X86 1  // the wide kernels exist only here
 #endif
 
 // The broadcasts below return AVX vectors, but every call is inlined (by `flatten`) into a
@@ -44,8 +47,49 @@ struct BcastLanes {
   }
 };
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(CORTADO_GEMM_NO_AVX2)
-#define CORTADO_SIMD_HAVE_AVX2 1
+// The instruction sets the kernels have versions for, narrowest first. kSse2 is the baseline
+// (what -march=x86-64-v2 gives, and plain GCC vectors elsewhere); kAvx2 includes FMA.
+enum class Isa { kSse2 = 0, kAvx2 = 1, kAvx512 = 2 };
+
+inline const char* IsaName(Isa isa) {
+  return isa == Isa::kAvx512 ? "avx512" : isa == Isa::kAvx2 ? "avx2" : "sse2";
+}
+
+// The widest Isa this CPU runs.
+inline Isa CpuIsa() {
+#ifdef CORTADO_SIMD_X86
+  static const Isa isa = __builtin_cpu_supports("avx512f") ? Isa::kAvx512
+                         : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+                             ? Isa::kAvx2
+                             : Isa::kSse2;
+  return isa;
+#else
+  return Isa::kSse2;
+#endif
+}
+
+namespace internal {
+inline std::atomic<int> isa_cap{static_cast<int>(Isa::kAvx512)};
+}  // namespace internal
+
+// The Isa the kernels use: CpuIsa(), at most the cap. Kernels that pack weights for a block
+// width read it once, when they are created; the others at each call.
+inline Isa ActiveIsa() {
+  return static_cast<Isa>(std::min(static_cast<int>(CpuIsa()), internal::isa_cap.load()));
+}
+
+// Caps ActiveIsa() at `cap` from now on and returns the previous cap (for tests).
+inline Isa CapIsa(Isa cap) {
+  return static_cast<Isa>(internal::isa_cap.exchange(static_cast<int>(cap)));
+}
+
+// The vector of kBytes bytes of T.
+template <typename T, int kBytes>
+struct VecOf {
+  typedef T type __attribute__((vector_size(kBytes)));
+};
+
+#ifdef CORTADO_SIMD_X86
 // The broadcasts as intrinsics: through the vector extensions GCC builds them as a narrower
 // broadcast and an insert, which compete with the FMAs for a port.
 struct BcastAvx2 {
@@ -56,12 +100,6 @@ struct BcastAvx2 {
     return reinterpret_cast<F64x4>(_mm256_broadcast_sd(p));
   }
 };
-inline bool CpuHasAvx2Fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-#ifndef CORTADO_GEMM_NO_AVX512
-#define CORTADO_SIMD_HAVE_AVX512 1
 struct BcastAvx512 {
   __attribute__((target("avx512f"))) static F32x16 Load(const float* p) {
     return reinterpret_cast<F32x16>(_mm512_set1_ps(*p));
@@ -70,11 +108,6 @@ struct BcastAvx512 {
     return reinterpret_cast<F64x8>(_mm512_set1_pd(*p));
   }
 };
-inline bool CpuHasAvx512() {
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-}
-#endif
 #endif
 
 }  // namespace simd

@@ -41,7 +41,7 @@ class TransposeKernel final : public Kernel {
     return Guarded(share.threads(), [&] {
       memory from(entry->from, Engine(), const_cast<void*>(x->raw_data()));
       memory to(entry->to, Engine(), y->raw_data());
-      dnnl::stream stream(Engine());
+      dnnl::stream& stream = ThreadStream();
       entry->primitive.execute(stream, from, to);
       stream.wait();
       return absl::OkStatus();

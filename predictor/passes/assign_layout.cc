@@ -1,7 +1,8 @@
 // AssignLayout: channels-last regions. A FusedConv or pool that a non-reference backend runs
 // channels-last moves into ai.cortado.nhwc (ops/fused.h), and so does what follows it while it
 // can read channels-last values as they are: elementwise operators (constant operands are
-// permuted once, here), Concat over channels, and Pad with constant pads (permuted likewise). A
+// permuted once, here), Concat over channels, Pad with constant pads (permuted likewise), and
+// Gathers of channels with constant indices (FoldChannelShuffle's channel shuffles). A
 // Transpose is inserted only where the layout changes: into a region, out of it to a channels-first
 // reader, and before a graph output. A value that a channels-last node produces is named
 // `<value>__nhwc`; turned back, it takes its own name again, so graph outputs keep theirs.
@@ -126,8 +127,22 @@ class LayoutAssigner {
     if (node.op_type == "Pad" && produced_last_.count(node.inputs[0]) && Rank4(node.inputs[0])) {
       return Pad(node);
     }
+    if (node.op_type == "Gather" && produced_last_.count(node.inputs[0]) && Rank4(node.inputs[0])) {
+      return ChannelGather(node);
+    }
     if (BinaryOps().count(node.op_type) && AnyProducedLast(node)) return Binary(node);
     return false;
+  }
+
+  // A Gather of channels (axis 1, constant 1-D indices; FoldChannelShuffle makes them): on axis 3
+  // of the channels-last twin.
+  bool ChannelGather(Node& node) {
+    const int64_t axis = node.attrs.GetInt("axis", 0);
+    const Tensor* indices = node.inputs.size() == 2 ? ConstantOf(graph_, node.inputs[1]) : nullptr;
+    if ((axis != 1 && axis != -3) || indices == nullptr || indices->rank() != 1) return false;
+    node.inputs[0] = last_[node.inputs[0]];
+    node.attrs.Set("axis", int64_t{3});
+    return true;
   }
 
   // Pad's pads (begins of the 4 axes, then ends) in channels-last order: an attribute before

@@ -9,6 +9,8 @@
 //                        dimensions asked for, become constants
 //   FoldConstants        runs nodes whose inputs are all constant (Constant too) at load time
 //                        and keeps their outputs as initializers
+//   FoldChannelShuffle   Reshape-Transpose-Reshape channel shuffles (ShuffleNet) -> a Gather of
+//                        channels with constant indices; a Slice of its channels -> a Gather
 //   FuseBatchNorm        folds an inference BatchNormalization into the Conv before it
 //   FuseActivations      Conv [+ residual Add] [+ activation] -> ai.cortado FusedConv;
 //                        MatMul/Gemm with constant weights [+ Add] [+ activation] -> FusedMatMul
@@ -30,6 +32,7 @@ namespace cortado {
 absl::Status InferTypes(Graph& graph);
 absl::Status FoldShapes(Graph& graph);
 absl::Status FoldConstants(Graph& graph);
+absl::Status FoldChannelShuffle(Graph& graph);
 absl::Status FuseBatchNorm(Graph& graph);
 absl::Status FuseActivations(Graph& graph);
 // `backends`: the backends the plan may place nodes on (the reference one is never asked).

@@ -413,6 +413,61 @@ TEST(AssignLayoutTest, NothingChangesWithTheReferenceBackendAlone) {
   EXPECT_EQ(Count(g, "Transpose", ""), 0);
 }
 
+// ShuffleNet's channel shuffle as PyTorch exports it with a dynamic batch: the reshape targets
+// are built at run time from the batch, and the Slices' bounds from the shuffled value's shape.
+TEST(FoldChannelShuffleTest, ShuffleAndSlicesBecomeChannelGathers) {
+  Graph g = Base();
+  g.inputs[0].type.shape = Shape{-1, 8, 10, 10};
+  g.nodes.push_back(Conv("x", "y"));
+  auto constant = [&](const std::string& name, std::vector<int64_t> v) {
+    const int64_t n = static_cast<int64_t>(v.size());
+    g.initializers[name] = Tensor::FromVector<int64_t>(std::move(v), {n});
+  };
+  g.initializers["zero"] = Tensor::Scalar<int64_t>(0);
+  g.initializers["one"] = Tensor::Scalar<int64_t>(1);
+  g.initializers["two"] = Tensor::Scalar<int64_t>(2);
+  constant("axis0", {0});
+  constant("axis1", {1});
+  constant("split", {2, 4, 10, 10});
+  constant("merged", {-1, 10, 10});
+  g.nodes.push_back({"shape", "Shape", "", {"y"}, {"s"}, {}});
+  g.nodes.push_back({"batch", "Gather", "", {"s", "zero"}, {"n"}, {}});
+  g.nodes.push_back({"n1", "Unsqueeze", "", {"n", "axis0"}, {"n1"}, {}});
+  g.nodes.push_back(
+      {"t1", "Concat", "", {"n1", "split"}, {"target1"}, Attrs({{"axis", int64_t{0}}})});
+  g.nodes.push_back(
+      {"t2", "Concat", "", {"n1", "merged"}, {"target2"}, Attrs({{"axis", int64_t{0}}})});
+  g.nodes.push_back({"split", "Reshape", "", {"y", "target1"}, {"y5"}, {}});
+  g.nodes.push_back({"swap",
+                     "Transpose",
+                     "",
+                     {"y5"},
+                     {"y5t"},
+                     Attrs({{"perm", std::vector<int64_t>{0, 2, 1, 3, 4}}})});
+  g.nodes.push_back({"merge", "Reshape", "", {"y5t", "target2"}, {"z"}, {}});
+  // half = Shape(z)[1] / 2; the halves swap places.
+  g.nodes.push_back({"zshape", "Shape", "", {"z"}, {"zs"}, {}});
+  g.nodes.push_back({"c", "Gather", "", {"zs", "one"}, {"c"}, {}});
+  g.nodes.push_back({"half", "Div", "", {"c", "two"}, {"half"}, {}});
+  g.nodes.push_back({"half1", "Unsqueeze", "", {"half", "axis0"}, {"half1"}, {}});
+  g.nodes.push_back({"c1", "Unsqueeze", "", {"c", "axis0"}, {"c1"}, {}});
+  g.nodes.push_back({"lo", "Slice", "", {"z", "axis0", "half1", "axis1"}, {"lo"}, {}});
+  g.nodes.push_back({"hi", "Slice", "", {"z", "half1", "c1", "axis1"}, {"hi"}, {}});
+  g.nodes.push_back({"cat", "Concat", "", {"hi", "lo"}, {"u"}, Attrs({{"axis", int64_t{1}}})});
+  g.nodes.push_back(Conv("u", "v"));
+  g.outputs.push_back({"v", {}});
+  Graph folded = g;
+  ASSERT_TRUE(Optimize(folded, {1, BackendRegistry::Global().ByPriority()}).ok());
+  EXPECT_EQ(Count(folded, "Gather", ""), 2);  // one per half, from the conv's output
+  EXPECT_EQ(Count(folded, "Reshape", ""), 0);
+  EXPECT_EQ(Count(folded, "Slice", ""), 0);
+  EXPECT_EQ(Count(folded, "Shape", ""), 0);
+  Graph reference_only = g;
+  ASSERT_TRUE(Optimize(reference_only, {1, {}}).ok());
+  EXPECT_EQ(Count(reference_only, "Gather", ""), 2);
+  ExpectSameResultsOnEveryBackend(g);
+}
+
 TEST(OptimizeTest, LevelsAndReports) {
   Graph g = ConvBatchNorm();
   Graph none = g;
