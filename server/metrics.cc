@@ -6,12 +6,16 @@
 
 #include <cctype>
 #include <exception>
+#include <thread>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "prometheus/exposer.h"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "prometheus/text_serializer.h"
 
 namespace cortado {
 namespace {
@@ -290,26 +294,113 @@ std::shared_ptr<prometheus::Collectable> MakeProcessCollector() {
   return std::make_shared<ProcessCollector>();
 }
 
-absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
-    const std::string& address, int port, std::shared_ptr<prometheus::Registry> registry) {
-  std::unique_ptr<MetricsServer> server(new MetricsServer());
-  const std::string bind = absl::StrCat(address, ":", port);
-  try {
-    server->exposer_ = std::make_unique<prometheus::Exposer>(bind, 2);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", bind, ": ", e.what()));
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+
+struct MetricsServer::State {
+  net::io_context io{1};
+  net::ip::tcp::acceptor acceptor{io};
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables;
+  int port = 0;
+  std::thread thread;
+};
+
+namespace {
+
+// One connection: reads requests and answers them in turn until the client closes, errs or
+// idles past the timeout.
+class MetricsSession : public std::enable_shared_from_this<MetricsSession> {
+ public:
+  MetricsSession(net::ip::tcp::socket socket,
+                 const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables)
+      : stream_(std::move(socket)), collectables_(collectables) {}
+
+  void Read() {
+    request_ = {};
+    stream_.expires_after(std::chrono::seconds(30));
+    bhttp::async_read(stream_, buffer_, request_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (!ec) self->Answer();
+                      });
   }
-  server->registry_ = std::move(registry);
-  server->process_ = MakeProcessCollector();
-  server->exposer_->RegisterCollectable(server->registry_);
-  server->exposer_->RegisterCollectable(server->process_);
-  std::vector<int> ports = server->exposer_->GetListeningPorts();
-  server->port_ = ports.empty() ? port : ports[0];
-  return server;
+
+ private:
+  void Answer() {
+    response_ = {};
+    response_.version(request_.version());
+    response_.keep_alive(request_.keep_alive());
+    const bool get = request_.method() == bhttp::verb::get || request_.method() == bhttp::verb::head;
+    if (request_.target() != "/metrics") {
+      response_.result(bhttp::status::not_found);
+    } else if (!get) {
+      response_.result(bhttp::status::method_not_allowed);
+    } else {
+      std::vector<prometheus::MetricFamily> families;
+      for (const auto& c : collectables_) {
+        for (auto& f : c->Collect()) families.push_back(std::move(f));
+      }
+      response_.result(bhttp::status::ok);
+      response_.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      if (request_.method() == bhttp::verb::get) {
+        response_.body() = prometheus::TextSerializer().Serialize(families);
+      }
+    }
+    response_.prepare_payload();
+    bhttp::async_write(stream_, response_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (!ec && self->response_.keep_alive()) self->Read();
+                       });
+  }
+
+  beast::tcp_stream stream_;
+  const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables_;
+  beast::flat_buffer buffer_{8192};
+  bhttp::request<bhttp::string_body> request_;
+  bhttp::response<bhttp::string_body> response_;
+};
+
+using Collectables = std::vector<std::shared_ptr<prometheus::Collectable>>;
+
+void Accept(net::ip::tcp::acceptor& acceptor, const Collectables& collectables) {
+  acceptor.async_accept([&](beast::error_code ec, net::ip::tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;  // stopping
+    if (!ec) std::make_shared<MetricsSession>(std::move(socket), collectables)->Read();
+    Accept(acceptor, collectables);
+  });
 }
 
-MetricsServer::~MetricsServer() = default;
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
+    const std::string& address, int port, std::shared_ptr<prometheus::Registry> registry) {
+  auto state = std::make_unique<State>();
+  state->collectables = {std::move(registry), MakeProcessCollector()};
+  beast::error_code ec;
+  const auto ip = net::ip::make_address(address, ec);
+  const net::ip::tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
+  if (!ec) state->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) state->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) state->acceptor.bind(endpoint, ec);
+  if (!ec) state->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", address, ":", port, ": ", ec.message()));
+  }
+  state->port = state->acceptor.local_endpoint().port();
+  Accept(state->acceptor, state->collectables);
+  state->thread = std::thread([io = &state->io] { io->run(); });
+  return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(state)));
+}
+
+MetricsServer::MetricsServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+int MetricsServer::port() const { return state_->port; }
+
+MetricsServer::~MetricsServer() {
+  state_->io.stop();
+  state_->thread.join();
+}
 
 GpuMetrics::GpuMetrics(prometheus::Registry& registry)
     : utilization_(prometheus::BuildGauge()

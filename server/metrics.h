@@ -42,10 +42,6 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
-namespace prometheus {
-class Exposer;
-}
-
 namespace cortado {
 
 // The label value of a failure reason: the status code in snake case ("invalid_argument").
@@ -135,21 +131,23 @@ class GpuMetrics {
   prometheus::Family<prometheus::Gauge>& healthy_;
 };
 
-// The HTTP endpoint serving GET /metrics (prometheus-cpp's Exposer on civetweb).
+// The HTTP endpoint serving GET /metrics: the registry and the process metrics in Prometheus'
+// text format, on Boost.Beast with one network thread (HTTP/1.1 keep-alive; a connection idle
+// or slow for 30 s is closed). Not civetweb (prometheus-cpp's Exposer): its worker threads have
+// a fixed 100 KiB stack, which the static TLS of cuBLASLt (94 KiB) leaves too small, so it
+// could not start in a process with the CUDA backend.
 class MetricsServer {
  public:
   // Serves `registry` and the process metrics on address:port (port 0 picks a free one).
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
       const std::string& address, int port, std::shared_ptr<prometheus::Registry> registry);
-  ~MetricsServer();
-  int port() const { return port_; }
+  ~MetricsServer();  // stops serving
+  int port() const;
 
  private:
-  MetricsServer() = default;
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::shared_ptr<prometheus::Collectable> process_;
-  int port_ = 0;
+  struct State;
+  explicit MetricsServer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace cortado

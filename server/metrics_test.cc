@@ -2,6 +2,11 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 
@@ -102,6 +107,44 @@ TEST(MetricsTest, ServerPicksAFreePortAndReportsBindFailures) {
   EXPECT_GT((*server)->port(), 0);
   auto clash = MetricsServer::Start("127.0.0.1", (*server)->port(), registry);
   EXPECT_FALSE(clash.ok());
+}
+
+// One HTTP/1.1 request on a fresh connection to 127.0.0.1:port.
+boost::beast::http::response<boost::beast::http::string_body> Get(int port,
+                                                                  const std::string& target) {
+  namespace net = boost::asio;
+  namespace http = boost::beast::http;
+  net::io_context io;
+  net::ip::tcp::socket socket(io);
+  socket.connect({net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  http::request<http::empty_body> request(http::verb::get, target, 11);
+  request.set(http::field::host, "localhost");
+  http::write(socket, request);
+  boost::beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(socket, buffer, response);
+  return response;
+}
+
+// GET /metrics answers the registry's series and the process metrics in the text format; other
+// paths are not found. (Also built with the CUDA backend linked in, as
+// //backends/cuda:metrics_test: civetweb's threads could not start beside cuBLASLt.)
+TEST(MetricsTest, ServerAnswersScrapes) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  Metrics m(registry);
+  m.SetLoaded(3, 4);
+  auto server = MetricsServer::Start("127.0.0.1", 0, registry);
+  ASSERT_TRUE(server.ok()) << server.status();
+  for (int i = 0; i < 2; ++i) {
+    auto scrape = Get((*server)->port(), "/metrics");
+    EXPECT_EQ(scrape.result_int(), 200);
+    EXPECT_EQ(std::string(scrape[boost::beast::http::field::content_type]),
+              "text/plain; version=0.0.4; charset=utf-8");
+    EXPECT_TRUE(absl::StrContains(scrape.body(), "\ncortado_model_versions_loaded 4\n"))
+        << scrape.body();
+    EXPECT_TRUE(absl::StrContains(scrape.body(), "\nprocess_resident_memory_bytes "));
+  }
+  EXPECT_EQ(Get((*server)->port(), "/other").result_int(), 404);
 }
 
 }  // namespace
