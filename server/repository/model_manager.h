@@ -40,6 +40,7 @@
 #include "server/metrics.h"
 #include "server/repository/model_version.h"
 #include "server/repository/source.h"
+#include "server/scheduler/execution_threads.h"
 
 namespace cortado {
 
@@ -49,6 +50,9 @@ struct ModelManagerOptions {
   int poll_secs = 15;
   PredictorOptions predictor;
   Metrics* metrics = nullptr;  // optional; must outlive the manager
+  // Optional; must outlive the manager. Loads run through it (without: on the loader thread with
+  // the process's intra-op threads).
+  ExecutionThreads* execution_threads = nullptr;
 };
 
 class ModelManager {
