@@ -151,9 +151,12 @@ absl::StatusOr<DType> DTypeFromConfig(inference::DataType type) {
 }
 
 int InstanceCount(const ModelConfig& config) {
+  if (config.instance_group_size() == 0) return kDefaultInstanceCount;
   int n = 0;
-  for (const auto& group : config.instance_group()) n += group.count() > 0 ? group.count() : 1;
-  return n < 1 ? 1 : n;
+  for (const auto& group : config.instance_group()) {
+    n += group.count() > 0 ? group.count() : kDefaultInstanceCount;
+  }
+  return n;
 }
 
 Shape FullShape(const ModelConfig& config, const google::protobuf::RepeatedField<int64_t>& dims) {
@@ -310,11 +313,8 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
     }
   }
 
-  // Instance groups: one CPU instance unless stated.
-  if (config.instance_group_size() == 0) {
-    auto* group = config.add_instance_group();
-    group->set_count(1);
-  }
+  // Instance groups: a CPU group of kDefaultInstanceCount unless stated.
+  if (config.instance_group_size() == 0) config.add_instance_group();
   for (int i = 0; i < config.instance_group_size(); ++i) {
     auto* group = config.mutable_instance_group(i);
     if (group->kind() == inference::ModelInstanceGroup::KIND_GPU || group->gpus_size() > 0) {
@@ -329,7 +329,7 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
       return absl::InvalidArgumentError(
           absl::StrCat("instance_group: count must not be negative, got ", group->count()));
     }
-    if (group->count() == 0) group->set_count(1);
+    if (group->count() == 0) group->set_count(kDefaultInstanceCount);
     if (group->name().empty()) group->set_name(absl::StrCat(config.name(), "_", i));
   }
   return config;
