@@ -1,12 +1,15 @@
 """Serving throughput: perf_analyzer (Triton's, from the tritonclient wheel) against a real
 cortadod serving one of bench/model_bench's models over gRPC, at each --concurrency, against the
 throughput ONNX Runtime reaches in-process on the same model with its best intra-op thread count
-(bench/model_bench_ort.py at 1..--ort_threads threads, batch 1), measured before and after the
-serving runs (the best of either counts, so a busy machine cannot flatter cortadod). Prints one
-line per concurrency with cortadod's inferences/s, p99 latency, the ratio to ORT's best (> 1:
-cortadod serves more), and where a request's time went on the server (from the model's
-statistics: average queue wait and Predictor::Run time per inference) and how much CPU time the
-whole cortadod process spent per inference (all threads: network, decode, kernels, spinning).
+(bench/model_bench_ort.py at 1..--ort_threads threads), measured before and after the serving runs
+(the best of either counts, so a busy machine cannot flatter cortadod). ORT runs the same batch
+that perf_analyzer sends (batch 1: the first image of the model's input.npy), so both sides do the
+same work per inference. Prints one line per concurrency with cortadod's inferences/s, p99
+latency, the ratio to ORT's best (> 1: cortadod serves more), where a request's time went on the
+server (from the model's statistics: average queue wait and Predictor::Run time per inference),
+how much CPU time the whole cortadod process spent per inference (all threads: network, decode,
+kernels, spinning) and how much perf_analyzer spent (the client shares the machine's cores with
+the server; ORT in-process has no client to feed).
 
     bazel build //server:cortadod && ~/.cache/cortado/venv/bin/python bench/serve_bench.py
 
@@ -18,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -57,6 +61,21 @@ def model_stats(server, model):
     infer = stats["inference_stats"]
     return (stats["inference_count"], infer["queue"]["ns"] / 1e9,
             infer["compute_infer"]["ns"] / 1e9)
+
+
+def batch_one(x, folder):
+    """The first item of the .npy at `x`, as a batch of one, written to `folder`: what
+    perf_analyzer's requests hold (its --shape has batch 1)."""
+    import numpy as np
+    path = os.path.join(folder, "input_b1.npy")
+    np.save(path, np.load(x)[:1])
+    return path
+
+
+def children_cpu_seconds():
+    """User plus system CPU time of the finished child processes so far (perf_analyzer's)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def perf_analyzer(server, model, shape, concurrency, seconds, stability=50):
@@ -102,11 +121,10 @@ def main():
                         "--models", args.model, "--model_dir", args.model_dir], check=True)
     if not os.path.exists(args.ort_python):
         subprocess.run([os.path.join(HERE, "setup_bench.sh")], check=True)
-    x = os.path.join(src, "input.npy")
-    best = ort_best(args.ort_python, os.path.join(src, "model.onnx"), x, args.ort_threads,
-                    args.ort_runs)
-
-    with tempfile.TemporaryDirectory() as repo:
+    with tempfile.TemporaryDirectory() as repo, tempfile.TemporaryDirectory() as work:
+        x = batch_one(os.path.join(src, "input.npy"), work)
+        best = ort_best(args.ort_python, os.path.join(src, "model.onnx"), x, args.ort_threads,
+                        args.ort_runs)
         os.makedirs(os.path.join(repo, args.model, "1"))
         os.symlink(os.path.join(src, "model.onnx"), os.path.join(repo, args.model, "1", "model.onnx"))
         if args.instances > 0:
@@ -124,23 +142,25 @@ def main():
             print("cortadod: %s" % (threads.group(0) if threads else "?"))
             for c in [int(v) for v in args.concurrency.split(",")]:
                 n0, queue0, run0 = model_stats(server, args.model)
-                cpu0 = cpu_seconds(server.process.pid)
+                cpu0, client0 = cpu_seconds(server.process.pid), children_cpu_seconds()
                 throughput, p99 = perf_analyzer(server, args.model, shape, c, args.seconds,
                                                 args.stability)
                 n1, queue1, run1 = model_stats(server, args.model)
                 n = max(1, n1 - n0)
                 rows.append((c, throughput, p99, (queue1 - queue0) / n * 1e3,
                              (run1 - run0) / n * 1e3,
-                             (cpu_seconds(server.process.pid) - cpu0) / n * 1e3))
+                             (cpu_seconds(server.process.pid) - cpu0) / n * 1e3,
+                             (children_cpu_seconds() - client0) / n * 1e3))
         finally:
             server.stop()
-    best = max(best, ort_best(args.ort_python, os.path.join(src, "model.onnx"), x,
-                              args.ort_threads, args.ort_runs))
-    print("ORT's best in-process: %.1f inferences/s" % best)
-    print("concurrency  cortadod infer/s  p99 ms  ratio to ORT  queue ms  run ms  cpu ms/infer")
-    for c, throughput, p99, queue, run, cpu in rows:
-        print("%11d  %16.1f  %6.1f  %11.2fx  %8.1f  %6.1f  %12.1f"
-              % (c, throughput, p99, throughput / best, queue, run, cpu))
+        best = max(best, ort_best(args.ort_python, os.path.join(src, "model.onnx"), x,
+                                  args.ort_threads, args.ort_runs))
+    print("ORT's best in-process (batch 1): %.1f inferences/s" % best)
+    print("concurrency  cortadod infer/s  p99 ms  ratio to ORT  queue ms  run ms  cpu ms/infer"
+          "  client cpu ms/infer")
+    for c, throughput, p99, queue, run, cpu, client in rows:
+        print("%11d  %16.1f  %6.1f  %11.2fx  %8.1f  %6.1f  %12.1f  %19.1f"
+              % (c, throughput, p99, throughput / best, queue, run, cpu, client))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 // The InferenceService implementation: a ModelManager for the repository, a Scheduler whose
-// worker threads run every inference, and the metrics. Requests are validated against the
+// worker threads run every inference, ExecutionThreads that share the intra-op threads among the
+// inferences and loads running at once, and the metrics. Requests are validated against the
 // version they resolve to, hold that version until they are answered, and are counted so that
 // Shutdown can wait for them.
 #include "server/service.h"
@@ -14,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/shape.h"
+#include "core/thread_pool.h"
 #include "prometheus/registry.h"
 #include "server/exception_status.h"
 #include "server/logging.h"
@@ -21,6 +23,7 @@
 #include "server/repository/model_config.h"
 #include "server/repository/model_manager.h"
 #include "server/scheduler/batch_tensors.h"
+#include "server/scheduler/execution_threads.h"
 #include "server/scheduler/scheduler.h"
 #include "server/wire/kserve_wire.h"
 #include "spdlog/spdlog.h"
@@ -243,6 +246,7 @@ class ServiceImpl : public InferenceService {
     }
     registry_ = o.metrics_registry ? o.metrics_registry : std::make_shared<prometheus::Registry>();
     metrics_ = std::make_unique<Metrics>(registry_);
+    execution_threads_ = std::make_unique<ExecutionThreads>(IntraOpThreads());
     scheduler_ = std::make_unique<Scheduler>(
         o.infer_threads,
         [this](ExecutionQueue& queue, Batch batch) { return RunBatch(queue, std::move(batch)); });
@@ -252,6 +256,7 @@ class ServiceImpl : public InferenceService {
     mo.poll_secs = o.repository_poll_secs;
     mo.metrics = metrics_.get();
     mo.gpus = o.gpus;
+    mo.execution_threads = execution_threads_.get();
     ASSIGN_OR_RETURN(manager_, ModelManager::Create(mo));
 
     if (o.model_control_mode == ModelControlMode::kExplicit) {
@@ -634,7 +639,9 @@ class ServiceImpl : public InferenceService {
     }
     for (size_t i : live) entries[i]->request.inputs.clear();
     const Clock::time_point infer_start = Clock::now();
-    ASSIGN_OR_RETURN(TensorMap outputs, model.predictor().Run(inputs));
+    absl::StatusOr<TensorMap> run;
+    execution_threads_->Run([&] { run = model.predictor().Run(inputs); });
+    ASSIGN_OR_RETURN(TensorMap outputs, std::move(run));
     const Clock::time_point infer_end = Clock::now();
     std::vector<TensorMap> per_request(live.size());
     if (live.size() == 1) {
@@ -668,6 +675,7 @@ class ServiceImpl : public InferenceService {
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<ExecutionThreads> execution_threads_;  // outlives the scheduler and the manager
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ModelManager> manager_;
 

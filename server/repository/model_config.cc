@@ -152,9 +152,12 @@ absl::StatusOr<DType> DTypeFromConfig(inference::DataType type) {
 }
 
 int InstanceCount(const ModelConfig& config) {
+  if (config.instance_group_size() == 0) return kDefaultInstanceCount;
   int n = 0;
   for (const auto& group : config.instance_group()) {
-    const int per = group.count() > 0 ? group.count() : 1;
+    const int per = group.count() > 0                                     ? group.count()
+                    : group.kind() == inference::ModelInstanceGroup::KIND_GPU ? 1
+                                                                              : kDefaultInstanceCount;
     n += per * std::max(1, group.gpus_size());
   }
   return n < 1 ? 1 : n;
@@ -360,11 +363,8 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
     }
   }
 
-  // Instance groups: one instance (on a GPU when there is one) unless stated.
-  if (config.instance_group_size() == 0) {
-    auto* group = config.add_instance_group();
-    group->set_count(1);
-  }
+  // Instance groups: one group (on a GPU when there is one) of the default count unless stated.
+  if (config.instance_group_size() == 0) config.add_instance_group();
   for (int i = 0; i < config.instance_group_size(); ++i) {
     auto* group = config.mutable_instance_group(i);
     RETURN_IF_ERROR(CompleteInstanceGroup(*group, gpus));
@@ -372,7 +372,10 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
       return absl::InvalidArgumentError(
           absl::StrCat("instance_group: count must not be negative, got ", group->count()));
     }
-    if (group->count() == 0) group->set_count(1);
+    if (group->count() == 0) {
+      group->set_count(group->kind() == inference::ModelInstanceGroup::KIND_GPU ? 1
+                                                                                : kDefaultInstanceCount);
+    }
     if (group->name().empty()) group->set_name(absl::StrCat(config.name(), "_", i));
   }
   return config;

@@ -92,9 +92,9 @@ TEST(ModelConfigTest, EmptyConfigIsCompletedFromTheModel) {
   EXPECT_EQ(c->output(1).name(), "z");
   EXPECT_EQ(c->version_policy().latest().num_versions(), 1u);
   ASSERT_EQ(c->instance_group_size(), 1);
-  EXPECT_EQ(c->instance_group(0).count(), 1);
+  EXPECT_EQ(c->instance_group(0).count(), kDefaultInstanceCount);
   EXPECT_EQ(c->instance_group(0).kind(), inference::ModelInstanceGroup::KIND_CPU);
-  EXPECT_EQ(InstanceCount(*c), 1);
+  EXPECT_EQ(InstanceCount(*c), 2);
   EXPECT_EQ(c->optimization().graph().level(), 1);
 }
 
@@ -159,6 +159,16 @@ TEST(ModelConfigTest, StatedFieldsAreCheckedAgainstTheModel) {
     EXPECT_NE(c.status().message().find(k.expect), absl::string_view::npos)
         << k.config << ": " << c.status();
   }
+}
+
+TEST(ModelConfigTest, ACpuGroupWithoutCountGetsTritonsDefaultOfTwo) {
+  auto c = ParseModelConfig("instance_group [ { kind: KIND_CPU } ]");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(InstanceCount(*c), 2);
+  auto completed = CompleteModelConfig(*c, "m", Inputs(), Outputs());
+  ASSERT_TRUE(completed.ok()) << completed.status();
+  EXPECT_EQ(completed->instance_group(0).count(), 2);
+  EXPECT_EQ(InstanceCount(*completed), 2);
 }
 
 TEST(ModelConfigTest, OutputSubsetAndInstanceCountsAreKept) {

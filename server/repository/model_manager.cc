@@ -446,38 +446,45 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
   spdlog::info("loading model '{}' version {} from {}", name, dir.version, file);
   // Guarded: a model that asks for more memory than there is (a few bytes of NetDef can fill a
   // tensor of any shape) fails its load, with the versions already loaded still serving.
-  absl::StatusOr<std::unique_ptr<Predictor>> predictor =
-      Guarded("loading the model", [&]() -> absl::StatusOr<std::unique_ptr<Predictor>> {
-        ASSIGN_OR_RETURN(Graph graph, LoadGraph(file));
-        // Types the model leaves open (a NetDef declares none) come from config.pbtxt, so that
-        // planning can infer the rest.
-        for (ValueInfo& in : graph.inputs) {
-          for (const auto& c : config.input()) {
-            if (c.name() != in.name) continue;
-            auto dtype = DTypeFromConfig(c.data_type());
-            if (in.type.dtype == DType::kUndefined && dtype.ok()) in.type.dtype = *dtype;
-            if (!in.type.shape && (c.dims_size() > 0 || c.data_type() != inference::TYPE_INVALID)) {
-              in.type.shape = FullShape(config, c.dims());
-            }
+  absl::StatusOr<std::unique_ptr<Predictor>> predictor;
+  auto load = [&] {
+    predictor = Guarded("loading the model", [&]() -> absl::StatusOr<std::unique_ptr<Predictor>> {
+      ASSIGN_OR_RETURN(Graph graph, LoadGraph(file));
+      // Types the model leaves open (a NetDef declares none) come from config.pbtxt, so that
+      // planning can infer the rest.
+      for (ValueInfo& in : graph.inputs) {
+        for (const auto& c : config.input()) {
+          if (c.name() != in.name) continue;
+          auto dtype = DTypeFromConfig(c.data_type());
+          if (in.type.dtype == DType::kUndefined && dtype.ok()) in.type.dtype = *dtype;
+          if (!in.type.shape && (c.dims_size() > 0 || c.data_type() != inference::TYPE_INVALID)) {
+            in.type.shape = FullShape(config, c.dims());
           }
         }
-        PredictorOptions options = options_.predictor;
-        if (config.has_optimization()) {
-          options.plan.graph_level = config.optimization().graph().level();
-        }
-        if (!WantsGpu(config)) options.plan.backends = WithoutGpu(options.plan.backends);
-        if (auto it = config.parameters().find("executor"); it != config.parameters().end()) {
-          options.executor = it->second.string_value();
-        }
-        if (auto it = config.parameters().find("intra_op_thread_count");
-            it != config.parameters().end() &&
-            !absl::SimpleAtoi(it->second.string_value(), &options.intra_op_threads)) {
-          return absl::InvalidArgumentError(absl::StrCat("parameters intra_op_thread_count: '",
-                                                         it->second.string_value(),
-                                                         "' is not a number"));
-        }
-        return Predictor::FromGraph(std::move(graph), options);
-      });
+      }
+      PredictorOptions options = options_.predictor;
+      if (config.has_optimization()) {
+        options.plan.graph_level = config.optimization().graph().level();
+      }
+      if (!WantsGpu(config)) options.plan.backends = WithoutGpu(options.plan.backends);
+      if (auto it = config.parameters().find("executor"); it != config.parameters().end()) {
+        options.executor = it->second.string_value();
+      }
+      if (auto it = config.parameters().find("intra_op_thread_count");
+          it != config.parameters().end() &&
+          !absl::SimpleAtoi(it->second.string_value(), &options.intra_op_threads)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "parameters intra_op_thread_count: '", it->second.string_value(), "' is not a number"));
+      }
+      return Predictor::FromGraph(std::move(graph), options);
+    });
+  };
+  // Pre-packing and folding share the intra-op threads with the inferences running meanwhile.
+  if (options_.execution_threads != nullptr) {
+    options_.execution_threads->Run(load);
+  } else {
+    load();
+  }
   if (!predictor.ok()) {
     predictor = absl::Status(predictor.status().code(),
                              absl::StrCat(file, ": ", predictor.status().message()));

@@ -41,6 +41,7 @@
 #include "server/repository/model_config.h"
 #include "server/repository/model_version.h"
 #include "server/repository/source.h"
+#include "server/scheduler/execution_threads.h"
 
 namespace cortado {
 
@@ -51,6 +52,9 @@ struct ModelManagerOptions {
   PredictorOptions predictor;
   Metrics* metrics = nullptr;  // optional; must outlive the manager
   GpuInventory gpus;           // what KIND_GPU instance groups may use
+  // Optional; must outlive the manager. Loads run through it (without: on the loader thread with
+  // the process's intra-op threads).
+  ExecutionThreads* execution_threads = nullptr;
 };
 
 class ModelManager {
