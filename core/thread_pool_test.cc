@@ -252,10 +252,12 @@ TEST_F(ThreadPoolTest, ConcurrentCoreSharesNeverOversubscribe) {
   SetIntraOpThreads(kThreads);
   std::atomic<int> extra{0};  // threads held beyond the callers, by the shares alive now
   std::atomic<int> worst{0};
-  std::atomic<int> shared{0};  // shares that got more than one thread
+  std::atomic<int> shared{0};   // shares that got more than one thread
+  std::atomic<bool> go{false};  // all callers start together
   std::vector<std::thread> callers;
   for (int t = 0; t < 8; ++t) {
     callers.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
       for (int i = 0; i < 20000; ++i) {
         CoreShare share;
         EXPECT_GE(share.threads(), 1);
@@ -265,10 +267,12 @@ TEST_F(ThreadPoolTest, ConcurrentCoreSharesNeverOversubscribe) {
         int seen = worst.load();
         while (now > seen && !worst.compare_exchange_weak(seen, now)) {
         }
+        std::this_thread::yield();  // a kernel runs a while: let the others start meanwhile
         extra.fetch_sub(share.threads() - 1);
       }
     });
   }
+  go = true;
   for (std::thread& c : callers) c.join();
   EXPECT_LE(worst.load(), kThreads - 1);
   EXPECT_GT(shared.load(), 0);  // some kernels did get more than their own thread

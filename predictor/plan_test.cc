@@ -5,9 +5,9 @@
 #include "predictor/plan.h"
 
 #include <atomic>
-#include <random>
 
 #include "gtest/gtest.h"
+#include "ops/op_test_util.h"
 #include "predictor/predictor.h"
 
 namespace cortado {
@@ -32,23 +32,15 @@ class SpyBackend final : public Backend {
 };
 CORTADO_REGISTER_BACKEND(SpyBackend);
 
-Tensor Random(Shape shape, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
-  std::vector<float> v(NumElements(shape));
-  for (float& x : v) x = dist(rng);
-  return Tensor::FromVector<float>(v, shape);
-}
-
 // X [seq 3, batch 1, 4] -> LSTM (hidden 5, constant weights) -> Y, Y_h. Batch 1 is below the
 // size oneDNN's LSTM runs itself.
 Graph LstmGraph() {
   Graph g;
   g.opsets[""] = 14;
   g.inputs.push_back({"X", {DType::kFloat32, Shape{3, 1, 4}}});
-  g.initializers["W"] = Random({1, 20, 4}, 1);
-  g.initializers["R"] = Random({1, 20, 5}, 2);
-  g.initializers["B"] = Random({1, 40}, 3);
+  g.initializers["W"] = RandomNormal({1, 20, 4}, 1);
+  g.initializers["R"] = RandomNormal({1, 20, 5}, 2);
+  g.initializers["B"] = RandomNormal({1, 40}, 3);
   Node lstm;
   lstm.name = "lstm";
   lstm.op_type = "LSTM";
@@ -118,7 +110,7 @@ TEST(PlanTest, KernelHandOverStaysInsideTheAllowedBackends) {
 
 // Whichever kernel runs batch 1, the outputs agree with the reference kernel's.
 TEST(PlanTest, OnednnAloneMatchesTheReference) {
-  const Tensor x = Random({3, 1, 4}, 4);
+  const Tensor x = RandomNormal({3, 1, 4}, 4);
   std::map<std::string, Tensor> outputs[2];
   const std::vector<std::string> sets[2] = {{"cpu"}, {"onednn"}};
   for (int i = 0; i < 2; ++i) {
