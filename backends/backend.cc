@@ -25,12 +25,18 @@ absl::StatusOr<std::unique_ptr<Kernel>> Backend::CreateKernel(const KernelInfo& 
   return def->factory(node);
 }
 
-namespace {
-absl::Status CopyHostMemory(const Tensor& src, Tensor& dst) {
-  if (src.dtype() != dst.dtype() || src.shape() != dst.shape()) {
+absl::Status CheckCopy(const Tensor& src, const Tensor& dst) {
+  if (src.dtype() != dst.dtype() || src.shape() != dst.shape() ||
+      (src.dtype() == DType::kString && src.device() != dst.device())) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot copy ", src.DebugString(0), " into ", dst.DebugString(0)));
   }
+  return absl::OkStatus();
+}
+
+namespace {
+absl::Status CopyHostMemory(const Tensor& src, Tensor& dst) {
+  RETURN_IF_ERROR(CheckCopy(src, dst));
   if (src.dtype() == DType::kString) {
     for (int64_t i = 0; i < src.num_elements(); ++i)
       dst.data<std::string>()[i] = src.data<std::string>()[i];
@@ -47,6 +53,29 @@ absl::Status Backend::CopyFromHost(const Tensor& src, Tensor& dst, Stream*) cons
 
 absl::Status Backend::CopyToHost(const Tensor& src, Tensor& dst, Stream*) const {
   return CopyHostMemory(src, dst);
+}
+
+std::vector<const Backend*> AllowedBackends(absl::Span<const std::string> names) {
+  std::vector<const Backend*> allowed;
+  for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+    if (names.empty() || b->name() == kCpuBackend ||
+        std::find(names.begin(), names.end(), b->name()) != names.end()) {
+      allowed.push_back(b);
+    }
+  }
+  return allowed;
+}
+
+absl::StatusOr<PlacedKernel> CreateKernelOnFirst(absl::Span<const Backend* const> backends,
+                                                 const KernelInfo& node) {
+  for (const Backend* b : backends) {
+    if (!b->Supports(node)) continue;
+    absl::StatusOr<std::unique_ptr<Kernel>> kernel = b->CreateKernel(node);
+    if (kernel.ok()) return PlacedKernel{b, *std::move(kernel)};
+    if (kernel.status().code() != absl::StatusCode::kUnimplemented) return kernel.status();
+  }
+  return absl::UnimplementedError(
+      absl::StrCat("no backend has a kernel for input dtype ", DTypeName(FirstInputDType(node))));
 }
 
 BackendRegistry& BackendRegistry::Global() {

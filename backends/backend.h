@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/types/span.h"
 #include "core/tensor.h"
 #include "ops/kernel.h"
 #include "ops/registry.h"
@@ -41,6 +42,24 @@ class Backend {
   // Waits for the work enqueued on `stream`.
   virtual absl::Status Sync(Stream* stream) const { return absl::OkStatus(); }
 };
+
+// OK when `dst` can take a copy of `src` (Backend::CopyFromHost, CopyToHost): the same dtype and
+// shape, and no strings between different devices (a string is a host object, not bytes).
+// Every backend's copies check this first.
+absl::Status CheckCopy(const Tensor& src, const Tensor& dst);
+
+// The backends `names` allows (PlanOptions::backends, KernelInfo::backends: every registered one
+// when empty) and the reference CPU backend always, highest priority first.
+std::vector<const Backend*> AllowedBackends(absl::Span<const std::string> names);
+
+// A kernel for `node` from the first of `backends` that supports it and creates one, with that
+// backend. Unimplemented when none does; another error of a backend's CreateKernel as it is.
+struct PlacedKernel {
+  const Backend* backend = nullptr;
+  std::unique_ptr<Kernel> kernel;
+};
+absl::StatusOr<PlacedKernel> CreateKernelOnFirst(absl::Span<const Backend* const> backends,
+                                                 const KernelInfo& node);
 
 class BackendRegistry {
  public:

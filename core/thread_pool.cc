@@ -208,6 +208,39 @@ ScopedIntraOpThreads::ScopedIntraOpThreads(int n) : saved_(scoped_threads) {
 
 ScopedIntraOpThreads::~ScopedIntraOpThreads() { scoped_threads = saved_; }
 
+namespace {
+
+// The kernels holding a CoreShare and the threads they hold, changed together.
+struct CoreShares {
+  absl::Mutex mu;
+  int running ABSL_GUARDED_BY(mu) = 0;
+  int held ABSL_GUARDED_BY(mu) = 0;
+};
+
+CoreShares& Shares() {
+  static CoreShares* shares = new CoreShares;
+  return *shares;
+}
+
+}  // namespace
+
+CoreShare::CoreShare() {
+  const int total = IntraOpThreads();
+  CoreShares& s = Shares();
+  absl::MutexLock lock(&s.mu);
+  const int fair = total / (s.running + 1);
+  threads_ = std::max(1, std::min(fair, total - s.held));
+  ++s.running;
+  s.held += threads_;
+}
+
+CoreShare::~CoreShare() {
+  CoreShares& s = Shares();
+  absl::MutexLock lock(&s.mu);
+  --s.running;
+  s.held -= threads_;
+}
+
 void ParallelFor(int64_t n, int64_t min_chunk,
                  const std::function<void(int64_t begin, int64_t end)>& fn) {
   GlobalPool().ParallelFor(n, min_chunk, fn);

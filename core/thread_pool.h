@@ -58,6 +58,24 @@ class ScopedIntraOpThreads {
   int saved_;
 };
 
+// The intra-op threads one kernel that runs its own thread team (oneDNN's primitives) may use
+// while it runs: its fair share of IntraOpThreads() among such kernels running at once, and no
+// more than the threads they leave free, but always at least one (the caller). So the kernels
+// running at once never hold more than IntraOpThreads() - 1 threads beyond their callers, in
+// whatever order they start and end. Construct it on the thread that runs the kernel and keep it
+// for the kernel's run; thread-safe.
+class CoreShare {
+ public:
+  CoreShare();
+  ~CoreShare();
+  CoreShare(const CoreShare&) = delete;
+  CoreShare& operator=(const CoreShare&) = delete;
+  int threads() const { return threads_; }
+
+ private:
+  int threads_;
+};
+
 // Runs fn over [0, n) in chunks of at least min_chunk indices (see the contract above). n <= 0
 // calls nothing.
 void ParallelFor(int64_t n, int64_t min_chunk,

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -204,6 +205,77 @@ TEST_F(ThreadPoolTest, ExceptionIsRethrown) {
     // The pool still works afterwards.
     for (int v : Visits(100, 1)) EXPECT_EQ(v, 1);
   }
+}
+
+// Two kernels that overlap, as two concurrent Runs' kernels do: the first to start takes every
+// thread, and the second, while the first still runs, gets only its own thread instead of half
+// of them again (the count once taken per start: 4 + 2 threads on 4 cores).
+TEST_F(ThreadPoolTest, CoreSharesOfOverlappingKernelsDoNotExceedTheCount) {
+  SetIntraOpThreads(4);
+  {
+    CoreShare first;
+    EXPECT_EQ(first.threads(), 4);
+    {
+      CoreShare second;
+      EXPECT_EQ(second.threads(), 1);
+    }
+    CoreShare again;  // the second's thread is back, but the first still holds all of them
+    EXPECT_EQ(again.threads(), 1);
+  }
+  CoreShare alone;
+  EXPECT_EQ(alone.threads(), 4);
+  {
+    ScopedIntraOpThreads two(2);  // a model with its own count
+    CoreShare other;
+    EXPECT_EQ(other.threads(), 1);
+  }
+}
+
+// A kernel starting beside others takes its fair share of the count when that many are free.
+TEST_F(ThreadPoolTest, CoreSharesSplitFreeThreadsFairly) {
+  SetIntraOpThreads(6);
+  auto first = std::make_unique<CoreShare>();
+  EXPECT_EQ(first->threads(), 6);
+  CoreShare second;
+  EXPECT_EQ(second.threads(), 1);
+  first.reset();
+  CoreShare third;  // beside the second: half of 6, and 5 are free
+  EXPECT_EQ(third.threads(), 3);
+  CoreShare fourth;  // a third of 6, and 2 are free
+  EXPECT_EQ(fourth.threads(), 2);
+}
+
+// Kernels starting and ending on many threads at once: the threads they hold beyond their own
+// callers never exceed the count minus one, whatever the interleaving.
+TEST_F(ThreadPoolTest, ConcurrentCoreSharesNeverOversubscribe) {
+  constexpr int kThreads = 4;
+  SetIntraOpThreads(kThreads);
+  std::atomic<int> extra{0};  // threads held beyond the callers, by the shares alive now
+  std::atomic<int> worst{0};
+  std::atomic<int> shared{0};   // shares that got more than one thread
+  std::atomic<bool> go{false};  // all callers start together
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      for (int i = 0; i < 20000; ++i) {
+        CoreShare share;
+        EXPECT_GE(share.threads(), 1);
+        EXPECT_LE(share.threads(), kThreads);
+        if (share.threads() > 1) shared.fetch_add(1);
+        const int now = extra.fetch_add(share.threads() - 1) + share.threads() - 1;
+        int seen = worst.load();
+        while (now > seen && !worst.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::yield();  // a kernel runs a while: let the others start meanwhile
+        extra.fetch_sub(share.threads() - 1);
+      }
+    });
+  }
+  go = true;
+  for (std::thread& c : callers) c.join();
+  EXPECT_LE(worst.load(), kThreads - 1);
+  EXPECT_GT(shared.load(), 0);  // some kernels did get more than their own thread
 }
 
 // A fake cgroup mount: files written under a fresh temporary folder.

@@ -71,12 +71,11 @@ uint8_t Requantize(double real, double multiplier, const QParams& y, int32_t lo,
   return Clamp(y.zero_point + std::round(real * multiplier), lo, hi);
 }
 
-absl::Status CheckUInt8(absl::string_view op, const Tensor& t, absl::string_view what) {
-  if (t.dtype() != DType::kUInt8) {
-    return Invalid(op, absl::StrCat(what, " must be uint8, got ", DTypeName(t.dtype())));
-  }
-  return absl::OkStatus();
-}
+// A uint8 input and its quantization.
+struct QInput {
+  const Tensor* tensor;
+  QParams q;
+};
 
 // The base of the Int8 kernels: the op name, quantization, and clamp range of the output.
 class Int8Kernel : public Kernel {
@@ -93,6 +92,21 @@ class Int8Kernel : public Kernel {
     }
     if (!(q_.in[i].scale > 0.0f)) return Invalid(op_, "input scales must be positive");
     return q_.in[i];
+  }
+  // Input `i` (named `what` in errors), which must be present and uint8.
+  absl::StatusOr<const Tensor*> UInt8Input(KernelContext& ctx, int i,
+                                           absl::string_view what) const {
+    ASSIGN_OR_RETURN(const Tensor* t, ctx.RequiredInput(i));
+    if (t->dtype() != DType::kUInt8) {
+      return Invalid(op_, absl::StrCat(what, " must be uint8, got ", DTypeName(t->dtype())));
+    }
+    return t;
+  }
+  // The same, with its scale and zero point.
+  absl::StatusOr<QInput> QuantizedInput(KernelContext& ctx, int i, absl::string_view what) const {
+    ASSIGN_OR_RETURN(const Tensor* t, UInt8Input(ctx, i, what));
+    ASSIGN_OR_RETURN(QParams q, In(i));
+    return QInput{t, q};
   }
   absl::Status CheckOut() const {
     if (!(q_.out.scale > 0.0f) || q_.out.zero_point < 0 || q_.out.zero_point > 255) {
@@ -130,9 +144,8 @@ class DequantizeKernel : public Int8Kernel {
  public:
   using Int8Kernel::Int8Kernel;
   absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    RETURN_IF_ERROR(CheckUInt8(op_, *x, "X"));
-    ASSIGN_OR_RETURN(QParams xq, In(0));
+    ASSIGN_OR_RETURN(const QInput x_in, QuantizedInput(ctx, 0, "X"));
+    const auto& [x, xq] = x_in;
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, x->shape()));
     const uint8_t* in = x->data<uint8_t>();
     float* out = y->data<float>();
@@ -169,15 +182,10 @@ class WeightedKernel : public Int8Kernel {
  protected:
   // B has W.dim(bias_dim) * bias_groups entries (one per output channel).
   absl::StatusOr<Weighted> Operands(KernelContext& ctx, int bias_dim, int64_t bias_groups) const {
-    Weighted o;
-    ASSIGN_OR_RETURN(o.x, ctx.RequiredInput(0));
-    ASSIGN_OR_RETURN(o.w, ctx.RequiredInput(1));
-    RETURN_IF_ERROR(CheckUInt8(op_, *o.x, "X"));
-    RETURN_IF_ERROR(CheckUInt8(op_, *o.w, "W"));
+    ASSIGN_OR_RETURN(const QInput x, QuantizedInput(ctx, 0, "X"));
+    ASSIGN_OR_RETURN(const QInput w, QuantizedInput(ctx, 1, "W"));
     RETURN_IF_ERROR(CheckOut());
-    ASSIGN_OR_RETURN(o.xq, In(0));
-    ASSIGN_OR_RETURN(o.wq, In(1));
-    o.bias = nullptr;
+    Weighted o{x.tensor, w.tensor, nullptr, x.q, w.q, 0.0};
     if (const Tensor* b = ctx.input(2)) {
       const int64_t size = o.w->rank() > bias_dim ? o.w->dim(bias_dim) * bias_groups : -1;
       if (b->dtype() != DType::kInt32 || b->rank() != 1 || b->dim(0) != size) {
@@ -360,10 +368,9 @@ class AveragePoolKernel : public Int8Kernel {
     pads_ = a.GetInts("pads", {0, 0, 0, 0});
   }
   absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    RETURN_IF_ERROR(CheckUInt8(op_, *x, "X"));
+    ASSIGN_OR_RETURN(const QInput x_in, QuantizedInput(ctx, 0, "X"));
+    const auto& [x, xq] = x_in;
     RETURN_IF_ERROR(CheckOut());
-    ASSIGN_OR_RETURN(QParams xq, In(0));
     if (x->rank() != 4) return Invalid(op_, "X must be 4-D (NHWC)");
     if (!global_ && (kernel_.size() != 2 || strides_.size() != 2 || pads_.size() != 4)) {
       return Invalid(op_, "kernel_shape and strides need 2 values, pads 4");
@@ -410,14 +417,13 @@ class SumKernel : public Int8Kernel {
     std::vector<const Tensor*> xs;
     std::vector<QParams> qs;
     for (int i = 0; i < ctx.num_inputs(); ++i) {
-      ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(i));
-      RETURN_IF_ERROR(CheckUInt8(op_, *x, "every input"));
+      ASSIGN_OR_RETURN(const QInput x_in, QuantizedInput(ctx, i, "every input"));
+      const auto& [x, q] = x_in;
       if (x->shape() != x0->shape()) {
         return Invalid(op_,
                        absl::StrCat("inputs must have one shape, got ", ShapeToString(x0->shape()),
                                     " and ", ShapeToString(x->shape())));
       }
-      ASSIGN_OR_RETURN(QParams q, In(i));
       xs.push_back(x);
       qs.push_back(q);
     }
@@ -439,9 +445,8 @@ class ReluKernel : public Int8Kernel {
  public:
   using Int8Kernel::Int8Kernel;
   absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    RETURN_IF_ERROR(CheckUInt8(op_, *x, "X"));
-    ASSIGN_OR_RETURN(QParams xq, In(0));
+    ASSIGN_OR_RETURN(const QInput x_in, QuantizedInput(ctx, 0, "X"));
+    const auto& [x, xq] = x_in;
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kUInt8, x->shape()));
     const uint8_t* in = x->data<uint8_t>();
     uint8_t* out = y->data<uint8_t>();
@@ -457,9 +462,8 @@ class SoftmaxKernel : public Int8Kernel {
  public:
   using Int8Kernel::Int8Kernel;
   absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    RETURN_IF_ERROR(CheckUInt8(op_, *x, "X"));
-    ASSIGN_OR_RETURN(QParams xq, In(0));
+    ASSIGN_OR_RETURN(const QInput x_in, QuantizedInput(ctx, 0, "X"));
+    const auto& [x, xq] = x_in;
     if (q_.out.zero_point != 0 || q_.out.scale != 1.0f / 256.0f) {
       return Invalid(op_, "Y_scale must be 1/256 and Y_zero_point 0, as Caffe2 requires");
     }
@@ -492,8 +496,7 @@ class ResizeNearestKernel : public Int8Kernel {
     width_scale_ = info.attrs->GetFloat("width_scale", 1.0f);
   }
   absl::Status Compute(KernelContext& ctx) const override {
-    ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
-    RETURN_IF_ERROR(CheckUInt8(op_, *x, "X"));
+    ASSIGN_OR_RETURN(const Tensor* x, UInt8Input(ctx, 0, "X"));
     if (x->rank() != 4) return Invalid(op_, "X must be 4-D (NHWC)");
     if (!(height_scale_ > 0.0f) || !(width_scale_ > 0.0f)) {
       return Invalid(op_, "height_scale and width_scale must be positive");

@@ -33,6 +33,9 @@ struct KernelInfo {
   // What the plan knows of each input's shape (-1 for an unknown dimension), when it knows it:
   // a hint for pre-packing, never a promise (Compute still checks what it gets).
   std::vector<std::optional<Shape>> input_shapes;
+  // The backends the plan may place kernels on (PlanOptions::backends; empty: every one), so
+  // that a kernel which hands some calls to another backend's kernel picks an allowed one.
+  absl::Span<const std::string> backends;
 };
 
 // A queue of one run's work on one device (a CUDA stream, an OpenCL command queue), made by the

@@ -22,18 +22,7 @@ struct Group {
 ArenaLayout PlanArena(const Plan& plan, const std::vector<int>& step_time,
                       const MemoryRecord& record) {
   const int n = plan.num_slots();
-  std::vector<int> begin(n, -1), end(n, -1);
-  for (size_t i = 0; i < plan.steps().size(); ++i) {
-    const int t = step_time[i];
-    for (int slot : plan.steps()[i].inputs) {
-      if (slot >= 0) end[slot] = std::max(end[slot], t);
-    }
-    for (int slot : plan.steps()[i].outputs) {
-      if (slot < 0) continue;
-      begin[slot] = t;
-      end[slot] = std::max(end[slot], t);
-    }
-  }
+  const std::vector<Plan::Lifetime> live = plan.Lifetimes(step_time);
   // Storage groups: a view joins the value it views (produced before it, so this ends).
   std::vector<int> parent(n);
   for (int slot = 0; slot < n; ++slot) {
@@ -47,10 +36,10 @@ ArenaLayout PlanArena(const Plan& plan, const std::vector<int>& step_time,
   for (int slot : plan.output_slots()) excluded[find(slot)] = true;  // outputs leave the run
   std::vector<int> group_end(n, -1);
   for (int slot = 0; slot < n; ++slot) {
-    group_end[find(slot)] = std::max(group_end[find(slot)], end[slot]);
+    group_end[find(slot)] = std::max(group_end[find(slot)], live[slot].end);
   }
   auto planned = [&](int root) {
-    return !excluded[root] && record.bytes[root] > 0 && begin[root] >= 0;
+    return !excluded[root] && record.bytes[root] > 0 && live[root].begin >= 0;
   };
 
   // In place: a step that may overwrite an input (Kernel::MayOverwriteInput) writes its output
@@ -97,7 +86,7 @@ ArenaLayout PlanArena(const Plan& plan, const std::vector<int>& step_time,
   for (int slot = 0; slot < n; ++slot) {
     if (find(slot) != slot || !planned(slot)) continue;
     group_of[slot] = static_cast<int>(groups.size());
-    groups.push_back({AlignUp(record.bytes[slot]), begin[slot], group_end[slot]});
+    groups.push_back({AlignUp(record.bytes[slot]), live[slot].begin, group_end[slot]});
   }
 
   // Greedy by size (TFLite's arena planner): the largest group first, each at the lowest offset

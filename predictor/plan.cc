@@ -114,41 +114,50 @@ void Plan::ReleaseOwnedConstants() {
   }
 }
 
+std::vector<Plan::Lifetime> Plan::Lifetimes(const std::vector<int>& step_time) const {
+  std::vector<Lifetime> live(constants_.size());
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const int t = step_time[i];
+    for (int slot : steps_[i].inputs) {
+      if (slot >= 0) live[slot].end = std::max(live[slot].end, t);
+    }
+    for (int slot : steps_[i].outputs) {
+      if (slot < 0) continue;
+      live[slot].begin = t;
+      live[slot].end = std::max(live[slot].end, t);
+    }
+  }
+  return live;
+}
+
 void Plan::PlanLifetimes() {
-  const std::set<int> keep(output_slots_.begin(), output_slots_.end());
-  auto per_run = [&](int slot) { return !keep.count(slot) && !constants_[slot].defined(); };
-  std::vector<int> last_use(constants_.size(), -1);  // by step
+  // A step's level is one past the highest level that made one of its inputs.
   std::vector<int> producer_level(constants_.size(), -1);
-  std::vector<int> last_level(constants_.size(), -1);
-  std::vector<int> level_of(steps_.size(), 0);
+  std::vector<int> index(steps_.size()), level_of(steps_.size(), 0);
+  levels_.clear();
   for (size_t i = 0; i < steps_.size(); ++i) {
     int level = 0;
     for (int slot : steps_[i].inputs) {
       if (slot >= 0) level = std::max(level, producer_level[slot] + 1);
     }
-    level_of[i] = level;
-    for (int slot : steps_[i].inputs) {
-      if (slot < 0) continue;
-      last_use[slot] = static_cast<int>(i);
-      last_level[slot] = std::max(last_level[slot], level);
-    }
     for (int slot : steps_[i].outputs) {
-      if (slot < 0) continue;
-      producer_level[slot] = level;
-      if (last_use[slot] < static_cast<int>(i)) last_use[slot] = static_cast<int>(i);
-      last_level[slot] = std::max(last_level[slot], level);
+      if (slot >= 0) producer_level[slot] = level;
     }
+    index[i] = static_cast<int>(i);
+    level_of[i] = level;
+    if (level >= static_cast<int>(levels_.size())) levels_.resize(level + 1);
+    levels_[level].push_back(static_cast<int>(i));
   }
-  levels_.clear();
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    if (level_of[i] >= static_cast<int>(levels_.size())) levels_.resize(level_of[i] + 1);
-    levels_[level_of[i]].push_back(static_cast<int>(i));
-  }
+  // Per-run values go once their last reader has run: by step, and by level.
+  const std::set<int> keep(output_slots_.begin(), output_slots_.end());
+  const std::vector<Lifetime> by_step = Lifetimes(index), by_level = Lifetimes(level_of);
   level_releases_.assign(levels_.size(), {});
   for (size_t slot = 0; slot < constants_.size(); ++slot) {
-    if (last_use[slot] < 0 || !per_run(static_cast<int>(slot))) continue;
-    steps_[last_use[slot]].release_after.push_back(static_cast<int>(slot));
-    level_releases_[last_level[slot]].push_back(static_cast<int>(slot));
+    if (by_step[slot].end < 0 || keep.count(static_cast<int>(slot)) || constants_[slot].defined()) {
+      continue;
+    }
+    steps_[by_step[slot].end].release_after.push_back(static_cast<int>(slot));
+    level_releases_[by_level[slot].end].push_back(static_cast<int>(slot));
   }
 }
 
@@ -161,13 +170,7 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
   RETURN_IF_ERROR(graph.CheckAndSort());
   std::unique_ptr<Plan> plan(new Plan());
 
-  std::vector<const Backend*> backends;
-  for (const Backend* b : BackendRegistry::Global().ByPriority()) {
-    const bool allowed = options.backends.empty() || b->name() == kCpuBackend ||
-                         std::find(options.backends.begin(), options.backends.end(), b->name()) !=
-                             options.backends.end();
-    if (allowed) backends.push_back(b);
-  }
+  const std::vector<const Backend*> backends = AllowedBackends(options.backends);
   const Backend* host = BackendRegistry::Global().Find(kCpuBackend);
   if (host == nullptr) return absl::InternalError("the reference CPU backend is not linked in");
   ASSIGN_OR_RETURN(plan->pass_reports_, Optimize(graph, {options.graph_level, backends}));
@@ -205,7 +208,7 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     }
     const int num_outputs = static_cast<int>(node.outputs.size());
     KernelInfo info{node.op_type, node.domain, opset,       node.name, &node.attrs,
-                    dtypes,       constants,   num_outputs, shapes};
+                    dtypes,       constants,   num_outputs, shapes,    options.backends};
     std::vector<int> out_slots;
     for (const std::string& out : node.outputs)
       out_slots.push_back(out.empty() ? -1 : slot_for(out));
@@ -218,28 +221,20 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
       if (!kernel.ok()) return NodeError(node, opset, kernel.status());
       step.kernel = *std::move(kernel);
       step.backend = host;
-    }
-    for (const Backend* b : backends) {
-      if (step.kernel != nullptr || !b->Supports(info)) continue;
-      if (b->device() != Device{} && plan->StaysOnHost(in_slots, b->device()) &&
-          host->Supports(info)) {
-        continue;
+    } else {
+      // A device backend is passed over for a node the host should keep (StaysOnHost).
+      std::vector<const Backend*> candidates;
+      for (const Backend* b : backends) {
+        if (b->device() != Device{} && plan->StaysOnHost(in_slots, b->device()) &&
+            host->Supports(info)) {
+          continue;
+        }
+        candidates.push_back(b);
       }
-      auto kernel = b->CreateKernel(info);
-      if (kernel.ok()) {
-        step.kernel = *std::move(kernel);
-        step.backend = b;
-        break;
-      }
-      if (kernel.status().code() != absl::StatusCode::kUnimplemented) {
-        return NodeError(node, opset, kernel.status());
-      }
-    }
-    if (step.kernel == nullptr) {
-      return NodeError(node, opset,
-                       absl::UnimplementedError(absl::StrCat(
-                           "no backend has a kernel for input dtype ",
-                           DTypeName(dtypes.empty() ? DType::kUndefined : dtypes[0]))));
+      auto placed = CreateKernelOnFirst(candidates, info);
+      if (!placed.ok()) return NodeError(node, opset, placed.status());
+      step.kernel = std::move(placed->kernel);
+      step.backend = placed->backend;
     }
     absl::Status prepared = step.kernel->Prepare();
     if (!prepared.ok()) return NodeError(node, opset, prepared);

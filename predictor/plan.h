@@ -23,7 +23,9 @@ namespace cortado {
 
 struct PlanOptions {
   // Backend names allowed, in addition to the reference "cpu"; empty allows every registered one.
-  // Only "cpu" limits the plan to the reference kernels.
+  // Only "cpu" limits the plan to the reference kernels. A node goes to the highest-priority
+  // allowed backend that takes it, whatever the order of the names; so does a call a kernel
+  // hands to another backend's kernel (KernelInfo::backends).
   std::vector<std::string> backends;
   // The graph optimizer's level (passes.h): -1 none, 0 constant folding, 1 every pass.
   int graph_level = 1;
@@ -67,6 +69,14 @@ class Plan {
   const std::vector<std::vector<int>>& level_releases() const { return level_releases_; }
   // What each optimizer pass did (node count after it, time).
   const std::vector<PassReport>& pass_reports() const { return pass_reports_; }
+  // When each slot's value is live, given the time each step runs (`step_time[i]` for step i:
+  // Executor::StepTimes): from its producer's time to the last time a step reads or makes it.
+  // begin is -1 for a value no step makes (an input, a constant); both are -1 for a slot no step
+  // touches. The plan's releases and the memory plan's arena both follow it.
+  struct Lifetime {
+    int begin = -1, end = -1;
+  };
+  std::vector<Lifetime> Lifetimes(const std::vector<int>& step_time) const;
 
  private:
   Plan() = default;

@@ -435,7 +435,7 @@ class CudaBackend final : public Backend {
     return std::unique_ptr<Stream>(new CudaStream(std::move(s)));
   }
   absl::Status CopyFromHost(const Tensor& src, Tensor& dst, Stream* stream) const override {
-    if (src.nbytes() != dst.nbytes()) return absl::InvalidArgumentError("sizes differ");
+    RETURN_IF_ERROR(CheckCopy(src, dst));
     if (stream == nullptr) {
       return CudaError(
           cudaMemcpy(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyHostToDevice),
@@ -459,7 +459,7 @@ class CudaBackend final : public Backend {
     return CudaError(cudaEventRecord(s.staged, s.stream), "cudaEventRecord");
   }
   absl::Status CopyToHost(const Tensor& src, Tensor& dst, Stream* stream) const override {
-    if (src.nbytes() != dst.nbytes()) return absl::InvalidArgumentError("sizes differ");
+    RETURN_IF_ERROR(CheckCopy(src, dst));
     cudaStream_t st = stream ? static_cast<CudaStream*>(stream)->state().stream : nullptr;
     return CudaError(
         cudaMemcpyAsync(dst.raw_data(), src.raw_data(), src.nbytes(), cudaMemcpyDeviceToHost, st),

@@ -1,15 +1,14 @@
 // Helpers the oneDNN backend's kernels share (backends/onednn/*.cc): the CPU engine, the
-// primitive cache, packed weights, thread sharing, window geometry and the activation post-ops.
+// primitive cache, packed weights, window geometry and the activation post-ops.
 // Every kernel file includes this; nothing outside backends/onednn does. The helpers are
-// thread-safe: PrimitiveCache and PackedWeights guard their state with a mutex, CoreShare counts
-// running kernels atomically, and the rest hold no state.
+// thread-safe: PrimitiveCache and PackedWeights guard their state with a mutex, and the rest hold
+// no state. Kernels size their thread teams with core/thread_pool.h's CoreShare.
 #ifndef CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
 #define CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
 
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <dnnl.hpp>
 #include <map>
@@ -43,21 +42,6 @@ inline dnnl::engine& Engine() {
 }
 
 inline memory::dims Dims(const Shape& s) { return memory::dims(s.begin(), s.end()); }
-
-// The intra-op threads one kernel may use while it runs: its share of IntraOpThreads() among the
-// oneDNN kernels running at the moment it starts.
-class CoreShare {
- public:
-  CoreShare() : threads_(std::max(1, IntraOpThreads() / (running_.fetch_add(1) + 1))) {}
-  ~CoreShare() { running_.fetch_sub(1); }
-  CoreShare(const CoreShare&) = delete;
-  CoreShare& operator=(const CoreShare&) = delete;
-  int threads() const { return threads_; }
-
- private:
-  static inline std::atomic<int> running_{0};
-  const int threads_;
-};
 
 // Runs `fn` with oneDNN's thread team sized to `threads`; oneDNN's exceptions become statuses.
 template <typename F>
@@ -271,21 +255,20 @@ inline absl::Status Unimplemented(absl::string_view op, absl::string_view why) {
 }
 
 // The kernel the plan would place on the node without oneDNN (that of the highest-priority
-// backend below it that creates one; the reference kernel at least), for the calls a oneDNN
-// kernel leaves to it: tensors too small for oneDNN's fixed cost per call to pay off, or shapes
-// it cannot express. Without `reference`, Unimplemented when only the reference kernel would
-// take the node.
+// backend below it that the plan allows and that creates one; the reference kernel at least),
+// for the calls a oneDNN kernel leaves to it: tensors too small for oneDNN's fixed cost per call
+// to pay off, or shapes it cannot express. Without `reference`, Unimplemented when only the
+// reference kernel would take the node.
 inline absl::StatusOr<std::unique_ptr<Kernel>> FallbackKernel(const KernelInfo& info,
                                                               bool reference = true) {
-  for (const Backend* b : BackendRegistry::Global().ByPriority()) {
-    if (b->priority() >= kOnednnPriority || (!reference && b->name() == kCpuBackend) ||
-        !b->Supports(info)) {
-      continue;
+  std::vector<const Backend*> below;
+  for (const Backend* b : AllowedBackends(info.backends)) {
+    if (b->priority() < kOnednnPriority && (reference || b->name() != kCpuBackend)) {
+      below.push_back(b);
     }
-    absl::StatusOr<std::unique_ptr<Kernel>> kernel = b->CreateKernel(info);
-    if (kernel.status().code() != absl::StatusCode::kUnimplemented) return kernel;
   }
-  return Unimplemented(info.op_type, "no kernel to fall back on");
+  ASSIGN_OR_RETURN(PlacedKernel placed, CreateKernelOnFirst(below, info));
+  return std::move(placed.kernel);
 }
 
 // A kernel that holds its node's FallbackKernel, for the calls it leaves to it.

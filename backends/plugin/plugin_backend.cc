@@ -253,14 +253,6 @@ class PluginBackend final : public Backend {
   }
 
  private:
-  static absl::Status CheckCopy(const Tensor& src, const Tensor& dst) {
-    if (src.dtype() == DType::kString || src.dtype() != dst.dtype() || src.shape() != dst.shape()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot copy ", src.DebugString(0), " into ", dst.DebugString(0)));
-    }
-    return absl::OkStatus();
-  }
-
   std::shared_ptr<Library> lib_;
   Device device_;
   mutable PluginAllocator allocator_;
