@@ -116,6 +116,85 @@ inline absl::Status ExecuteWeighted(const dnnl::primitive& p, const dnnl::primit
   return ExecuteOn(p, pd, src, dst, std::move(more));
 }
 
+// A primitive with its argument memory objects, argument array and scratchpad made once, for
+// kernels whose per-call cost oneDNN's work does not hide (the MLP's small products). A call takes
+// one set from a pool (a set per concurrent call), points the per-run arguments at its tensors
+// with set_data_handle and executes through oneDNN's C API, so a steady stream of same-shape
+// calls creates no memory objects, argument maps or scratchpads. The per-run arguments must be
+// in plain (unpadded) layouts, for which set_data_handle only swaps the pointer.
+class BoundPrimitive {
+ public:
+  // `per_run`: the arguments Execute points at data, in that order; `fixed`: the others.
+  BoundPrimitive(const dnnl::primitive_desc_base& pd, std::vector<int> per_run,
+                 std::unordered_map<int, memory> fixed)
+      : primitive_(pd.get()),
+        per_run_(std::move(per_run)),
+        fixed_(std::move(fixed)),
+        scratchpad_(pd.scratchpad_desc()) {
+    for (int arg : per_run_) descs_.push_back(pd.query_md(dnnl::query::exec_arg_md, arg));
+  }
+
+  // Runs the primitive on the calling thread with `data[i]` as the argument per_run[i]. Called
+  // inside Guarded.
+  absl::Status Execute(std::initializer_list<const void*> data) const {
+    if (data.size() != per_run_.size()) return absl::InternalError("BoundPrimitive: arity");
+    std::unique_ptr<Args> args;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!free_.empty()) {
+        args = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (args == nullptr) args = MakeArgs();
+    size_t i = 0;
+    for (const void* d : data) args->memories[i++].set_data_handle(const_cast<void*>(d));
+    dnnl::stream& stream = ThreadStream();
+    const dnnl_status_t status = dnnl_primitive_execute(
+        primitive_.get(), stream.get(), static_cast<int>(args->c_args.size()),
+        args->c_args.data());
+    if (status == dnnl_success) stream.wait();
+    absl::MutexLock lock(&mu_);
+    free_.push_back(std::move(args));
+    if (status != dnnl_success) {
+      return absl::InternalError(absl::StrCat("oneDNN: execute failed with status ", status));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Args {
+    std::vector<memory> memories;  // the per-run arguments first, then the fixed ones
+    std::vector<dnnl_exec_arg_t> c_args;
+    std::unique_ptr<char[]> scratchpad;
+  };
+
+  std::unique_ptr<Args> MakeArgs() const {
+    auto args = std::make_unique<Args>();
+    for (size_t i = 0; i < per_run_.size(); ++i) {
+      args->memories.emplace_back(descs_[i], Engine(), static_cast<void*>(DNNL_MEMORY_NONE));
+      args->c_args.push_back({per_run_[i], args->memories.back().get()});
+    }
+    for (const auto& [arg, m] : fixed_) args->c_args.push_back({arg, m.get()});
+    if (const size_t size = scratchpad_.get_size(); size > 0) {
+      args->scratchpad.reset(new char[size + 64]);
+      void* aligned = reinterpret_cast<void*>(
+          (reinterpret_cast<uintptr_t>(args->scratchpad.get()) + 63) & ~uintptr_t{63});
+      args->memories.emplace_back(scratchpad_, Engine(), aligned);
+      args->c_args.push_back({DNNL_ARG_SCRATCHPAD, args->memories.back().get()});
+    }
+    return args;
+  }
+
+  const dnnl::primitive primitive_;
+  const std::vector<int> per_run_;
+  std::vector<memory::desc> descs_;
+  const std::unordered_map<int, memory> fixed_;
+  const memory::desc scratchpad_;
+  mutable absl::Mutex mu_;
+  mutable std::vector<std::unique_ptr<Args>> free_ ABSL_GUARDED_BY(mu_);
+};
+
 // Primitive attributes with the scratchpad left to the caller (Execute gives each run its own,
 // so that one primitive serves concurrent runs).
 inline dnnl::primitive_attr UserScratchpad() {
