@@ -62,8 +62,7 @@ class MatMulKernel final : public Kernel {
     ASSIGN_OR_RETURN(auto entry, cache_.Get({m}, share.threads(), [&] { return Build(m); }));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, y_shape));
     if (residual_) RETURN_IF_ERROR(StartFromAddend("FusedMatMul: C", ctx.input(2), y));
-    return Guarded(share.threads(),
-                   [&] { return entry->Execute({a->raw_data(), y->raw_data()}); });
+    return Guarded(share.threads(), [&] { return entry->Execute({a->raw_data(), y->raw_data()}); });
   }
 
  private:

@@ -151,8 +151,7 @@ class BoundPrimitive {
     for (const void* d : data) args->memories[i++].set_data_handle(const_cast<void*>(d));
     dnnl::stream& stream = ThreadStream();
     const dnnl_status_t status = dnnl_primitive_execute(
-        primitive_.get(), stream.get(), static_cast<int>(args->c_args.size()),
-        args->c_args.data());
+        primitive_.get(), stream.get(), static_cast<int>(args->c_args.size()), args->c_args.data());
     if (status == dnnl_success) stream.wait();
     absl::MutexLock lock(&mu_);
     free_.push_back(std::move(args));
