@@ -107,15 +107,6 @@ inline absl::Status ExecuteOn(const dnnl::primitive& p, const dnnl::primitive_de
   return Execute(p, pd, std::move(more));
 }
 
-// The same for a convolution or matrix product: packed weights and an optional bias besides.
-inline absl::Status ExecuteWeighted(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
-                                    const Tensor& src, const memory& weights, const memory* bias,
-                                    Tensor* dst) {
-  std::unordered_map<int, memory> more = {{DNNL_ARG_WEIGHTS, weights}};
-  if (bias != nullptr) more.emplace(DNNL_ARG_BIAS, *bias);
-  return ExecuteOn(p, pd, src, dst, std::move(more));
-}
-
 // A primitive with its argument memory objects, argument array and scratchpad made once, for
 // kernels whose per-call cost oneDNN's work does not hide (the MLP's small products). A call takes
 // one set from a pool (a set per concurrent call), points the per-run arguments at its tensors
