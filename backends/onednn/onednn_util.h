@@ -1,8 +1,9 @@
 // Helpers the oneDNN backend's kernels share (backends/onednn/*.cc): the CPU engine, the
-// primitive cache, packed weights, thread sharing, window geometry and the activation post-ops.
-// Every kernel file includes this; nothing outside backends/onednn does. The helpers are
-// thread-safe: PrimitiveCache and PackedWeights guard their state with a mutex, CoreShare counts
-// running kernels atomically, and the rest hold no state.
+// primitive cache, primitives bound to their arguments, packed weights, thread sharing, window
+// geometry and the activation post-ops. Every kernel file includes this; nothing outside
+// backends/onednn does. The helpers are thread-safe: PrimitiveCache, BoundPrimitive and
+// PackedWeights guard their state with a mutex, CoreShare counts running kernels atomically, and
+// the rest hold no state.
 #ifndef CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
 #define CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
 
@@ -80,7 +81,8 @@ inline dnnl::stream& ThreadStream() {
   return stream;
 }
 
-// Executes a primitive on the calling thread with a scratchpad of its own.
+// Executes a primitive on the calling thread with a scratchpad of its own, for arguments that vary
+// per call in number or layout (the RNN's optional states); the others use BoundPrimitive.
 inline absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
                             std::unordered_map<int, memory> args) {
   const size_t scratch = pd.scratchpad_desc().get_size();
@@ -97,16 +99,6 @@ inline absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc
   return absl::OkStatus();
 }
 
-// Runs a primitive that reads `src` and writes `dst`, in the primitive's own src and dst
-// layouts, with the arguments in `more` besides.
-inline absl::Status ExecuteOn(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
-                              const Tensor& src, Tensor* dst,
-                              std::unordered_map<int, memory> more = {}) {
-  more.emplace(DNNL_ARG_SRC, memory(pd.src_desc(), Engine(), const_cast<void*>(src.raw_data())));
-  more.emplace(DNNL_ARG_DST, memory(pd.dst_desc(), Engine(), dst->raw_data()));
-  return Execute(p, pd, std::move(more));
-}
-
 // A primitive with its argument memory objects, argument array and scratchpad made once, for
 // kernels whose per-call cost oneDNN's work does not hide (the MLP's small products). A call takes
 // one set from a pool (a set per concurrent call), points the per-run arguments at its tensors
@@ -117,7 +109,7 @@ class BoundPrimitive {
  public:
   // `per_run`: the arguments Execute points at data, in that order; `fixed`: the others.
   BoundPrimitive(const dnnl::primitive_desc_base& pd, std::vector<int> per_run,
-                 std::unordered_map<int, memory> fixed)
+                 std::unordered_map<int, memory> fixed = {})
       : primitive_(pd.get()),
         per_run_(std::move(per_run)),
         fixed_(std::move(fixed)),
