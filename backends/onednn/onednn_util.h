@@ -81,17 +81,24 @@ inline dnnl::stream& ThreadStream() {
   return stream;
 }
 
+// A scratchpad of `desc`'s size in `buffer` (64-byte aligned), or nullopt when it needs none.
+inline std::optional<memory> NewScratchpad(const memory::desc& desc,
+                                           std::unique_ptr<char[]>* buffer) {
+  const size_t size = desc.get_size();
+  if (size == 0) return std::nullopt;
+  buffer->reset(new char[size + 64]);
+  void* aligned =
+      reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(buffer->get()) + 63) & ~uintptr_t{63});
+  return memory(desc, Engine(), aligned);
+}
+
 // Executes a primitive on the calling thread with a scratchpad of its own, for arguments that vary
 // per call in number or layout (the RNN's optional states); the others use BoundPrimitive.
 inline absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
                             std::unordered_map<int, memory> args) {
-  const size_t scratch = pd.scratchpad_desc().get_size();
   std::unique_ptr<char[]> buffer;
-  if (scratch > 0) {
-    buffer.reset(new char[scratch + 64]);
-    void* aligned =
-        reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(buffer.get()) + 63) & ~uintptr_t{63});
-    args.emplace(DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), Engine(), aligned));
+  if (std::optional<memory> scratchpad = NewScratchpad(pd.scratchpad_desc(), &buffer)) {
+    args.emplace(DNNL_ARG_SCRATCHPAD, *scratchpad);
   }
   dnnl::stream& stream = ThreadStream();
   p.execute(stream, args);
@@ -103,8 +110,9 @@ inline absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc
 // kernels whose per-call cost oneDNN's work does not hide (the MLP's small products). A call takes
 // one set from a pool (a set per concurrent call), points the per-run arguments at its tensors
 // with set_data_handle and executes through oneDNN's C API, so a steady stream of same-shape
-// calls creates no memory objects, argument maps or scratchpads. The per-run arguments must be
-// in plain (unpadded) layouts, for which set_data_handle only swaps the pointer.
+// calls creates no memory objects, argument maps or scratchpads (each set keeps its scratchpad
+// while the kernel lives). The per-run arguments must be in plain (unpadded) layouts, for which
+// set_data_handle only swaps the pointer.
 class BoundPrimitive {
  public:
   // `per_run`: the arguments Execute points at data, in that order; `fixed`: the others.
@@ -146,7 +154,7 @@ class BoundPrimitive {
 
  private:
   struct Args {
-    std::vector<memory> memories;  // the per-run arguments first, then the fixed ones
+    std::vector<memory> memories;  // the per-run arguments, then the scratchpad (if any)
     std::vector<dnnl_exec_arg_t> c_args;
     std::unique_ptr<char[]> scratchpad;
   };
@@ -158,12 +166,9 @@ class BoundPrimitive {
       args->c_args.push_back({per_run_[i], args->memories.back().get()});
     }
     for (const auto& [arg, m] : fixed_) args->c_args.push_back({arg, m.get()});
-    if (const size_t size = scratchpad_.get_size(); size > 0) {
-      args->scratchpad.reset(new char[size + 64]);
-      void* aligned = reinterpret_cast<void*>(
-          (reinterpret_cast<uintptr_t>(args->scratchpad.get()) + 63) & ~uintptr_t{63});
-      args->memories.emplace_back(scratchpad_, Engine(), aligned);
-      args->c_args.push_back({DNNL_ARG_SCRATCHPAD, args->memories.back().get()});
+    if (std::optional<memory> scratchpad = NewScratchpad(scratchpad_, &args->scratchpad)) {
+      args->memories.push_back(*scratchpad);
+      args->c_args.push_back({DNNL_ARG_SCRATCHPAD, scratchpad->get()});
     }
     return args;
   }
