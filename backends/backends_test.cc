@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "backends/backend.h"
 #include "backends/plugin/plugin_backend.h"
@@ -526,6 +527,75 @@ TEST(BackendsTest, EveryBackendMatchesTheReferenceKernels) {
   }
   std::printf("%d backend comparisons over %zu cases\n", compared, Cases().size());
   for (const auto& [name, n] : by_backend) std::printf("  %s: %d\n", name.c_str(), n);
+}
+
+// A kernel is created once and serves every run, concurrent ones included, so kernels that keep
+// state between calls (the oneDNN products reuse their memory objects and scratchpads) must give
+// each call its own inputs' answer: one kernel per backend runs four inputs twice in turn and then
+// all at once on four threads, each output checked against the reference kernel.
+TEST(BackendsTest, OneKernelServesRepeatedAndConcurrentCalls) {
+  OpRun fused;
+  fused.op_type = "FusedMatMul";
+  fused.domain = kFusedDomain;
+  fused.opset = 1;
+  fused.attrs.Set("activation", std::string("Relu"));
+  fused.inputs = {Random({3, 96}, 40), Random({96, 40}, 41, 0.3f), Random({40}, 42)};
+  OpRun batched;
+  batched.op_type = "MatMul";
+  batched.opset = 13;
+  batched.inputs = {Random({4, 37, 64}, 43), Random({64, 48}, 44)};
+  int checked = 0;
+  for (const OpRun& base : {fused, batched}) {
+    SCOPED_TRACE(base.op_type);
+    const bool constant_weights = base.op_type == "FusedMatMul";
+    std::vector<OpRun> runs(4, base);
+    std::vector<std::vector<Tensor>> expected;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      runs[i].inputs[0] = Random(base.inputs[0].shape(), 50 + i);
+      if (!constant_weights) runs[i].inputs[1] = Random(base.inputs[1].shape(), 60 + i);
+      auto e = RunOp(runs[i]);
+      ASSERT_TRUE(e.ok()) << e.status();
+      expected.push_back(*std::move(e));
+    }
+    const OpSchema* schema = OpRegistry::Global().FindSchema(base.domain, base.op_type, base.opset);
+    ASSERT_NE(schema, nullptr);
+    AttributeMap attrs = base.attrs;
+    ASSERT_TRUE(schema->Complete(static_cast<int>(base.inputs.size()), 1, attrs).ok());
+    KernelInfo info{base.op_type, base.domain, base.opset, base.op_type, &attrs, {}, {}, 1};
+    for (size_t i = 0; i < base.inputs.size(); ++i) {
+      info.input_dtypes.push_back(DType::kFloat32);
+      info.constant_inputs.push_back(i > 0 && constant_weights ? &base.inputs[i] : nullptr);
+      info.input_shapes.push_back(base.inputs[i].shape());
+    }
+    for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+      if (b->name() == kCpuBackend || b->device() != Device{} || !b->Supports(info)) continue;
+      auto kernel = b->CreateKernel(info);
+      if (kernel.status().code() == absl::StatusCode::kUnimplemented) continue;
+      ASSERT_TRUE(kernel.ok()) << b->name() << ": " << kernel.status();
+      auto run = [&](size_t i) -> std::string {
+        std::vector<const Tensor*> inputs;
+        for (const Tensor& t : runs[i].inputs) inputs.push_back(&t);
+        KernelContext ctx(inputs, 1, b->allocator());
+        absl::Status status = (*kernel)->Compute(ctx);
+        if (!status.ok()) return status.ToString();
+        return CompareTensors(ctx.output(0), expected[i][0], 1e-4, 1e-5);
+      };
+      for (int round = 0; round < 2; ++round) {
+        for (size_t i = 0; i < runs.size(); ++i) EXPECT_EQ(run(i), "") << b->name() << " " << i;
+      }
+      std::vector<std::string> results(runs.size());
+      std::vector<std::thread> threads;
+      for (size_t i = 0; i < runs.size(); ++i) {
+        threads.emplace_back([&, i] {
+          for (int round = 0; round < 20 && results[i].empty(); ++round) results[i] = run(i);
+        });
+      }
+      for (std::thread& t : threads) t.join();
+      for (size_t i = 0; i < runs.size(); ++i) EXPECT_EQ(results[i], "") << b->name() << " " << i;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 2) << "no backend besides the reference kernels took the products";
 }
 
 TEST(BackendsTest, BadShapesAreErrorsNotCrashes) {

@@ -66,8 +66,7 @@ class ConvKernel final : public Kernel {
                                                     FromNchw(entry->out_nchw, channels_last_)));
     if (has_z_) RETURN_IF_ERROR(StartFromAddend("FusedConv: Z", ctx.input(3), y));
     return Guarded(share.threads(), [&] {
-      return ExecuteWeighted(entry->primitive, entry->pd, *x, entry->weights,
-                             bias_.defined() ? &entry->bias : nullptr, y);
+      return entry->run->Execute({x->raw_data(), y->raw_data()});
     });
   }
 
@@ -83,9 +82,7 @@ class ConvKernel final : public Kernel {
 
  private:
   struct Entry {
-    dnnl::convolution_forward::primitive_desc pd;
-    dnnl::convolution_forward primitive;
-    memory weights, bias;
+    std::unique_ptr<const BoundPrimitive> run;
     Shape out_nchw;
   };
 
@@ -113,14 +110,15 @@ class ConvKernel final : public Kernel {
     if (eltwise_) post.append_eltwise(1.0f, eltwise_->alg, eltwise_->alpha, eltwise_->beta);
     dnnl::primitive_attr attr = UserScratchpad();
     attr.set_post_ops(post);
-    auto entry = std::make_shared<Entry>();
-    entry->pd = dnnl::convolution_forward::primitive_desc(desc, attr, Engine());
-    entry->primitive = dnnl::convolution_forward(entry->pd);
-    entry->out_nchw = out_nchw;
-    entry->weights = weights_->As(entry->pd.weights_desc());
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
+    std::unordered_map<int, memory> fixed = {{DNNL_ARG_WEIGHTS, weights_->As(pd.weights_desc())}};
     if (bias_.defined()) {
-      entry->bias = memory(b_md, Engine(), const_cast<void*>(bias_.raw_data()));
+      fixed.emplace(DNNL_ARG_BIAS, memory(b_md, Engine(), const_cast<void*>(bias_.raw_data())));
     }
+    auto entry = std::make_shared<Entry>();
+    entry->run = std::make_unique<const BoundPrimitive>(
+        pd, std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_DST}, std::move(fixed));
+    entry->out_nchw = out_nchw;
     return std::shared_ptr<const Entry>(std::move(entry));
   }
 

@@ -56,23 +56,18 @@ class EltwiseKernel final : public WithFallback {
     ASSIGN_OR_RETURN(
         auto entry,
         cache_.Get({n}, share.threads(), [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
-          auto e = std::make_shared<Entry>();
           dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, op_.alg, Plain({n}),
                                            op_.alpha, op_.beta);
-          e->pd = dnnl::eltwise_forward::primitive_desc(desc, UserScratchpad(), Engine());
-          e->primitive = dnnl::eltwise_forward(e->pd);
-          return std::shared_ptr<const Entry>(std::move(e));
+          dnnl::eltwise_forward::primitive_desc pd(desc, UserScratchpad(), Engine());
+          return std::make_shared<const Entry>(pd, std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_DST});
         }));
-    return Guarded(share.threads(), [&] { return ExecuteOn(entry->primitive, entry->pd, *x, y); });
+    return Guarded(share.threads(), [&] { return entry->Execute({x->raw_data(), y->raw_data()}); });
   }
   // oneDNN's eltwise runs in place, and so does the reference kernel it falls back on.
   bool MayOverwriteInput(int i) const override { return i == 0; }
 
  private:
-  struct Entry {
-    dnnl::eltwise_forward::primitive_desc pd;
-    dnnl::eltwise_forward primitive;
-  };
+  using Entry = BoundPrimitive;
   EltwiseKernel() = default;
   EltwiseOp op_;
   int64_t min_elements_ = 0;

@@ -62,10 +62,7 @@ class MatMulKernel final : public Kernel {
     ASSIGN_OR_RETURN(auto entry, cache_.Get({m}, share.threads(), [&] { return Build(m); }));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, y_shape));
     if (residual_) RETURN_IF_ERROR(StartFromAddend("FusedMatMul: C", ctx.input(2), y));
-    return Guarded(share.threads(), [&] {
-      return ExecuteWeighted(entry->primitive, entry->pd, *a, entry->weights,
-                             bias_.defined() ? &entry->bias : nullptr, y);
-    });
+    return Guarded(share.threads(), [&] { return entry->Execute({a->raw_data(), y->raw_data()}); });
   }
 
  private:
@@ -79,11 +76,7 @@ class MatMulKernel final : public Kernel {
   bool MayOverwriteInput(int i) const override { return i == 2 && residual_; }
 
  private:
-  struct Entry {
-    dnnl::matmul::primitive_desc pd;
-    dnnl::matmul primitive;
-    memory weights, bias;
-  };
+  using Entry = BoundPrimitive;
 
   absl::StatusOr<std::shared_ptr<const Entry>> Build(int64_t m) const {
     const int64_t k = k_, n = n_;
@@ -95,13 +88,13 @@ class MatMulKernel final : public Kernel {
     if (eltwise_) post.append_eltwise(1.0f, eltwise_->alg, eltwise_->alpha, eltwise_->beta);
     dnnl::primitive_attr attr = UserScratchpad();
     attr.set_post_ops(post);
-    auto entry = std::make_shared<Entry>();
-    entry->pd =
-        dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, w_any, b_md, dst), attr, Engine());
-    entry->primitive = dnnl::matmul(entry->pd);
-    entry->weights = weights_->As(entry->pd.weights_desc());
-    if (bias_.defined()) entry->bias = memory(b_md, Engine(), const_cast<void*>(bias_.raw_data()));
-    return std::shared_ptr<const Entry>(std::move(entry));
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, w_any, b_md, dst), attr, Engine());
+    std::unordered_map<int, memory> fixed = {{DNNL_ARG_WEIGHTS, weights_->As(pd.weights_desc())}};
+    if (bias_.defined()) {
+      fixed.emplace(DNNL_ARG_BIAS, memory(b_md, Engine(), const_cast<void*>(bias_.raw_data())));
+    }
+    return std::make_shared<const Entry>(pd, std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_DST},
+                                         std::move(fixed));
   }
 
   MatMulKernel() = default;
@@ -153,30 +146,21 @@ class BatchedMatMulKernel final : public WithFallback {
     const CoreShare share;
     auto entry =
         cache_.Get(key, share.threads(), [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
-          auto e = std::make_shared<Entry>();
           dnnl::matmul::desc desc(Plain(Dims(sa)), Plain(Dims(sb)), Plain(Dims(out)));
-          e->pd = dnnl::matmul::primitive_desc(desc, UserScratchpad(), Engine());
-          e->primitive = dnnl::matmul(e->pd);
-          return std::shared_ptr<const Entry>(std::move(e));
+          dnnl::matmul::primitive_desc pd(desc, UserScratchpad(), Engine());
+          return std::make_shared<const Entry>(
+              pd, std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST},
+              std::unordered_map<int, memory>{});
         });
     if (!entry.ok()) return fallback_->Compute(ctx);  // a broadcast oneDNN does not take
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, out));
     return Guarded(share.threads(), [&] {
-      const auto& pd = (*entry)->pd;
-      return Execute(
-          (*entry)->primitive, pd,
-          {{DNNL_ARG_SRC, memory(pd.src_desc(), Engine(), const_cast<void*>(a->raw_data()))},
-           {DNNL_ARG_WEIGHTS,
-            memory(pd.weights_desc(), Engine(), const_cast<void*>(b->raw_data()))},
-           {DNNL_ARG_DST, memory(pd.dst_desc(), Engine(), y->raw_data())}});
+      return (*entry)->Execute({a->raw_data(), b->raw_data(), y->raw_data()});
     });
   }
 
  private:
-  struct Entry {
-    dnnl::matmul::primitive_desc pd;
-    dnnl::matmul primitive;
-  };
+  using Entry = BoundPrimitive;
   BatchedMatMulKernel() = default;
   PrimitiveCache<Entry> cache_;
 };

@@ -42,23 +42,17 @@ class SoftmaxKernel final : public Kernel {
     ASSIGN_OR_RETURN(
         auto entry,
         cache_.Get(key, share.threads(), [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
-          auto e = std::make_shared<Entry>();
           dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference,
                                            Plain(memory::dims(dims.begin(), dims.end())),
                                            static_cast<int>(softmax_axis));
-          dnnl::primitive_attr attr = UserScratchpad();
-          e->pd = dnnl::softmax_forward::primitive_desc(desc, attr, Engine());
-          e->primitive = dnnl::softmax_forward(e->pd);
-          return std::shared_ptr<const Entry>(std::move(e));
+          dnnl::softmax_forward::primitive_desc pd(desc, UserScratchpad(), Engine());
+          return std::make_shared<const Entry>(pd, std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_DST});
         }));
-    return Guarded(share.threads(), [&] { return ExecuteOn(entry->primitive, entry->pd, *x, y); });
+    return Guarded(share.threads(), [&] { return entry->Execute({x->raw_data(), y->raw_data()}); });
   }
 
  private:
-  struct Entry {
-    dnnl::softmax_forward::primitive_desc pd;
-    dnnl::softmax_forward primitive;
-  };
+  using Entry = BoundPrimitive;
   SoftmaxKernel() = default;
   bool coerced_ = false;
   int64_t axis_ = -1;
@@ -101,32 +95,26 @@ class LayerNormKernel final : public Kernel {
     ASSIGN_OR_RETURN(
         auto entry,
         cache_.Get({rows}, share.threads(), [&]() -> absl::StatusOr<std::shared_ptr<const Entry>> {
-          auto e = std::make_shared<Entry>();
           auto flags = dnnl::normalization_flags::use_scale;
           if (bias_.defined()) flags = flags | dnnl::normalization_flags::use_shift;
           dnnl::layer_normalization_forward::desc desc(dnnl::prop_kind::forward_inference,
                                                        Plain({rows, channels}), epsilon_, flags);
-          dnnl::primitive_attr attr = UserScratchpad();
-          e->pd = dnnl::layer_normalization_forward::primitive_desc(desc, attr, Engine());
-          e->primitive = dnnl::layer_normalization_forward(e->pd);
-          return std::shared_ptr<const Entry>(std::move(e));
+          dnnl::layer_normalization_forward::primitive_desc pd(desc, UserScratchpad(), Engine());
+          const memory::desc row({channels}, kF32, Tag::x);
+          std::unordered_map<int, memory> fixed = {
+              {DNNL_ARG_SCALE, memory(row, Engine(), const_cast<void*>(scale_.raw_data()))}};
+          if (bias_.defined()) {
+            fixed.emplace(DNNL_ARG_SHIFT,
+                          memory(row, Engine(), const_cast<void*>(bias_.raw_data())));
+          }
+          return std::make_shared<const Entry>(pd, std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_DST},
+                                               std::move(fixed));
         }));
-    return Guarded(share.threads(), [&] {
-      const memory::desc row({channels}, kF32, Tag::x);
-      std::unordered_map<int, memory> more = {
-          {DNNL_ARG_SCALE, memory(row, Engine(), const_cast<void*>(scale_.raw_data()))}};
-      if (bias_.defined()) {
-        more.emplace(DNNL_ARG_SHIFT, memory(row, Engine(), const_cast<void*>(bias_.raw_data())));
-      }
-      return ExecuteOn(entry->primitive, entry->pd, *x, y, std::move(more));
-    });
+    return Guarded(share.threads(), [&] { return entry->Execute({x->raw_data(), y->raw_data()}); });
   }
 
  private:
-  struct Entry {
-    dnnl::layer_normalization_forward::primitive_desc pd;
-    dnnl::layer_normalization_forward primitive;
-  };
+  using Entry = BoundPrimitive;
   LayerNormKernel() = default;
   float epsilon_ = 1e-5f;
   Tensor scale_, bias_;  // shared with the plan's constants

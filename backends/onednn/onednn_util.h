@@ -1,8 +1,9 @@
 // Helpers the oneDNN backend's kernels share (backends/onednn/*.cc): the CPU engine, the
-// primitive cache, packed weights, window geometry and the activation post-ops.
-// Every kernel file includes this; nothing outside backends/onednn does. The helpers are
-// thread-safe: PrimitiveCache and PackedWeights guard their state with a mutex, and the rest hold
-// no state. Kernels size their thread teams with core/thread_pool.h's CoreShare.
+// primitive cache, primitives bound to their arguments, packed weights, window geometry and the
+// activation post-ops. Every kernel file includes this; nothing outside backends/onednn does.
+// The helpers are thread-safe: PrimitiveCache, BoundPrimitive and PackedWeights guard their
+// state with a mutex, and the rest hold no state. Kernels size their thread teams with
+// core/thread_pool.h's CoreShare.
 #ifndef CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
 #define CORTADO_BACKENDS_ONEDNN_ONEDNN_UTIL_H_
 
@@ -64,16 +65,24 @@ inline dnnl::stream& ThreadStream() {
   return stream;
 }
 
-// Executes a primitive on the calling thread with a scratchpad of its own.
+// A scratchpad of `desc`'s size in `buffer` (64-byte aligned), or nullopt when it needs none.
+inline std::optional<memory> NewScratchpad(const memory::desc& desc,
+                                           std::unique_ptr<char[]>* buffer) {
+  const size_t size = desc.get_size();
+  if (size == 0) return std::nullopt;
+  buffer->reset(new char[size + 64]);
+  void* aligned =
+      reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(buffer->get()) + 63) & ~uintptr_t{63});
+  return memory(desc, Engine(), aligned);
+}
+
+// Executes a primitive on the calling thread with a scratchpad of its own, for arguments that vary
+// per call in number or layout (the RNN's optional states); the others use BoundPrimitive.
 inline absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
                             std::unordered_map<int, memory> args) {
-  const size_t scratch = pd.scratchpad_desc().get_size();
   std::unique_ptr<char[]> buffer;
-  if (scratch > 0) {
-    buffer.reset(new char[scratch + 64]);
-    void* aligned =
-        reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(buffer.get()) + 63) & ~uintptr_t{63});
-    args.emplace(DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), Engine(), aligned));
+  if (std::optional<memory> scratchpad = NewScratchpad(pd.scratchpad_desc(), &buffer)) {
+    args.emplace(DNNL_ARG_SCRATCHPAD, *scratchpad);
   }
   dnnl::stream& stream = ThreadStream();
   p.execute(stream, args);
@@ -81,24 +90,81 @@ inline absl::Status Execute(const dnnl::primitive& p, const dnnl::primitive_desc
   return absl::OkStatus();
 }
 
-// Runs a primitive that reads `src` and writes `dst`, in the primitive's own src and dst
-// layouts, with the arguments in `more` besides.
-inline absl::Status ExecuteOn(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
-                              const Tensor& src, Tensor* dst,
-                              std::unordered_map<int, memory> more = {}) {
-  more.emplace(DNNL_ARG_SRC, memory(pd.src_desc(), Engine(), const_cast<void*>(src.raw_data())));
-  more.emplace(DNNL_ARG_DST, memory(pd.dst_desc(), Engine(), dst->raw_data()));
-  return Execute(p, pd, std::move(more));
-}
+// A primitive with its argument memory objects, argument array and scratchpad made once, for
+// kernels whose per-call cost oneDNN's work does not hide (the MLP's small products). A call takes
+// one set from a pool (a set per concurrent call), points the per-run arguments at its tensors
+// with set_data_handle and executes through oneDNN's C API, so a steady stream of same-shape
+// calls creates no memory objects, argument maps or scratchpads (each set keeps its scratchpad
+// while the kernel lives). The per-run arguments must be in plain (unpadded) layouts, for which
+// set_data_handle only swaps the pointer.
+class BoundPrimitive {
+ public:
+  // `per_run`: the arguments Execute points at data, in that order; `fixed`: the others.
+  BoundPrimitive(const dnnl::primitive_desc_base& pd, std::vector<int> per_run,
+                 std::unordered_map<int, memory> fixed = {})
+      : primitive_(pd.get()),
+        per_run_(std::move(per_run)),
+        fixed_(std::move(fixed)),
+        scratchpad_(pd.scratchpad_desc()) {
+    for (int arg : per_run_) descs_.push_back(pd.query_md(dnnl::query::exec_arg_md, arg));
+  }
 
-// The same for a convolution or matrix product: packed weights and an optional bias besides.
-inline absl::Status ExecuteWeighted(const dnnl::primitive& p, const dnnl::primitive_desc_base& pd,
-                                    const Tensor& src, const memory& weights, const memory* bias,
-                                    Tensor* dst) {
-  std::unordered_map<int, memory> more = {{DNNL_ARG_WEIGHTS, weights}};
-  if (bias != nullptr) more.emplace(DNNL_ARG_BIAS, *bias);
-  return ExecuteOn(p, pd, src, dst, std::move(more));
-}
+  // Runs the primitive on the calling thread with `data[i]` as the argument per_run[i]. Called
+  // inside Guarded.
+  absl::Status Execute(std::initializer_list<const void*> data) const {
+    if (data.size() != per_run_.size()) return absl::InternalError("BoundPrimitive: arity");
+    std::unique_ptr<Args> args;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!free_.empty()) {
+        args = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (args == nullptr) args = MakeArgs();
+    size_t i = 0;
+    for (const void* d : data) args->memories[i++].set_data_handle(const_cast<void*>(d));
+    dnnl::stream& stream = ThreadStream();
+    const dnnl_status_t status = dnnl_primitive_execute(
+        primitive_.get(), stream.get(), static_cast<int>(args->c_args.size()), args->c_args.data());
+    if (status == dnnl_success) stream.wait();
+    absl::MutexLock lock(&mu_);
+    free_.push_back(std::move(args));
+    if (status != dnnl_success) {
+      return absl::InternalError(absl::StrCat("oneDNN: execute failed with status ", status));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Args {
+    std::vector<memory> memories;  // the per-run arguments, then the scratchpad (if any)
+    std::vector<dnnl_exec_arg_t> c_args;
+    std::unique_ptr<char[]> scratchpad;
+  };
+
+  std::unique_ptr<Args> MakeArgs() const {
+    auto args = std::make_unique<Args>();
+    for (size_t i = 0; i < per_run_.size(); ++i) {
+      args->memories.emplace_back(descs_[i], Engine(), static_cast<void*>(DNNL_MEMORY_NONE));
+      args->c_args.push_back({per_run_[i], args->memories.back().get()});
+    }
+    for (const auto& [arg, m] : fixed_) args->c_args.push_back({arg, m.get()});
+    if (std::optional<memory> scratchpad = NewScratchpad(scratchpad_, &args->scratchpad)) {
+      args->memories.push_back(*scratchpad);
+      args->c_args.push_back({DNNL_ARG_SCRATCHPAD, scratchpad->get()});
+    }
+    return args;
+  }
+
+  const dnnl::primitive primitive_;
+  const std::vector<int> per_run_;
+  std::vector<memory::desc> descs_;
+  const std::unordered_map<int, memory> fixed_;
+  const memory::desc scratchpad_;
+  mutable absl::Mutex mu_;
+  mutable std::vector<std::unique_ptr<Args>> free_ ABSL_GUARDED_BY(mu_);
+};
 
 // Primitive attributes with the scratchpad left to the caller (Execute gives each run its own,
 // so that one primitive serves concurrent runs).

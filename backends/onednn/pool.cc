@@ -44,13 +44,14 @@ class PoolKernel final : public Kernel {
     ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&] { return Build(nchw); }));
     ASSIGN_OR_RETURN(Tensor * y,
                      ctx.AllocateOutput(0, DType::kFloat32, ToChannelsLast(entry->out_nchw)));
-    return Guarded(share.threads(), [&] { return ExecuteOn(entry->primitive, entry->pd, *x, y); });
+    return Guarded(share.threads(), [&] {
+      return entry->run->Execute({x->raw_data(), y->raw_data()});
+    });
   }
 
  private:
   struct Entry {
-    dnnl::pooling_forward::primitive_desc pd;
-    dnnl::pooling_forward primitive;
+    std::unique_ptr<const BoundPrimitive> run;
     Shape out_nchw;
   };
 
@@ -74,10 +75,10 @@ class PoolKernel final : public Kernel {
                                      memory::dims(strides.begin(), strides.end()),
                                      memory::dims(kernel.begin(), kernel.end()), win.pad_begin,
                                      win.pad_end);
-    dnnl::primitive_attr attr = UserScratchpad();
     auto entry = std::make_shared<Entry>();
-    entry->pd = dnnl::pooling_forward::primitive_desc(desc, attr, Engine());
-    entry->primitive = dnnl::pooling_forward(entry->pd);
+    entry->run = std::make_unique<const BoundPrimitive>(
+        dnnl::pooling_forward::primitive_desc(desc, UserScratchpad(), Engine()),
+        std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_DST});
     entry->out_nchw = out_nchw;
     return std::shared_ptr<const Entry>(std::move(entry));
   }
