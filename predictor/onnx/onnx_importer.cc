@@ -1,5 +1,12 @@
 #include "predictor/onnx/onnx_importer.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -361,43 +368,8 @@ bool LibOnnxKnows(const onnx::ModelProto& model) {
   return true;
 }
 
-// libonnx 1.12's convolution shape inference takes the kernel's rank from the weight and reads
-// that many spatial dimensions of the input without checking the input has them (a read out of
-// bounds, found by server/fuzz/onnx_importer_fuzzer; newer onnx checks). Refuses, before libonnx
-// runs, a convolution whose declared input and weight ranks differ, in `g` and its subgraphs.
-absl::Status CheckConvolutionRanks(const onnx::GraphProto& g) {
-  std::map<std::string, int> rank;  // what the graph declares
-  auto declare = [&](const onnx::ValueInfoProto& v) {
-    if (v.type().tensor_type().has_shape()) {
-      rank[v.name()] = v.type().tensor_type().shape().dim_size();
-    }
-  };
-  for (const auto& v : g.input()) declare(v);
-  for (const auto& v : g.value_info()) declare(v);
-  for (const auto& t : g.initializer()) rank[t.name()] = t.dims_size();
-  for (const auto& n : g.node()) {
-    for (const auto& a : n.attribute()) {
-      if (a.has_g()) RETURN_IF_ERROR(CheckConvolutionRanks(a.g()));
-      for (const auto& sub : a.graphs()) RETURN_IF_ERROR(CheckConvolutionRanks(sub));
-    }
-    const bool domain = n.domain().empty() || n.domain() == "ai.onnx";
-    const int weight = n.op_type() == "QLinearConv"                            ? 3
-                       : n.op_type() == "Conv" || n.op_type() == "ConvInteger" ? 1
-                                                                               : -1;
-    if (!domain || weight < 0 || n.input_size() <= weight) continue;
-    auto x = rank.find(n.input(0));
-    auto w = rank.find(n.input(weight));
-    if (x != rank.end() && w != rank.end() && x->second != w->second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "node '", n.name(), "' (", n.op_type(), "): input '", n.input(0), "' has rank ",
-          x->second, " but weight '", n.input(weight), "' has rank ", w->second));
-    }
-  }
-  return absl::OkStatus();
-}
-
+// onnx's checker and shape inference, run in-process.
 absl::Status CheckAndInferWithLibOnnx(onnx::ModelProto& model) {
-  RETURN_IF_ERROR(CheckConvolutionRanks(model.graph()));
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
@@ -411,6 +383,56 @@ absl::Status CheckAndInferWithLibOnnx(onnx::ModelProto& model) {
     return absl::InvalidArgumentError(absl::StrCat("ONNX shape inference failed: ", e.what()));
   }
   return absl::OkStatus();
+}
+
+// How long a model's trial run of libonnx may take before it counts as hung.
+constexpr int kLibOnnxTrialTimeoutMs = 120'000;
+
+// libonnx 1.12 trusts the model: some of its shape inference functions read out of bounds on a
+// malformed one (a Conv whose input rank is below its weight's, found by
+// server/fuzz/onnx_importer_fuzzer; newer onnx checks), and it may hold more such bugs. So the
+// checker and shape inference first run on a copy of the process made with fork(): the child
+// runs them on its copy of `model` and exits; only when it exits normally (whatever the
+// functions decided) does the importer run them for real, which then takes the same path. A
+// child that crashes or hangs refuses the model. The child touches nothing shared (it only
+// reads and writes its own copy of `model`) and never returns into the caller.
+absl::Status TryLibOnnxInChild(onnx::ModelProto& model) {
+  onnx::OpSchemaRegistry::Instance();  // built here, never half-built in the child
+  int done[2];
+  if (pipe2(done, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(done[0]);
+    close(done[1]);
+    return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    close(done[0]);
+    const int null = open("/dev/null", O_WRONLY);  // a crash report is not the daemon's log
+    if (null >= 0) dup2(null, STDERR_FILENO);
+    CheckAndInferWithLibOnnx(model).IgnoreError();
+    _exit(0);  // closes `done[1]`, which the parent waits for
+  }
+  close(done[1]);
+  pollfd fd{done[0], POLLIN, 0};
+  int ready;
+  do {
+    ready = poll(&fd, 1, kLibOnnxTrialTimeoutMs);
+  } while (ready < 0 && errno == EINTR);
+  close(done[0]);
+  if (ready == 0) kill(pid, SIGKILL);
+  int wstatus = 0;
+  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (ready > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "malformed model: onnx's checker or shape inference (libonnx) ",
+      ready == 0                ? "did not finish in time"
+      : WIFSIGNALED(wstatus) ? absl::StrCat("crashed on it (signal ", WTERMSIG(wstatus), ")")
+                             : absl::StrCat("failed on it (exit status ", WEXITSTATUS(wstatus), ")"),
+      " in a trial run"));
 }
 
 // The model's top-level graph, its initializers converted one at a time with each one's bytes
@@ -435,7 +457,10 @@ absl::StatusOr<Graph> ImportOnnxModel(onnx::ModelProto& model, const std::string
     init.clear_external_data();
     init.set_data_location(TensorProto::DEFAULT);
   }
-  if (LibOnnxKnows(model)) RETURN_IF_ERROR(CheckAndInferWithLibOnnx(model));
+  if (LibOnnxKnows(model)) {
+    RETURN_IF_ERROR(TryLibOnnxInChild(model));
+    RETURN_IF_ERROR(CheckAndInferWithLibOnnx(model));
+  }
   std::map<std::string, int> opsets;
   for (const auto& op : model.opset_import()) {
     opsets[op.domain() == "ai.onnx" ? "" : op.domain()] = static_cast<int>(op.version());
