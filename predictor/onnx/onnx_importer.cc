@@ -410,7 +410,10 @@ absl::Status TryLibOnnxInChild(onnx::ModelProto& model) {
   }
   if (pid == 0) {
     close(done[0]);
-    const int null = open("/dev/null", O_WRONLY);  // a crash report is not the daemon's log
+    // A crash ends the child quietly, by its signal: no handler of the parent's (a sanitizer's,
+    // a fuzzer's) reports it, and nothing it prints reaches the daemon's log.
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
+    const int null = open("/dev/null", O_WRONLY);
     if (null >= 0) dup2(null, STDERR_FILENO);
     CheckAndInferWithLibOnnx(model).IgnoreError();
     _exit(0);  // closes `done[1]`, which the parent waits for
