@@ -426,17 +426,18 @@ absl::Status TryLibOnnxInChild(onnx::ModelProto& model) {
     ready = poll(&fd, 1, kLibOnnxTrialTimeoutMs);
   } while (ready < 0 && errno == EINTR);
   close(done[0]);
-  if (ready == 0) kill(pid, SIGKILL);
+  if (ready <= 0) kill(pid, SIGKILL);
   int wstatus = 0;
   while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
   if (ready > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return absl::OkStatus();
+  const std::string what =
+      ready == 0 ? "did not finish in time"
+      : WIFSIGNALED(wstatus)
+          ? absl::StrCat("crashed on it (signal ", WTERMSIG(wstatus), ")")
+          : absl::StrCat("failed on it (exit status ", WEXITSTATUS(wstatus), ")");
   return absl::InvalidArgumentError(absl::StrCat(
-      "malformed model: onnx's checker or shape inference (libonnx) ",
-      ready == 0                ? "did not finish in time"
-      : WIFSIGNALED(wstatus) ? absl::StrCat("crashed on it (signal ", WTERMSIG(wstatus), ")")
-                             : absl::StrCat("failed on it (exit status ", WEXITSTATUS(wstatus), ")"),
-      " in a trial run"));
+      "malformed model: onnx's checker or shape inference (libonnx) ", what, " in a trial run"));
 }
 
 // The model's top-level graph, its initializers converted one at a time with each one's bytes

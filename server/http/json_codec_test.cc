@@ -248,8 +248,9 @@ TEST(WriteInferResponse, NonFiniteFloatsAndRoundTrip) {
 // FP64 in KServe JSON round-trips bit for bit: what the codec writes, it reads back exactly,
 // 17-digit doubles, subnormals and negative zero included.
 TEST(WriteInferResponse, DoublesRoundTripExactly) {
-  const std::vector<double> values = {0.1 + 0.2, 1.0 / 3, -2.0 / 7, 1e-310, 4.9e-324,
-                                      1.7976931348623157e308, 123456789.12345679, -0.0};
+  const std::vector<double> values = {
+      0.1 + 0.2,          1.0 / 3, -2.0 / 7, 1e-310, 4.9e-324, 1.7976931348623157e308,
+      123456789.12345679, -0.0};
   InferResponse res;
   res.model_name = "m";
   res.model_version = "1";

@@ -97,8 +97,12 @@ TEST(ParseJson, AcceptsDocumentsWithNanAndFullPrecision) {
 // writes a negative zero as "-0.0": "-0" is the integer 0.)
 TEST(ParseJson, DoublesRoundTripExactly) {
   std::mt19937_64 random(10);
-  std::vector<double> values = {0.1, 1.0 / 3, 2.2250738585072014e-308, 4.9e-324,
-                                std::numeric_limits<double>::max(), 9007199254740993.0};
+  std::vector<double> values = {0.1,
+                                1.0 / 3,
+                                2.2250738585072014e-308,
+                                4.9e-324,
+                                std::numeric_limits<double>::max(),
+                                9007199254740993.0};
   while (values.size() < 20000) {
     const uint64_t bits = random();
     double d;
