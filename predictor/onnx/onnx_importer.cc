@@ -1,18 +1,12 @@
 #include "predictor/onnx/onnx_importer.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <exception>
 #include <fstream>
 #include <memory>
 
 #include "absl/strings/numbers.h"
+#include "core/child_process.h"
 #include "core/npy.h"
 #include "onnx/checker.h"
 #include "onnx/onnx_pb.h"
@@ -386,58 +380,23 @@ absl::Status CheckAndInferWithLibOnnx(onnx::ModelProto& model) {
 }
 
 // How long a model's trial run of libonnx may take before it counts as hung.
-constexpr int kLibOnnxTrialTimeoutMs = 120'000;
+constexpr absl::Duration kLibOnnxTrialTimeout = absl::Seconds(120);
 
 // libonnx 1.12 trusts the model: some of its shape inference functions read out of bounds on a
 // malformed one (a Conv whose input rank is below its weight's, found by
 // server/fuzz/onnx_importer_fuzzer; newer onnx checks), and it may hold more such bugs. So the
-// checker and shape inference first run on a copy of the process made with fork(): the child
-// runs them on its copy of `model` and exits; only when it exits normally (whatever the
-// functions decided) does the importer run them for real, which then takes the same path. A
-// child that crashes or hangs refuses the model. The child touches nothing shared (it only
-// reads and writes its own copy of `model`) and never returns into the caller. Unavailable when
-// no child could be made (a strict overcommit policy): the caller then leaves libonnx out.
+// checker and shape inference first run in a child process on its copy of `model`; only when
+// that ends normally (whatever they decided) does the importer run them for real, which then
+// takes the same path. A child that crashes or hangs refuses the model. Unavailable when no
+// child could be made (a strict overcommit policy): the caller then leaves libonnx out.
 absl::Status TryLibOnnxInChild(onnx::ModelProto& model) {
   onnx::OpSchemaRegistry::Instance();  // built here, never half-built in the child
-  int done[2];
-  if (pipe2(done, O_CLOEXEC) != 0) {
-    return absl::UnavailableError(absl::StrCat("pipe: ", std::strerror(errno)));
-  }
-  const pid_t pid = fork();
-  if (pid < 0) {
-    close(done[0]);
-    close(done[1]);
-    return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    close(done[0]);
-    // A crash ends the child quietly, by its signal: no handler of the parent's (a sanitizer's,
-    // a fuzzer's) reports it, and nothing it prints reaches the daemon's log.
-    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, SIG_DFL);
-    const int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, STDERR_FILENO);
-    CheckAndInferWithLibOnnx(model).IgnoreError();
-    _exit(0);  // closes `done[1]`, which the parent waits for
-  }
-  close(done[1]);
-  pollfd fd{done[0], POLLIN, 0};
-  int ready;
-  do {
-    ready = poll(&fd, 1, kLibOnnxTrialTimeoutMs);
-  } while (ready < 0 && errno == EINTR);
-  close(done[0]);
-  if (ready <= 0) kill(pid, SIGKILL);
-  int wstatus = 0;
-  while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-  }
-  if (ready > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) return absl::OkStatus();
-  const std::string what =
-      ready == 0 ? "did not finish in time"
-      : WIFSIGNALED(wstatus)
-          ? absl::StrCat("crashed on it (signal ", WTERMSIG(wstatus), ")")
-          : absl::StrCat("failed on it (exit status ", WEXITSTATUS(wstatus), ")");
-  return absl::InvalidArgumentError(absl::StrCat(
-      "malformed model: onnx's checker or shape inference (libonnx) ", what, " in a trial run"));
+  absl::Status trial =
+      RunInChild([&] { CheckAndInferWithLibOnnx(model).IgnoreError(); }, kLibOnnxTrialTimeout);
+  if (trial.ok() || absl::IsUnavailable(trial)) return trial;
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed model: onnx's checker or shape inference (libonnx) ", trial.message(),
+                   " in a trial run"));
 }
 
 // The model's top-level graph, its initializers converted one at a time with each one's bytes
