@@ -560,8 +560,15 @@ class ServiceImpl : public InferenceService {
       model.stats().RecordFailure(Nanos(Clock::now() - entries[i]->request.received), NowMs());
       answers[i] = Answer(entries[i], absl::Status(drop.code(), Where(model, drop.message())));
     }
-    if (live.empty()) return answers;
+    if (!live.empty()) RunLive(model, entries, live, answers);
+    return answers;
+  }
 
+  // Runs the requests `live` of a batch as one execution and fills their answers. When a batch
+  // of several fails (one request's bad input, or outputs that do not split by rows), each of
+  // them runs again alone, so that every request gets its own answer.
+  void RunLive(const ModelVersion& model, const std::vector<std::shared_ptr<Queued>>& entries,
+               const std::vector<size_t>& live, std::vector<Scheduler::Work>& answers) {
     const Clock::time_point start = Clock::now();
     std::vector<int64_t> rows;
     for (size_t i : live) rows.push_back(entries[i]->rows);
@@ -571,13 +578,17 @@ class ServiceImpl : public InferenceService {
     absl::StatusOr<std::vector<TensorMap>> outputs =
         Guarded("inference", [&] { return Execute(model, entries, live, rows, &t); });
     const Clock::time_point end = Clock::now();
+    if (!outputs.ok() && live.size() > 1) {
+      for (size_t i : live) RunLive(model, entries, {i}, answers);
+      return;
+    }
     if (!outputs.ok()) {
       for (size_t i : live) {
         model.stats().RecordFailure(Nanos(end - entries[i]->request.received), NowMs());
         answers[i] = Answer(entries[i], absl::Status(outputs.status().code(),
                                                      Where(model, outputs.status().message())));
       }
-      return answers;
+      return;
     }
     const int64_t batch_size = std::accumulate(rows.begin(), rows.end(), int64_t{0});
     model.stats().RecordExecution(static_cast<uint64_t>(batch_size), t);
@@ -613,12 +624,12 @@ class ServiceImpl : public InferenceService {
       }
       answers[live[k]] = Answer(entries[live[k]], std::move(response));
     }
-    return answers;
   }
 
   // Runs the live requests of a batch as one execution: their inputs joined along the batch
-  // dimension (a request alone runs on its own tensors), the outputs split back. Fills the
-  // compute times.
+  // dimension (a request alone runs on its own tensors, which it gives up), the outputs split
+  // back. Fills the compute times. The inputs of a batch of several are kept until it has run,
+  // for RunLive to run each request alone should the batch fail.
   absl::StatusOr<std::vector<TensorMap>> Execute(
       const ModelVersion& model, const std::vector<std::shared_ptr<Queued>>& entries,
       const std::vector<size_t>& live, const std::vector<int64_t>& rows, VersionStats::Times* t) {
@@ -637,11 +648,11 @@ class ServiceImpl : public InferenceService {
         inputs.emplace(first[n].first, std::move(joined));
       }
     }
-    for (size_t i : live) entries[i]->request.inputs.clear();
     const Clock::time_point infer_start = Clock::now();
     absl::StatusOr<TensorMap> run;
     execution_threads_->Run([&] { run = model.predictor().Run(inputs); });
     ASSIGN_OR_RETURN(TensorMap outputs, std::move(run));
+    for (size_t i : live) entries[i]->request.inputs.clear();
     const Clock::time_point infer_end = Clock::now();
     std::vector<TensorMap> per_request(live.size());
     if (live.size() == 1) {

@@ -18,6 +18,7 @@ using testing_models::AddConstModel;
 using testing_models::MakeTempDir;
 using testing_models::PublishVersion;
 using testing_models::RemoveTree;
+using testing_models::TableLookupModel;
 using testing_models::WriteFile;
 
 // Sends a request and waits for its answer; also reports whether `done` ran on another thread.
@@ -381,6 +382,46 @@ TEST_F(ServiceTest, DynamicBatchingRunsRequestsAsOneExecutionAndSplitsTheOutputs
   EXPECT_EQ(Metric(*registry_, "cortado_batch_size", {{"model", "add"}}), 1);  // executions
   EXPECT_EQ(Metric(*registry_, "cortado_queue_duration_seconds", {{"model", "add"}}),
             3);  // requests
+}
+
+// One request's bad input (an index past the model's table) fails its batch; each request then
+// runs alone, so that its batch-mates get their answers and it gets its own error.
+TEST_F(ServiceTest, ABatchThatFailsRunsEachRequestAloneForItsOwnAnswer) {
+  PublishVersion(repo_ + "/lookup", 1, TableLookupModel(8));
+  WriteFile(repo_ + "/lookup/config.pbtxt",
+            "max_batch_size: 8\n"
+            "dynamic_batching { preferred_batch_size: [ 6 ] "
+            "max_queue_delay_microseconds: 3600000000 }\n");
+  Start();
+  std::vector<std::promise<absl::StatusOr<InferResponse>>> promises(3);
+  for (int r = 0; r < 3; ++r) {
+    std::vector<float> x;
+    for (int i = 0; i < (r + 1) * 4; ++i) x.push_back(static_cast<float>((r + i) % 8));
+    if (r == 1) x[5] = 99;  // the bad one
+    service_->Infer(Request("lookup", X(x, {r + 1, 4})),
+                    [&promises, r](absl::StatusOr<InferResponse> out) {
+                      promises[r].set_value(std::move(out));
+                    });
+  }
+  for (int r = 0; r < 3; ++r) {
+    auto out = promises[r].get_future().get();
+    if (r == 1) {
+      ASSERT_FALSE(out.ok());
+      EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument) << out.status();
+      continue;
+    }
+    ASSERT_TRUE(out.ok()) << "request " << r << ": " << out.status();
+    const Tensor& y = out->outputs[0].second;
+    ASSERT_EQ(y.shape(), (Shape{r + 1, 4}));
+    for (int i = 0; i < (r + 1) * 4; ++i) EXPECT_EQ(y.data<float>()[i], 10.0f * ((r + i) % 8));
+  }
+  auto stats = service_->ModelStatistics("lookup", "1");
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  const inference::ModelStatistics& st = stats->model_stats(0);
+  EXPECT_EQ(st.inference_stats().success().count(), 2u);
+  EXPECT_EQ(st.inference_stats().fail().count(), 1u);
+  EXPECT_EQ(st.execution_count(), 2u);  // the two that ran alone; the failed batch counts not
+  EXPECT_EQ(st.inference_count(), 4u);
 }
 
 // Shutdown does not wait out a batch's queue delay: the request waiting for company runs now.

@@ -5,6 +5,8 @@
   queue. On SIGTERM the waiting two are answered 503 (UNAVAILABLE) when the timeout ends,
   without running, and since the running one still does not finish, the watchdog forces the
   process out with exit status 1 and says so in the log.
+- gRPC during the drain: a request in flight at SIGTERM finishes with its answer, and one sent
+  while it runs is refused UNAVAILABLE with a message; the process then exits 0.
 - SIGTERM while the daemon is still loading its models (model.onnx is a FIFO that nobody
   writes, so the load blocks for as long as the test likes) ends it at once with status 0.
 - default_model_filename that leaves the version folder is refused: the model is not served
@@ -25,7 +27,9 @@ import unittest
 
 import numpy as np
 import onnx
+import tritonclient.grpc as grpcclient
 from onnx import TensorProto, helper, numpy_helper
+from tritonclient.utils import InferenceServerException
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cortadod  # noqa: E402
@@ -37,8 +41,8 @@ LOGS = os.environ.get("TEST_UNDECLARED_OUTPUTS_DIR", TMP)
 N = 6000  # 2 * 6000^3 = 432 GFLOP per MatMul: many seconds on one thread
 
 
-def slow_model():
-    """x [1] -> Expand to [N, N] -> (X @ X) @ X -> ReduceSum: tiny file, long run."""
+def slow_model(n=N):
+    """x [1] -> Expand to [n, n] -> (X @ X) @ X -> ReduceSum: tiny file, long run."""
     f = TensorProto.FLOAT
     graph = helper.make_graph(
         [helper.make_node("Expand", ["x", "shape"], ["big"]),
@@ -47,7 +51,7 @@ def slow_model():
          helper.make_node("ReduceSum", ["q"], ["y"], keepdims=0)],
         "slow", [helper.make_tensor_value_info("x", f, [1])],
         [helper.make_tensor_value_info("y", f, [])],
-        [numpy_helper.from_array(np.array([N, N], np.int64), "shape")])
+        [numpy_helper.from_array(np.array([n, n], np.int64), "shape")])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
@@ -139,6 +143,46 @@ class ShutdownTest(unittest.TestCase):
         # The one that was running got no answer: the process was forced out under it.
         self.assertIsNone(results["running"][0], results["running"])
         self.assertNotIn("cortadod stopped", server.log())
+
+    def test_grpc_during_drain(self):
+        """After SIGTERM, a gRPC request in flight finishes with its answer, and one that arrives
+        while it does is refused UNAVAILABLE with a message; then the process exits 0."""
+        root = repository("drain", {"slow": ('instance_group [ { count: 1 kind: KIND_CPU } ]\n',
+                                             {"1/model.onnx": slow_model(1500).SerializeToString()})})
+        server = cortadod.start(CORTADOD, ["--model-repository", root, "--exit-timeout-secs", "120",
+                                           "--intra-op-thread-count", "1"],
+                                os.path.join(LOGS, "cortadod_drain.log"))
+        self.addCleanup(lambda: server.poll() is None and server.stop(timeout=5))
+        results = {}
+
+        def infer(key):
+            client = grpcclient.InferenceServerClient(server.grpc_url)
+            x = grpcclient.InferInput("x", [1], "FP32")
+            x.set_data_from_numpy(np.ones([1], np.float32))
+            try:
+                results[key] = ("OK", client.infer("slow", [x], client_timeout=300).as_numpy("y"))
+            except InferenceServerException as e:
+                results[key] = (e.status(), e.message())
+
+        running = threading.Thread(target=infer, args=("running",))
+        running.start()
+        deadline = time.monotonic() + 60
+        while metric(server, r'^cortado_inference_requests_in_flight (\S+)') != 1:
+            self.assertLess(time.monotonic(), deadline, "the request never got in flight")
+            time.sleep(0.05)
+        server.process.terminate()
+        deadline = time.monotonic() + 60
+        while "shutting down: not ready" not in server.log():
+            self.assertLess(time.monotonic(), deadline, "no shutdown in the log")
+            time.sleep(0.05)
+        infer("late")
+        running.join(timeout=300)
+        self.assertEqual(server.process.wait(timeout=120), 0, server.log()[-3000:])
+        self.assertEqual(results["late"][0], "StatusCode.UNAVAILABLE", results["late"])
+        self.assertIn("shutting down", results["late"][1])
+        self.assertEqual(results["running"][0], "OK", results["running"])
+        # Ones through (X @ X) @ X summed: 1500^4, to float32's accuracy over the sum.
+        self.assertAlmostEqual(float(results["running"][1]) / 1500.0 ** 4, 1.0, delta=1e-3)
 
     def test_sigterm_while_loading_exits_0(self):
         root = repository("loading", {"blocked": ("", {"1/model.onnx": None})})

@@ -109,6 +109,19 @@ def https_live(server, context):
         conn.close()
 
 
+def https_post(server, context, path, body):
+    """POST `body` to `path` over HTTPS: the status and body of the answer; raises when none
+    came."""
+    conn = http.client.HTTPSConnection("127.0.0.1", server.http_port, timeout=20,
+                                       context=context)
+    try:
+        conn.request("POST", path, body=body)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
 FEATURES = np.array([[0.1, -0.2, 0.3, 0.4], [1.5, 0.0, -1.0, 2.0]], dtype=np.float32)
 
 
@@ -203,6 +216,13 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(probabilities.shape, (2, 3))
         np.testing.assert_allclose(probabilities, grpc_plaintext_reference(server), rtol=1e-6)
         np.testing.assert_allclose(probabilities.sum(axis=1), [1, 1], rtol=1e-5)
+        # A body over the endpoint's limit gets its 413, read after the whole body was sent
+        # (http.client sends it all first): the server reads and discards the rest of it.
+        for _ in range(3):
+            status, body = https_post(server, good, "/v2/repository/index", b"[" * (1 << 20))
+            self.assertEqual(status, 413, body)
+            self.assertIn(b"larger than the limit of 65536 bytes", body)
+        self.assertEqual(https_live(server, good), 200)
         # Another CA's client does not trust the server's certificate.
         refused = https_live(server, https_context(ca="other_ca"))
         self.assertIsInstance(refused, ssl.SSLCertVerificationError, refused)

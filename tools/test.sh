@@ -13,11 +13,15 @@ passed=$(grep -cE '^//\S+\s+(\(cached\) )?PASSED' "$log")
 failed=$(grep -cE '^//\S+\s+(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FLAKY|INCOMPLETE)|FAILED TO BUILD' "$log")
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi  # a build error
-# The unit tests of the parsing and queueing code that needs no model runtime, under ASan + UBSan
-# (a few minutes to build); counted as one target.
+# The unit tests that need no model runtime (parsing, queueing, batch joining, metrics, logging,
+# the clients' decoding, crash isolation in a child process), under ASan + UBSan (a few minutes
+# to build); counted as one target.
 asan_targets=(//core:core_test //server/wire:all //server:byte_budget_test
   //server:restricted_api_test //server:exception_status_test //server/http:json_codec_test
-  //server/http:router_test //server/grpc:grpc_codec_test //server/scheduler:scheduler_test)
+  //server/http:router_test //server/grpc:grpc_codec_test //server/scheduler:scheduler_test
+  //server/scheduler:batch_tensors_test //core:thread_pool_test //server:metrics_test
+  //server:logging_test //clients/http:http_client_test //clients:grpc_client_test
+  //core:child_process_test)
 if asan_out=$(bazel test --config=asan --test_summary=terse "${asan_targets[@]}" 2>&1); then
   passed=$((passed + 1))
 else

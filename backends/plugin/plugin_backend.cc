@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <cstring>
 
 #include "backends/plugin/cortado_plugin.h"
+#include "core/child_process.h"
 
 namespace cortado {
 namespace {
@@ -260,27 +260,18 @@ class PluginBackend final : public Backend {
 
 // dlopen in a child process: a library whose initializers crash takes only the child down.
 absl::Status ProbeInChild(const std::string& path) {
-  const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-  if (pid == 0) {
-    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle != nullptr) {
-      auto version = reinterpret_cast<cortado_plugin_api_version_fn>(
-          dlsym(handle, "cortado_plugin_api_version"));
-      auto get = reinterpret_cast<cortado_plugin_get_fn>(dlsym(handle, "cortado_plugin_get"));
-      if (version != nullptr && get != nullptr && version() == CORTADO_PLUGIN_API_VERSION) get();
-    }
-    _exit(0);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) {
-    return absl::FailedPreconditionError(absl::StrCat("crashed while loading (signal ",
-                                                      WTERMSIG(status), ": ",
-                                                      strsignal(WTERMSIG(status)), ")"));
-  }
-  return absl::OkStatus();
+  absl::Status probe = RunInChild(
+      [&] {
+        void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (handle == nullptr) return;
+        auto version = reinterpret_cast<cortado_plugin_api_version_fn>(
+            dlsym(handle, "cortado_plugin_api_version"));
+        auto get = reinterpret_cast<cortado_plugin_get_fn>(dlsym(handle, "cortado_plugin_get"));
+        if (version != nullptr && get != nullptr && version() == CORTADO_PLUGIN_API_VERSION) get();
+      },
+      absl::Seconds(60));
+  if (probe.ok()) return probe;
+  return absl::FailedPreconditionError(absl::StrCat(probe.message(), " while loading"));
 }
 
 absl::Status MissingEntry(const char* entry) {

@@ -51,7 +51,7 @@ TEST(PluginLoaderTest, LoadsRanksAndRefusesWithReasons) {
   // In name order: crash, empty_table, no_version, not_a_library, wrong_version.
   ASSERT_EQ(load->refused.size(), 5u) << absl::StrJoin(load->refused, "\n");
   const std::vector<std::pair<std::string, std::string>> want = {
-      {"crash_plugin.so", "crashed while loading (signal 11"},
+      {"crash_plugin.so", "crashed (signal 11: Segmentation fault) while loading"},
       {"empty_table_plugin.so", "its table has no last_error"},
       {"no_version_plugin.so", "it does not export cortado_plugin_api_version"},
       {"not_a_library.so", "not_a_library.so"},  // dlerror names the file

@@ -1,10 +1,11 @@
 // ONNX import on Debian's libonnx: parses a ModelProto of IR version 14 or older, runs onnx's
 // checker and shape inference where libonnx knows the model's IR version and opsets (newer
-// models are checked by cortado's own schemas when the Graph is planned), and builds a Graph
+// models are checked by cortado's own schemas when the Graph is planned) after a trial run of
+// them in a forked child (a model that crashes libonnx is refused), and builds a Graph
 // (initializers, external data, attributes, value types; subgraphs with their outer-scope values
 // appended to the node's inputs, graph.h). Also the
 // TensorProto <-> Tensor conversions that the CLI and the conformance runner use.
-// Pure functions; thread-safe.
+// Pure functions; thread-safe (the trial run forks the calling process).
 #ifndef CORTADO_PREDICTOR_ONNX_ONNX_IMPORTER_H_
 #define CORTADO_PREDICTOR_ONNX_ONNX_IMPORTER_H_
 

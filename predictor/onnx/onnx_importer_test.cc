@@ -16,7 +16,8 @@ void SetFloatTensor(onnx::ValueInfoProto* v, const std::string& name,
   v->set_name(name);
   auto* t = v->mutable_type()->mutable_tensor_type();
   t->set_elem_type(onnx::TensorProto::FLOAT);
-  for (int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+  onnx::TensorShapeProto* shape = t->mutable_shape();  // rank 0 when `dims` is empty
+  for (int64_t d : dims) shape->add_dim()->set_dim_value(d);
 }
 
 onnx::ModelProto Model() {
@@ -57,8 +58,9 @@ TEST(OnnxImporterTest, ShapeLargerThanItsValuesIsRefusedBeforeAllocating) {
   }
 }
 
-// A Conv whose input has rank 2 and weight rank 4: libonnx 1.12's shape inference read past the
-// input's dimensions (a segfault found by the fuzzer); the importer refuses it first.
+// A Conv whose input has rank 2 and weight rank 4: libonnx 1.12's shape inference reads past the
+// input's dimensions (a segfault found by the fuzzer). Its trial run in a child process crashes,
+// and the importer refuses the model without running it in-process.
 TEST(OnnxImporterTest, ConvolutionWithMismatchedRanksIsRefused) {
   onnx::ModelProto model = Model();
   onnx::GraphProto* g = model.mutable_graph();
@@ -82,7 +84,7 @@ TEST(OnnxImporterTest, ConvolutionWithMismatchedRanksIsRefused) {
   auto graph = ImportOnnx(model.SerializeAsString(), "");
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(graph.status().message().find("input 'x' has rank 2 but weight 'k' has rank 4"),
+  EXPECT_NE(graph.status().message().find("shape inference (libonnx) crashed (signal"),
             absl::string_view::npos)
       << graph.status();
 }

@@ -665,11 +665,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Closes gracefully: stops sending, then reads and discards what the client still sends (the
   // rest of a refused body) until it closes, so that it gets to read the reply instead of a reset.
-  // TLS ends with close_notify both ways instead.
+  // TLS after a request read whole ends with close_notify both ways instead. After a refused body
+  // TLS drains as plain TCP does (the client's records are discarded unread): a TLS shutdown
+  // would meet the rest of the body, fail and reset the connection under the unread reply.
   void Linger() {
     if (closed_) return Close();
     stream_.lowest().expires_after(kLingerTimeout);
-    if (TlsStream* tls = stream_.tls()) {
+    const bool body_unread = parser_ && !parser_->is_done();
+    if (TlsStream* tls = stream_.tls(); tls != nullptr && !body_unread) {
       return tls->async_shutdown([self = shared_from_this()](beast::error_code) { self->Close(); });
     }
     beast::error_code ec;

@@ -192,7 +192,20 @@ void String(Writer& w, absl::string_view s) {
   w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-// Shortest text that reads back as the same float (std::to_chars), or NaN / Infinity.
+// Shortest text that reads back as the same value (std::to_chars); a negative zero keeps its
+// sign as "-0.0", since "-0" reads back as the integer 0.
+template <typename T>
+void Shortest(Writer& w, T v) {
+  char buf[32];
+  char* end = std::to_chars(buf, buf + sizeof(buf) - 2, v).ptr;
+  if (absl::string_view(buf, static_cast<size_t>(end - buf)) == "-0") {
+    *end++ = '.';
+    *end++ = '0';
+  }
+  w.RawValue(buf, static_cast<size_t>(end - buf), rapidjson::kNumberType);
+}
+
+// A float in its shortest text, or NaN / Infinity.
 void Float(Writer& w, float f) {
   if (std::isnan(f)) {
     w.RawValue("NaN", 3, rapidjson::kNumberType);
@@ -203,17 +216,14 @@ void Float(Writer& w, float f) {
       w.RawValue("-Infinity", 9, rapidjson::kNumberType);
     }
   } else {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof(buf), f);
-    w.RawValue(buf, static_cast<size_t>(r.ptr - buf), rapidjson::kNumberType);
+    Shortest(w, f);
   }
 }
 
+// A double in its shortest text (ParseJson reads it back bit for bit), or NaN / Infinity.
 void Double(Writer& w, double d) {
   if (std::isfinite(d)) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof(buf), d);
-    w.RawValue(buf, static_cast<size_t>(r.ptr - buf), rapidjson::kNumberType);
+    Shortest(w, d);
   } else {
     Float(w, static_cast<float>(d));
   }

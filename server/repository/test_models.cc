@@ -57,6 +57,37 @@ void MakeDirs(const std::string& path) {
 
 std::string AddConstModel(float c, int64_t width) { return OneNodeModel("Add", true, c, width); }
 
+std::string TableLookupModel(int64_t size, int64_t width) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.add_opset_import()->set_version(13);
+  onnx::GraphProto* g = model.mutable_graph();
+  g->set_name("lookup");
+  onnx::TensorProto* table = g->add_initializer();
+  table->set_name("table");
+  table->set_data_type(onnx::TensorProto::FLOAT);
+  table->add_dims(size);
+  for (int64_t i = 0; i < size; ++i) table->add_float_data(10.0f * static_cast<float>(i));
+  onnx::NodeProto* cast = g->add_node();
+  cast->set_op_type("Cast");
+  cast->set_name("cast");
+  cast->add_input("x");
+  cast->add_output("index");
+  onnx::AttributeProto* to = cast->add_attribute();
+  to->set_name("to");
+  to->set_type(onnx::AttributeProto::INT);
+  to->set_i(onnx::TensorProto::INT64);
+  onnx::NodeProto* gather = g->add_node();
+  gather->set_op_type("Gather");
+  gather->set_name("gather");
+  gather->add_input("table");
+  gather->add_input("index");
+  gather->add_output("y");
+  AddValue(g->mutable_input(), "x", width);
+  AddValue(g->mutable_output(), "y", width);
+  return model.SerializeAsString();
+}
+
 std::string UnsupportedOpModel() { return OneNodeModel("NoSuchOp", false, 0, 4); }
 
 std::string MakeTempDir() {

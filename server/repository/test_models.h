@@ -12,6 +12,9 @@ namespace testing_models {
 // y = x + c, with x and y FP32 [batch, width] (batch dynamic, named "N"). Tells the versions of
 // a model apart by c.
 std::string AddConstModel(float c, int64_t width = 4);
+// y = table[int64(x)], with x and y FP32 [batch, width] and a constant table of `size` values,
+// table[i] = 10 i: an x holding an index outside [-size, size) fails its run.
+std::string TableLookupModel(int64_t size, int64_t width = 4);
 // y = NoSuchOp(x): imports, but fails to load (unsupported operator).
 std::string UnsupportedOpModel();
 

@@ -1,9 +1,11 @@
 #include "server/wire/kserve_wire.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/reader.h"
@@ -84,8 +86,19 @@ class DepthLimit {
   bool Int64(int64_t i) { return doc_->Int64(i); }
   bool Uint64(uint64_t u) { return doc_->Uint64(u); }
   bool Double(double d) { return doc_->Double(d); }
-  bool RawNumber(const char* s, rapidjson::SizeType n, bool copy) {
-    return doc_->RawNumber(s, n, copy);
+  // Numbers arrive as their text (kParseNumbersAsStringsFlag, after RapidJSON checked their
+  // syntax and range): integers become exact integers as RapidJSON would make them, and every
+  // other number, NaN and Infinity included, is converted by strtod, which rounds correctly, so
+  // that a double written in its shortest form reads back bit for bit.
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool /*copy*/) {
+    const std::string text(s, n);
+    if (text.find_first_not_of("-0123456789") == std::string::npos) {
+      int64_t i;
+      uint64_t u;
+      if (text[0] != '-' && absl::SimpleAtoi(text, &u)) return doc_->Uint64(u);
+      if (text[0] == '-' && absl::SimpleAtoi(text, &i)) return doc_->Int64(i);
+    }
+    return doc_->Double(std::strtod(text.c_str(), nullptr));
   }
   bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_->String(s, n, copy); }
   bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_->Key(s, n, copy); }
@@ -171,12 +184,13 @@ absl::StatusOr<Tensor> DecodeRaw(absl::string_view raw, DType dtype, const Shape
 }
 
 absl::Status ParseJson(absl::string_view text, rapidjson::Document* doc) {
-  // Not kParseFullPrecisionFlag: RapidJSON 1.1's full-precision number parsing reads far out of
-  // bounds for some long numbers with extreme exponents (a 385-byte body crashed cortadod;
-  // found by kserve_wire_fuzzer, kept in server/fuzz/corpus as a regression seed) and is
-  // undefined for others ("0e99"). The normal-precision parser is exact for numbers of at most
-  // 15 significant digits and 10^±22, and within a few ULP otherwise.
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNanAndInfFlag;
+  // Numbers as text, converted by DepthLimit::RawNumber: RapidJSON 1.1's full-precision number
+  // parsing reads far out of bounds for some long numbers with extreme exponents (a 385-byte
+  // body crashed cortadod; found by kserve_wire_fuzzer, kept in server/fuzz/corpus as a
+  // regression seed) and is undefined for others ("0e99"), and its normal-precision parsing is
+  // a few ULP off for doubles of more than 15 significant digits.
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNanAndInfFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
   rapidjson::ParseResult result;
   DepthLimit limit(doc);
   auto generate = [&](rapidjson::Document&) {

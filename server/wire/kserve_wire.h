@@ -39,10 +39,11 @@ absl::StatusOr<Tensor> DecodeRaw(absl::string_view raw, DType dtype, const Shape
 inline constexpr int kMaxJsonDepth = 128;
 
 // Parses `text` into `doc` without recursion (RapidJSON's iterative parser), accepting NaN and
-// Infinity and refusing nesting deeper than kMaxJsonDepth. Numbers use RapidJSON's
-// normal-precision parser (its full-precision one is unsafe on hostile input, see the .cc):
-// integers are exact, doubles exact up to 15 significant digits. The error is InvalidArgument
-// with the offset and reason.
+// Infinity and refusing nesting deeper than kMaxJsonDepth. Numbers are exact: integers that fit
+// 64 bits stay integers, and every other number is the double nearest to it (strtod; RapidJSON's
+// own conversions are unsafe on hostile input or inexact, see the .cc), so FP64 values written
+// in their shortest form round-trip bit for bit. The error is InvalidArgument with the offset
+// and reason.
 absl::Status ParseJson(absl::string_view text, rapidjson::Document* doc);
 
 }  // namespace cortado
