@@ -188,7 +188,15 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     return it->second;
   };
   for (const ValueInfo& v : graph.inputs) plan->input_slots_.push_back(slot_for(v.name));
-  for (auto& [name, t] : graph.initializers) plan->constants_[slot_for(name)] = t;
+  // Moved, not shared: a constant a kernel packs is freed at its last reader (below), so that a
+  // model's weights and their packed copies are not all held at once.
+  for (auto& [name, t] : graph.initializers) plan->constants_[slot_for(name)] = std::move(t);
+  std::map<std::string, size_t> last_reader;  // value -> index of the last node reading it
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    for (const std::string& in : graph.nodes[n].inputs) last_reader[in] = n;
+  }
+  std::vector<bool> read_unowned(plan->constants_.capacity(), false);
+  for (const ValueInfo& v : graph.outputs) read_unowned[slot_for(v.name)] = true;
 
   for (Node& node : graph.nodes) {
     const int opset = graph.OpsetFor(node.domain);
@@ -202,7 +210,9 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
       const Tensor* c =
           slot >= 0 && plan->constants_[slot].defined() ? &plan->constants_[slot] : nullptr;
       constants.push_back(c);
-      const TensorType type = in.empty() ? TensorType{} : ValueType(graph, in);
+      const TensorType type = c != nullptr ? TensorType{c->dtype(), c->shape()}
+                              : in.empty() ? TensorType{}
+                                           : ValueType(graph, in);
       dtypes.push_back(type.dtype);
       shapes.push_back(type.shape);
     }
@@ -238,6 +248,20 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     }
     absl::Status prepared = step.kernel->Prepare();
     if (!prepared.ok()) return NodeError(node, opset, prepared);
+    // A constant a host kernel keeps its own copy of is freed at its last reader unless some
+    // reader used it as it is (ReleaseOwnedConstants does the rest at the end).
+    for (size_t i = 0; i < in_slots.size(); ++i) {
+      if (in_slots[i] >= 0 && !step.kernel->OwnsConstantInput(static_cast<int>(i))) {
+        read_unowned[in_slots[i]] = true;
+      }
+    }
+    const size_t index = static_cast<size_t>(&node - graph.nodes.data());
+    for (size_t i = 0; i < in_slots.size() && step.backend->device() == Device{}; ++i) {
+      const int slot = in_slots[i];
+      if (slot >= 0 && !read_unowned[slot] && last_reader[node.inputs[i]] == index) {
+        plan->constants_[slot] = Tensor();
+      }
+    }
     for (size_t i = 0; i < in_slots.size(); ++i) {
       const Device want =
           step.kernel->InputOnHost(static_cast<int>(i)) ? Device{} : step.backend->device();
