@@ -1,14 +1,8 @@
 #include "core/thread_pool.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <exception>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,78 +12,6 @@
 
 namespace cortado {
 
-namespace {
-
-// A quota of `quota` microseconds per `period` as CPUs, rounded up; 0 when unlimited or unread.
-int QuotaCpus(double quota, double period) {
-  return quota > 0 && period > 0 ? static_cast<int>((quota + period - 1) / period) : 0;
-}
-
-// The quota one cgroup folder states: v2's cpu.max ("max 100000" or "150000 100000"), else v1's
-// cpu.cfs_quota_us (-1: none) and cpu.cfs_period_us; 0 when none.
-int FolderQuota(const std::string& dir) {
-  std::ifstream v2(dir + "/cpu.max");
-  std::string quota;
-  double period = 0;
-  if (v2 >> quota >> period)
-    return quota == "max" ? 0 : QuotaCpus(std::atof(quota.c_str()), period);
-  std::ifstream q(dir + "/cpu.cfs_quota_us"), p(dir + "/cpu.cfs_period_us");
-  double quota_us = 0;
-  if (q >> quota_us && p >> period) return QuotaCpus(quota_us, period);
-  return 0;
-}
-
-// The process's cgroup folder for the CPU controller under `mount`, from /proc/self/cgroup's
-// text: "0::/path" (v2) or "N:cpu,cpuacct:/path" (v1, under mount/cpu); "" when neither.
-std::string CpuCgroupFolder(const std::string& mount, const std::string& self_cgroup) {
-  std::istringstream lines(self_cgroup);
-  std::string line, v2;
-  while (std::getline(lines, line)) {
-    const size_t a = line.find(':'), b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    const std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-    if (line.compare(0, a, "0") == 0 && controllers.empty()) v2 = mount + path;
-    std::istringstream names(controllers);
-    for (std::string name; std::getline(names, name, ',');) {
-      if (name == "cpu") return mount + "/cpu" + path;
-    }
-  }
-  return v2;
-}
-
-std::string ReadFile(const char* path) {
-  std::ifstream f(path);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-}  // namespace
-
-int CgroupCpuQuota(const std::string& mount, const std::string& self_cgroup) {
-  std::string dir = CpuCgroupFolder(mount, self_cgroup);
-  while (!dir.empty() && dir.back() == '/') dir.pop_back();
-  int cpus = 0;
-  // From the process's own folder up to the mount (or the v1 controller's root), the smallest
-  // quota: a parent's limit binds its children. A container that sees its own cgroup as the
-  // root reads only that.
-  while (dir.size() >= mount.size()) {
-    const int quota = FolderQuota(dir);
-    if (quota > 0) cpus = cpus == 0 ? quota : std::min(cpus, quota);
-    const size_t slash = dir.rfind('/');
-    if (slash == std::string::npos || slash < mount.size()) break;
-    dir.resize(slash);
-  }
-  return cpus;
-}
-
-int AvailableCpus() {
-  cpu_set_t set;
-  int cpus = sched_getaffinity(0, sizeof(set), &set) == 0
-                 ? CPU_COUNT(&set)
-                 : static_cast<int>(std::thread::hardware_concurrency());
-  const int quota = CgroupCpuQuota("/sys/fs/cgroup", ReadFile("/proc/self/cgroup"));
-  if (quota > 0) cpus = std::min(cpus, quota);
-  return std::max(cpus, 1);
-}
 namespace {
 
 constexpr int kMaxThreads = 256;

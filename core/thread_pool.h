@@ -24,21 +24,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <string>
 
 namespace cortado {
-
-// The CPUs this process may use: the affinity mask, capped by a cgroup CPU quota (v2 cpu.max or
-// v1 cpu.cfs_quota_us / cpu.cfs_period_us, rounded up), so that a container's limit is the
-// default rather than the host's core count. At least 1.
-int AvailableCpus();
-
-// The CPUs a cgroup CPU quota allows, rounded up; 0 when no quota applies. `mount` is where the
-// cgroup filesystem is mounted (/sys/fs/cgroup) and `self_cgroup` the text of /proc/self/cgroup,
-// which names the process's cgroup ("0::/path" for v2, "N:cpu,cpuacct:/path" for v1, whose
-// folder is mount/cpu/path). Every folder from that one up to the mount is read (v2 cpu.max, v1
-// cpu.cfs_quota_us and cpu.cfs_period_us) and the smallest quota wins. AvailableCpus uses it.
-int CgroupCpuQuota(const std::string& mount, const std::string& self_cgroup);
 
 // The number of threads ParallelFor uses, the caller included (n - 1 pool threads). n < 1 means
 // 1; n is capped at 256.

@@ -1,11 +1,7 @@
 #include "core/thread_pool.h"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -276,72 +272,6 @@ TEST_F(ThreadPoolTest, ConcurrentCoreSharesNeverOversubscribe) {
   for (std::thread& c : callers) c.join();
   EXPECT_LE(worst.load(), kThreads - 1);
   EXPECT_GT(shared.load(), 0);  // some kernels did get more than their own thread
-}
-
-// A fake cgroup mount: files written under a fresh temporary folder.
-class CgroupQuotaTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    mount_ = testing::TempDir() + "/cgroup_" +
-             testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(mount_);
-    std::filesystem::create_directories(mount_);
-  }
-  void Write(const std::string& file, const std::string& text) {
-    std::filesystem::create_directories(std::filesystem::path(mount_ + file).parent_path());
-    std::ofstream(mount_ + file) << text;
-  }
-  std::string mount_;
-};
-
-TEST_F(CgroupQuotaTest, V2QuotaRoundsUp) {
-  Write("/cpu.max", "150000 100000\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/\n"), 2);
-  Write("/cpu.max", "200000 100000\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/\n"), 2);
-  Write("/cpu.max", "50000 100000\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/\n"), 1);
-}
-
-TEST_F(CgroupQuotaTest, V2UnlimitedOrMissingIsNoQuota) {
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/\n"), 0);
-  Write("/cpu.max", "max 100000\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/\n"), 0);
-  Write("/cpu.max", "garbage\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/\n"), 0);
-  EXPECT_EQ(CgroupCpuQuota(mount_, ""), 0);
-}
-
-TEST_F(CgroupQuotaTest, V2SmallestQuotaOnThePathWins) {
-  // A service in a nested cgroup: its parent's limit binds it; folders beside it do not count.
-  Write("/system.slice/cpu.max", "300000 100000\n");
-  Write("/system.slice/cortado.service/cpu.max", "max 100000\n");
-  Write("/other.slice/cpu.max", "100000 100000\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/system.slice/cortado.service\n"), 3);
-  Write("/system.slice/cortado.service/cpu.max", "250000 100000\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/system.slice/cortado.service\n"), 3);
-  Write("/system.slice/cortado.service/cpu.max", "120000 100000\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "0::/system.slice/cortado.service\n"), 2);
-}
-
-TEST_F(CgroupQuotaTest, V1ReadsTheCpuController) {
-  Write("/cpu/docker/abc/cpu.cfs_quota_us", "400000\n");
-  Write("/cpu/docker/abc/cpu.cfs_period_us", "100000\n");
-  const std::string self =
-      "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n";
-  EXPECT_EQ(CgroupCpuQuota(mount_, self), 4);
-  Write("/cpu/docker/abc/cpu.cfs_quota_us", "-1\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, self), 0);
-  // Without a cpu controller line nothing is read.
-  Write("/cpu/docker/abc/cpu.cfs_quota_us", "400000\n");
-  EXPECT_EQ(CgroupCpuQuota(mount_, "12:memory:/docker/abc\n"), 0);
-}
-
-TEST(AvailableCpusTest, AtLeastOneAndAtMostTheAffinityMask) {
-  cpu_set_t set;
-  ASSERT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
-  EXPECT_GE(AvailableCpus(), 1);
-  EXPECT_LE(AvailableCpus(), CPU_COUNT(&set));
 }
 
 }  // namespace

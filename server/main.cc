@@ -30,6 +30,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "backends/plugin/plugin_backend.h"
+#include "core/cgroup.h"
 #include "core/thread_pool.h"
 #include "prometheus/registry.h"
 #include "server/gpu_monitor.h"

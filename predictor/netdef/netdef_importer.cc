@@ -7,8 +7,6 @@
 #include <random>
 #include <set>
 
-#include <unistd.h>
-
 #include "caffe2.pb.h"
 #include "core/npy.h"
 #include "google/protobuf/text_format.h"
@@ -317,10 +315,6 @@ absl::StatusOr<caffe2::NetDef> ParseNetDef(const std::string& bytes, absl::strin
   if (!bytes.empty() && parser.ParseFromString(bytes, &net)) return net;
   return absl::InvalidArgumentError(absl::StrCat(
       what, " is not a valid NetDef (neither binary nor text protobuf; truncated?)"));
-}
-
-int64_t PhysicalMemoryBytes() {
-  return static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE);
 }
 
 absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,

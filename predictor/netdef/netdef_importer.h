@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "core/cgroup.h"
 #include "predictor/graph.h"
 
 namespace caffe2 {
@@ -23,14 +24,13 @@ namespace cortado {
 
 // Parses a NetDef in binary or protobuf text form.
 absl::StatusOr<caffe2::NetDef> ParseNetDef(const std::string& bytes, absl::string_view what);
-// The machine's physical memory in bytes.
-int64_t PhysicalMemoryBytes();
 // The fills that make their own values (ConstantFill, XavierFill, MSRAFill, GaussianFill,
-// UniformFill) may take `fill_limit_bytes` together: a net asking for more fails as out of
-// memory (kResourceExhausted) before anything is allocated.
+// UniformFill) may take `fill_limit_bytes` together (default: the memory the process may use,
+// cgroup limit included): a net asking for more fails as out of memory (kResourceExhausted)
+// before anything is allocated.
 absl::StatusOr<Graph> ImportNetDef(const caffe2::NetDef& init_net,
                                    const caffe2::NetDef& predict_net,
-                                   int64_t fill_limit_bytes = PhysicalMemoryBytes());
+                                   int64_t fill_limit_bytes = AvailableMemoryBytes());
 // Files: init_net.pb and predict_net.pb (binary, or text such as .pbtxt).
 absl::StatusOr<Graph> ImportNetDefFiles(const std::string& init_path,
                                         const std::string& predict_path);
@@ -40,7 +40,7 @@ absl::StatusOr<Graph> ImportNetDefFiles(const std::string& init_path,
 absl::Status FeedParameter(const std::string& name, Graph& graph);
 // A MetaNetDef holding GLOBAL_INIT_NET_TYPE and PREDICT_NET_TYPE nets.
 absl::StatusOr<Graph> ImportMetaNetDef(const std::string& bytes,
-                                       int64_t fill_limit_bytes = PhysicalMemoryBytes());
+                                       int64_t fill_limit_bytes = AvailableMemoryBytes());
 
 }  // namespace cortado
 

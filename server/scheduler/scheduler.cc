@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "core/cgroup.h"
 #include "core/thread_pool.h"
 
 namespace cortado {
