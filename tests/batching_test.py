@@ -3,8 +3,8 @@
 The PyTorch MLP export from testdata/ is served three times from a temporary repository:
 "mlp" without dynamic batching, "mlp_batched" with it, and "mlp_small_queue" with a queue of 3.
 Concurrent requests from tritonclient must run in fewer executions than inferences (Triton's
-statistics and our Prometheus series say so), and every request must get exactly the answer the
-unbatched model gives it (and PyTorch's output). A full queue answers at once with HTTP 503 and
+statistics and our Prometheus series say so), and every request must get its own rows' answer:
+the unbatched model's within a millionth, a few float32 ulps (assert_same_rows), and PyTorch's output. A full queue answers at once with HTTP 503 and
 gRPC UNAVAILABLE. A request whose HTTP client closed its connection while it waited is dropped,
 not run.
 
@@ -40,6 +40,16 @@ input [ { name: "input" data_type: TYPE_FP32 dims: [ 64 ] } ]
 output [ { name: "output" data_type: TYPE_FP32 dims: [ 10 ] } ]
 instance_group [ { count: 1 kind: KIND_CPU } ]
 """
+
+
+def assert_same_rows(got, want):
+    """A request's rows from a batch against the same rows run alone. The kernels may take
+    another path for a batch of 4 rows than for 1 (the GEMM's row blocking), so the sums can
+    round differently in the last bit (seen on AVX2: 7e-9 on values near 0.1); any other row's
+    answer differs by orders of magnitude more."""
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+
+
 CONFIGS = {
     "mlp": "max_batch_size: 16\n" + IO,
     # A short delay lets concurrent requests gather.
@@ -136,7 +146,7 @@ class Batching(unittest.TestCase):
             got = list(pool.map(lambda r: infer_grpc("mlp_preferred", self.x[r]), rows))
         after = stats("mlp_preferred")
         for g, want in zip(got, self.unbatched(rows)):
-            np.testing.assert_array_equal(g, want)
+            assert_same_rows(g, want)
         np.testing.assert_allclose(np.concatenate(got), self.pytorch, rtol=0,
                                    atol=1e-4 * np.abs(self.pytorch).max())
         print("  4 concurrent requests: %s inferences in %s execution(s)" % (
@@ -145,7 +155,7 @@ class Batching(unittest.TestCase):
         self.assertEqual([(int(b["batch_size"]), int(b["compute_infer"]["count"]))
                           for b in after["batch_stats"]], [(4, 1)])
 
-    def test_many_concurrent_requests_are_batched_and_answered_exactly(self):
+    def test_many_concurrent_requests_are_batched_and_each_gets_its_rows(self):
         # 64 requests of 1 to 3 rows from 32 clients at once.
         sizes = [1 + i % 3 for i in range(64)]
         starts = np.cumsum([0] + sizes[:-1]) % 62
@@ -157,7 +167,7 @@ class Batching(unittest.TestCase):
                                                      clients[i % 32]), range(64)))
         after = stats("mlp_batched")
         for g, want in zip(got, self.unbatched(rows)):
-            np.testing.assert_array_equal(g, want)
+            assert_same_rows(g, want)
         inferences = int(after["inference_count"]) - int(before.get("inference_count", 0))
         executions = int(after["execution_count"]) - int(before.get("execution_count", 0))
         print("  64 requests from 32 clients: %d inferences in %d executions; batch sizes %s" % (
@@ -209,7 +219,7 @@ class Batching(unittest.TestCase):
         # The three still run, as one batch, once the delay has passed.
         got = [w.get_result(timeout=60).as_numpy("output") for w in waiting]
         for g, want in zip(got, self.unbatched([slice(i, i + 1) for i in range(3)])):
-            np.testing.assert_array_equal(g, want)
+            assert_same_rows(g, want)
         s = stats("mlp_small_queue")
         self.assertEqual((int(s["inference_count"]), int(s["execution_count"])), (3, 1))
         self.assertEqual(metric(metrics(), "cortado_inference_rejected_total", "mlp_small_queue",
@@ -235,8 +245,7 @@ class Batching(unittest.TestCase):
         s = stats("mlp_slow")
         self.assertEqual(int(s.get("execution_count", 0)), 0)
         # A client that stays gets its answer from the same queue.
-        np.testing.assert_array_equal(infer_grpc("mlp_slow", self.x[0:1]),
-                                      infer_grpc("mlp", self.x[0:1]))
+        assert_same_rows(infer_grpc("mlp_slow", self.x[0:1]), infer_grpc("mlp", self.x[0:1]))
         self.assertEqual(int(stats("mlp_slow")["execution_count"]), 1)
 
 

@@ -503,12 +503,6 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
     return absl::InvalidArgumentError(
         absl::StrCat("bad configuration: ", completed.status().message()));
   }
-  if (completed->has_dynamic_batching()) {
-    spdlog::info(
-        "model '{}': dynamic_batching is accepted but not done yet; each request runs as its own "
-        "execution",
-        name);
-  }
   auto version = std::make_shared<const ModelVersion>(
       name, dir.version, *std::move(completed),
       std::unique_ptr<const Predictor>(std::move(*predictor)), options_.metrics);
