@@ -171,6 +171,10 @@ TEST(FuseBatchNormTest, FoldsIntoTheConv) {
   ASSERT_EQ(fused.nodes.size(), 1u);
   EXPECT_EQ(fused.nodes[0].op_type, "Conv");
   EXPECT_EQ(fused.nodes[0].outputs[0], "y");
+  // The folded weights replace the Conv's and the BatchNormalization's: held once.
+  EXPECT_EQ(fused.initializers.size(), 2u);
+  EXPECT_EQ(fused.initializers.count(fused.nodes[0].inputs[1]), 1u);
+  EXPECT_EQ(fused.initializers.count(fused.nodes[0].inputs[2]), 1u);
   ExpectSameResultsOnEveryBackend(g);
 }
 
