@@ -100,17 +100,25 @@ absl::StatusOr<int> Plan::OnDevice(int slot, Device device, const std::string& n
   return copy;
 }
 
-void Plan::ReleaseOwnedConstants() {
-  std::vector<bool> needed(constants_.size(), false);
-  for (int slot : output_slots_) needed[slot] = true;
-  for (const PlanStep& step : steps_) {
-    for (size_t i = 0; i < step.inputs.size(); ++i) {
-      const int slot = step.inputs[i];
-      if (slot >= 0 && !step.kernel->OwnsConstantInput(static_cast<int>(i))) needed[slot] = true;
+void Plan::ReleaseConstantsReadLast(const PlanStep& step, const std::vector<std::string>& names,
+                                    const std::vector<bool>& read_last,
+                                    std::vector<bool>& read_as_is) {
+  if (read_as_is.size() < constants_.size()) read_as_is.resize(constants_.size(), false);
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    if (step.inputs[i] >= 0 && !step.kernel->OwnsConstantInput(static_cast<int>(i))) {
+      read_as_is[step.inputs[i]] = true;
     }
   }
-  for (size_t slot = 0; slot < constants_.size(); ++slot) {
-    if (!needed[slot]) constants_[slot] = Tensor();
+  for (size_t i = 0; i < step.inputs.size(); ++i) {
+    if (step.inputs[i] < 0 || !read_last[i]) continue;
+    const int slot = slots_.at(names[i]);
+    std::vector<int> held = {slot};  // the value where it is made, and its copies elsewhere
+    for (const auto& [from, copy] : copies_) {
+      if (from.first == slot) held.push_back(copy);
+    }
+    for (int s : held) {
+      if (!read_as_is[s]) constants_[s] = Tensor();
+    }
   }
 }
 
@@ -188,15 +196,21 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     return it->second;
   };
   for (const ValueInfo& v : graph.inputs) plan->input_slots_.push_back(slot_for(v.name));
-  // Moved, not shared: a constant a kernel packs is freed at its last reader (below), so that a
-  // model's weights and their packed copies are not all held at once.
-  for (auto& [name, t] : graph.initializers) plan->constants_[slot_for(name)] = std::move(t);
+  // Moved, not shared, and only those a node or the model's outputs read: each goes when the last
+  // node reading it no longer needs it (ReleaseConstantsReadLast).
   std::map<std::string, size_t> last_reader;  // value -> index of the last node reading it
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     for (const std::string& in : graph.nodes[n].inputs) last_reader[in] = n;
   }
-  std::vector<bool> read_unowned(plan->constants_.capacity(), false);
-  for (const ValueInfo& v : graph.outputs) read_unowned[slot_for(v.name)] = true;
+  std::set<std::string> output_names;
+  for (const ValueInfo& v : graph.outputs) output_names.insert(v.name);
+  for (auto& [name, t] : graph.initializers) {
+    if (last_reader.count(name) > 0 || output_names.count(name) > 0) {
+      plan->constants_[slot_for(name)] = std::move(t);
+    }
+  }
+  std::vector<bool> read_as_is(plan->constants_.capacity(), false);  // model outputs are read so
+  for (const std::string& name : output_names) read_as_is[slot_for(name)] = true;
 
   for (Node& node : graph.nodes) {
     const int opset = graph.OpsetFor(node.domain);
@@ -248,20 +262,6 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     }
     absl::Status prepared = step.kernel->Prepare();
     if (!prepared.ok()) return NodeError(node, opset, prepared);
-    // A constant a host kernel keeps its own copy of is freed at its last reader unless some
-    // reader used it as it is (ReleaseOwnedConstants does the rest at the end).
-    for (size_t i = 0; i < in_slots.size(); ++i) {
-      if (in_slots[i] >= 0 && !step.kernel->OwnsConstantInput(static_cast<int>(i))) {
-        read_unowned[in_slots[i]] = true;
-      }
-    }
-    const size_t index = static_cast<size_t>(&node - graph.nodes.data());
-    for (size_t i = 0; i < in_slots.size() && step.backend->device() == Device{}; ++i) {
-      const int slot = in_slots[i];
-      if (slot >= 0 && !read_unowned[slot] && last_reader[node.inputs[i]] == index) {
-        plan->constants_[slot] = Tensor();
-      }
-    }
     for (size_t i = 0; i < in_slots.size(); ++i) {
       const Device want =
           step.kernel->InputOnHost(static_cast<int>(i)) ? Device{} : step.backend->device();
@@ -273,6 +273,10 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     step.stream = plan->StreamOf(step.backend);
     step.inputs = std::move(in_slots);
     step.outputs = std::move(out_slots);
+    const size_t index = static_cast<size_t>(&node - graph.nodes.data());
+    std::vector<bool> read_last;
+    for (const std::string& in : node.inputs) read_last.push_back(last_reader[in] == index);
+    plan->ReleaseConstantsReadLast(step, node.inputs, read_last, read_as_is);
     plan->steps_.push_back(std::move(step));
   }
 
@@ -281,7 +285,6 @@ absl::StatusOr<std::unique_ptr<Plan>> Plan::Build(Graph graph, const PlanOptions
     plan->output_slots_.push_back(slot);
   }
   plan->PlanLifetimes();
-  plan->ReleaseOwnedConstants();
   return plan;
 }
 

@@ -80,8 +80,13 @@ class Plan {
 
  private:
   Plan() = default;
-  // Drops the constants that only kernels owning a copy of them read (Kernel::OwnsConstantInput).
-  void ReleaseOwnedConstants();
+  // Build's one release of constants, once `step` is placed and its inputs are on their devices.
+  // `step` reads `names`; `read_last[i]`: no later node reads names[i]. Marks in `read_as_is` the
+  // slots `step` reads as they are (not as a kernel keeping its own copy of the constant,
+  // Kernel::OwnsConstantInput), then drops each constant `step` is the last to read, where it is
+  // made and its copies on other devices, unless some step or a model output read it as it is.
+  void ReleaseConstantsReadLast(const PlanStep& step, const std::vector<std::string>& names,
+                                const std::vector<bool>& read_last, std::vector<bool>& read_as_is);
   // Fills release_after (plan order), levels_ and level_releases_.
   void PlanLifetimes();
   // A new slot on `device` (unnamed: a copy, or a value's place on another device).

@@ -5,6 +5,7 @@
 #include "predictor/plan.h"
 
 #include <atomic>
+#include <cmath>
 
 #include "gtest/gtest.h"
 #include "ops/op_test_util.h"
@@ -128,6 +129,70 @@ TEST(PlanTest, OnednnAloneMatchesTheReference) {
     ASSERT_EQ(ref.shape(), got.shape()) << name;
     for (int64_t i = 0; i < ref.num_elements(); ++i) {
       EXPECT_NEAR(got.data<float>()[i], ref.data<float>()[i], 1e-5) << name << " " << i;
+    }
+  }
+}
+
+// x [4, 64] -> Gemm (W1 [32, 64] transposed, bias) -> Relu -> MatMul (W2 [32, 32]) -> y, and
+// optionally W2 also read as it is: z = W2 + x2. An initializer no node reads besides.
+Graph TwoLayers(bool read_w2_as_is) {
+  Graph g;
+  g.opsets[""] = 17;
+  g.inputs.push_back({"x", {DType::kFloat32, Shape{4, 64}}});
+  g.initializers["W1"] = RandomNormal({32, 64}, 5);
+  g.initializers["b1"] = RandomNormal({32}, 6);
+  g.initializers["W2"] = RandomNormal({32, 32}, 7);
+  g.initializers["unread"] = RandomNormal({1000}, 8);
+  AttributeMap trans_b;
+  trans_b.Set("transB", int64_t{1});
+  g.nodes.push_back({"gemm", "Gemm", "", {"x", "W1", "b1"}, {"h"}, trans_b});
+  g.nodes.push_back({"relu", "Relu", "", {"h"}, {"r"}, {}});
+  g.nodes.push_back({"mm", "MatMul", "", {"r", "W2"}, {"y"}, {}});
+  g.outputs.push_back({"y", {DType::kFloat32, std::nullopt}});
+  if (read_w2_as_is) {
+    g.inputs.push_back({"x2", {DType::kFloat32, Shape{32, 32}}});
+    g.nodes.push_back({"add", "Add", "", {"W2", "x2"}, {"z"}, {}});
+    g.outputs.push_back({"z", {DType::kFloat32, std::nullopt}});
+  }
+  return g;
+}
+
+size_t ConstantBytes(const Plan& plan) {
+  size_t bytes = 0;
+  for (const Tensor& t : plan.constants()) bytes += t.defined() ? t.nbytes() : 0;
+  return bytes;
+}
+
+// The plan keeps no copy of the weights oneDNN's kernels pack (they keep their own): only the
+// bias they read as it is, and a weight another node reads as it is. The reference kernels,
+// unoptimized, read every weight as it is; no plan keeps an initializer no node reads.
+TEST(PlanTest, HoldsNoCopyOfTheWeightsAKernelPacked) {
+  constexpr size_t kW1 = 32 * 64 * sizeof(float), kB1 = 32 * sizeof(float),
+                   kW2 = 32 * 32 * sizeof(float);
+  const TensorMap inputs = {{"x", RandomNormal({4, 64}, 9)}, {"x2", RandomNormal({32, 32}, 10)}};
+  for (const bool read_w2_as_is : {false, true}) {
+    std::map<std::string, Tensor> outputs[2];
+    for (const bool onednn : {false, true}) {
+      PredictorOptions options;
+      options.plan.backends = {onednn ? "onednn" : "cpu"};
+      options.plan.graph_level = onednn ? 1 : -1;
+      auto p = Predictor::FromGraph(TwoLayers(read_w2_as_is), options);
+      ASSERT_TRUE(p.ok()) << p.status();
+      const size_t expected = !onednn ? kW1 + kB1 + kW2 : read_w2_as_is ? kB1 + kW2 : kB1;
+      EXPECT_EQ(ConstantBytes((*p)->plan()), expected) << onednn << read_w2_as_is;
+      TensorMap feed = {{"x", inputs.at("x")}};
+      if (read_w2_as_is) feed["x2"] = inputs.at("x2");
+      auto out = (*p)->Run(feed);
+      ASSERT_TRUE(out.ok()) << out.status();
+      outputs[onednn] = *std::move(out);
+    }
+    for (const auto& [name, ref] : outputs[0]) {
+      const Tensor& got = outputs[1][name];
+      ASSERT_EQ(ref.shape(), got.shape()) << name;
+      for (int64_t i = 0; i < ref.num_elements(); ++i) {
+        const float want = ref.data<float>()[i];
+        EXPECT_NEAR(got.data<float>()[i], want, 1e-4f * (1 + std::abs(want))) << name << i;
+      }
     }
   }
 }

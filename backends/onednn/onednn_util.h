@@ -216,8 +216,10 @@ class PrimitiveCache {
 };
 
 // A constant weight tensor held in the layouts oneDNN asks for: the first request reorders the
-// original (plain) tensor and releases it; a later primitive that wants another layout is
-// reordered from that packed copy. So a kernel keeps one copy of its weights, not two.
+// original (plain) tensor and releases it, or, when it asks for the plain layout itself (oneDNN's
+// GEMM-based matmul below AVX-512), reads the original where it is; a later primitive that wants
+// another layout is reordered from that first one. So a kernel keeps one copy of its weights,
+// and never holds two at once while packing the first.
 class PackedWeights {
  public:
   PackedWeights(Tensor original, memory::desc plain)
@@ -229,19 +231,29 @@ class PackedWeights {
     for (const memory& m : packed_) {
       if (m.get_desc() == want) return m;
     }
-    memory from = packed_.empty()
-                      ? memory(plain_, Engine(), const_cast<void*>(original_.raw_data()))
-                      : packed_.front();
+    if (packed_.empty()) {
+      memory from(plain_, Engine(), const_cast<void*>(original_.raw_data()));
+      if (want == plain_) {  // the original's bytes, which original_ keeps
+        packed_.push_back(from);
+        return from;
+      }
+      packed_.push_back(Reorder(from, want));
+      original_ = Tensor();
+      return packed_.back();
+    }
+    packed_.push_back(Reorder(packed_.front(), want));
+    return packed_.back();
+  }
+
+ private:
+  static memory Reorder(memory from, const memory::desc& want) {
     memory to(want, Engine());
     dnnl::stream stream(Engine());
     dnnl::reorder(from, to).execute(stream, from, to);
     stream.wait();
-    packed_.push_back(to);
-    original_ = Tensor();
     return to;
   }
 
- private:
   mutable absl::Mutex mu_;
   mutable Tensor original_ ABSL_GUARDED_BY(mu_);
   const memory::desc plain_;

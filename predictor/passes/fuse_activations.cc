@@ -21,6 +21,7 @@ class Fuser {
   explicit Fuser(Graph& graph) : graph_(graph) {}
 
   void Run() {
+    readers_ = CountReaders(graph_);
     for (Node& node : graph_.nodes) {
       if (!node.domain.empty()) continue;
       if (node.op_type == "Conv") {
@@ -79,9 +80,10 @@ class Fuser {
       return;
     }
     if (gemm.attrs.GetInt("transB") != 0) {
-      const Tensor& b = graph_.initializers.at(gemm.inputs[1]);
-      const std::string name = gemm.inputs[1] + "__transposed";
+      const std::string& original = gemm.inputs[1];
+      const std::string name = original + "__transposed";
       if (!graph_.initializers.count(name)) {
+        const Tensor& b = graph_.initializers.at(original);
         Tensor t = Tensor::Create(DType::kFloat32, {b.dim(1), b.dim(0)}).value();
         for (int64_t i = 0; i < b.dim(0); ++i) {
           for (int64_t j = 0; j < b.dim(1); ++j) {
@@ -90,6 +92,10 @@ class Fuser {
         }
         graph_.initializers[name] = t;
       }
+      // The original goes with its last reader, before the next weights are transposed, so that
+      // a model's weights are held once, plus one being transposed.
+      if (--readers_[original] == 0) graph_.initializers.erase(original);
+      ++readers_[name];
       gemm.inputs[1] = name;
     }
     MakeFused(gemm, "FusedMatMul");

@@ -138,6 +138,13 @@ absl::Status FuseBatchNorm(Graph& graph) {
     graph.initializers[w_name] = Make(w->dtype(), w->shape(), new_w);
     const std::string b_name = FreshName(graph, conv.name + "_bn_bias");
     graph.initializers[b_name] = Make(w->dtype(), {out_channels}, new_b);
+    // The parameters folded go with their last reader, before the next Conv's are folded, so
+    // that a model's weights are held once, plus one Conv's being folded.
+    std::vector<std::string> folded(bn.inputs.begin() + 1, bn.inputs.end());
+    folded.insert(folded.end(), conv.inputs.begin() + 1, conv.inputs.end());
+    for (const std::string& name : folded) {
+      if (!name.empty() && --readers[name] == 0) graph.initializers.erase(name);
+    }
     conv.inputs.resize(3);
     conv.inputs[1] = w_name;
     conv.inputs[2] = b_name;

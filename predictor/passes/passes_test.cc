@@ -171,6 +171,10 @@ TEST(FuseBatchNormTest, FoldsIntoTheConv) {
   ASSERT_EQ(fused.nodes.size(), 1u);
   EXPECT_EQ(fused.nodes[0].op_type, "Conv");
   EXPECT_EQ(fused.nodes[0].outputs[0], "y");
+  // The folded weights replace the Conv's and the BatchNormalization's: held once.
+  EXPECT_EQ(fused.initializers.size(), 2u);
+  EXPECT_EQ(fused.initializers.count(fused.nodes[0].inputs[1]), 1u);
+  EXPECT_EQ(fused.initializers.count(fused.nodes[0].inputs[2]), 1u);
   ExpectSameResultsOnEveryBackend(g);
 }
 
@@ -326,9 +330,40 @@ TEST(FuseActivationsTest, GemmWithTransposedWeightsAndResidualMatMul) {
   EXPECT_EQ(fused.nodes[1].op_type, "FusedMatMul");
   EXPECT_EQ(fused.nodes[1].attrs.GetString("activation"), "Tanh");
   EXPECT_EQ(*fused.initializers.at(fused.nodes[1].inputs[1]).shape().data(), 800);  // B^T
+  EXPECT_EQ(fused.initializers.count("wt"), 0u);  // B went with its one reader: held once
   EXPECT_EQ(fused.nodes[2].op_type, "FusedMatMul");
   EXPECT_EQ(fused.nodes[2].inputs[2], "t");  // the residual
   ExpectSameResultsOnEveryBackend(g);
+}
+
+// Two Gemms share B^T, made once; B itself goes when its last reader is rewritten, and stays
+// while a node still reads it as it is.
+TEST(FuseActivationsTest, SharedTransposedWeightsAreMadeOnceAndTheOriginalKeptOnlyIfRead) {
+  for (const bool read_as_is : {false, true}) {
+    Graph g;
+    g.opsets[""] = 17;
+    g.inputs.push_back({"x", {DType::kFloat32, Shape{4, 16}}});
+    g.initializers["wt"] = Random({16, 16}, 15, -0.2f, 0.2f);
+    const AttributeMap trans_b = Attrs({{"transB", int64_t{1}}});
+    g.nodes.push_back({"g1", "Gemm", "", {"x", "wt"}, {"h1"}, trans_b});
+    g.nodes.push_back({"g2", "Gemm", "", {"h1", "wt"}, {"h2"}, trans_b});
+    g.outputs.push_back({"h2", {}});
+    if (read_as_is) {
+      g.nodes.push_back({"twice", "Add", "", {"wt", "wt"}, {"w2"}, {}});
+      g.outputs.push_back({"w2", {}});
+    }
+    Graph fused = g;
+    ASSERT_TRUE(InferTypes(fused).ok());
+    ASSERT_TRUE(FuseActivations(fused).ok());
+    EXPECT_EQ(fused.initializers.size(), read_as_is ? 2u : 1u) << read_as_is;
+    EXPECT_EQ(fused.initializers.count("wt"), read_as_is ? 1u : 0u) << read_as_is;
+    for (const Node& node : fused.nodes) {
+      if (node.op_type == "FusedMatMul") {
+        EXPECT_EQ(node.inputs[1], "wt__transposed");
+      }
+    }
+    ExpectSameResultsOnEveryBackend(g);
+  }
 }
 
 // Conv -> Relu -> MaxPool -> Conv (+ per-channel Mul) -> GlobalAveragePool -> Flatten.
