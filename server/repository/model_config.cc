@@ -190,6 +190,29 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text) {
   return config;
 }
 
+absl::StatusOr<bool> BoolParameter(const ModelConfig& config, absl::string_view key) {
+  auto it = config.parameters().find(std::string(key));
+  if (it == config.parameters().end() || it->second.string_value() == "false") return false;
+  if (it->second.string_value() == "true") return true;
+  return absl::InvalidArgumentError(absl::StrCat("parameters ", key, ": '",
+                                                 it->second.string_value(),
+                                                 "' is neither \"true\" nor \"false\""));
+}
+
+std::vector<std::string> Tf32Backends(const std::vector<std::string>& allowed,
+                                      const std::vector<std::string>& registered) {
+  auto has = [](const std::vector<std::string>& v, const std::string& name) {
+    return std::find(v.begin(), v.end(), name) != v.end();
+  };
+  std::vector<std::string> out;
+  for (const std::string& name : allowed.empty() ? registered : allowed) {
+    const std::string twin = absl::StrCat(name, "_tf32");
+    const std::string& use = has(registered, twin) ? twin : name;
+    if (!has(out, use)) out.push_back(use);
+  }
+  return out;
+}
+
 bool WantsGpu(const ModelConfig& config) {
   if (config.instance_group_size() == 0) return true;
   for (const auto& group : config.instance_group()) {

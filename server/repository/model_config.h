@@ -50,6 +50,18 @@ absl::StatusOr<inference::ModelConfig> CompleteModelConfig(
 // Whether the model's instances may run on a GPU: a KIND_GPU or KIND_AUTO group, or none stated.
 bool WantsGpu(const inference::ModelConfig& config);
 
+// config.pbtxt's parameters { key: "cuda_tf32" value: { string_value: "true" } } lets the
+// model's float32 matrix products and convolutions on the GPU round their inputs to TF32 on
+// tensor cores: the plan gets each allowed backend's TF32 twin, registered as "<name>_tf32"
+// (backends/cuda's cuda_tf32), instead of it. "false" or no such entry keeps float32 math.
+inline constexpr char kCudaTf32Parameter[] = "cuda_tf32";
+// A parameter that is "true" or "false" (absent: false); InvalidArgument naming it otherwise.
+absl::StatusOr<bool> BoolParameter(const inference::ModelConfig& config, absl::string_view key);
+// `allowed` (every one of `registered` when empty) with each name whose TF32 twin is registered
+// replaced by the twin, in order, without repeats.
+std::vector<std::string> Tf32Backends(const std::vector<std::string>& allowed,
+                                      const std::vector<std::string>& registered);
+
 // TYPE_FP32 <-> DType::kFloat32, ...; TYPE_INVALID for kUndefined.
 inference::DataType ConfigDataType(DType dtype);
 absl::StatusOr<DType> DTypeFromConfig(inference::DataType type);

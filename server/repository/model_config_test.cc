@@ -1,5 +1,6 @@
 #include "server/repository/model_config.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "predictor/graph.h"
@@ -234,6 +235,31 @@ TEST(ModelConfigTest, DataTypesRoundTrip) {
     EXPECT_EQ(*back, d);
   }
   EXPECT_FALSE(DTypeFromConfig(inference::TYPE_INVALID).ok());
+}
+
+// parameters { key: "cuda_tf32" }: "true" or "false" only.
+TEST(ModelConfigTest, CudaTf32Parameter) {
+  auto config = [](const std::string& value) {
+    return *ParseModelConfig(
+        absl::StrCat("parameters { key: \"cuda_tf32\" value: { string_value: \"", value, "\" } }"));
+  };
+  EXPECT_FALSE(*BoolParameter(*ParseModelConfig(""), kCudaTf32Parameter));
+  EXPECT_TRUE(*BoolParameter(config("true"), kCudaTf32Parameter));
+  EXPECT_FALSE(*BoolParameter(config("false"), kCudaTf32Parameter));
+  auto bad = BoolParameter(config("yes"), kCudaTf32Parameter);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "cuda_tf32: 'yes'")) << bad.status();
+}
+
+// A backend with a registered "<name>_tf32" twin is replaced by it; the others stay.
+TEST(ModelConfigTest, Tf32BackendsReplaceTheirTwins) {
+  const std::vector<std::string> registered = {"cuda", "cuda_tf32", "onednn", "cpu"};
+  EXPECT_EQ(Tf32Backends({}, registered), (std::vector<std::string>{"cuda_tf32", "onednn", "cpu"}));
+  EXPECT_EQ(Tf32Backends({"cuda", "onednn"}, registered),
+            (std::vector<std::string>{"cuda_tf32", "onednn"}));
+  EXPECT_EQ(Tf32Backends({"onednn"}, registered), (std::vector<std::string>{"onednn"}));
+  // Without a CUDA backend linked in, nothing changes.
+  EXPECT_EQ(Tf32Backends({}, {"onednn", "cpu"}), (std::vector<std::string>{"onednn", "cpu"}));
 }
 
 }  // namespace
