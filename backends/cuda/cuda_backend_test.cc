@@ -126,6 +126,7 @@ TEST(CudaBackendTest, ElementwiseAndMatrixOps) {
       {"ReduceMean", {{2, 3, 4, 5}, {2}}, {}, {{1, Ints({-1, 1})}}, 18},
       {"ReduceMax", {{6, 700}, {1}}, {}, {{1, Ints({1})}}, 18},
       {"ReduceMean", {{3, 4, 5}}, Attrs({{"axes", std::vector<int64_t>{0, 2}}}), {}, 13},
+      {"ReduceSum", {{3, 0, 2}, {1}}, {}, {{1, Ints({1})}}, 13},  // an empty set: zeros
   };
   for (const Case& c : cases) Check(c);
 }

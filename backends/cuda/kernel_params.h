@@ -65,7 +65,7 @@ absl::StatusOr<StridedView> SliceView(const Shape& in, const std::vector<SliceDi
 absl::StatusOr<StridedView> TransposeView(const Shape& in, const std::vector<int64_t>& perm);
 
 // A reduction over `axes` (empty: all) of a contiguous `in`: the output's shape (keepdims or
-// not) and LaunchReduce's views. InvalidArgument for a bad axis or an empty reduction.
+// not) and LaunchReduce's views. InvalidArgument for a bad or repeated axis.
 struct ReducePlan {
   Shape out_shape;
   StridedView out, reduced;

@@ -51,7 +51,7 @@ int LaunchTranspose2D(const float* x, float* y, int64_t rows, int64_t cols, void
 int LaunchStridedCopy(const void* x, void* y, int element_bytes, const StridedView& view,
                       void* stream);
 // y[o] = op over r of x[out(o) + reduced(r)] (the views' offsets added), o over `out`'s
-// elements, r over `reduced`'s (at least one).
+// elements, r over `reduced`'s; over none, the sum is 0, the mean NaN and the max -inf.
 int LaunchReduce(Reduce op, const float* x, float* y, const StridedView& out,
                  const StridedView& reduced, void* stream);
 // y[o][i][r] = x[o][indices[i]][r], o < outer, i < count, r < inner; x's middle dimension is
