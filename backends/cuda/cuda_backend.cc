@@ -4,18 +4,20 @@
 // kernel_params.h decides which nodes each takes. Device memory comes from a CachingAllocator
 // whose fences are events on the legacy default stream (which follows every blocking stream).
 // Each run gets a stream from a pool, with its cuBLAS and cuDNN handles and a pinned staging
-// buffer for uploads. Two backends are registered: "cuda", whose float32 math stays float32
-// (cuBLAS's default compute, cuDNN told CUDNN_FMA_MATH), and "cuda_tf32", the same kernels with
-// TF32 allowed in matrix products and convolutions, at a lower priority so that a model gets it
-// only when its backend list names it instead of "cuda" (config.pbtxt's cuda_tf32 parameter,
-// server/repository). On a machine without a CUDA device (or driver) both support nothing, so
-// plans never place work on them.
+// buffer for uploads. Three backends are registered, one per Precision (cuda_common.h): "cuda",
+// whose float32 math stays float32 (cuBLAS's default compute, cuDNN told CUDNN_FMA_MATH), and
+// "cuda_tf32" and "cuda_fp16", the same kernels with matrix products and convolutions in TF32 or
+// float16, at lower priorities so that a model gets one only when its backend list names it
+// instead of "cuda" (config.pbtxt's cuda_tf32 and cuda_fp16 parameters, server/repository). On a
+// machine without a CUDA device (or driver) they support nothing, so plans never place work on
+// them.
 #include <cstring>
 
 #include "absl/synchronization/mutex.h"
 #include "backends/backend.h"
 #include "backends/cuda/caching_allocator.h"
 #include "backends/cuda/cuda_common.h"
+#include "backends/cuda/kernels.h"
 #include "backends/cuda/stream_pool.h"
 
 namespace cortado {
@@ -105,15 +107,31 @@ absl::StatusOr<StreamState*> StateOf(KernelContext& ctx) {
   return &s->state();
 }
 
+absl::StatusOr<Tensor> ToHalf(const Tensor& t, KernelContext& ctx, StreamState& s) {
+  ASSIGN_OR_RETURN(Tensor half, Tensor::Create(DType::kFloat16, t.shape(), ctx.allocator()));
+  RETURN_IF_ERROR(
+      CudaError(LaunchFloatToHalf(t.data<float>(), half.raw_data(), t.num_elements(), s.stream),
+                "to float16"));
+  return half;
+}
+
 namespace {
 
-// "cuda" (float32 math) or, with `math.tf32`, "cuda_tf32": the same kernels, device, allocator
-// and stream pool.
+// "cuda", "cuda_tf32" or "cuda_fp16": the same kernels, device, allocator and stream pool.
 class CudaBackend : public Backend {
  public:
-  explicit CudaBackend(MathOptions math) : math_(math) {}
-  std::string name() const override { return math_.tf32 ? "cuda_tf32" : "cuda"; }
-  int priority() const override { return math_.tf32 ? 199 : 200; }
+  explicit CudaBackend(Precision precision) : precision_(precision) {}
+  std::string name() const override {
+    switch (precision_) {
+      case Precision::kTf32:
+        return "cuda_tf32";
+      case Precision::kFloat16:
+        return "cuda_fp16";
+      default:
+        return "cuda";
+    }
+  }
+  int priority() const override { return 200 - static_cast<int>(precision_); }
   Device device() const override { return kGpu; }
   Allocator* allocator() const override {
     static CachingAllocator* allocator =
@@ -172,25 +190,23 @@ class CudaBackend : public Backend {
  private:
   std::unique_ptr<Kernel> Make(const KernelInfo& node) const {
     if (!HaveDevice()) return nullptr;
-    if (std::unique_ptr<Kernel> k = MakeDnnKernel(node, math_)) return k;
-    if (std::unique_ptr<Kernel> k = MakeMathKernel(node, math_)) return k;
+    if (std::unique_ptr<Kernel> k = MakeDnnKernel(node, precision_)) return k;
+    if (std::unique_ptr<Kernel> k = MakeMathKernel(node, precision_)) return k;
     return MakeTensorKernel(node);
   }
 
-  const MathOptions math_;
+  const Precision precision_;
 };
 
-// Registered twice: CORTADO_REGISTER_BACKEND takes a default-constructible class.
-class Float32Backend final : public CudaBackend {
+// One registration per precision: CORTADO_REGISTER_BACKEND takes a default-constructible class.
+template <Precision kPrecision>
+class CudaBackendOf final : public CudaBackend {
  public:
-  Float32Backend() : CudaBackend(MathOptions{}) {}
+  CudaBackendOf() : CudaBackend(kPrecision) {}
 };
-class Tf32Backend final : public CudaBackend {
- public:
-  Tf32Backend() : CudaBackend(MathOptions{/*tf32=*/true}) {}
-};
-CORTADO_REGISTER_BACKEND(Float32Backend);
-CORTADO_REGISTER_BACKEND(Tf32Backend);
+CORTADO_REGISTER_BACKEND(CudaBackendOf<Precision::kFloat32>);
+CORTADO_REGISTER_BACKEND(CudaBackendOf<Precision::kTf32>);
+CORTADO_REGISTER_BACKEND(CudaBackendOf<Precision::kFloat16>);
 
 }  // namespace
 }  // namespace cuda

@@ -1,10 +1,10 @@
 // The CUDA backend against the reference kernels: one-node models planned on "cuda" and on "cpu"
-// must agree (rtol 1e-4 for float32 math; 1e-2 on "cuda_tf32", whose products round their inputs
-// to TF32), with the node on the GPU (three runs each, so a Conv's second run takes cuDNN's
-// algorithm from the cache). Constant inputs are initializers, so that the kernels that read
-// them when they are made (Clip's bounds, Reduce's axes, Slice's starts...) take the node. The
-// fixture models at graph level 1 add FusedConv (cuda_fixtures_test). Skips (saying why) without
-// a GPU.
+// must agree (rtol 1e-4 for float32 math; 1e-2 on "cuda_tf32" and "cuda_fp16", whose products
+// round their inputs to TF32 or float16), with the node on the GPU (three runs each, so a Conv's
+// second run takes cuDNN's algorithm from the cache). Constant inputs are initializers, so that the
+// kernels that read them when they are made (Clip's bounds, Reduce's axes, Slice's starts...) take
+// the node. The fixture models at graph level 1 add FusedConv (cuda_fixtures_test). Skips (saying
+// why) without a GPU.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -193,17 +193,20 @@ TEST(CudaBackendTest, DataMovement) {
   for (const Case& c : cases) Check(c);
 }
 
-// cuda_tf32: TF32 products agree with float32's to about 1e-3.
-TEST(CudaBackendTest, Tf32Backend) {
+// cuda_tf32 and cuda_fp16: their products agree with float32's to about 1e-3.
+TEST(CudaBackendTest, Tf32AndFp16Backends) {
   SKIP_WITHOUT_GPU();
   AttributeMap pads;
   pads.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
-  const std::vector<Case> cases = {
-      {"MatMul", {{2, 64, 128}, {128, 32}}, {}, {}, 17, "cuda_tf32", 1e-2, 1e-2},
-      {"Gemm", {{16, 64}, {64, 8}}, {}, {}, 17, "cuda_tf32", 1e-2, 1e-2},
-      {"Conv", {{2, 16, 9, 9}, {8, 16, 3, 3}, {8}}, pads, {}, 17, "cuda_tf32", 1e-2, 1e-2},
-  };
-  for (const Case& c : cases) Check(c);
+  for (const char* backend : {"cuda_tf32", "cuda_fp16"}) {
+    const std::vector<Case> cases = {
+        {"MatMul", {{2, 64, 128}, {128, 32}}, {}, {}, 17, backend, 1e-2, 1e-2},
+        {"MatMul", {{3, 8, 16}, {3, 16, 4}}, {}, {}, 17, backend, 1e-2, 1e-2},
+        {"Gemm", {{16, 64}, {64, 8}, {8}}, {}, {}, 17, backend, 1e-2, 1e-2},
+        {"Conv", {{2, 16, 9, 9}, {8, 16, 3, 3}, {8}}, pads, {}, 17, backend, 1e-2, 1e-2},
+    };
+    for (const Case& c : cases) Check(c);
+  }
 }
 
 }  // namespace

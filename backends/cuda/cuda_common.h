@@ -48,16 +48,20 @@ struct StreamState {
 // The state of the run's stream in a CUDA kernel's context; FailedPrecondition without one.
 absl::StatusOr<StreamState*> StateOf(KernelContext& ctx);
 
-// How the backend a kernel is made for computes: `tf32` lets cuBLAS and cuDNN round float32
-// inputs of matrix products and convolutions to TF32 on tensor cores (the cuda_tf32 backend).
-struct MathOptions {
-  bool tf32 = false;
-};
+// How the backend a kernel is made for does the float32 math of matrix products (Gemm, MatMul)
+// and convolutions: in float32 ("cuda"); with their inputs rounded to TF32 on tensor cores
+// ("cuda_tf32"); or in float16 with float32 accumulation, the inputs converted to float16 on the
+// device before each product and its output converted back to float32 ("cuda_fp16"). Everything
+// else is float32 in all three.
+enum class Precision { kFloat32, kTf32, kFloat16 };
+
+// A float16 copy of float32 `t`, on the device, enqueued on `s`.
+absl::StatusOr<Tensor> ToHalf(const Tensor& t, KernelContext& ctx, StreamState& s);
 
 // The kernels of each file for `node`, or nullptr when it has none for it. The caller has checked
 // that a device is present.
-std::unique_ptr<Kernel> MakeDnnKernel(const KernelInfo& node, const MathOptions& math);
-std::unique_ptr<Kernel> MakeMathKernel(const KernelInfo& node, const MathOptions& math);
+std::unique_ptr<Kernel> MakeDnnKernel(const KernelInfo& node, Precision precision);
+std::unique_ptr<Kernel> MakeMathKernel(const KernelInfo& node, Precision precision);
 std::unique_ptr<Kernel> MakeTensorKernel(const KernelInfo& node);
 
 }  // namespace cuda

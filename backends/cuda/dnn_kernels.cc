@@ -16,7 +16,7 @@ namespace cortado {
 namespace cuda {
 namespace {
 
-// A 4-D NCHW float32 tensor descriptor, destroyed with it.
+// A 4-D NCHW tensor descriptor (float32 unless told), destroyed with it.
 class TensorDescriptor {
  public:
   TensorDescriptor() = default;
@@ -25,17 +25,17 @@ class TensorDescriptor {
   ~TensorDescriptor() {
     if (d_) cudnnDestroyTensorDescriptor(d_);
   }
-  absl::Status Set(int n, int c, int h, int w) {
+  absl::Status Set(int n, int c, int h, int w, cudnnDataType_t type = CUDNN_DATA_FLOAT) {
     if (!d_) RETURN_IF_ERROR(DnnError(cudnnCreateTensorDescriptor(&d_), "tensor descriptor"));
-    return DnnError(cudnnSetTensor4dDescriptor(d_, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, n, c, h, w),
+    return DnnError(cudnnSetTensor4dDescriptor(d_, CUDNN_TENSOR_NCHW, type, n, c, h, w),
                     absl::StrCat("tensor descriptor (", n, ", ", c, ", ", h, ", ", w, ")"));
   }
-  absl::Status Set(const Shape& s) {  // 4-D
+  absl::Status Set(const Shape& s, cudnnDataType_t type = CUDNN_DATA_FLOAT) {  // 4-D
     for (int64_t d : s) {
       if (d > INT_MAX) return absl::InvalidArgumentError("a dimension is too large for cuDNN");
     }
     auto i = [](int64_t v) { return static_cast<int>(v); };
-    return Set(i(s[0]), i(s[1]), i(s[2]), i(s[3]));
+    return Set(i(s[0]), i(s[1]), i(s[2]), i(s[3]), type);
   }
   cudnnTensorDescriptor_t get() const { return d_; }
 
@@ -49,9 +49,10 @@ absl::Status CheckRank4(const Tensor& x, absl::string_view op) {
       absl::StrCat(op, " on cuDNN: a 4-D NCHW input, not ", ShapeToString(x.shape())));
 }
 
-// Convolution and filter descriptors, destroyed with them.
+// Convolution and filter descriptors, destroyed with them. x, w and y are in the convolution's
+// data type; y_float describes the float32 output the bias is added to.
 struct ConvDescriptors {
-  TensorDescriptor x, y, bias;
+  TensorDescriptor x, y, y_float, bias;
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
   absl::Status Create() {
@@ -67,18 +68,20 @@ struct ConvDescriptors {
 // ONNX Conv and ai.cortado FusedConv (ops/fused.h), 2-D NCHW float32 with symmetric pads, on
 // cuDNN: the convolution (groups, strides, dilations), the bias added by cudnnAddTensor, then the
 // residual Z and a Relu, Sigmoid or Tanh with our kernels. cuDNN's fastest algorithm for each
-// input shape is found once (cudnnFindConvolutionForwardAlgorithm) and cached. FMA math (float32
-// results) unless the backend allows TF32 (tensor-op math).
+// input shape is found once (cudnnFindConvolutionForwardAlgorithm) and cached. By Precision:
+// FMA math (float32 results); tensor-op math (TF32); or x and w converted to float16, the
+// convolution in float16 with float32 accumulation (cuDNN's pseudo-half configuration) and its
+// output converted back before the bias.
 class ConvKernel final : public Kernel {
  public:
   ConvKernel(std::array<int, 2> pads, std::array<int, 2> strides, std::array<int, 2> dilations,
-             int group, std::optional<Unary> activation, MathOptions math)
+             int group, std::optional<Unary> activation, Precision precision)
       : pads_(pads),
         strides_(strides),
         dilations_(dilations),
         group_(group),
         activation_(activation),
-        math_(math) {}
+        precision_(precision) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(StreamState * s, StateOf(ctx));
     ASSIGN_OR_RETURN(const Tensor* x, ctx.RequiredInput(0));
@@ -89,14 +92,24 @@ class ConvKernel final : public Kernel {
         w->dim(0) % group_ != 0) {
       return absl::InvalidArgumentError("Conv on cuDNN: 4-D NCHW input and weights of its group");
     }
+    const bool half = precision_ == Precision::kFloat16;
+    const cudnnDataType_t type = half ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
+    const void* px = x->raw_data();
+    const void* pw = w->raw_data();
+    Tensor half_x, half_w, half_y;  // for float16, until the end of the call (allocator fences)
+    if (half) {
+      ASSIGN_OR_RETURN(half_x, ToHalf(*x, ctx, *s));
+      ASSIGN_OR_RETURN(half_w, ToHalf(*w, ctx, *s));
+      px = half_x.raw_data();
+      pw = half_w.raw_data();
+    }
     ConvDescriptors d;
     RETURN_IF_ERROR(d.Create());
-    RETURN_IF_ERROR(d.x.Set(x->shape()));
+    RETURN_IF_ERROR(d.x.Set(x->shape(), type));
     auto i = [](int64_t v) { return static_cast<int>(v); };
-    RETURN_IF_ERROR(
-        DnnError(cudnnSetFilter4dDescriptor(d.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, i(w->dim(0)),
-                                            i(w->dim(1)), i(w->dim(2)), i(w->dim(3))),
-                 "filter descriptor"));
+    RETURN_IF_ERROR(DnnError(cudnnSetFilter4dDescriptor(d.w, type, CUDNN_TENSOR_NCHW, i(w->dim(0)),
+                                                        i(w->dim(1)), i(w->dim(2)), i(w->dim(3))),
+                             "filter descriptor"));
     RETURN_IF_ERROR(
         DnnError(cudnnSetConvolution2dDescriptor(d.conv, pads_[0], pads_[1], strides_[0],
                                                  strides_[1], dilations_[0], dilations_[1],
@@ -104,14 +117,21 @@ class ConvKernel final : public Kernel {
                  "convolution descriptor"));
     RETURN_IF_ERROR(DnnError(cudnnSetConvolutionGroupCount(d.conv, group_), "group count"));
     RETURN_IF_ERROR(DnnError(
-        cudnnSetConvolutionMathType(d.conv, math_.tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
+        cudnnSetConvolutionMathType(
+            d.conv, precision_ == Precision::kFloat32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH),
         "math type"));
     int n = 0, c = 0, h = 0, wd = 0;
     RETURN_IF_ERROR(
         DnnError(cudnnGetConvolution2dForwardOutputDim(d.conv, d.x.get(), d.w, &n, &c, &h, &wd),
                  "output shape"));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32, {n, c, h, wd}));
-    RETURN_IF_ERROR(d.y.Set(n, c, h, wd));
+    RETURN_IF_ERROR(d.y.Set(n, c, h, wd, type));
+    RETURN_IF_ERROR(d.y_float.Set(n, c, h, wd));
+    void* py = y->raw_data();
+    if (half) {
+      ASSIGN_OR_RETURN(half_y, Tensor::Create(DType::kFloat16, y->shape(), ctx.allocator()));
+      py = half_y.raw_data();
+    }
     const std::string key = absl::StrCat(ShapeToString(x->shape()), " ", ShapeToString(w->shape()));
     ASSIGN_OR_RETURN(
         cudnnConvolutionFwdAlgo_t algo,
@@ -138,19 +158,23 @@ class ConvKernel final : public Kernel {
           Tensor::Create(DType::kUInt8, {static_cast<int64_t>(workspace_bytes)}, ctx.allocator()));
     }
     const float one = 1.0f, zero = 0.0f;
-    RETURN_IF_ERROR(DnnError(
-        cudnnConvolutionForward(s->dnn, &one, d.x.get(), x->data<float>(), d.w, w->data<float>(),
-                                d.conv, algo, workspace_bytes > 0 ? workspace.raw_data() : nullptr,
-                                workspace_bytes, &zero, d.y.get(), y->data<float>()),
-        "cudnnConvolutionForward"));
+    RETURN_IF_ERROR(
+        DnnError(cudnnConvolutionForward(s->dnn, &one, d.x.get(), px, d.w, pw, d.conv, algo,
+                                         workspace_bytes > 0 ? workspace.raw_data() : nullptr,
+                                         workspace_bytes, &zero, d.y.get(), py),
+                 "cudnnConvolutionForward"));
+    const int64_t count = y->num_elements();
+    if (half) {
+      RETURN_IF_ERROR(
+          CudaError(LaunchHalfToFloat(py, y->data<float>(), count, s->stream), "to float32"));
+    }
     if (b != nullptr) {
       if (b->num_elements() != c) return absl::InvalidArgumentError("Conv: one bias per channel");
       RETURN_IF_ERROR(d.bias.Set(1, c, 1, 1));
       RETURN_IF_ERROR(DnnError(cudnnAddTensor(s->dnn, &one, d.bias.get(), b->data<float>(), &one,
-                                              d.y.get(), y->data<float>()),
+                                              d.y_float.get(), y->data<float>()),
                                "cudnnAddTensor"));
     }
-    const int64_t count = y->num_elements();
     if (z != nullptr) {
       if (z->num_elements() != count) {
         return absl::InvalidArgumentError("FusedConv: Z is not Y's size");
@@ -172,12 +196,12 @@ class ConvKernel final : public Kernel {
   const std::array<int, 2> pads_, strides_, dilations_;
   const int group_;
   const std::optional<Unary> activation_;
-  const MathOptions math_;
+  const Precision precision_;
   mutable AlgorithmCache<cudnnConvolutionFwdAlgo_t> algorithms_;  // by input and weight shape
 };
 
 // A Conv or FusedConv node cuDNN runs as ConvKernel, or nullptr.
-std::unique_ptr<Kernel> MakeConv(const KernelInfo& node, const MathOptions& math) {
+std::unique_ptr<Kernel> MakeConv(const KernelInfo& node, Precision precision) {
   const AttributeMap& attrs = *node.attrs;
   const bool fused = node.domain == kFusedDomain && node.op_type == "FusedConv";
   if (!fused && !(node.domain.empty() && node.op_type == "Conv")) return nullptr;
@@ -202,7 +226,7 @@ std::unique_ptr<Kernel> MakeConv(const KernelInfo& node, const MathOptions& math
   return std::make_unique<ConvKernel>(std::array<int, 2>{i(pads[0]), i(pads[1])},
                                       std::array<int, 2>{i(strides[0]), i(strides[1])},
                                       std::array<int, 2>{i(dilations[0]), i(dilations[1])},
-                                      i(attrs.GetInt("group", 1)), activation, math);
+                                      i(attrs.GetInt("group", 1)), activation, precision);
 }
 
 // MaxPool, AveragePool and the global pools (PoolFor) on cudnnPoolingForward.
@@ -314,11 +338,11 @@ class BatchNormKernel final : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeDnnKernel(const KernelInfo& node, const MathOptions& math) {
+std::unique_ptr<Kernel> MakeDnnKernel(const KernelInfo& node, Precision precision) {
   for (size_t i = 0; i < node.input_dtypes.size(); ++i) {
     if (!InputDTypeIn(node, i, {DType::kFloat32})) return nullptr;
   }
-  if (std::unique_ptr<Kernel> conv = MakeConv(node, math)) return conv;
+  if (std::unique_ptr<Kernel> conv = MakeConv(node, precision)) return conv;
   if (std::optional<Pool2d> p = PoolFor(node)) return std::make_unique<PoolKernel>(*p);
   if (node.domain.empty() && (node.op_type == "Softmax" || node.op_type == "LogSoftmax")) {
     const int64_t axis = node.attrs->GetInt("axis", node.opset >= 13 ? -1 : 1);

@@ -316,6 +316,10 @@ bool MatMulMayFit(const std::optional<Shape>& a, const std::optional<Shape>& b) 
   const bool known = std::none_of(a->begin(), a->end(), [](int64_t d) { return d < 0; }) &&
                      std::none_of(b->begin(), b->end(), [](int64_t d) { return d < 0; });
   if (known) return MatMulFor(*a, *b).ok();
+  auto batch_is_one = [](const Shape& s) {
+    return std::all_of(s.begin(), s.end() - 2, [](int64_t d) { return d == 1; });
+  };
+  if (batch_is_one(*a) || batch_is_one(*b)) return true;
   return a->size() == b->size() && std::equal(a->begin(), a->end() - 2, b->begin());
 }
 

@@ -85,8 +85,8 @@ struct BatchedGemm {
 };
 absl::StatusOr<BatchedGemm> MatMulFor(const Shape& a, const Shape& b);
 // Whether MatMulFor can take operands of these shapes (dims may be -1, unknown), as far as the
-// plan knows them: true for unknown shapes, when either side has no batch dims, or when the
-// batch dims are equal (an unknown one equal to an unknown one).
+// plan knows them: true for unknown shapes, when either side's batch dims are none or all ones,
+// or when they are equal (an unknown one equal to an unknown one).
 bool MatMulMayFit(const std::optional<Shape>& a, const std::optional<Shape>& b);
 
 // Gather along `axis` as LaunchGather's (outer, axis_dim, inner, count) and the output's shape.

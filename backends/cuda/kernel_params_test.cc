@@ -307,6 +307,7 @@ TEST(KernelParamsTest, BatchedMatMulMatchesTheReference) {
   // Unknown dims: equal batch dims fit, others wait for the plan to know more.
   EXPECT_TRUE(MatMulMayFit(Shape{-1, 8, 5, 3}, Shape{-1, 8, 3, 2}));
   EXPECT_FALSE(MatMulMayFit(Shape{-1, 8, 5, 3}, Shape{1, 8, 3, 2}));
+  EXPECT_TRUE(MatMulMayFit(Shape{-1, 8, 5, 3}, Shape{1, 1, 3, 2}));  // B shared
   EXPECT_TRUE(MatMulMayFit(std::nullopt, Shape{3, 2}));
 }
 

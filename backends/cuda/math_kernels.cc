@@ -1,8 +1,8 @@
 // The CUDA backend's arithmetic, float32: elementwise unary ops (with Clip, LeakyRelu,
 // HardSigmoid, HardSwish) and binary ops broadcasting one operand over leading dimensions as our
 // own kernels; Gemm and MatMul (batch dims broadcast whole, kernel_params.h's MatMulFor) as one
-// cublasGemmStridedBatchedEx call; ReduceSum / ReduceMean / ReduceMax over constant axes as our
-// own kernel.
+// cublasGemmStridedBatchedEx call, its products in the backend's Precision; ReduceSum /
+// ReduceMean / ReduceMax over constant axes as our own kernel.
 #include <map>
 #include <string>
 #include <vector>
@@ -81,25 +81,37 @@ class BinaryKernel final : public Kernel {
 };
 
 // Row-major Y = alpha op(A) op(B) + beta Y for `batch` matrices (A's `stride_a` elements apart,
-// B's `stride_b`, Y's m n), as cuBLAS's column-major Y^T = op(B)^T op(A)^T; TF32 when allowed.
-absl::Status RowMajorGemm(StreamState& s, const MathOptions& math, bool trans_a, bool trans_b,
-                          const BatchedGemm& g, float alpha, const float* a, const float* b,
-                          float beta, float* y) {
+// B's `stride_b`, Y's m n), as cuBLAS's column-major Y^T = op(B)^T op(A)^T: float32 in and out,
+// the products in `precision` (float16: A and B converted first, float32 accumulation).
+absl::Status RowMajorGemm(KernelContext& ctx, StreamState& s, Precision precision, bool trans_a,
+                          bool trans_b, const BatchedGemm& g, float alpha, const Tensor& a,
+                          const Tensor& b, float beta, float* y) {
+  const void* pa = a.raw_data();
+  const void* pb = b.raw_data();
+  cudaDataType_t in = CUDA_R_32F;
+  Tensor half_a, half_b;  // in float16, until the end of the call (the allocator's fences)
+  if (precision == Precision::kFloat16) {
+    ASSIGN_OR_RETURN(half_a, ToHalf(a, ctx, s));
+    ASSIGN_OR_RETURN(half_b, ToHalf(b, ctx, s));
+    pa = half_a.raw_data();
+    pb = half_b.raw_data();
+    in = CUDA_R_16F;
+  }
   return BlasError(
       cublasGemmStridedBatchedEx(
           s.blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, g.n,
-          g.m, g.k, &alpha, b, CUDA_R_32F, trans_b ? g.k : g.n, g.stride_b, a, CUDA_R_32F,
-          trans_a ? g.m : g.k, g.stride_a, &beta, y, CUDA_R_32F, g.n,
-          static_cast<int64_t>(g.m) * g.n, g.batch,
-          math.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+          g.m, g.k, &alpha, pb, in, trans_b ? g.k : g.n, g.stride_b, pa, in, trans_a ? g.m : g.k,
+          g.stride_a, &beta, y, CUDA_R_32F, g.n, static_cast<int64_t>(g.m) * g.n, g.batch,
+          precision == Precision::kTf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F,
+          CUBLAS_GEMM_DEFAULT),
       "cublasGemmStridedBatchedEx");
 }
 
 // ONNX Gemm: Y[M,N] = alpha op(A) op(B) + beta C, C broadcast as a scalar, a row or whole.
 class GemmKernel final : public Kernel {
  public:
-  GemmKernel(bool trans_a, bool trans_b, float alpha, float beta, MathOptions math)
-      : trans_a_(trans_a), trans_b_(trans_b), alpha_(alpha), beta_(beta), math_(math) {}
+  GemmKernel(bool trans_a, bool trans_b, float alpha, float beta, Precision precision)
+      : trans_a_(trans_a), trans_b_(trans_b), alpha_(alpha), beta_(beta), precision_(precision) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(StreamState * s, StateOf(ctx));
     ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
@@ -122,20 +134,20 @@ class GemmKernel final : public Kernel {
                                 "broadcast C"));
       beta = beta_;
     }
-    return RowMajorGemm(*s, math_, trans_a_, trans_b_, g, alpha_, a->data<float>(),
-                        b->data<float>(), beta, y->data<float>());
+    return RowMajorGemm(ctx, *s, precision_, trans_a_, trans_b_, g, alpha_, *a, *b, beta,
+                        y->data<float>());
   }
 
  private:
   const bool trans_a_, trans_b_;
   const float alpha_, beta_;
-  const MathOptions math_;
+  const Precision precision_;
 };
 
 // ONNX MatMul, batched (MatMulFor).
 class MatMulKernel final : public Kernel {
  public:
-  explicit MatMulKernel(MathOptions math) : math_(math) {}
+  explicit MatMulKernel(Precision precision) : precision_(precision) {}
   absl::Status Compute(KernelContext& ctx) const override {
     ASSIGN_OR_RETURN(StreamState * s, StateOf(ctx));
     ASSIGN_OR_RETURN(const Tensor* a, ctx.RequiredInput(0));
@@ -146,12 +158,11 @@ class MatMulKernel final : public Kernel {
     if (g.k == 0) {
       return CudaError(cudaMemsetAsync(y->raw_data(), 0, y->nbytes(), s->stream), "zero MatMul");
     }
-    return RowMajorGemm(*s, math_, false, false, g, 1.0f, a->data<float>(), b->data<float>(), 0.0f,
-                        y->data<float>());
+    return RowMajorGemm(ctx, *s, precision_, false, false, g, 1.0f, *a, *b, 0.0f, y->data<float>());
   }
 
  private:
-  const MathOptions math_;
+  const Precision precision_;
 };
 
 // ReduceSum, ReduceMean and ReduceMax over axes known when the kernel is made (ReduceFor).
@@ -199,7 +210,7 @@ std::unique_ptr<Kernel> MakeReduce(const KernelInfo& node) {
 
 }  // namespace
 
-std::unique_ptr<Kernel> MakeMathKernel(const KernelInfo& node, const MathOptions& math) {
+std::unique_ptr<Kernel> MakeMathKernel(const KernelInfo& node, Precision precision) {
   if (!node.domain.empty() || !InputDTypeIn(node, 0, {DType::kFloat32})) return nullptr;
   if (std::optional<UnaryOp> op = UnaryFor(node)) return std::make_unique<UnaryKernel>(*op);
   if (std::unique_ptr<Kernel> reduce = MakeReduce(node)) return reduce;
@@ -220,7 +231,7 @@ std::unique_ptr<Kernel> MakeMathKernel(const KernelInfo& node, const MathOptions
   }
   if (node.op_type == "MatMul") {
     if (!MatMulMayFit(shape(0), shape(1))) return nullptr;
-    return std::make_unique<MatMulKernel>(math);
+    return std::make_unique<MatMulKernel>(precision);
   }
   if (node.op_type == "Gemm") {
     for (size_t i = 0; i < 2; ++i) {
@@ -229,7 +240,7 @@ std::unique_ptr<Kernel> MakeMathKernel(const KernelInfo& node, const MathOptions
     const AttributeMap& attrs = *node.attrs;
     return std::make_unique<GemmKernel>(attrs.GetInt("transA") != 0, attrs.GetInt("transB") != 0,
                                         attrs.GetFloat("alpha", 1.0f), attrs.GetFloat("beta", 1.0f),
-                                        math);
+                                        precision);
   }
   return nullptr;
 }

@@ -466,13 +466,13 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
       if (config.has_optimization()) {
         options.plan.graph_level = config.optimization().graph().level();
       }
-      ASSIGN_OR_RETURN(const bool tf32, BoolParameter(config, kCudaTf32Parameter));
-      if (tf32) {
+      ASSIGN_OR_RETURN(const std::string precision, PrecisionSuffix(config));
+      if (!precision.empty()) {
         std::vector<std::string> registered;
         for (const Backend* b : BackendRegistry::Global().ByPriority()) {
           registered.push_back(b->name());
         }
-        options.plan.backends = Tf32Backends(options.plan.backends, registered);
+        options.plan.backends = TwinBackends(options.plan.backends, registered, precision);
       }
       if (!WantsGpu(config)) options.plan.backends = WithoutGpu(options.plan.backends);
       if (auto it = config.parameters().find("executor"); it != config.parameters().end()) {
