@@ -323,6 +323,10 @@ bool MatMulMayFit(const std::optional<Shape>& a, const std::optional<Shape>& b) 
   return a->size() == b->size() && std::equal(a->begin(), a->end() - 2, b->begin());
 }
 
+bool GemmBiasFits(const std::optional<Shape>& c) {
+  return !c || c->size() != 2 || (*c)[1] != 1 || (*c)[0] == 1;
+}
+
 absl::StatusOr<GatherDims> GatherFor(const Shape& data, const Shape& indices, int64_t axis) {
   const int64_t rank = static_cast<int64_t>(data.size());
   if (axis < -rank || axis >= rank) {

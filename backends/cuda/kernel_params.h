@@ -89,6 +89,10 @@ absl::StatusOr<BatchedGemm> MatMulFor(const Shape& a, const Shape& b);
 // or when they are equal (an unknown one equal to an unknown one).
 bool MatMulMayFit(const std::optional<Shape>& a, const std::optional<Shape>& b);
 
+// Whether Gemm's C, as far as the plan knows its shape, broadcasts as GemmKernel does it: a
+// scalar, a row [N] or [1, N], or the whole output; false for a column [M, 1] (M not 1).
+bool GemmBiasFits(const std::optional<Shape>& c);
+
 // Gather along `axis` as LaunchGather's (outer, axis_dim, inner, count) and the output's shape.
 struct GatherDims {
   int64_t outer = 1, axis_dim = 1, inner = 1, count = 0;

@@ -311,6 +311,16 @@ TEST(KernelParamsTest, BatchedMatMulMatchesTheReference) {
   EXPECT_TRUE(MatMulMayFit(std::nullopt, Shape{3, 2}));
 }
 
+TEST(KernelParamsTest, GemmBiasShapes) {
+  EXPECT_TRUE(GemmBiasFits(std::nullopt));
+  EXPECT_TRUE(GemmBiasFits(Shape{}));
+  EXPECT_TRUE(GemmBiasFits(Shape{5}));
+  EXPECT_TRUE(GemmBiasFits(Shape{1, 5}));
+  EXPECT_TRUE(GemmBiasFits(Shape{4, 5}));
+  EXPECT_TRUE(GemmBiasFits(Shape{1, 1}));
+  EXPECT_FALSE(GemmBiasFits(Shape{4, 1}));  // a column: the CPU's
+}
+
 TEST(KernelParamsTest, GatherMatchesTheReference) {
   const Tensor x = Random({3, 5, 2});
   for (int64_t axis : {0, 1, -1}) {

@@ -237,6 +237,7 @@ std::unique_ptr<Kernel> MakeMathKernel(const KernelInfo& node, Precision precisi
     for (size_t i = 0; i < 2; ++i) {
       if (shape(i) && shape(i)->size() != 2) return nullptr;
     }
+    if (!GemmBiasFits(shape(2))) return nullptr;
     const AttributeMap& attrs = *node.attrs;
     return std::make_unique<GemmKernel>(attrs.GetInt("transA") != 0, attrs.GetInt("transB") != 0,
                                         attrs.GetFloat("alpha", 1.0f), attrs.GetFloat("beta", 1.0f),
