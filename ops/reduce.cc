@@ -261,9 +261,6 @@ void ForEachIndex(const std::vector<int64_t>& sizes,
 
 enum class ReduceOp { kSum, kMean, kProd, kMax, kMin, kL1, kL2, kSumSquare, kLogSum, kLogSumExp };
 
-// The first opset where the op takes `axes` as input 1 instead of an attribute.
-int AxesInputSince(absl::string_view op_type) { return op_type == "ReduceSum" ? 13 : 18; }
-
 template <ReduceOp kOp, typename T>
 Acc<T> ReduceInit() {
   using A = Acc<T>;
@@ -1152,6 +1149,8 @@ CORTADO_REGISTER_KERNEL("Det", kCpuBackend, 11, kMaxOpset, WithHalf(FloatTypes()
                         MakeFactory<DetKernel>());
 
 }  // namespace
+
+int AxesInputSince(absl::string_view op_type) { return op_type == "ReduceSum" ? 13 : 18; }
 
 absl::Status LogSoftmaxAlongAxis(const Tensor& x, int axis, Tensor& out) {
   if (axis < 0 || axis >= x.rank() || out.dtype() != x.dtype() || out.shape() != x.shape()) {

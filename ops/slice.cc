@@ -4,6 +4,8 @@
 // elements without looking at them, so they dispatch on the storage of a dtype (an unsigned
 // integer of the element's size, or std::string) and serve every dtype with one code path.
 // Out-of-range indices are errors, never out-of-bounds accesses.
+#include "ops/slice.h"
+
 #include <numeric>
 #include <optional>
 #include <string>
@@ -14,21 +16,15 @@
 #include "ops/tensor_util.h"
 
 namespace cortado {
-namespace tensor_ops {
-namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Slice and Pad.
+using tensor_ops::Ints;
 
-struct SliceDim {
-  int64_t start = 0, step = 1, count = 0;
-};
-
-// Per-dimension slice of `in` (dims may be -1 for inference: count is -1 there).
 absl::StatusOr<std::vector<SliceDim>> SliceDims(const Shape& in, const Ints& starts,
                                                 const Ints& ends,
                                                 const std::optional<Ints>& axes_in,
                                                 const std::optional<Ints>& steps_in) {
+  using tensor_ops::Bad;
+  using tensor_ops::NormalizeAxes;
   const int rank = static_cast<int>(in.size());
   std::vector<SliceDim> dims(rank);
   for (int d = 0; d < rank; ++d) dims[d] = {0, 1, in[d]};
@@ -67,6 +63,12 @@ absl::StatusOr<std::vector<SliceDim>> SliceDims(const Shape& in, const Ints& sta
   }
   return dims;
 }
+
+namespace tensor_ops {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Slice and Pad.
 
 absl::Status InferSlice(InferenceContext& ctx) {
   const DType dtype = ctx.input(0).dtype;

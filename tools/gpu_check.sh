@@ -2,12 +2,14 @@
 # GPU check, for a machine with one NVIDIA GPU (its driver, CUDA 13 and cuDNN 9 under
 # /usr/local/cuda) and the checkout set up by tools/setup.sh; written to finish in under 10
 # minutes. It builds the CUDA backend and runs, on the GPU:
-#   1. the CUDA unit tests (//backends/cuda: caching allocator, cuDNN algorithm cache, the backend
-#      against the reference kernels, which must not skip) and the GPU monitor (NVML);
+#   1. the CUDA unit tests (//backends/cuda: kernel parameters, caching allocator, cuDNN algorithm
+#      cache, every kernel of the backend, and of cuda_tf32 and cuda_fp16, against the reference
+#      kernels, which must not skip) and the GPU monitor (NVML);
 #   2. the fixture models (mlp, squeezenet1_1, mobilenet_v2) with the CUDA backend linked in;
 #   3. ONNX's backend node tests (the conformance suite) with every backend, CUDA first;
-#   4. cortadod with CUDA serving mlp from an `instance_group { kind: KIND_GPU count: 2 }`:
-#      ready, the config says KIND_GPU, /metrics has nv_gpu_utilization and the memory gauges;
+#   4. cortadod with CUDA serving mlp from an `instance_group { kind: KIND_GPU count: 2 }`, and
+#      again with the cuda_tf32 and the cuda_fp16 parameter: ready, the config says KIND_GPU,
+#      /metrics has nv_gpu_utilization and the memory gauges;
 #   5. perf_analyzer against cortadod (with CUDA) serving resnet50, concurrency 1 to 8.
 # Usage: tools/gpu_check.sh [--skip-perf]. Step 5 serves bench/serve_bench.py's resnet50 from
 # ~/.cache/cortado/bench-models, exported first by bench/export_models.py when missing.
@@ -25,8 +27,8 @@ bazel build //backends/cuda:all //backends/cuda:cuda_onnx_conformance //backends
   //backends/cuda:cuda_fixtures_test //server:gpu_monitor_test
 
 step "CUDA unit tests and the GPU monitor"
-bazel test --test_output=all //backends/cuda:caching_allocator_test \
-  //backends/cuda:algorithm_cache_test //backends/cuda:cuda_backend_test //server:gpu_monitor_test
+bazel test --test_output=all //backends/cuda:kernel_params_test \
+  //backends/cuda:caching_allocator_test //backends/cuda:algorithm_cache_test //backends/cuda:cuda_backend_test //server:gpu_monitor_test
 if grep -q "no CUDA device" bazel-testlogs/backends/cuda/cuda_backend_test/test.log; then
   echo "FAIL: the CUDA tests skipped: no device visible" >&2
   exit 1
@@ -46,6 +48,13 @@ repo="$(mktemp -d)"
 mkdir -p "$repo/mlp/1"
 cp testdata/onnx/mlp/model.onnx "$repo/mlp/1/"
 echo 'instance_group [ { kind: KIND_GPU count: 2 } ]' > "$repo/mlp/config.pbtxt"
+for precision in tf32 fp16; do
+  mkdir -p "$repo/mlp_$precision/1"
+  cp testdata/onnx/mlp/model.onnx "$repo/mlp_$precision/1/"
+  { cat "$repo/mlp/config.pbtxt"
+    echo "parameters { key: \"cuda_$precision\" value: { string_value: \"true\" } }"
+  } > "$repo/mlp_$precision/config.pbtxt"
+done
 bazel-bin/backends/cuda/cortadod_cuda --model-repository "$repo" --http-port 18300 \
   --grpc-port 18301 --metrics-port 18302 &
 daemon=$!
@@ -55,6 +64,9 @@ for _ in $(seq 60); do
   sleep 1
 done
 curl -sf localhost:18300/v2/models/mlp/config | grep -o 'KIND_GPU'
+for model in mlp_tf32 mlp_fp16; do
+  curl -sf "localhost:18300/v2/models/$model/ready" && echo "$model ready"
+done
 curl -sf localhost:18302/metrics | grep -E '^(nv_gpu_utilization|nv_gpu_memory_(used|total)_bytes|cortado_gpu_healthy)'
 kill $daemon
 wait $daemon || true

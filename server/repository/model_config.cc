@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -188,6 +189,45 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view text) {
                      "' must name a file inside the version folder (no '/', '\\', '..')"));
   }
   return config;
+}
+
+absl::StatusOr<bool> BoolParameter(const ModelConfig& config, absl::string_view key) {
+  auto it = config.parameters().find(std::string(key));
+  if (it == config.parameters().end() || it->second.string_value() == "false") return false;
+  if (it->second.string_value() == "true") return true;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "parameters ", key, ": '", it->second.string_value(), "' is neither \"true\" nor \"false\""));
+}
+
+absl::StatusOr<std::string> PrecisionSuffix(const ModelConfig& config) {
+  ASSIGN_OR_RETURN(const bool tf32, BoolParameter(config, kCudaTf32Parameter));
+  ASSIGN_OR_RETURN(const bool fp16, BoolParameter(config, kCudaFp16Parameter));
+  if (tf32 && fp16) {
+    return absl::InvalidArgumentError(absl::StrCat("parameters ", kCudaTf32Parameter, " and ",
+                                                   kCudaFp16Parameter, ": choose one"));
+  }
+  return tf32 ? kTf32Suffix : fp16 ? kFp16Suffix : "";
+}
+
+std::vector<std::string> TwinBackends(const std::vector<std::string>& allowed,
+                                      const std::vector<std::string>& registered,
+                                      absl::string_view suffix) {
+  auto has = [](const std::vector<std::string>& v, const std::string& name) {
+    return std::find(v.begin(), v.end(), name) != v.end();
+  };
+  std::vector<std::string> out;
+  for (const std::string& name : allowed.empty() ? registered : allowed) {
+    std::string base = name;  // a twin stands for its original
+    for (absl::string_view s : {kTf32Suffix, kFp16Suffix}) {
+      if (absl::EndsWith(name, s) && has(registered, name.substr(0, name.size() - s.size()))) {
+        base = name.substr(0, name.size() - s.size());
+      }
+    }
+    const std::string twin = absl::StrCat(base, suffix);
+    const std::string& use = has(registered, twin) ? twin : base;
+    if (!has(out, use)) out.push_back(use);
+  }
+  return out;
 }
 
 bool WantsGpu(const ModelConfig& config) {

@@ -50,6 +50,27 @@ absl::StatusOr<inference::ModelConfig> CompleteModelConfig(
 // Whether the model's instances may run on a GPU: a KIND_GPU or KIND_AUTO group, or none stated.
 bool WantsGpu(const inference::ModelConfig& config);
 
+// config.pbtxt's parameters { key: "cuda_tf32" value: { string_value: "true" } } lets the
+// model's float32 matrix products and convolutions on the GPU round their inputs to TF32 on
+// tensor cores, and "cuda_fp16" runs them in float16 (float32 accumulation, conversions around
+// each): the plan gets each allowed backend's twin registered as "<name>_tf32" or "<name>_fp16"
+// (backends/cuda's cuda_tf32, cuda_fp16) instead of it. "false" or no entry keeps float32 math;
+// both "true" fail the load.
+inline constexpr char kCudaTf32Parameter[] = "cuda_tf32";
+inline constexpr char kCudaFp16Parameter[] = "cuda_fp16";
+inline constexpr char kTf32Suffix[] = "_tf32";
+inline constexpr char kFp16Suffix[] = "_fp16";
+// A parameter that is "true" or "false" (absent: false); InvalidArgument naming it otherwise.
+absl::StatusOr<bool> BoolParameter(const inference::ModelConfig& config, absl::string_view key);
+// The twin suffix ("_tf32", "_fp16") the config's precision parameters ask for, or "" for none.
+absl::StatusOr<std::string> PrecisionSuffix(const inference::ModelConfig& config);
+// `allowed` (every one of `registered` when empty) with each name whose twin "<name><suffix>" is
+// registered replaced by the twin, and every other twin by its original, in order, without
+// repeats.
+std::vector<std::string> TwinBackends(const std::vector<std::string>& allowed,
+                                      const std::vector<std::string>& registered,
+                                      absl::string_view suffix);
+
 // TYPE_FP32 <-> DType::kFloat32, ...; TYPE_INVALID for kUndefined.
 inference::DataType ConfigDataType(DType dtype);
 absl::StatusOr<DType> DTypeFromConfig(inference::DataType type);

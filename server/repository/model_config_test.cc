@@ -1,6 +1,8 @@
 #include "server/repository/model_config.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "predictor/graph.h"
 
@@ -234,6 +236,47 @@ TEST(ModelConfigTest, DataTypesRoundTrip) {
     EXPECT_EQ(*back, d);
   }
   EXPECT_FALSE(DTypeFromConfig(inference::TYPE_INVALID).ok());
+}
+
+// parameters { key: "cuda_tf32" } and { key: "cuda_fp16" }: "true" or "false" only, one of them.
+TEST(ModelConfigTest, CudaPrecisionParameters) {
+  auto config = [](const std::string& entries) {
+    std::string text;
+    for (absl::string_view entry : absl::StrSplit(entries, ' ', absl::SkipEmpty())) {
+      const std::pair<std::string, std::string> kv = absl::StrSplit(entry, '=');
+      absl::StrAppend(&text, "parameters { key: \"", kv.first, "\" value: { string_value: \"",
+                      kv.second, "\" } }\n");
+    }
+    return *ParseModelConfig(text);
+  };
+  EXPECT_FALSE(*BoolParameter(config(""), kCudaTf32Parameter));
+  EXPECT_TRUE(*BoolParameter(config("cuda_tf32=true"), kCudaTf32Parameter));
+  EXPECT_FALSE(*BoolParameter(config("cuda_tf32=false"), kCudaTf32Parameter));
+  auto bad = BoolParameter(config("cuda_tf32=yes"), kCudaTf32Parameter);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(bad.status().message(), "cuda_tf32: 'yes'")) << bad.status();
+  EXPECT_EQ(*PrecisionSuffix(config("")), "");
+  EXPECT_EQ(*PrecisionSuffix(config("cuda_tf32=true cuda_fp16=false")), "_tf32");
+  EXPECT_EQ(*PrecisionSuffix(config("cuda_fp16=true")), "_fp16");
+  EXPECT_FALSE(PrecisionSuffix(config("cuda_tf32=true cuda_fp16=true")).ok());
+  EXPECT_FALSE(PrecisionSuffix(config("cuda_fp16=1")).ok());
+}
+
+// A backend with a registered twin "<name><suffix>" is replaced by it; the others stay.
+TEST(ModelConfigTest, TwinBackendsReplaceTheirOriginals) {
+  const std::vector<std::string> registered = {"cuda", "cuda_tf32", "cuda_fp16", "onednn", "cpu"};
+  EXPECT_EQ(TwinBackends({}, registered, "_tf32"),
+            (std::vector<std::string>{"cuda_tf32", "onednn", "cpu"}));
+  EXPECT_EQ(TwinBackends({}, registered, "_fp16"),
+            (std::vector<std::string>{"cuda_fp16", "onednn", "cpu"}));
+  EXPECT_EQ(TwinBackends({"cuda", "onednn"}, registered, "_fp16"),
+            (std::vector<std::string>{"cuda_fp16", "onednn"}));
+  EXPECT_EQ(TwinBackends({"cuda_tf32"}, registered, "_fp16"),
+            (std::vector<std::string>{"cuda_fp16"}));
+  EXPECT_EQ(TwinBackends({"onednn"}, registered, "_tf32"), (std::vector<std::string>{"onednn"}));
+  // Without a CUDA backend linked in, nothing changes.
+  EXPECT_EQ(TwinBackends({}, {"onednn", "cpu"}, "_tf32"),
+            (std::vector<std::string>{"onednn", "cpu"}));
 }
 
 }  // namespace

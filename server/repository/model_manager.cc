@@ -466,6 +466,14 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
       if (config.has_optimization()) {
         options.plan.graph_level = config.optimization().graph().level();
       }
+      ASSIGN_OR_RETURN(const std::string precision, PrecisionSuffix(config));
+      if (!precision.empty()) {
+        std::vector<std::string> registered;
+        for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+          registered.push_back(b->name());
+        }
+        options.plan.backends = TwinBackends(options.plan.backends, registered, precision);
+      }
       if (!WantsGpu(config)) options.plan.backends = WithoutGpu(options.plan.backends);
       if (auto it = config.parameters().find("executor"); it != config.parameters().end()) {
         options.executor = it->second.string_value();
