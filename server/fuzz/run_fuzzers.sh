@@ -25,7 +25,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/serve
 protoc --cpp_out="$work/gen" -Iproto proto/model_config.proto proto/grpc_service.proto proto/caffe2.proto
 absl=$(pkg-config --libs absl_statusor absl_status absl_strings absl_str_format absl_synchronization \
   absl_time absl_cord absl_hash absl_raw_hash_set)
-core=(core/allocator.cc core/child_process.cc core/dtype.cc core/npy.cc core/shape.cc core/tensor.cc)
+core=(core/allocator.cc core/cgroup.cc core/child_process.cc core/dtype.cc core/npy.cc core/shape.cc core/tensor.cc)
 graph="predictor/graph.cc ops/attributes.cc ops/kernel.cc ops/registry.cc ops/run_op.cc"
 declare -A srcs=(
   [kserve_wire_fuzzer]="server/wire/kserve_wire.cc"
