@@ -55,6 +55,10 @@ absl::Status Backend::CopyToHost(const Tensor& src, Tensor& dst, Stream*) const 
   return CopyHostMemory(src, dst);
 }
 
+std::string DeviceBackendName(absl::string_view name, int index) {
+  return index == 0 ? std::string(name) : absl::StrCat(name, ":", index);
+}
+
 std::vector<const Backend*> AllowedBackends(absl::Span<const std::string> names) {
   std::vector<const Backend*> allowed;
   for (const Backend* b : BackendRegistry::Global().ByPriority()) {

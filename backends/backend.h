@@ -48,6 +48,11 @@ class Backend {
 // Every backend's copies check this first.
 absl::Status CheckCopy(const Tensor& src, const Tensor& dst);
 
+// A backend registered once per device of its kind (the CUDA backend, per GPU) is named `name` on
+// device index 0 and "<name>:<index>" on the others; the model manager swaps these names to put a
+// model's instances on one GPU.
+std::string DeviceBackendName(absl::string_view name, int index);
+
 // The backends `names` allows (PlanOptions::backends, KernelInfo::backends: every registered one
 // when empty) and the reference CPU backend always, highest priority first.
 std::vector<const Backend*> AllowedBackends(absl::Span<const std::string> names);

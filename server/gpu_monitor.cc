@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace cortado {
@@ -148,15 +150,15 @@ absl::Status GpuMonitor::Health() const {
   return absl::OkStatus();
 }
 
-GpuInventory GpuInventoryOf(bool cuda_backend, const GpuMonitor* monitor,
+GpuInventory GpuInventoryOf(int cuda_gpus, const GpuMonitor* monitor,
                             const absl::Status& no_monitor) {
   GpuInventory inventory;  // says: no CUDA backend
-  if (!cuda_backend) return inventory;
+  if (cuda_gpus < 1) return inventory;
   if (monitor == nullptr || monitor->count() == 0) {
     inventory.why_none = absl::StrCat("the CUDA backend sees no GPU (", no_monitor.message(), ")");
     return inventory;
   }
-  inventory.count = 1;  // the CUDA backend runs on GPU 0 alone
+  inventory.count = std::min(monitor->count(), cuda_gpus);
   inventory.why_none.clear();
   return inventory;
 }

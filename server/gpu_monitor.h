@@ -62,9 +62,10 @@ class GpuMonitor {
   std::thread thread_;
 };
 
-// The GPUs KIND_GPU instances may use: none without a CUDA backend (`cuda_backend`) or without a
-// monitor (`no_monitor` says why), else GPU 0, the one the CUDA backend runs on.
-GpuInventory GpuInventoryOf(bool cuda_backend, const GpuMonitor* monitor,
+// The GPUs KIND_GPU instances may use: none without a CUDA backend (`cuda_gpus`: the GPUs its
+// registered backends cover, 0 to cuda_gpus - 1; 0 without one) or without a monitor
+// (`no_monitor` says why), else the first of the monitor's GPUs the CUDA backend covers.
+GpuInventory GpuInventoryOf(int cuda_gpus, const GpuMonitor* monitor,
                             const absl::Status& no_monitor);
 
 }  // namespace cortado

@@ -57,11 +57,11 @@ TEST(GpuMonitorTest, InventoryForKindGpu) {
   std::vector<GpuStatus> gpus = {Gpu(0, 0, 0, 1), Gpu(1, 0, 0, 1)};
   GpuMonitor monitor(std::make_unique<FakeSource>(&gpus), nullptr, absl::ZeroDuration());
   const absl::Status none = absl::UnavailableError("no NVIDIA driver");
-  EXPECT_EQ(GpuInventoryOf(false, &monitor, none).count, 0);
-  EXPECT_NE(GpuInventoryOf(false, &monitor, none).why_none.find("no CUDA backend"),
-            std::string::npos);
-  EXPECT_EQ(GpuInventoryOf(true, &monitor, none).count, 1);  // the CUDA backend's GPU 0
-  const GpuInventory without = GpuInventoryOf(true, nullptr, none);
+  EXPECT_EQ(GpuInventoryOf(0, &monitor, none).count, 0);
+  EXPECT_NE(GpuInventoryOf(0, &monitor, none).why_none.find("no CUDA backend"), std::string::npos);
+  EXPECT_EQ(GpuInventoryOf(8, &monitor, none).count, 2);  // both of the monitor's GPUs
+  EXPECT_EQ(GpuInventoryOf(1, &monitor, none).count, 1);  // those the CUDA backend covers
+  const GpuInventory without = GpuInventoryOf(8, nullptr, none);
   EXPECT_EQ(without.count, 0);
   EXPECT_EQ(without.why_none, "the CUDA backend sees no GPU (no NVIDIA driver)");
 }

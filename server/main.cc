@@ -561,12 +561,13 @@ int Main(int argc, char** argv) {
   } else {
     spdlog::info("no GPU metrics: {}", nvml.status().message());
   }
-  bool cuda_backend = false;
+  int cuda_gpus = 0;  // the GPUs the CUDA backend is registered for
   for (const Backend* b : BackendRegistry::Global().ByPriority()) {
-    cuda_backend = cuda_backend || b->device().type == DeviceType::kCuda;
+    if (b->device().type == DeviceType::kCuda)
+      cuda_gpus = std::max(cuda_gpus, b->device().index + 1);
   }
   options.gpu_monitor = gpu_monitor.get();
-  options.gpus = GpuInventoryOf(cuda_backend, gpu_monitor.get(), nvml.status());
+  options.gpus = GpuInventoryOf(cuda_gpus, gpu_monitor.get(), nvml.status());
 
   spdlog::info("cortadod {} starting: repository {}, model control {}", kVersion, repository,
                flags.model_control_mode);

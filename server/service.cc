@@ -248,8 +248,9 @@ class ServiceImpl : public InferenceService {
     metrics_ = std::make_unique<Metrics>(registry_);
     execution_threads_ = std::make_unique<ExecutionThreads>(IntraOpThreads());
     scheduler_ = std::make_unique<Scheduler>(
-        o.infer_threads,
-        [this](ExecutionQueue& queue, Batch batch) { return RunBatch(queue, std::move(batch)); });
+        o.infer_threads, [this](ExecutionQueue& queue, int instance, Batch batch) {
+          return RunBatch(queue, instance, std::move(batch));
+        });
     ModelManagerOptions mo;
     mo.repository = o.model_repository;
     mo.poll = o.model_control_mode == ModelControlMode::kPoll;
@@ -468,7 +469,10 @@ class ServiceImpl : public InferenceService {
       for (const auto& version : manager_->Versions(name)) {
         Batch waiting = version->queue()->TakeWaiting();
         if (waiting.empty()) continue;
-        for (auto& answer : RunBatch(*version->queue(), std::move(waiting))) std::move(answer)();
+        // No instance (-1): past the exit timeout, every entry is dropped without running.
+        for (auto& answer : RunBatch(*version->queue(), -1, std::move(waiting))) {
+          std::move(answer)();
+        }
       }
     }
   }
@@ -541,8 +545,8 @@ class ServiceImpl : public InferenceService {
 
   // The Scheduler's BatchRunner: runs one batch of a version's queue on a worker thread and
   // returns each request's answer. Requests whose client has gone or whose time is up are
-  // answered without running; the rest run as one execution.
-  std::vector<Scheduler::Work> RunBatch(ExecutionQueue& queue, Batch batch) {
+  // answered without running; the rest run as one execution on the version's instance `instance`.
+  std::vector<Scheduler::Work> RunBatch(ExecutionQueue& queue, int instance, Batch batch) {
     std::vector<std::shared_ptr<Queued>> entries;
     for (auto& e : batch) entries.emplace_back(static_cast<Queued*>(e.release()));
     const ModelVersion& model = *entries[0]->version;
@@ -560,15 +564,16 @@ class ServiceImpl : public InferenceService {
       model.stats().RecordFailure(Nanos(Clock::now() - entries[i]->request.received), NowMs());
       answers[i] = Answer(entries[i], absl::Status(drop.code(), Where(model, drop.message())));
     }
-    if (!live.empty()) RunLive(model, entries, live, answers);
+    if (!live.empty()) RunLive(model, instance, entries, live, answers);
     return answers;
   }
 
   // Runs the requests `live` of a batch as one execution and fills their answers. When a batch
   // of several fails (one request's bad input, or outputs that do not split by rows), each of
   // them runs again alone, so that every request gets its own answer.
-  void RunLive(const ModelVersion& model, const std::vector<std::shared_ptr<Queued>>& entries,
-               const std::vector<size_t>& live, std::vector<Scheduler::Work>& answers) {
+  void RunLive(const ModelVersion& model, int instance,
+               const std::vector<std::shared_ptr<Queued>>& entries, const std::vector<size_t>& live,
+               std::vector<Scheduler::Work>& answers) {
     const Clock::time_point start = Clock::now();
     std::vector<int64_t> rows;
     for (size_t i : live) rows.push_back(entries[i]->rows);
@@ -576,10 +581,10 @@ class ServiceImpl : public InferenceService {
     // An exception (std::bad_alloc for an output too large to allocate) answers the batch with an
     // error instead of ending the process.
     absl::StatusOr<std::vector<TensorMap>> outputs =
-        Guarded("inference", [&] { return Execute(model, entries, live, rows, &t); });
+        Guarded("inference", [&] { return Execute(model, instance, entries, live, rows, &t); });
     const Clock::time_point end = Clock::now();
     if (!outputs.ok() && live.size() > 1) {
-      for (size_t i : live) RunLive(model, entries, {i}, answers);
+      for (size_t i : live) RunLive(model, instance, entries, {i}, answers);
       return;
     }
     if (!outputs.ok()) {
@@ -631,7 +636,7 @@ class ServiceImpl : public InferenceService {
   // back. Fills the compute times. The inputs of a batch of several are kept until it has run,
   // for RunLive to run each request alone should the batch fail.
   absl::StatusOr<std::vector<TensorMap>> Execute(
-      const ModelVersion& model, const std::vector<std::shared_ptr<Queued>>& entries,
+      const ModelVersion& model, int instance, const std::vector<std::shared_ptr<Queued>>& entries,
       const std::vector<size_t>& live, const std::vector<int64_t>& rows, VersionStats::Times* t) {
     const Clock::time_point start = Clock::now();
     TensorMap inputs;
@@ -650,7 +655,7 @@ class ServiceImpl : public InferenceService {
     }
     const Clock::time_point infer_start = Clock::now();
     absl::StatusOr<TensorMap> run;
-    execution_threads_->Run([&] { run = model.predictor().Run(inputs); });
+    execution_threads_->Run([&] { run = model.predictor(instance).Run(inputs); });
     ASSIGN_OR_RETURN(TensorMap outputs, std::move(run));
     for (size_t i : live) entries[i]->request.inputs.clear();
     const Clock::time_point infer_end = Clock::now();

@@ -209,5 +209,60 @@ TEST(CudaBackendTest, Tf32AndFp16Backends) {
   }
 }
 
+// The GPU a device pointer lives on (-1 if it is none's).
+int GpuOf(const void* ptr) {
+  cudaPointerAttributes a;
+  if (cudaPointerGetAttributes(&a, ptr) != cudaSuccess || a.type != cudaMemoryTypeDevice) return -1;
+  return a.device;
+}
+
+// The backends of GPU 1 ("cuda:1", ...) run there from a thread whose current device is GPU 0:
+// their kernels agree with the reference, and a model's weights are uploaded to GPU 1 and to no
+// other (the same model on "cuda" has its own copy on GPU 0).
+TEST(CudaBackendTest, SecondGpu) {
+  SKIP_WITHOUT_GPU();
+  int gpus = 0;
+  ASSERT_EQ(cudaGetDeviceCount(&gpus), cudaSuccess);
+  if (gpus < 2) {
+    std::cout << "only " << gpus << " GPU; the second-GPU test needs two\n";
+    GTEST_SKIP() << "only " << gpus << " CUDA device; the second-GPU test needs two";
+  }
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  AttributeMap pads;
+  pads.Set("pads", std::vector<int64_t>{1, 1, 1, 1});
+  for (const char* backend : {"cuda:1", "cuda_tf32:1", "cuda_fp16:1"}) {
+    const bool exact = std::string(backend) == "cuda:1";
+    const double rtol = exact ? 1e-4 : 1e-2, atol = exact ? 1e-5 : 1e-2;
+    Check({"MatMul", {{2, 3, 5, 4}, {2, 3, 4, 6}}, {}, {}, 17, backend, rtol, atol});
+    Check({"Conv", {{2, 3, 9, 9}, {4, 3, 3, 3}, {4}}, pads, {}, 17, backend, rtol, atol});
+    Check({"ReduceSum", {{3, 4, 5}}, {}, {{1, Ints({1})}}, 17, backend, rtol, atol});
+  }
+  // Gemm's weight, uploaded when planned: on GPU 1 for cuda:1, on GPU 0 for cuda.
+  Graph g;
+  g.opsets[""] = 17;
+  g.initializers["w"] = Random({8, 4}, 3);
+  g.inputs.push_back({"x", {DType::kFloat32, Shape{2, 8}}});
+  g.nodes.push_back(Node{"n", "Gemm", "", {"x", "w"}, {"y"}, {}});
+  g.outputs.push_back({"y", {}});
+  for (int gpu : {1, 0}) {
+    SCOPED_TRACE("GPU " + std::to_string(gpu));
+    PredictorOptions options;
+    options.plan.graph_level = -1;
+    options.plan.backends = {DeviceBackendName("cuda", gpu)};
+    auto p = Predictor::FromGraph(g, options);
+    ASSERT_TRUE(p.ok()) << p.status();
+    int on_device = 0;
+    for (const Tensor& t : (*p)->plan().constants()) {
+      if (!t.defined() || t.device() == Device{}) continue;
+      EXPECT_EQ(t.device(), (Device{DeviceType::kCuda, gpu}));
+      EXPECT_EQ(GpuOf(t.raw_data()), gpu);
+      ++on_device;
+    }
+    EXPECT_EQ(on_device, 1) << "Gemm's weight was not uploaded";
+    auto got = (*p)->Run({{"x", Random({2, 8}, 1)}});
+    ASSERT_TRUE(got.ok()) << got.status();
+  }
+}
+
 }  // namespace
 }  // namespace cortado

@@ -34,8 +34,12 @@ inline absl::Status DnnError(cudnnStatus_t s, absl::string_view what) {
   return absl::InternalError(absl::StrCat(what, ": ", cudnnGetErrorString(s)));
 }
 
-// One stream with what a run needs on it; pooled across runs (cuda_backend.cc).
+// The GPUs the backend is registered for (cuda_backend.cc): 0 to kMaxGpus - 1.
+inline constexpr int kMaxGpus = 8;
+
+// One stream with what a run needs on it, on GPU `gpu`; pooled across runs (cuda_backend.cc).
 struct StreamState {
+  int gpu = 0;
   cudaStream_t stream = nullptr;
   cublasHandle_t blas = nullptr;
   cudnnHandle_t dnn = nullptr;
@@ -45,7 +49,8 @@ struct StreamState {
   ~StreamState();
 };
 
-// The state of the run's stream in a CUDA kernel's context; FailedPrecondition without one.
+// The state of the run's stream in a CUDA kernel's context, with its GPU made the calling
+// thread's current device; FailedPrecondition without one.
 absl::StatusOr<StreamState*> StateOf(KernelContext& ctx);
 
 // How the backend a kernel is made for does the float32 math of matrix products (Gemm, MatMul)

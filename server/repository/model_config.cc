@@ -230,17 +230,6 @@ std::vector<std::string> TwinBackends(const std::vector<std::string>& allowed,
   return out;
 }
 
-bool WantsGpu(const ModelConfig& config) {
-  if (config.instance_group_size() == 0) return true;
-  for (const auto& group : config.instance_group()) {
-    if (group.kind() == inference::ModelInstanceGroup::KIND_GPU ||
-        group.kind() == inference::ModelInstanceGroup::KIND_AUTO) {
-      return true;
-    }
-  }
-  return false;
-}
-
 namespace {
 
 // Resolves KIND_AUTO and checks a group's GPUs against the machine's.
@@ -403,7 +392,12 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
     }
   }
 
-  // Instance groups: one group (on a GPU when there is one) of the default count unless stated.
+  RETURN_IF_ERROR(CompleteInstanceGroups(config, gpus));
+  return config;
+}
+
+absl::Status CompleteInstanceGroups(ModelConfig& config, const GpuInventory& gpus) {
+  // One group (on a GPU when there is one) of the default count unless stated.
   if (config.instance_group_size() == 0) config.add_instance_group();
   for (int i = 0; i < config.instance_group_size(); ++i) {
     auto* group = config.mutable_instance_group(i);
@@ -418,7 +412,18 @@ absl::StatusOr<ModelConfig> CompleteModelConfig(ModelConfig config, const std::s
     }
     if (group->name().empty()) group->set_name(absl::StrCat(config.name(), "_", i));
   }
-  return config;
+  return absl::OkStatus();
+}
+
+std::vector<int> InstanceGpus(const ModelConfig& config) {
+  std::vector<int> out;
+  for (const auto& group : config.instance_group()) {
+    for (int i = 0; i < group.count(); ++i) {
+      if (group.kind() != inference::ModelInstanceGroup::KIND_GPU) out.push_back(-1);
+      for (int gpu : group.gpus()) out.push_back(gpu);
+    }
+  }
+  return out;
 }
 
 }  // namespace cortado

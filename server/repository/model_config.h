@@ -47,8 +47,15 @@ absl::StatusOr<inference::ModelConfig> CompleteModelConfig(
     const std::vector<ValueInfo>& inputs, const std::vector<ValueInfo>& outputs,
     absl::string_view platform = kOnnxPlatform, const GpuInventory& gpus = {});
 
-// Whether the model's instances may run on a GPU: a KIND_GPU or KIND_AUTO group, or none stated.
-bool WantsGpu(const inference::ModelConfig& config);
+// The instance groups part of CompleteModelConfig (which calls it): a configuration without any
+// gets one; KIND_AUTO resolved, GPUs checked and filled in, counts defaulted, groups named.
+absl::Status CompleteInstanceGroups(inference::ModelConfig& config, const GpuInventory& gpus);
+
+// Where each instance of a configuration whose instance groups are complete runs, in instance
+// order: -1 on the CPU, else the GPU's index. Groups in order; a KIND_GPU group's instances
+// alternate between its GPUs (gpus: [0, 1] count: 2 is 0, 1, 0, 1), so that instances handed out
+// in turn spread over the GPUs.
+std::vector<int> InstanceGpus(const inference::ModelConfig& config);
 
 // config.pbtxt's parameters { key: "cuda_tf32" value: { string_value: "true" } } lets the
 // model's float32 matrix products and convolutions on the GPU round their inputs to TF32 on

@@ -186,6 +186,7 @@ TEST(ModelConfigTest, OutputSubsetAndInstanceCountsAreKept) {
   ASSERT_EQ(c->output_size(), 1);
   EXPECT_EQ(c->output(0).data_type(), inference::TYPE_FP32);
   EXPECT_EQ(InstanceCount(*c), 5);
+  EXPECT_EQ(InstanceGpus(*c), (std::vector<int>(5, -1)));
 }
 
 TEST(ModelConfigTest, GpuInstanceGroups) {
@@ -198,7 +199,8 @@ TEST(ModelConfigTest, GpuInstanceGroups) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->instance_group(0).gpus_size(), 2);
   EXPECT_EQ(InstanceCount(*c), 3 * 2 + 1);
-  EXPECT_TRUE(WantsGpu(*c));
+  // The instances, in order: the GPU group's alternate between its GPUs, then the CPU's.
+  EXPECT_EQ(InstanceGpus(*c), (std::vector<int>{0, 1, 0, 1, 0, 1, -1}));
   // KIND_AUTO, and no group at all, take the GPU when there is one and the CPU otherwise.
   for (const char* text : {"", "instance_group [ { count: 2 } ]"}) {
     SCOPED_TRACE(text);
@@ -211,7 +213,11 @@ TEST(ModelConfigTest, GpuInstanceGroups) {
     ASSERT_TRUE(cpu.ok()) << cpu.status();
     EXPECT_EQ(cpu->instance_group(0).kind(), inference::ModelInstanceGroup::KIND_CPU);
   }
-  EXPECT_FALSE(WantsGpu(*ParseModelConfig("instance_group [ { kind: KIND_CPU } ]")));
+  auto listed = CompleteModelConfig(
+      *ParseModelConfig("instance_group [ { kind: KIND_GPU gpus: [ 1 ] count: 2 } ]"), "m",
+      Inputs(), Outputs(), kOnnxPlatform, two);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(InstanceGpus(*listed), (std::vector<int>{1, 1}));
   // A GPU the machine lacks, and a machine whose CUDA backend sees none, are refused clearly.
   auto missing =
       CompleteModelConfig(*ParseModelConfig("instance_group [ { kind: KIND_GPU gpus: [ 0, 2 ] } ]"),

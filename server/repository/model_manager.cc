@@ -25,14 +25,28 @@ constexpr char kReady[] = "READY";
 constexpr char kLoading[] = "LOADING";
 constexpr char kUnavailable[] = "UNAVAILABLE";
 
-// The backends a model with CPU instances alone may use: those `allowed` (all when empty) but the
-// CUDA backend's.
-std::vector<std::string> WithoutGpu(const std::vector<std::string>& allowed) {
+// The backends a plan for instances on GPU `gpu` (-1: the CPU) may use, from `allowed` (every
+// registered one when empty), which names GPU 0's CUDA backends: none of them on the CPU; on GPU
+// g, each swapped for its twin there (DeviceBackendName); other GPUs' left out.
+absl::StatusOr<std::vector<std::string>> BackendsOn(const std::vector<std::string>& allowed,
+                                                    int gpu) {
   std::vector<std::string> out;
   for (const Backend* b : BackendRegistry::Global().ByPriority()) {
-    const bool ok =
-        allowed.empty() || std::find(allowed.begin(), allowed.end(), b->name()) != allowed.end();
-    if (ok && b->device().type != DeviceType::kCuda) out.push_back(b->name());
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), b->name()) == allowed.end()) {
+      continue;
+    }
+    if (b->device().type != DeviceType::kCuda) {
+      out.push_back(b->name());
+      continue;
+    }
+    if (gpu < 0 || b->device().index != 0) continue;
+    const std::string twin = DeviceBackendName(b->name(), gpu);
+    const Backend* on = BackendRegistry::Global().Find(twin);
+    if (on == nullptr || on->device() != Device{DeviceType::kCuda, gpu}) {
+      return absl::InvalidArgumentError(absl::StrCat("GPU ", gpu, " has no backend '", twin,
+                                                     "' (the twin of '", b->name(), "')"));
+    }
+    out.push_back(twin);
   }
   return out;
 }
@@ -444,11 +458,21 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
                                             " + ", kNetDefPredictNet, ") in ", dir.path));
   }
   spdlog::info("loading model '{}' version {} from {}", name, dir.version, file);
-  // Guarded: a model that asks for more memory than there is (a few bytes of NetDef can fill a
-  // tensor of any shape) fails its load, with the versions already loaded still serving.
-  absl::StatusOr<std::unique_ptr<Predictor>> predictor;
+  // Where the instances run: the instance groups, completed (on a copy: CompleteModelConfig below
+  // completes the configuration itself).
+  inference::ModelConfig groups = config;
+  if (absl::Status s = CompleteInstanceGroups(groups, options_.gpus); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("bad configuration: ", s.message()));
+  }
+  const std::vector<int> instance_gpus = InstanceGpus(groups);
+  // One Predictor per device (by GPU; -1: the CPU), each with its own weights there, shared by
+  // the instances on it. Guarded: a model that asks for more memory than there is (a few bytes of
+  // NetDef can fill a tensor of any shape) fails its load, with the versions already loaded still
+  // serving.
+  std::map<int, std::shared_ptr<const Predictor>> on_device;
+  absl::Status built;
   auto load = [&] {
-    predictor = Guarded("loading the model", [&]() -> absl::StatusOr<std::unique_ptr<Predictor>> {
+    built = Guarded("loading the model", [&]() -> absl::Status {
       ASSIGN_OR_RETURN(Graph graph, LoadGraph(file));
       // Types the model leaves open (a NetDef declares none) come from config.pbtxt, so that
       // planning can infer the rest.
@@ -474,7 +498,6 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
         }
         options.plan.backends = TwinBackends(options.plan.backends, registered, precision);
       }
-      if (!WantsGpu(config)) options.plan.backends = WithoutGpu(options.plan.backends);
       if (auto it = config.parameters().find("executor"); it != config.parameters().end()) {
         options.executor = it->second.string_value();
       }
@@ -484,7 +507,13 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
         return absl::InvalidArgumentError(absl::StrCat(
             "parameters intra_op_thread_count: '", it->second.string_value(), "' is not a number"));
       }
-      return Predictor::FromGraph(std::move(graph), options);
+      for (int gpu : instance_gpus) {
+        if (on_device.count(gpu)) continue;
+        PredictorOptions on = options;
+        ASSIGN_OR_RETURN(on.plan.backends, BackendsOn(options.plan.backends, gpu));
+        ASSIGN_OR_RETURN(on_device[gpu], Predictor::FromGraph(graph, on));
+      }
+      return absl::OkStatus();
     });
   };
   // Pre-packing and folding share the intra-op threads with the inferences running meanwhile.
@@ -493,9 +522,8 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
   } else {
     load();
   }
-  if (!predictor.ok()) {
-    predictor = absl::Status(predictor.status().code(),
-                             absl::StrCat(file, ": ", predictor.status().message()));
+  if (!built.ok()) {
+    built = absl::Status(built.code(), absl::StrCat(file, ": ", built.message()));
   }
   if (FingerprintFolder(dir.path) != dir.fingerprint) {
     *retry_later = true;
@@ -504,16 +532,18 @@ absl::StatusOr<std::shared_ptr<const ModelVersion>> ModelManager::LoadVersion(
         " changed while it was loading (still being copied?); it is retried at the next "
         "rescan. Publish versions by renaming a finished folder into place."));
   }
-  if (!predictor.ok()) return predictor.status();
-  auto completed = CompleteModelConfig(config, name, (*predictor)->inputs(),
-                                       (*predictor)->outputs(), platform, options_.gpus);
+  if (!built.ok()) return built;
+  const Predictor& any = *on_device.begin()->second;  // all have the same inputs and outputs
+  auto completed =
+      CompleteModelConfig(config, name, any.inputs(), any.outputs(), platform, options_.gpus);
   if (!completed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad configuration: ", completed.status().message()));
   }
-  auto version = std::make_shared<const ModelVersion>(
-      name, dir.version, *std::move(completed),
-      std::unique_ptr<const Predictor>(std::move(*predictor)), options_.metrics);
+  std::vector<std::shared_ptr<const Predictor>> instances;
+  for (int gpu : instance_gpus) instances.push_back(on_device.at(gpu));
+  auto version = std::make_shared<const ModelVersion>(name, dir.version, *std::move(completed),
+                                                      std::move(instances), options_.metrics);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options_.metrics) options_.metrics->ModelLoaded(name, version->version_string(), seconds);

@@ -1,10 +1,11 @@
 #include "server/repository/model_manager.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
-#include <chrono>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -24,9 +25,10 @@ using testing_models::RemoveTree;
 using testing_models::UnsupportedOpModel;
 using testing_models::WriteFile;
 
-// Runs version `v` on x = [[0,0,0,0]] and returns y[0][0], which is the constant it adds.
-float AddedConst(const ModelVersion& v) {
-  auto out = v.predictor().Run({{"x", Tensor::FromVector<float>({0, 0, 0, 0}, {1, 4})}});
+// Runs version `v` (its instance `instance`) on x = [[0,0,0,0]] and returns y[0][0], which is the
+// constant it adds.
+float AddedConst(const ModelVersion& v, int instance = 0) {
+  auto out = v.predictor(instance).Run({{"x", Tensor::FromVector<float>({0, 0, 0, 0}, {1, 4})}});
   EXPECT_TRUE(out.ok()) << out.status();
   if (!out.ok()) return -1;
   return out->at("y").data<float>()[0];
@@ -71,9 +73,11 @@ class ModelManagerTest : public ::testing::Test {
     manager_.reset();
     RemoveTree(repo_);
   }
-  std::unique_ptr<ModelManager> Make(bool poll = false, int poll_secs = 15) {
+  std::unique_ptr<ModelManager> Make(bool poll = false, int poll_secs = 15,
+                                     GpuInventory gpus = {}) {
     ModelManagerOptions o;
     o.repository = repo_;
+    o.gpus = gpus;
     o.poll = poll;
     o.poll_secs = poll_secs;
     o.metrics = metrics_.get();
@@ -88,6 +92,90 @@ class ModelManagerTest : public ::testing::Test {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ModelManager> manager_;
 };
+
+// A stand-in for the CUDA backend on a machine with two GPUs: "fake_gpu" on GPU 0 and
+// "fake_gpu:1" on GPU 1 (DeviceBackendName), each with its own memory (host memory labelled with
+// its device), running Add with the reference kernel.
+class FakeGpuMemory final : public Allocator {
+ public:
+  explicit FakeGpuMemory(int gpu) : gpu_(gpu) {}
+  Device device() const override { return {DeviceType::kCuda, gpu_}; }
+  void* Allocate(size_t nbytes) override {
+    return std::aligned_alloc(kAlignment, (nbytes + kAlignment) / kAlignment * kAlignment);
+  }
+  void Free(void* ptr) override { std::free(ptr); }
+
+ private:
+  const int gpu_;
+};
+
+class FakeGpu final : public Backend {
+ public:
+  explicit FakeGpu(int gpu) : gpu_(gpu), memory_(gpu) {}
+  std::string name() const override { return DeviceBackendName("fake_gpu", gpu_); }
+  int priority() const override { return 300; }
+  Device device() const override { return {DeviceType::kCuda, gpu_}; }
+  Allocator* allocator() const override { return &memory_; }
+  bool Supports(const KernelInfo& node) const override { return node.op_type == "Add"; }
+  absl::StatusOr<std::unique_ptr<Kernel>> CreateKernel(const KernelInfo& node) const override {
+    return BackendRegistry::Global().Find(kCpuBackend)->CreateKernel(node);
+  }
+
+ private:
+  const int gpu_;
+  mutable FakeGpuMemory memory_;
+};
+
+const bool kFakeGpusRegistered = [] {
+  for (int gpu : {0, 1}) BackendRegistry::Global().Register(std::make_unique<FakeGpu>(gpu));
+  return true;
+}();
+
+// The devices the steps of `p` run on that are GPUs, and those of its weights there.
+std::set<int> GpusOf(const Predictor& p) {
+  std::set<int> gpus;
+  for (const PlanStep& step : p.plan().steps()) {
+    if (step.backend->device().type == DeviceType::kCuda) gpus.insert(step.backend->device().index);
+  }
+  for (const Tensor& t : p.plan().constants()) {
+    if (t.defined() && t.device().type == DeviceType::kCuda) gpus.insert(t.device().index);
+  }
+  return gpus;
+}
+
+// instance_group { kind: KIND_GPU gpus: [0, 1] count: 2 } on two GPUs: four instances, two per
+// GPU, alternating; one Predictor (one copy of the weights) per GPU, its work and weights on that
+// GPU alone; a CPU group's instances never touch a GPU; a GPU beyond the machine's is refused.
+TEST_F(ModelManagerTest, KindGpuInstancesRunOnTheirGpus) {
+  ASSERT_TRUE(kFakeGpusRegistered);
+  PublishVersion(Dir("gpu"), 1, AddConstModel(3));
+  WriteFile(Dir("gpu") + "/config.pbtxt",
+            "instance_group [ { kind: KIND_GPU gpus: [ 0, 1 ] count: 2 }, { kind: KIND_CPU count: "
+            "1 } ]");
+  PublishVersion(Dir("beyond"), 1, AddConstModel(1));
+  WriteFile(Dir("beyond") + "/config.pbtxt", "instance_group [ { kind: KIND_GPU gpus: [ 2 ] } ]");
+  manager_ = Make(false, 15, GpuInventory{2, ""});
+  const absl::Status all = manager_->LoadAll();
+  EXPECT_NE(all.message().find("instance_group: gpus names GPU 2, but the GPUs cortadod can use "
+                               "are 0 to 1"),
+            std::string::npos)
+      << all;
+  auto v = manager_->Get("gpu", "");
+  ASSERT_TRUE(v.ok()) << v.status();
+  const ModelVersion& m = **v;
+  ASSERT_EQ(m.queue()->max_concurrency(), 5);
+  const std::vector<std::set<int>> expected = {{0}, {1}, {0}, {1}, {}};
+  for (int i = 0; i < 5; ++i) {
+    SCOPED_TRACE("instance " + std::to_string(i));
+    EXPECT_EQ(GpusOf(m.predictor(i)), expected[i]);
+    EXPECT_EQ(AddedConst(m, i), 3.0f);
+  }
+  EXPECT_EQ(&m.predictor(0), &m.predictor(2));
+  EXPECT_EQ(&m.predictor(1), &m.predictor(3));
+  EXPECT_NE(&m.predictor(0), &m.predictor(1));
+  EXPECT_NE(&m.predictor(0), &m.predictor(4));
+  EXPECT_FALSE(manager_->Get("beyond", "").ok());
+}
 
 TEST_F(ModelManagerTest, MissingRepositoryIsAnError) {
   ModelManagerOptions o;
@@ -132,7 +220,7 @@ TEST_F(ModelManagerTest, ServesACaffe2NetDefVersion) {
   ASSERT_TRUE(input.ok()) << input.status();
   auto expected = ReadNpyFile(fixture + "/output_26.npy").value();
   const auto& in_name = (*v)->config().input(0).name();
-  auto out = (*v)->predictor().Run({{in_name, *input}});
+  auto out = (*v)->predictor(0).Run({{in_name, *input}});
   ASSERT_TRUE(out.ok()) << out.status();
   const Tensor& y = out->begin()->second;
   ASSERT_EQ(y.num_elements(), expected.num_elements());
@@ -188,13 +276,13 @@ TEST_F(ModelManagerTest, IntraOpThreadCountFromConfig) {
   EXPECT_FALSE(manager_->LoadAll().ok());
   auto plain = manager_->Get("plain", "");
   ASSERT_TRUE(plain.ok()) << plain.status();
-  EXPECT_EQ((*plain)->predictor().intra_op_threads(), 0);
+  EXPECT_EQ((*plain)->predictor(0).intra_op_threads(), 0);
   auto one = manager_->Get("one", "");
   ASSERT_TRUE(one.ok()) << one.status();
-  EXPECT_EQ((*one)->predictor().intra_op_threads(), 1);
+  EXPECT_EQ((*one)->predictor(0).intra_op_threads(), 1);
   auto three = manager_->Get("three", "");
   ASSERT_TRUE(three.ok()) << three.status();
-  EXPECT_EQ((*three)->predictor().intra_op_threads(), 3);
+  EXPECT_EQ((*three)->predictor(0).intra_op_threads(), 3);
   EXPECT_EQ(AddedConst(**three), 3.0f);
   // The failed loads keep their reasons in the repository index.
   EXPECT_FALSE(manager_->Get("many", "").ok());

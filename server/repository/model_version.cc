@@ -86,13 +86,15 @@ void VersionStats::Fill(inference::ModelStatistics* stats) const {
 }
 
 ModelVersion::ModelVersion(std::string name, int64_t version, inference::ModelConfig config,
-                           std::unique_ptr<const Predictor> predictor, Metrics* metrics)
+                           std::vector<std::shared_ptr<const Predictor>> instances,
+                           Metrics* metrics)
     : name_(std::move(name)),
       version_(version),
       version_string_(std::to_string(version)),
       config_(std::move(config)),
-      predictor_(std::move(predictor)),
-      queue_(std::make_shared<ExecutionQueue>(InstanceCount(config_), BatchPolicyOf(config_))),
+      instances_(std::move(instances)),
+      queue_(std::make_shared<ExecutionQueue>(static_cast<int>(instances_.size()),
+                                              BatchPolicyOf(config_))),
       registry_(metrics) {
   if (metrics != nullptr) metrics_ = &metrics->ForVersion(name_, version_string_);
 }

@@ -1,5 +1,6 @@
-// ModelVersion: one loaded version of a model — its completed configuration, its Predictor
-// (weights shared by every instance), its ExecutionQueue (instance_group count) and its serving
+// ModelVersion: one loaded version of a model — its completed configuration, its instances (one
+// Predictor per device they run on: the CPU's, each GPU's, each with its own weights, shared by
+// every instance on that device), its ExecutionQueue (one slot per instance) and its serving
 // statistics. Handed out as std::shared_ptr<const ModelVersion>: the ModelManager holds one while
 // the version serves, and every request holds one until it has been answered, so a version that
 // is replaced is freed when its last request ends. Immutable after construction except for the
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -53,8 +55,9 @@ class VersionStats {
 
 class ModelVersion {
  public:
+  // `instances`: the Predictor each instance runs (InstanceGpus order; at least one).
   ModelVersion(std::string name, int64_t version, inference::ModelConfig config,
-               std::unique_ptr<const Predictor> predictor, Metrics* metrics);
+               std::vector<std::shared_ptr<const Predictor>> instances, Metrics* metrics);
   ~ModelVersion();  // logs the release and removes the version's metric series
   ModelVersion(const ModelVersion&) = delete;
   ModelVersion& operator=(const ModelVersion&) = delete;
@@ -63,7 +66,9 @@ class ModelVersion {
   int64_t version() const { return version_; }
   const std::string& version_string() const { return version_string_; }
   const inference::ModelConfig& config() const { return config_; }
-  const Predictor& predictor() const { return *predictor_; }
+  // The Predictor of instance `instance` (0 to queue()->max_concurrency() - 1), the one the
+  // queue's batches run on.
+  const Predictor& predictor(int instance) const { return *instances_[instance]; }
   const std::shared_ptr<ExecutionQueue>& queue() const { return queue_; }
   VersionStats& stats() const { return stats_; }
   // The version's metric series, or null when the manager runs without metrics.
@@ -74,7 +79,7 @@ class ModelVersion {
   const int64_t version_;
   const std::string version_string_;
   const inference::ModelConfig config_;
-  const std::unique_ptr<const Predictor> predictor_;
+  const std::vector<std::shared_ptr<const Predictor>> instances_;
   const std::shared_ptr<ExecutionQueue> queue_;
   mutable VersionStats stats_;
   const Metrics::Version* metrics_ = nullptr;

@@ -49,9 +49,14 @@ BatchChoice FormBatch(const BatchPolicy& policy, const std::vector<const QueueEn
   return {0, deadline};
 }
 
+ExecutionQueue::ExecutionQueue(int max_concurrency, BatchPolicy policy)
+    : max_concurrency_(max_concurrency < 1 ? 1 : max_concurrency), policy_(std::move(policy)) {
+  for (int i = 0; i < max_concurrency_; ++i) free_.push_back(i);
+}
+
 int ExecutionQueue::running() const {
   absl::MutexLock lock(&mu_);
-  return running_;
+  return max_concurrency_ - static_cast<int>(free_.size());
 }
 
 int ExecutionQueue::waiting() const {
@@ -155,19 +160,19 @@ absl::Status Scheduler::Submit(const std::shared_ptr<ExecutionQueue>& queue,
 }
 
 void Scheduler::Dispatch(const std::shared_ptr<ExecutionQueue>& queue) {
-  std::vector<Batch> start;
+  std::vector<Item> start;
   Clock::time_point wake = Clock::time_point::max();
   {
     absl::MutexLock lock(&queue->mu_);
-    while (queue->running_ < queue->max_concurrency_ && !queue->levels_.empty()) {
+    while (!queue->free_.empty() && !queue->levels_.empty()) {
       Clock::time_point wait_until;
       Batch batch = queue->TakeBatch(Clock::now(), flush_, &wait_until);
       if (batch.empty()) {
         if (wait_until < queue->timer_) wake = queue->timer_ = wait_until;
         break;
       }
-      ++queue->running_;
-      start.push_back(std::move(batch));
+      start.push_back(Item{queue, queue->free_.front(), std::move(batch), nullptr});
+      queue->free_.pop_front();
     }
   }
   absl::MutexLock lock(&mu_);
@@ -175,18 +180,18 @@ void Scheduler::Dispatch(const std::shared_ptr<ExecutionQueue>& queue) {
     timers_.emplace(wake, queue);
     ++timers_added_;
   }
-  for (Batch& batch : start) runnable_.push_back(Item{queue, std::move(batch), nullptr});
+  for (Item& item : start) runnable_.push_back(std::move(item));
 }
 
 void Scheduler::RunBatch(Item item) {
   ExecutionQueue& queue = *item.queue;
   std::vector<uint64_t> seqs;
   for (const auto& e : item.batch) seqs.push_back(e->seq);
-  std::vector<Work> answers = run_(queue, std::move(item.batch));
+  std::vector<Work> answers = run_(queue, item.instance, std::move(item.batch));
   assert(answers.size() == seqs.size() && "a BatchRunner answers every entry");
   {
     absl::MutexLock lock(&queue.mu_);
-    --queue.running_;
+    queue.free_.push_back(item.instance);
   }
   Dispatch(item.queue);
   Answer(queue, std::move(answers), seqs);
@@ -231,7 +236,7 @@ void Scheduler::Flush() {
   ++timers_added_;  // wakes a worker to fire the timers now
 }
 
-void Scheduler::Post(Work work) { Enqueue(Item{nullptr, {}, std::move(work)}); }
+void Scheduler::Post(Work work) { Enqueue(Item{nullptr, -1, {}, std::move(work)}); }
 
 void Scheduler::Enqueue(Item item) {
   absl::MutexLock lock(&mu_);

@@ -12,6 +12,10 @@
 // formed for a queue without batching. An entry whose DELAY timeout has passed moves behind the
 // entries of its level that are still in time (timeout_action DELAY).
 //
+// Each batch runs on one of the queue's instances, numbered 0 to max_concurrency - 1, that no other
+// running batch holds; the free instances are handed out in turn (the one free longest first), so
+// that instances listed alternately across GPUs share the work between them.
+//
 // The Scheduler's one BatchRunner (the service's) runs each batch on a worker thread and returns
 // one answer per entry; the answers run at once, or in the order the entries were submitted when
 // the queue preserves ordering (preserve_ordering). The instance is free again as soon as the
@@ -84,8 +88,7 @@ BatchChoice FormBatch(const BatchPolicy& policy, const std::vector<const QueueEn
 
 class ExecutionQueue {
  public:
-  explicit ExecutionQueue(int max_concurrency, BatchPolicy policy = {})
-      : max_concurrency_(max_concurrency < 1 ? 1 : max_concurrency), policy_(std::move(policy)) {}
+  explicit ExecutionQueue(int max_concurrency, BatchPolicy policy = {});
   ExecutionQueue(const ExecutionQueue&) = delete;
   ExecutionQueue& operator=(const ExecutionQueue&) = delete;
   int max_concurrency() const { return max_concurrency_; }
@@ -112,7 +115,7 @@ class ExecutionQueue {
   const int max_concurrency_;
   const BatchPolicy policy_;
   mutable absl::Mutex mu_;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<int> free_ ABSL_GUARDED_BY(mu_);  // instances no batch holds, the longest free first
   std::map<uint64_t, Level> levels_ ABSL_GUARDED_BY(mu_);  // a level is erased when it empties
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   size_t delayable_ ABSL_GUARDED_BY(mu_) = 0;  // in-time entries with a DELAY timeout
@@ -128,9 +131,11 @@ class ExecutionQueue {
 class Scheduler {
  public:
   using Work = absl::AnyInvocable<void() &&>;
-  // Runs one batch (its entries in queue order) and returns one answer per entry, in the same
-  // order. Called on worker threads, for any number of batches at once.
-  using BatchRunner = std::function<std::vector<Work>(ExecutionQueue& queue, Batch batch)>;
+  // Runs one batch (its entries in queue order) on the queue's instance `instance` and returns one
+  // answer per entry, in the same order. Called on worker threads, for any number of batches at
+  // once.
+  using BatchRunner =
+      std::function<std::vector<Work>(ExecutionQueue& queue, int instance, Batch batch)>;
 
   // num_threads < 1: one per hardware thread.
   Scheduler(int num_threads, BatchRunner run);
@@ -151,6 +156,7 @@ class Scheduler {
  private:
   struct Item {
     std::shared_ptr<ExecutionQueue> queue;  // null for Post()
+    int instance = -1;
     Batch batch;
     Work work;  // Post() only
   };

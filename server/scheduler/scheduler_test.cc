@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,7 +46,7 @@ class Recorder {
  public:
   explicit Recorder(int threads)
       : scheduler_(threads,
-                   [this](ExecutionQueue&, Batch batch) { return Run(std::move(batch)); }) {}
+                   [this](ExecutionQueue&, int, Batch batch) { return Run(std::move(batch)); }) {}
 
   Scheduler& scheduler() { return scheduler_; }
   absl::Status Submit(const std::shared_ptr<ExecutionQueue>& q, std::unique_ptr<QueueEntry> e) {
@@ -160,7 +161,7 @@ TEST(SchedulerTest, RunsEveryEntryOnWorkerThreads) {
   // it was still running (about half the runs on a 2-core AMD EPYC).
   auto q = std::make_shared<ExecutionQueue>(2, Policy(8, {}, std::chrono::hours(1)));
   {
-    Scheduler s(3, [&](ExecutionQueue&, Batch batch) {
+    Scheduler s(3, [&](ExecutionQueue&, int, Batch batch) {
       if (std::this_thread::get_id() == caller) ++on_caller;
       std::vector<Scheduler::Work> answers;
       for (size_t i = 0; i < batch.size(); ++i) answers.push_back([&] { ++ran; });
@@ -178,15 +179,28 @@ TEST(SchedulerTest, RunsEveryEntryOnWorkerThreads) {
   EXPECT_EQ(on_caller.load(), 0);
 }
 
+// ... and each running batch holds an instance of its own.
 TEST(SchedulerTest, InstanceCountBoundsConcurrencyPerQueue) {
   std::atomic<int> running{0}, max_running{0};
   absl::Notification release;
-  Scheduler s(6, [&](ExecutionQueue&, Batch batch) {
+  absl::Mutex mu;
+  std::set<int> held, used;
+  bool shared = false;
+  Scheduler s(6, [&](ExecutionQueue&, int instance, Batch batch) {
+    {
+      absl::MutexLock lock(&mu);
+      shared = shared || !held.insert(instance).second || instance < 0 || instance > 1;
+      used.insert(instance);
+    }
     int now = ++running;
     int prev = max_running.load();
     while (now > prev && !max_running.compare_exchange_weak(prev, now)) {
     }
     release.WaitForNotification();
+    {
+      absl::MutexLock lock(&mu);
+      held.erase(instance);
+    }
     --running;
     std::vector<Scheduler::Work> answers;
     for (size_t i = 0; i < batch.size(); ++i) answers.push_back([] {});
@@ -203,6 +217,30 @@ TEST(SchedulerTest, InstanceCountBoundsConcurrencyPerQueue) {
   release.Notify();
   ASSERT_TRUE(WaitFor([&] { return q->running() == 0 && q->waiting() == 0; }));
   EXPECT_EQ(max_running.load(), 2);
+  absl::MutexLock lock(&mu);
+  EXPECT_FALSE(shared) << "two running batches held one instance, or one outside 0 and 1";
+  EXPECT_EQ(used, (std::set<int>{0, 1}));
+}
+
+// Batches that run one at a time take the instances in turn.
+TEST(SchedulerTest, FreeInstancesAreTakenInTurn) {
+  absl::Mutex mu;
+  std::vector<int> instances;
+  Scheduler s(1, [&](ExecutionQueue&, int instance, Batch batch) {
+    absl::MutexLock lock(&mu);
+    instances.push_back(instance);
+    std::vector<Scheduler::Work> answers;
+    for (size_t i = 0; i < batch.size(); ++i) answers.push_back([] {});
+    return answers;
+  });
+  auto q = std::make_shared<ExecutionQueue>(3);
+  for (int i = 0; i < 5; ++i) {
+    auto e = Make(i);
+    ASSERT_TRUE(s.Submit(q, &e).ok());
+    ASSERT_TRUE(WaitFor([&] { return q->running() == 0 && q->waiting() == 0; }));
+  }
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(instances, (std::vector<int>{0, 1, 2, 0, 1}));
 }
 
 // While the one instance is busy, requests gather; the next execution takes all that fit, and
