@@ -4,9 +4,9 @@ The PyTorch MLP export from testdata/ is served three times from a temporary rep
 "mlp" without dynamic batching, "mlp_batched" with it, and "mlp_small_queue" with a queue of 3.
 Concurrent requests from tritonclient must run in fewer executions than inferences (Triton's
 statistics and our Prometheus series say so), and every request must get its own rows' answer:
-the unbatched model's within a millionth, a few float32 ulps (assert_same_rows), and PyTorch's output. A full queue answers at once with HTTP 503 and
-gRPC UNAVAILABLE. A request whose HTTP client closed its connection while it waited is dropped,
-not run.
+the unbatched model's within a millionth, a few float32 ulps (assert_same_rows), and PyTorch's
+output. A full queue answers at once with HTTP 503 and gRPC UNAVAILABLE. A request whose HTTP
+client closed its connection while it waited is dropped, not run.
 
 usage: batching_test.py CORTADOD FIXTURE_DIR   (run by tests/batching_test.sh)
 """
