@@ -118,8 +118,15 @@ class ShutdownTest(unittest.TestCase):
         results = {}
         threads = [threading.Thread(target=post_infer, args=(server.http_port, "slow", results, k))
                    for k in ("running", "queued1", "queued2")]
+        # The first request must be the one that runs on the only instance: the other two start
+        # only once the daemon has taken it (started together, any of the three could arrive
+        # first, and then "queued1" was the one running, unanswered at the forced exit).
         threads[0].start()
-        # The first request runs on the only instance once the other two wait in the queue.
+        deadline = time.monotonic() + 60
+        while metric(server, r'^cortado_inference_requests_in_flight (\S+)') != 1:
+            if time.monotonic() > deadline:
+                self.fail("the first request never arrived")
+            time.sleep(0.05)
         threads[1].start()
         threads[2].start()
         deadline = time.monotonic() + 60
