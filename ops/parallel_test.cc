@@ -67,6 +67,18 @@ std::vector<Case> Cases() {
     add("Add" + t, "Add", {big, RandomNormal({3, 50000}, 24, dt)});
     add("Mul scalar" + t, "Mul", {big, RandomNormal({}, 25, dt)});
     add("Add bias" + t, "Add", {big, RandomNormal({50000}, 26, dt)});
+    // The data-movement kernels of offset tables (GatherByTables): rows split over threads.
+    const Tensor cube = RandomNormal({48, 40, 36}, 30, dt);
+    add("Transpose rows" + t, "Transpose", {cube},
+        Attrs({{"perm", std::vector<int64_t>{1, 0, 2}}}));
+    add("Transpose" + t, "Transpose", {cube}, Attrs({{"perm", std::vector<int64_t>{2, 0, 1}}}));
+    add("Slice strided" + t, "Slice",
+        {RandomNormal({64, 48, 40}, 31, dt), Tensor::FromVector<int64_t>({1, 45, 3}, {3}),
+         Tensor::FromVector<int64_t>({63, 2, 35}, {3}), Tensor::FromVector<int64_t>({0, 1, 2}, {3}),
+         Tensor::FromVector<int64_t>({1, -1, 1}, {3})});
+    add("Pad" + t, "Pad", {cube, Tensor::FromVector<int64_t>({1, 2, 3, 2, 1, 0}, {6})});
+    add("Expand" + t, "Expand",
+        {RandomNormal({40, 1}, 32, dt), Tensor::FromVector<int64_t>({31, 40, 64}, {3})});
     const Tensor scores = RandomNormal({4000, 10}, 27, dt);
     add("Softmax" + t, "Softmax", {scores});
     add("LogSoftmax axis 0" + t, "LogSoftmax", {RandomNormal({10, 4000}, 28, dt)},

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/thread_pool.h"
 #include "ops/registry.h"
 
 namespace cortado {
@@ -95,8 +96,8 @@ To ConvertValue(const From& v) {
 
 // The ONNX TensorProto.DataType code of each dtype, indexed by DType (0: none), and back: the
 // one mapping between the two, used by the kernels, the ONNX importer/exporter and the frontend.
-inline constexpr int64_t kOnnxDataTypes[] = {0,  1,  11, 10, 16, 3,  5,  6,  7,  2,  4,  12, 13,
-                                             9,  8,  17, 18, 19, 20, 24, 23, 22, 21, 26, 25};
+inline constexpr int64_t kOnnxDataTypes[] = {0, 1, 11, 10, 16, 3,  5,  6,  7,  2,  4,  12, 13,
+                                             9, 8, 17, 18, 19, 20, 24, 23, 22, 21, 26, 25};
 static_assert(std::size(kOnnxDataTypes) == static_cast<size_t>(DType::kUInt2) + 1);
 inline int64_t OnnxDataType(DType dtype) { return kOnnxDataTypes[static_cast<int>(dtype)]; }
 inline absl::StatusOr<DType> DTypeFromOnnx(int64_t code, absl::string_view op) {
@@ -205,6 +206,10 @@ inline Ints AffineTable(int64_t n, int64_t start, int64_t step) {
   return t;
 }
 
+// Output elements per chunk of the intra-op threads in GatherByTables (as kMinParallelElements
+// in ops/elementwise.h: a smaller copy gains less from a second thread than waking it costs).
+constexpr int64_t kMinParallelGather = 32768;
+
 template <typename T>
 void GatherByTables(const T* in, T* out, const Shape& out_shape, const OffsetTables& tables,
                     const T& fill) {
@@ -220,28 +225,37 @@ void GatherByTables(const T* in, T* out, const Shape& out_shape, const OffsetTab
   // A last table that steps by one reads a contiguous run: copied whole.
   bool contiguous = inner > 0 && last[0] >= 0;
   for (int64_t j = 1; contiguous && j < inner; ++j) contiguous = last[j] == last[0] + j;
-  std::vector<int64_t> idx(rank - 1, 0);
-  for (int64_t o = 0; o < total; o += inner) {
-    int64_t base = 0;
-    bool outside = false;
-    for (int d = 0; d < rank - 1; ++d) {
-      const int64_t v = tables[d][idx[d]];
-      outside = outside || v < 0;
-      base += v;
-    }
-    T* dst = out + o;
-    if (contiguous && !outside) {
-      std::copy_n(in + base + last[0], inner, dst);
-    } else {
-      for (int64_t j = 0; j < inner; ++j) {
-        dst[j] = (outside || last[j] < 0) ? fill : in[base + last[j]];
-      }
-    }
-    for (int d = rank - 2; d >= 0; --d) {
-      if (++idx[d] < out_shape[d]) break;
-      idx[d] = 0;
-    }
-  }
+  // Output rows (runs of `inner` elements) split over the intra-op threads; each chunk starts
+  // its multi-index over the dimensions before the last at its first row.
+  ParallelFor(total / inner, std::max<int64_t>(1, kMinParallelGather / inner),
+              [&](int64_t begin, int64_t end) {
+                std::vector<int64_t> idx(rank - 1, 0);
+                for (int64_t d = rank - 2, r = begin; d >= 0; --d) {
+                  idx[d] = r % out_shape[d];
+                  r /= out_shape[d];
+                }
+                for (int64_t row = begin; row < end; ++row) {
+                  int64_t base = 0;
+                  bool outside = false;
+                  for (int d = 0; d < rank - 1; ++d) {
+                    const int64_t v = tables[d][idx[d]];
+                    outside = outside || v < 0;
+                    base += v;
+                  }
+                  T* dst = out + row * inner;
+                  if (contiguous && !outside) {
+                    std::copy_n(in + base + last[0], inner, dst);
+                  } else {
+                    for (int64_t j = 0; j < inner; ++j) {
+                      dst[j] = (outside || last[j] < 0) ? fill : in[base + last[j]];
+                    }
+                  }
+                  for (int d = rank - 2; d >= 0; --d) {
+                    if (++idx[d] < out_shape[d]) break;
+                    idx[d] = 0;
+                  }
+                }
+              });
 }
 
 // Allocates output 0 of `out_shape` with x's dtype and fills it from x through `tables` (tables
