@@ -223,9 +223,9 @@ inline float CopySign(float x, float s) { return std::copysign(x, s); }
 #endif
 
 // ---------------------------------------------------------------------------------------------
-// Branch-free float32 exp, tanh and sigmoid (and, in ops/unary.cc, erf), so that the loops calling them
-// vectorize (libm's are scalar calls: 10-60 ns an element). Each stays within about 2 ulp of the
-// correctly rounded result over the whole float range, NaN and infinities included (math_test
+// Branch-free float32 exp, tanh and sigmoid (and, in ops/unary.cc, erf), so that the loops calling
+// them vectorize (libm's are scalar calls: 10-60 ns an element). Each stays within about 2 ulp of
+// the correctly rounded result over the whole float range, NaN and infinities included (math_test
 // sweeps them against libm in double). The polynomial coefficients were fitted by (reweighted)
 // least squares with numpy and rounded to float; the error bounds include that rounding.
 
@@ -302,7 +302,8 @@ void UnaryMap(const T* x, O* y, int64_t n, const Fn& fn) {
 // reading input k at in_offsets[k] + i * in_steps[k] with a step of 1 or 0. Dimensions of size
 // 1 are dropped and adjacent dimensions that every input either spans or broadcasts are merged,
 // so equal shapes give one row and a trailing bias gives rows as long as the bias. Every input
-// must broadcast to `out` (checked by the caller).
+// must broadcast to `out` (checked by the caller). Rows run concurrently on the intra-op threads:
+// `row` may write only its own output elements.
 template <size_t N, typename Row>
 void ForEachRow(const Shape& out, const std::array<const Shape*, N>& ins, Row&& row) {
   if (NumElements(out) == 0) return;
@@ -336,18 +337,44 @@ void ForEachRow(const Shape& out, const std::array<const Shape*, N>& ins, Row&& 
   }
   const int64_t n = merged.back();
   std::array<int64_t, N> steps;
-  std::array<const Shape*, N> outer_ins;
   for (size_t k = 0; k < N; ++k) {
     steps[k] = in_dims[k].back() == 1 ? 0 : 1;
     in_dims[k].pop_back();
-    outer_ins[k] = &in_dims[k];
   }
   merged.pop_back();
-  ForEachBroadcast<N>(merged, outer_ins, [&](int64_t o, const std::array<int64_t, N>& offsets) {
-    std::array<int64_t, N> base;
-    for (size_t k = 0; k < N; ++k) base[k] = offsets[k] * (steps[k] ? n : 1);
-    row(o * n, base, steps, n);
-  });
+  // Per input, the step of each outer dimension in elements (0 where it broadcasts).
+  const int outer_rank = static_cast<int>(merged.size());
+  std::array<std::vector<int64_t>, N> strides;
+  for (size_t k = 0; k < N; ++k) {
+    strides[k].assign(outer_rank, 0);
+    int64_t st = steps[k] ? n : 1;
+    for (int d = outer_rank - 1; d >= 0; --d) {
+      if (in_dims[k][d] == 1) continue;
+      strides[k][d] = st;
+      st *= in_dims[k][d];
+    }
+  }
+  // Rows split over the intra-op threads (many short rows: a per-channel operand of a
+  // channels-last image); each chunk starts its multi-index at its first row.
+  ParallelFor(NumElements(merged), std::max<int64_t>(1, kMinParallelElements / n),
+              [&](int64_t begin, int64_t end) {
+                std::vector<int64_t> idx(outer_rank);
+                std::array<int64_t, N> base{};
+                for (int64_t d = outer_rank - 1, r = begin; d >= 0; --d) {
+                  idx[d] = r % merged[d];
+                  r /= merged[d];
+                  for (size_t k = 0; k < N; ++k) base[k] += idx[d] * strides[k][d];
+                }
+                for (int64_t o = begin; o < end; ++o) {
+                  row(o * n, base, steps, n);
+                  for (int d = outer_rank - 1; d >= 0; --d) {
+                    for (size_t k = 0; k < N; ++k) base[k] += strides[k][d];
+                    if (++idx[d] < merged[d]) break;
+                    for (size_t k = 0; k < N; ++k) base[k] -= strides[k][d] * merged[d];
+                    idx[d] = 0;
+                  }
+                }
+              });
 }
 
 // One output row of a binary op; each step combination is its own loop.

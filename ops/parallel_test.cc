@@ -67,6 +67,17 @@ std::vector<Case> Cases() {
     add("Add" + t, "Add", {big, RandomNormal({3, 50000}, 24, dt)});
     add("Mul scalar" + t, "Mul", {big, RandomNormal({}, 25, dt)});
     add("Add bias" + t, "Add", {big, RandomNormal({50000}, 26, dt)});
+    // Short rows split over threads by rows: a per-channel scale of a channels-last image, and
+    // Where over three broadcast operands.
+    add("Mul per channel" + t, "Mul",
+        {RandomNormal({2, 48, 40, 24}, 33, dt), RandomNormal({2, 1, 1, 24}, 34, dt)});
+    add("Sub per row" + t, "Sub",
+        {RandomNormal({300, 1}, 35, dt), RandomNormal({300, 350}, 36, dt)});
+    std::vector<bool> mask(350);
+    for (int i = 0; i < 350; ++i) mask[i] = i % 3 == 0;
+    add("Where" + t, "Where",
+        {Tensor::FromVector<bool>(mask, {350}), RandomNormal({300, 350}, 37, dt),
+         RandomNormal({300, 1}, 38, dt)});
     // The data-movement kernels of offset tables (GatherByTables): rows split over threads.
     const Tensor cube = RandomNormal({48, 40, 36}, 30, dt);
     add("Transpose rows" + t, "Transpose", {cube},
