@@ -1,6 +1,8 @@
 // FusedConv on oneDNN, channels-first or channels-last (ai.cortado and ai.cortado.nhwc): grouped
-// and depthwise too, bias, residual Z and activation as post-ops, weights packed once.
+// and depthwise too, bias, residual Z and activation as post-ops, weights packed once. Channels-last
+// 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) (winograd.h) where it is faster.
 #include "backends/onednn/onednn_util.h"
+#include "backends/onednn/winograd.h"
 #include "ops/registry.h"
 
 namespace cortado {
@@ -45,6 +47,7 @@ class ConvKernel final : public Kernel {
     k->has_z_ = info.input_dtypes.size() > 3 && info.input_dtypes[3] != DType::kUndefined;
     k->eltwise_ = eltwise;
     k->group_ = group;
+    if (k->channels_last_) k->winograd_ = Winograd::Create(w, k->bias_, k->has_z_, eltwise, attrs);
     return std::unique_ptr<Kernel>(std::move(k));
   }
 
@@ -61,11 +64,16 @@ class ConvKernel final : public Kernel {
                                                      weights_shape_[1] * group_));
     }
     const CoreShare share;
-    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&] { return Build(nchw); }));
+    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(),
+                                            [&] { return Build(nchw, share.threads()); }));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32,
                                                     FromNchw(entry->out_nchw, channels_last_)));
     if (has_z_) RETURN_IF_ERROR(StartFromAddend("FusedConv: Z", ctx.input(3), y));
     return Guarded(share.threads(), [&] {
+      if (entry->run == nullptr) {
+        return winograd_->Run(x->data<float>(), nchw, entry->win, y->data<float>(),
+                              share.threads());
+      }
       return entry->run->Execute({x->raw_data(), y->raw_data()});
     });
   }
@@ -74,7 +82,8 @@ class ConvKernel final : public Kernel {
   absl::Status Prepare() override {
     if (!hint_ || hint_->size() != 4) return absl::OkStatus();
     const Shape nchw = ToNchw(*hint_, channels_last_);
-    return cache_.Get(nchw, IntraOpThreads(), [&] { return Build(nchw); }).status();
+    const int threads = IntraOpThreads();
+    return cache_.Get(nchw, threads, [&] { return Build(nchw, threads); }).status();
   }
 
   bool OwnsConstantInput(int i) const override { return i == 1; }
@@ -82,15 +91,19 @@ class ConvKernel final : public Kernel {
 
  private:
   struct Entry {
-    std::unique_ptr<const BoundPrimitive> run;
+    std::unique_ptr<const BoundPrimitive> run;  // nullptr: Winograd
     Shape out_nchw;
+    Window win;
   };
 
-  absl::StatusOr<std::shared_ptr<const Entry>> Build(const Shape& nchw) const {
+  absl::StatusOr<std::shared_ptr<const Entry>> Build(const Shape& nchw, int threads) const {
     const std::vector<int64_t> kernel = {weights_shape_[2], weights_shape_[3]};
     ASSIGN_OR_RETURN(Window win, ComputeWindow({nchw[2], nchw[3]}, kernel, attrs_, false));
     const int64_t out_channels = weights_shape_[0];
     Shape out_nchw = {nchw[0], out_channels, win.out[0], win.out[1]};
+    if (winograd_ != nullptr && winograd_->Faster(nchw, threads)) {
+      return std::make_shared<const Entry>(Entry{nullptr, out_nchw, win});
+    }
     const Tag act_tag = channels_last_ ? Tag::nhwc : Tag::nchw;
     memory::desc src(Dims(nchw), kF32, act_tag), dst(Dims(out_nchw), kF32, act_tag);
     memory::dims wdims = {out_channels, weights_shape_[1], kernel[0], kernel[1]};
@@ -119,6 +132,7 @@ class ConvKernel final : public Kernel {
     entry->run = std::make_unique<const BoundPrimitive>(
         pd, std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_DST}, std::move(fixed));
     entry->out_nchw = out_nchw;
+    entry->win = win;
     return std::shared_ptr<const Entry>(std::move(entry));
   }
 
@@ -132,6 +146,7 @@ class ConvKernel final : public Kernel {
   bool has_z_ = false;
   std::optional<EltwiseOp> eltwise_;
   int64_t group_ = 1;
+  std::unique_ptr<const Winograd> winograd_;  // nullptr where Winograd does not apply
   PrimitiveCache<Entry> cache_;
 };
 
