@@ -142,6 +142,14 @@ __attribute__((target("avx2,fma"))) void OutputBlock(const float* m, const Geome
   }
 }
 
+// The calling thread's scratch of at least `floats` floats, kept across runs so that a steady
+// stream of calls faults no fresh pages. A run's transformed input and products live there.
+float* Scratch(size_t floats) {
+  thread_local std::vector<float> scratch;
+  if (scratch.size() < floats) scratch.resize(floats);
+  return scratch.data();
+}
+
 // Tiles per block: the block's transformed input and products ([16][tiles][C + OC] floats) in
 // about half of Zen 1's 512 KB L2, but at least 32 rows per GEMM.
 int64_t BlockTiles(int64_t channels, int64_t out_channels) {
@@ -215,8 +223,6 @@ absl::Status Winograd::Run(const float* x, const Shape& nchw, const Window& win,
   }
   const Geometry g{h, w, c, oh, ow, oc, pt, pl, (oh + 1) / 2, (ow + 1) / 2};
   const int64_t tiles = n * g.tiles_h * g.tiles_w;
-  const int64_t block = std::min(BlockTiles(c, oc), (tiles + threads - 1) / threads);
-  const int64_t blocks = (tiles + block - 1) / block;
   Epilogue e{bias_.data(), has_z_, 0, 0, 0};
   if (eltwise_) {
     e.kind = eltwise_->alg == dnnl::algorithm::eltwise_relu ? 1 : 2;
@@ -224,32 +230,51 @@ absl::Status Winograd::Run(const float* x, const Shape& nchw, const Window& win,
     e.beta = eltwise_->beta;
   }
   std::atomic<int> failed{0};
-  auto run_blocks = [&](int thread, int team) {
-    // The block's transformed input [16][block][C] and products [16][block][OC], kept per thread
-    // across runs so a steady stream of calls faults no fresh pages.
-    thread_local std::vector<float> scratch;
-    const size_t need = 16 * block * (c + oc);
-    if (scratch.size() < need) scratch.resize(need);
-    float* v = scratch.data();
-    float* m = v + 16 * block * c;
-    for (int64_t b = thread; b < blocks; b += team) {
-      const int64_t t0 = b * block, count = std::min(block, tiles - t0);
-      InputBlock(x, g, t0, count, block, v);
-      for (int k = 0; k < 16; ++k) {
-        const dnnl_status_t s =
-            dnnl_sgemm('N', 'N', count, oc, c, 1.0f, v + k * block * c, c, u_.data() + k * c * oc,
-                       oc, 0.0f, m + k * block * oc, oc);
-        if (s != dnnl_success) failed = s;
-      }
-      OutputBlock(m, g, t0, count, block, y, e);
-    }
+  // Product k of the 16 for `count` tiles whose transformed input is in v, rows `block` apart.
+  auto multiply = [&](int k, int64_t count, int64_t block, const float* v, float* m) {
+    const dnnl_status_t s =
+        dnnl_sgemm('N', 'N', count, oc, c, 1.0f, v + k * block * c, c, u_.data() + k * c * oc, oc,
+                   0.0f, m + k * block * oc, oc);
+    if (s != dnnl_success) failed = s;
   };
-  const int team = static_cast<int>(std::min<int64_t>(threads, blocks));
-  if (team <= 1) {
-    run_blocks(0, 1);
+  const int64_t most = BlockTiles(c, oc);
+  if (threads > 1 && tiles <= most) {
+    // Too few tiles to give each thread a block: one block, the team splitting its tiles in the
+    // transforms and the 16 products between them, so that each reads only its share of U.
+    float* v = Scratch(16 * tiles * (c + oc));
+    float* m = v + 16 * tiles * c;
+#pragma omp parallel num_threads(threads)
+    {
+      const int i = omp_get_thread_num(), team = omp_get_num_threads();
+      const int64_t t0 = i * tiles / team, t1 = (i + 1) * tiles / team;
+      InputBlock(x, g, t0, t1 - t0, tiles, v + t0 * c);
+#pragma omp barrier
+      for (int k = i; k < 16; k += team) multiply(k, tiles, tiles, v, m);
+#pragma omp barrier
+      OutputBlock(m + t0 * oc, g, t0, t1 - t0, tiles, y, e);
+    }
   } else {
+    // Blocks of at most `most` tiles, as many per thread.
+    const int64_t rounds = (tiles + threads * most - 1) / (threads * most);
+    const int64_t block = (tiles + threads * rounds - 1) / (threads * rounds);
+    const int64_t blocks = (tiles + block - 1) / block;
+    auto run_blocks = [&](int thread, int team) {
+      float* v = Scratch(16 * block * (c + oc));
+      float* m = v + 16 * block * c;
+      for (int64_t b = thread; b < blocks; b += team) {
+        const int64_t t0 = b * block, count = std::min(block, tiles - t0);
+        InputBlock(x, g, t0, count, block, v);
+        for (int k = 0; k < 16; ++k) multiply(k, count, block, v, m);
+        OutputBlock(m, g, t0, count, block, y, e);
+      }
+    };
+    const int team = static_cast<int>(std::min<int64_t>(threads, blocks));
+    if (team <= 1) {
+      run_blocks(0, 1);
+    } else {
 #pragma omp parallel num_threads(team)
-    run_blocks(omp_get_thread_num(), omp_get_num_threads());
+      run_blocks(omp_get_thread_num(), omp_get_num_threads());
+    }
   }
   if (failed != 0) {
     return absl::InternalError(absl::StrCat("Winograd: oneDNN's sgemm failed with ", failed.load()));
