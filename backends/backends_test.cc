@@ -74,11 +74,11 @@ std::vector<Case> WinogradCases() {
   const std::string relu = "Relu";
   return {
       {"nhwc winograd 13x11 pad 1 + bias + relu, 13 -> 11 channels, batch 3",
-       Conv(d, {3, 13, 11, 13}, {11, 13, 3, 3},
-            A({{"pads", I{1, 1, 1, 1}}, {"activation", relu}}), true, false, 30)},
+       Conv(d, {3, 13, 11, 13}, {11, 13, 3, 3}, A({{"pads", I{1, 1, 1, 1}}, {"activation", relu}}),
+            true, false, 30)},
       {"nhwc winograd 23x21 pad 1, batch 2 (several blocks) + residual + relu",
-       Conv(d, {2, 23, 21, 13}, {11, 13, 3, 3},
-            A({{"pads", I{1, 1, 1, 1}}, {"activation", relu}}), true, true, 31)},
+       Conv(d, {2, 23, 21, 13}, {11, 13, 3, 3}, A({{"pads", I{1, 1, 1, 1}}, {"activation", relu}}),
+            true, true, 31)},
       {"nhwc winograd no pads, 9x10, 24 -> 40 channels",
        Conv(d, {1, 9, 10, 24}, {40, 24, 3, 3}, {}, true, false, 32)},
       {"nhwc winograd asymmetric pads + clip, no bias",

@@ -1,6 +1,6 @@
 // Where oneDNN overtakes our kernels: for each op and size, the microseconds per call of our
-// kernel (the reference one of ops/, or cpu_opt's for MatMul and LSTM) and of the oneDNN kernel built
-// without its size thresholds (//backends/onednn:onednn_unthresholded; the thresholds in
+// kernel (the reference one of ops/, or cpu_opt's for MatMul and LSTM) and of the oneDNN kernel
+// built without its size thresholds (//backends/onednn:onednn_unthresholded; the thresholds in
 // backends/onednn come from this bench), both created once and run interleaved in one process,
 // median of --rounds rounds; ratio = oneDNN / ours (below 1: oneDNN is faster). The eltwise
 // activations, MatMul of two per-run operands (attention), and the recurrent cells. On a busy
@@ -161,7 +161,7 @@ std::vector<Row> Rows() {
 }
 
 // The 3x3 stride-1 convolutions (pads 1, bias, Relu) of resnet18/50 (ic = oc) and densenet121
-// (ic 128, oc 32), channels-last, by batch.
+// (ic 128, oc 32), channels-last, by batch; then small ones, for the threshold.
 std::vector<Row> ConvRows() {
   std::vector<Row> rows;
   uint32_t seed = 1000;
@@ -169,23 +169,28 @@ std::vector<Row> ConvRows() {
   a.Set("pads", AttrValue(std::vector<int64_t>{1, 1, 1, 1}));
   a.Set("activation", AttrValue(std::string("Relu")));
   for (int64_t n : {1, 8}) {
-    for (const auto& [c, oc, hw] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
-             {64, 64, 56},
-             {128, 128, 28},
-             {256, 256, 14},
-             {512, 512, 7},
-             {128, 32, 56},
-             {128, 32, 28},
-             {128, 32, 14},
-             {128, 32, 7}}) {
-      rows.push_back({absl::StrCat("Conv3x3 ic", c, " oc", oc, " ", hw, "x", hw, " n", n),
-                      "FusedConv",
-                      1,
-                      a,
-                      {Random({n, hw, hw, c}, seed++), Random({oc, c, 3, 3}, seed++),
-                       Random({oc}, seed++)},
-                      true,
-                      kNhwcDomain});
+    for (const auto& [c, oc, hw] :
+         std::vector<std::tuple<int64_t, int64_t, int64_t>>{{64, 64, 56},
+                                                            {128, 128, 28},
+                                                            {256, 256, 14},
+                                                            {512, 512, 7},
+                                                            {128, 32, 56},
+                                                            {128, 32, 28},
+                                                            {128, 32, 14},
+                                                            {128, 32, 7},
+                                                            {16, 16, 4},
+                                                            {16, 16, 6},
+                                                            {32, 32, 4},
+                                                            {8, 8, 14},
+                                                            {3, 64, 56}}) {
+      rows.push_back(
+          {absl::StrCat("Conv3x3 ic", c, " oc", oc, " ", hw, "x", hw, " n", n),
+           "FusedConv",
+           1,
+           a,
+           {Random({n, hw, hw, c}, seed++), Random({oc, c, 3, 3}, seed++), Random({oc}, seed++)},
+           true,
+           kNhwcDomain});
     }
   }
   return rows;

@@ -1,6 +1,7 @@
 // FusedConv on oneDNN, channels-first or channels-last (ai.cortado and ai.cortado.nhwc): grouped
-// and depthwise too, bias, residual Z and activation as post-ops, weights packed once. Channels-last
-// 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) (winograd.h) where it is faster.
+// and depthwise too, bias, residual Z and activation as post-ops, weights packed once.
+// Channels-last 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) (winograd.h) where it is
+// faster.
 #include "backends/onednn/onednn_util.h"
 #include "backends/onednn/winograd.h"
 #include "ops/registry.h"
@@ -41,13 +42,15 @@ class ConvKernel final : public Kernel {
       plain = {group, w.dim(0) / group, w.dim(1), w.dim(2), w.dim(3)};
       tag = Tag::goihw;
     }
-    k->weights_ = std::make_unique<PackedWeights>(w, memory::desc(plain, kF32, tag));
     k->hint_ = HintShape(info, 0);
     if (has_bias) k->bias_ = *c[2];
     k->has_z_ = info.input_dtypes.size() > 3 && info.input_dtypes[3] != DType::kUndefined;
     k->eltwise_ = eltwise;
     k->group_ = group;
     if (k->channels_last_) k->winograd_ = Winograd::Create(w, k->bias_, k->has_z_, eltwise, attrs);
+    k->weights_plain_ = memory::desc(plain, kF32, tag);
+    if (k->winograd_ == nullptr)
+      k->weights_ = std::make_unique<PackedWeights>(w, k->weights_plain_);
     return std::unique_ptr<Kernel>(std::move(k));
   }
 
@@ -124,7 +127,8 @@ class ConvKernel final : public Kernel {
     dnnl::primitive_attr attr = UserScratchpad();
     attr.set_post_ops(post);
     dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
-    std::unordered_map<int, memory> fixed = {{DNNL_ARG_WEIGHTS, weights_->As(pd.weights_desc())}};
+    ASSIGN_OR_RETURN(const PackedWeights* weights, DirectWeights());
+    std::unordered_map<int, memory> fixed = {{DNNL_ARG_WEIGHTS, weights->As(pd.weights_desc())}};
     if (bias_.defined()) {
       fixed.emplace(DNNL_ARG_BIAS, memory(b_md, Engine(), const_cast<void*>(bias_.raw_data())));
     }
@@ -136,12 +140,24 @@ class ConvKernel final : public Kernel {
     return std::shared_ptr<const Entry>(std::move(entry));
   }
 
+  // The direct convolution's weights: those of Create, or, where Winograd holds them (as U
+  // alone), made back from U when a shape first takes the direct convolution. Called by Build,
+  // which runs under cache_'s lock.
+  absl::StatusOr<const PackedWeights*> DirectWeights() const {
+    if (weights_ == nullptr) {
+      ASSIGN_OR_RETURN(Tensor w, winograd_->Weights());
+      weights_ = std::make_unique<PackedWeights>(std::move(w), weights_plain_);
+    }
+    return weights_.get();
+  }
+
   ConvKernel() = default;
   bool channels_last_ = false;
   AttributeMap attrs_;
   Shape weights_shape_;
-  std::unique_ptr<PackedWeights> weights_;
-  Tensor bias_;  // shared with the plan's constants
+  memory::desc weights_plain_;
+  mutable std::unique_ptr<PackedWeights> weights_;  // see DirectWeights
+  Tensor bias_;                                     // shared with the plan's constants
   std::optional<Shape> hint_;
   bool has_z_ = false;
   std::optional<EltwiseOp> eltwise_;

@@ -64,8 +64,7 @@ struct Epilogue {
 // product k; out[a * 2 + b] the output row a, column b (nullptr outside Y).
 template <typename V>
 __attribute__((target("avx2,fma"), always_inline)) inline void OutputTile(const float* m,
-                                                                          int64_t plane,
-                                                                          int64_t c,
+                                                                          int64_t plane, int64_t c,
                                                                           float* const* out,
                                                                           const Epilogue& e) {
   V t[8];
@@ -122,9 +121,9 @@ __attribute__((target("avx2,fma"))) void InputBlock(const float* x, const Geomet
 }
 
 // Y of tiles [t0, t0 + count) from their products [16][block][OC].
-__attribute__((target("avx2,fma"))) void OutputBlock(const float* m, const Geometry& g,
-                                                     int64_t t0, int64_t count, int64_t block,
-                                                     float* y, const Epilogue& e) {
+__attribute__((target("avx2,fma"))) void OutputBlock(const float* m, const Geometry& g, int64_t t0,
+                                                     int64_t count, int64_t block, float* y,
+                                                     const Epilogue& e) {
   const int64_t oc = g.oc;
   for (int64_t t = 0; t < count; ++t) {
     const int64_t tile = t0 + t, img = tile / (g.tiles_h * g.tiles_w);
@@ -133,7 +132,8 @@ __attribute__((target("avx2,fma"))) void OutputBlock(const float* m, const Geome
     for (int a = 0; a < 2; ++a) {
       for (int b = 0; b < 2; ++b) {
         const int64_t r = r0 + a, col = c0 + b;
-        out[a * 2 + b] = r < g.oh && col < g.ow ? y + ((img * g.oh + r) * g.ow + col) * oc : nullptr;
+        out[a * 2 + b] =
+            r < g.oh && col < g.ow ? y + ((img * g.oh + r) * g.ow + col) * oc : nullptr;
       }
     }
     int64_t ch = 0;
@@ -207,10 +207,37 @@ std::unique_ptr<Winograd> Winograd::Create(const Tensor& w, const Tensor& bias, 
   return k;
 }
 
+absl::StatusOr<Tensor> Winograd::Weights() const {
+  const int64_t ic = in_channels_, oc = out_channels_;
+  ASSIGN_OR_RETURN(Tensor w, Tensor::Create(DType::kFloat32, {oc, ic, 3, 3}));
+  for (int64_t o = 0; o < oc; ++o) {
+    for (int64_t c = 0; c < ic; ++c) {
+      float u[4][4], p[4][3];  // U = P G^T with P = G g
+      for (int k = 0; k < 16; ++k) u[k / 4][k % 4] = u_[(k * ic + c) * oc + o];
+      for (int i = 0; i < 4; ++i) p[i][0] = u[i][0], p[i][2] = u[i][3];
+      for (int i = 0; i < 4; ++i) p[i][1] = 2 * u[i][1] - p[i][0] - p[i][2];
+      float* g = w.data<float>() + (o * ic + c) * 9;
+      for (int j = 0; j < 3; ++j) {
+        g[0 * 3 + j] = p[0][j];
+        g[2 * 3 + j] = p[3][j];
+        g[1 * 3 + j] = 2 * p[1][j] - p[0][j] - p[3][j];
+      }
+    }
+  }
+  return w;
+}
+
+// bench/onednn_bench at 1 thread on an AMD EPYC (Zen 1, AVX2), Winograd / direct: 0.50-0.67 on
+// the 3x3 convolutions of resnet18/50 and densenet121 at 14x14 and above (batch 1 and 8), 0.82
+// on ic512 oc512 7x7 and 0.95 on ic128 oc32 7x7 (16 tiles of 4096 channel pairs); but 1.5-2.4
+// on small ones (ic16 or ic32 at 4x4 and 6x6, batch 1), 1.3-1.7 with 8 channels and 2.0 with 3
+// (the first layer of a VGG), and about 1 on ic16 with 32 to 72 tiles. So Winograd where the
+// channels are 32 or more and tiles x C x OC reaches 32768 (ic32 oc32 at 32 tiles: 0.88).
 bool Winograd::Faster(const Shape& nchw, int threads) const {
   static_cast<void>(threads);
   const int64_t tiles = nchw[0] * ((nchw[2] + 1) / 2) * ((nchw[3] + 1) / 2);
-  return tiles >= Threshold(1);
+  return std::min(in_channels_, out_channels_) >= Threshold(32) &&
+         tiles * in_channels_ * out_channels_ >= Threshold(32768);
 }
 
 absl::Status Winograd::Run(const float* x, const Shape& nchw, const Window& win, float* y,
@@ -232,9 +259,8 @@ absl::Status Winograd::Run(const float* x, const Shape& nchw, const Window& win,
   std::atomic<int> failed{0};
   // Product k of the 16 for `count` tiles whose transformed input is in v, rows `block` apart.
   auto multiply = [&](int k, int64_t count, int64_t block, const float* v, float* m) {
-    const dnnl_status_t s =
-        dnnl_sgemm('N', 'N', count, oc, c, 1.0f, v + k * block * c, c, u_.data() + k * c * oc, oc,
-                   0.0f, m + k * block * oc, oc);
+    const dnnl_status_t s = dnnl_sgemm('N', 'N', count, oc, c, 1.0f, v + k * block * c, c,
+                                       u_.data() + k * c * oc, oc, 0.0f, m + k * block * oc, oc);
     if (s != dnnl_success) failed = s;
   };
   const int64_t most = BlockTiles(c, oc);
@@ -277,7 +303,8 @@ absl::Status Winograd::Run(const float* x, const Shape& nchw, const Window& win,
     }
   }
   if (failed != 0) {
-    return absl::InternalError(absl::StrCat("Winograd: oneDNN's sgemm failed with ", failed.load()));
+    return absl::InternalError(
+        absl::StrCat("Winograd: oneDNN's sgemm failed with ", failed.load()));
   }
   return absl::OkStatus();
 }

@@ -34,6 +34,10 @@ class Winograd {
   absl::Status Run(const float* x, const Shape& nchw, const Window& win, float* y,
                    int threads) const;
 
+  // The OIHW weights back from U (exact but for rounding), for the shapes Winograd leaves to the
+  // direct convolution: the kernel keeps U alone, not the original weights as well.
+  absl::StatusOr<Tensor> Weights() const;
+
   // Off, Create returns nullptr: bench/onednn_bench times the direct convolution with it.
   static void Enable(bool on);
 
