@@ -227,17 +227,19 @@ absl::StatusOr<Tensor> Winograd::Weights() const {
   return w;
 }
 
-// bench/onednn_bench at 1 thread on an AMD EPYC (Zen 1, AVX2), Winograd / direct: 0.50-0.67 on
-// the 3x3 convolutions of resnet18/50 and densenet121 at 14x14 and above (batch 1 and 8), 0.82
-// on ic512 oc512 7x7 and 0.95 on ic128 oc32 7x7 (16 tiles of 4096 channel pairs); but 1.5-2.4
-// on small ones (ic16 or ic32 at 4x4 and 6x6, batch 1), 1.3-1.7 with 8 channels and 2.0 with 3
-// (the first layer of a VGG), and about 1 on ic16 with 32 to 72 tiles. So Winograd where the
-// channels are 32 or more and tiles x C x OC reaches 32768 (ic32 oc32 at 32 tiles: 0.88).
+// bench/onednn_bench on an AMD EPYC (Zen 1, AVX2), Winograd / direct at 1 thread: 0.47-0.70 on
+// the 3x3 convolutions of resnet18/50 and densenet121 at 14x14 and above (batch 1 and 8), 0.84
+// on ic512 oc512 7x7 and 0.93-0.97 on ic128 oc32 7x7 at batch 1 (16 tiles of 4096 channel
+// pairs); but 1.5-2.4 on small ones (ic16 or ic32 at 4x4 and 6x6, batch 1), 1.3-1.7 with 8
+// channels and 2.0 with 3 (a VGG's first layer), about 1 on ic16 with 32 to 72 tiles and 0.88 on
+// ic32 oc32 with 32 tiles (32768 tiles x channel pairs). At 2 threads the same but for ic128 oc32
+// 7x7 at batch 1, 1.12 (the two threads share its 16 tiles), and ic32 oc32 with 32 tiles, 1.01.
+// So Winograd where both channel counts are 32 or more and tiles x C x OC reaches 32768 times
+// the threads squared.
 bool Winograd::Faster(const Shape& nchw, int threads) const {
-  static_cast<void>(threads);
   const int64_t tiles = nchw[0] * ((nchw[2] + 1) / 2) * ((nchw[3] + 1) / 2);
   return std::min(in_channels_, out_channels_) >= Threshold(32) &&
-         tiles * in_channels_ * out_channels_ >= Threshold(32768);
+         tiles * in_channels_ * out_channels_ >= Threshold(32768) * threads * threads;
 }
 
 absl::Status Winograd::Run(const float* x, const Shape& nchw, const Window& win, float* y,
