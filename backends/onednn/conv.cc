@@ -49,8 +49,10 @@ class ConvKernel final : public Kernel {
     k->group_ = group;
     if (k->channels_last_) k->winograd_ = Winograd::Create(w, k->bias_, k->has_z_, eltwise, attrs);
     k->weights_plain_ = memory::desc(plain, kF32, tag);
-    if (k->winograd_ == nullptr)
+    if (k->winograd_ == nullptr) {
+      absl::MutexLock lock(&k->weights_mu_);
       k->weights_ = std::make_unique<PackedWeights>(w, k->weights_plain_);
+    }
     return std::unique_ptr<Kernel>(std::move(k));
   }
 
@@ -96,7 +98,7 @@ class ConvKernel final : public Kernel {
   struct Entry {
     std::unique_ptr<const BoundPrimitive> run;  // nullptr: Winograd
     Shape out_nchw;
-    Window win;
+    Window win;  // Winograd's
   };
 
   absl::StatusOr<std::shared_ptr<const Entry>> Build(const Shape& nchw, int threads) const {
@@ -136,14 +138,13 @@ class ConvKernel final : public Kernel {
     entry->run = std::make_unique<const BoundPrimitive>(
         pd, std::vector<int>{DNNL_ARG_SRC, DNNL_ARG_DST}, std::move(fixed));
     entry->out_nchw = out_nchw;
-    entry->win = win;
     return std::shared_ptr<const Entry>(std::move(entry));
   }
 
   // The direct convolution's weights: those of Create, or, where Winograd holds them (as U
-  // alone), made back from U when a shape first takes the direct convolution. Called by Build,
-  // which runs under cache_'s lock.
+  // alone), made back from U when a shape first takes the direct convolution.
   absl::StatusOr<const PackedWeights*> DirectWeights() const {
+    absl::MutexLock lock(&weights_mu_);
     if (weights_ == nullptr) {
       ASSIGN_OR_RETURN(Tensor w, winograd_->Weights());
       weights_ = std::make_unique<PackedWeights>(std::move(w), weights_plain_);
@@ -156,8 +157,9 @@ class ConvKernel final : public Kernel {
   AttributeMap attrs_;
   Shape weights_shape_;
   memory::desc weights_plain_;
-  mutable std::unique_ptr<PackedWeights> weights_;  // see DirectWeights
-  Tensor bias_;                                     // shared with the plan's constants
+  mutable absl::Mutex weights_mu_;
+  mutable std::unique_ptr<PackedWeights> weights_ ABSL_GUARDED_BY(weights_mu_);  // DirectWeights
+  Tensor bias_;  // shared with the plan's constants
   std::optional<Shape> hint_;
   bool has_z_ = false;
   std::optional<EltwiseOp> eltwise_;
