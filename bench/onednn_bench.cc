@@ -201,6 +201,20 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Times kernels a and b on the row's inputs in alternating rounds and prints the row: the median
+// microseconds per call of each and b / a, the label `width` wide.
+void PrintInterleaved(const Kernel& a, const Kernel& b, const Row& row, const std::string& threads,
+                      int width) {
+  std::vector<double> t_a, t_b;
+  for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
+    t_a.push_back(MicrosPerCall(a, row.inputs, absl::GetFlag(FLAGS_round_ms)));
+    t_b.push_back(MicrosPerCall(b, row.inputs, absl::GetFlag(FLAGS_round_ms)));
+  }
+  const double ma = Median(t_a), mb = Median(t_b);
+  std::printf("%-*s %7s %12.2f %12.2f %8.2f\n", width, row.label.c_str(), threads.c_str(), ma, mb,
+              mb / ma);
+}
+
 int Main() {
   std::printf("%-28s %7s %12s %12s %8s\n", "op and elements", "threads", "ours us", "onednn us",
               "ratio");
@@ -214,14 +228,7 @@ int Main() {
                                                        DType::kFloat32) != nullptr;
       std::unique_ptr<Kernel> ours = Make(opt ? kCpuOptBackend : kCpuBackend, row);
       std::unique_ptr<Kernel> onednn = Make("onednn", row);
-      std::vector<double> t_ours, t_onednn;
-      for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
-        t_ours.push_back(MicrosPerCall(*ours, row.inputs, absl::GetFlag(FLAGS_round_ms)));
-        t_onednn.push_back(MicrosPerCall(*onednn, row.inputs, absl::GetFlag(FLAGS_round_ms)));
-      }
-      const double a = Median(t_ours), b = Median(t_onednn);
-      std::printf("%-28s %7s %12.2f %12.2f %8.2f\n", row.label.c_str(), threads.c_str(), a, b,
-                  b / a);
+      PrintInterleaved(*ours, *onednn, row, threads, 28);
     }
   }
   std::printf("\n%-34s %7s %12s %12s %8s\n", "3x3 convolution", "threads", "direct us",
@@ -234,14 +241,7 @@ int Main() {
       std::unique_ptr<Kernel> direct = Make("onednn", row);
       onednn::Winograd::Enable(true);
       std::unique_ptr<Kernel> winograd = Make("onednn", row);
-      std::vector<double> t_direct, t_winograd;
-      for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
-        t_direct.push_back(MicrosPerCall(*direct, row.inputs, absl::GetFlag(FLAGS_round_ms)));
-        t_winograd.push_back(MicrosPerCall(*winograd, row.inputs, absl::GetFlag(FLAGS_round_ms)));
-      }
-      const double a = Median(t_direct), b = Median(t_winograd);
-      std::printf("%-34s %7s %12.2f %12.2f %8.2f\n", row.label.c_str(), threads.c_str(), a, b,
-                  b / a);
+      PrintInterleaved(*direct, *winograd, row, threads, 34);
     }
   }
   return 0;
