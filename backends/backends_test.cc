@@ -13,6 +13,7 @@
 
 #include "backends/backend.h"
 #include "backends/plugin/plugin_backend.h"
+#include "core/thread_pool.h"
 #include "gtest/gtest.h"
 #include "ops/fused.h"
 #include "ops/op_test_util.h"
@@ -66,6 +67,37 @@ AttributeMap A(std::vector<std::pair<std::string, AttrValue>> values) {
   return a;
 }
 
+std::vector<Case> WinogradCases() {
+  using I = std::vector<int64_t>;
+  using F = std::vector<float>;
+  const std::string d = kNhwcDomain;
+  const std::string relu = "Relu";
+  return {
+      {"nhwc winograd 13x11 pad 1 + bias + relu, 13 -> 11 channels, batch 3",
+       Conv(d, {3, 13, 11, 13}, {11, 13, 3, 3}, A({{"pads", I{1, 1, 1, 1}}, {"activation", relu}}),
+            true, false, 30)},
+      {"nhwc winograd 23x21 pad 1, batch 2 (several blocks) + residual + relu",
+       Conv(d, {2, 23, 21, 13}, {11, 13, 3, 3}, A({{"pads", I{1, 1, 1, 1}}, {"activation", relu}}),
+            true, true, 31)},
+      {"nhwc winograd no pads, 9x10, 24 -> 40 channels",
+       Conv(d, {1, 9, 10, 24}, {40, 24, 3, 3}, {}, true, false, 32)},
+      {"nhwc winograd asymmetric pads + clip, no bias",
+       Conv(d, {2, 7, 8, 16}, {8, 16, 3, 3},
+            A({{"pads", I{0, 2, 2, 1}},
+               {"activation", std::string("Clip")},
+               {"activation_params", F{-0.5f, 0.5f}}}),
+            false, false, 33)},
+      {"nhwc winograd SAME_LOWER + residual + leaky relu, 3x3 input",
+       Conv(d, {1, 3, 3, 9}, {17, 9, 3, 3},
+            A({{"auto_pad", std::string("SAME_LOWER")},
+               {"activation", std::string("LeakyRelu")},
+               {"activation_params", F{0.1f}}}),
+            true, true, 34)},
+      {"nhwc winograd 64 -> 64 channels, 14x14 pad 1 + residual",
+       Conv(d, {1, 14, 14, 64}, {64, 64, 3, 3}, A({{"pads", I{1, 1, 1, 1}}}), true, true, 35)},
+  };
+}
+
 std::vector<Case> Cases() {
   using I = std::vector<int64_t>;
   using F = std::vector<float>;
@@ -108,6 +140,10 @@ std::vector<Case> Cases() {
                             true, false, 7)});
     }
   }
+  // Channels-last 3x3 stride-1 convolutions, which the oneDNN backend runs as Winograd F(2x2, 3x3)
+  // (backends/onednn/winograd.h): odd sizes (partial tiles), channels not a multiple of 8,
+  // asymmetric and no padding, batches, residual and the activations it applies itself.
+  for (const Case& c : WinogradCases()) cases.push_back(c);
   auto pool = [](const std::string& op, Shape x, AttributeMap attrs, uint32_t seed) {
     OpRun r;
     r.op_type = op;
@@ -544,10 +580,11 @@ TEST(BackendsTest, OneKernelServesRepeatedAndConcurrentCalls) {
   batched.op_type = "MatMul";
   batched.opset = 13;
   batched.inputs = {Random({4, 37, 64}, 43), Random({64, 48}, 44)};
+  const OpRun conv = WinogradCases()[0].run;  // the oneDNN kernel's per-thread scratch
   int checked = 0;
-  for (const OpRun& base : {fused, batched}) {
+  for (const OpRun& base : {fused, batched, conv}) {
     SCOPED_TRACE(base.op_type);
-    const bool constant_weights = base.op_type == "FusedMatMul";
+    const bool constant_weights = base.op_type != "MatMul";
     std::vector<OpRun> runs(4, base);
     std::vector<std::vector<Tensor>> expected;
     for (size_t i = 0; i < runs.size(); ++i) {
@@ -595,7 +632,27 @@ TEST(BackendsTest, OneKernelServesRepeatedAndConcurrentCalls) {
       ++checked;
     }
   }
-  EXPECT_GE(checked, 2) << "no backend besides the reference kernels took the products";
+  EXPECT_GE(checked, 3) << "no backend besides the reference kernels took the products";
+}
+
+// The Winograd convolutions again with two intra-op threads, which split the tiles between them.
+TEST(BackendsTest, WinogradCasesOnTwoThreads) {
+  ScopedIntraOpThreads threads(2);
+  int compared = 0;
+  for (const Case& c : WinogradCases()) {
+    SCOPED_TRACE(c.name);
+    auto expected = RunOp(c.run);
+    ASSERT_TRUE(expected.ok()) << expected.status();
+    for (const Backend* b : BackendRegistry::Global().ByPriority()) {
+      if (b->name() == kCpuBackend || b->device() != Device{}) continue;
+      auto actual = RunOn(c.run, *b);
+      if (absl::IsNotFound(actual.status()) || absl::IsUnimplemented(actual.status())) continue;
+      ASSERT_TRUE(actual.ok()) << b->name() << ": " << actual.status();
+      EXPECT_EQ(CompareTensors((*actual)[0], (*expected)[0], 1e-4, 1e-5), "") << b->name();
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 0);
 }
 
 TEST(BackendsTest, BadShapesAreErrorsNotCrashes) {

@@ -1,10 +1,15 @@
 // Where oneDNN overtakes our kernels: for each op and size, the microseconds per call of our
-// kernel (the reference one of ops/, or cpu_opt's for MatMul and LSTM) and of the oneDNN kernel built
-// without its size thresholds (//backends/onednn:onednn_unthresholded; the thresholds in
+// kernel (the reference one of ops/, or cpu_opt's for MatMul and LSTM) and of the oneDNN kernel
+// built without its size thresholds (//backends/onednn:onednn_unthresholded; the thresholds in
 // backends/onednn come from this bench), both created once and run interleaved in one process,
 // median of --rounds rounds; ratio = oneDNN / ours (below 1: oneDNN is faster). The eltwise
 // activations, MatMul of two per-run operands (attention), and the recurrent cells. On a busy
 // machine the 2-thread rows measure OpenMP's thread wake-ups more than the kernels.
+//
+// Then the channels-last 3x3 convolutions of resnet18/50 and densenet121 (bias and Relu fused):
+// oneDNN's direct convolution against Winograd F(2x2, 3x3) (backends/onednn/winograd.h), both
+// the unthresholded oneDNN kernel; ratio = Winograd / direct (the thresholds in winograd.cc come
+// from these rows).
 //
 //   bazel run //bench:onednn_bench -- [--threads 1,2] [--rounds 7] [--filter Sigmoid]
 #include <algorithm>
@@ -19,8 +24,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "backends/backend.h"
 #include "backends/cpu/cpu_backend.h"
+#include "backends/onednn/winograd.h"
 #include "core/thread_pool.h"
 #include "ops/registry.h"
 
@@ -55,11 +62,12 @@ struct Row {
   AttributeMap attrs;
   std::vector<Tensor> inputs;
   bool constant_weights = false;  // inputs after the first are known at load, as weights are
+  std::string domain;             // "" is ONNX's
 };
 
 std::unique_ptr<Kernel> Make(const std::string& backend, Row& row) {
   const OpRegistry& reg = OpRegistry::Global();
-  const OpSchema* schema = reg.FindSchema("", row.op, row.opset);
+  const OpSchema* schema = reg.FindSchema(row.domain, row.op, row.opset);
   Check(schema->Complete(static_cast<int>(row.inputs.size()), 1, row.attrs));
   std::vector<DType> dtypes;
   std::vector<std::optional<Shape>> shapes;
@@ -72,7 +80,7 @@ std::unique_ptr<Kernel> Make(const std::string& backend, Row& row) {
   for (size_t i = 1; row.constant_weights && i < row.inputs.size(); ++i) {
     if (row.inputs[i].defined()) constants[i] = &row.inputs[i];
   }
-  KernelInfo info{row.op, "", row.opset, row.op, &row.attrs, dtypes, constants, 1, shapes};
+  KernelInfo info{row.op, row.domain, row.opset, row.op, &row.attrs, dtypes, constants, 1, shapes};
   auto kernel = BackendRegistry::Global().Find(backend)->CreateKernel(info);
   Check(kernel.status());
   return *std::move(kernel);
@@ -152,6 +160,61 @@ std::vector<Row> Rows() {
   return rows;
 }
 
+// The 3x3 stride-1 convolutions (pads 1, bias, Relu) of resnet18/50 (ic = oc) and densenet121
+// (ic 128, oc 32), channels-last, by batch; then small ones, for the threshold.
+std::vector<Row> ConvRows() {
+  std::vector<Row> rows;
+  uint32_t seed = 1000;
+  AttributeMap a;
+  a.Set("pads", AttrValue(std::vector<int64_t>{1, 1, 1, 1}));
+  a.Set("activation", AttrValue(std::string("Relu")));
+  for (int64_t n : {1, 8}) {
+    for (const auto& [c, oc, hw] :
+         std::vector<std::tuple<int64_t, int64_t, int64_t>>{{64, 64, 56},
+                                                            {128, 128, 28},
+                                                            {256, 256, 14},
+                                                            {512, 512, 7},
+                                                            {128, 32, 56},
+                                                            {128, 32, 28},
+                                                            {128, 32, 14},
+                                                            {128, 32, 7},
+                                                            {16, 16, 4},
+                                                            {16, 16, 6},
+                                                            {32, 32, 4},
+                                                            {8, 8, 14},
+                                                            {3, 64, 56}}) {
+      rows.push_back(
+          {absl::StrCat("Conv3x3 ic", c, " oc", oc, " ", hw, "x", hw, " n", n),
+           "FusedConv",
+           1,
+           a,
+           {Random({n, hw, hw, c}, seed++), Random({oc, c, 3, 3}, seed++), Random({oc}, seed++)},
+           true,
+           kNhwcDomain});
+    }
+  }
+  return rows;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Times kernels a and b on the row's inputs in alternating rounds and prints the row: the median
+// microseconds per call of each and b / a, the label `width` wide.
+void PrintInterleaved(const Kernel& a, const Kernel& b, const Row& row, const std::string& threads,
+                      int width) {
+  std::vector<double> t_a, t_b;
+  for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
+    t_a.push_back(MicrosPerCall(a, row.inputs, absl::GetFlag(FLAGS_round_ms)));
+    t_b.push_back(MicrosPerCall(b, row.inputs, absl::GetFlag(FLAGS_round_ms)));
+  }
+  const double ma = Median(t_a), mb = Median(t_b);
+  std::printf("%-*s %7s %12.2f %12.2f %8.2f\n", width, row.label.c_str(), threads.c_str(), ma, mb,
+              mb / ma);
+}
+
 int Main() {
   std::printf("%-28s %7s %12s %12s %8s\n", "op and elements", "threads", "ours us", "onednn us",
               "ratio");
@@ -165,18 +228,20 @@ int Main() {
                                                        DType::kFloat32) != nullptr;
       std::unique_ptr<Kernel> ours = Make(opt ? kCpuOptBackend : kCpuBackend, row);
       std::unique_ptr<Kernel> onednn = Make("onednn", row);
-      std::vector<double> t_ours, t_onednn;
-      for (int r = 0; r < absl::GetFlag(FLAGS_rounds); ++r) {
-        t_ours.push_back(MicrosPerCall(*ours, row.inputs, absl::GetFlag(FLAGS_round_ms)));
-        t_onednn.push_back(MicrosPerCall(*onednn, row.inputs, absl::GetFlag(FLAGS_round_ms)));
-      }
-      auto median = [](std::vector<double> v) {
-        std::sort(v.begin(), v.end());
-        return v[v.size() / 2];
-      };
-      const double a = median(t_ours), b = median(t_onednn);
-      std::printf("%-28s %7s %12.2f %12.2f %8.2f\n", row.label.c_str(), threads.c_str(), a, b,
-                  b / a);
+      PrintInterleaved(*ours, *onednn, row, threads, 28);
+    }
+  }
+  std::printf("\n%-34s %7s %12s %12s %8s\n", "3x3 convolution", "threads", "direct us",
+              "winograd us", "ratio");
+  for (const std::string& threads : absl::GetFlag(FLAGS_threads)) {
+    SetIntraOpThreads(std::stoi(threads));
+    for (Row& row : ConvRows()) {
+      if (!absl::StrContains(row.label, absl::GetFlag(FLAGS_filter))) continue;
+      onednn::Winograd::Enable(false);
+      std::unique_ptr<Kernel> direct = Make("onednn", row);
+      onednn::Winograd::Enable(true);
+      std::unique_ptr<Kernel> winograd = Make("onednn", row);
+      PrintInterleaved(*direct, *winograd, row, threads, 34);
     }
   }
   return 0;

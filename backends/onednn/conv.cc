@@ -1,6 +1,9 @@
 // FusedConv on oneDNN, channels-first or channels-last (ai.cortado and ai.cortado.nhwc): grouped
 // and depthwise too, bias, residual Z and activation as post-ops, weights packed once.
+// Channels-last 3x3 stride-1 convolutions run as Winograd F(2x2, 3x3) (winograd.h) where it is
+// faster.
 #include "backends/onednn/onednn_util.h"
+#include "backends/onednn/winograd.h"
 #include "ops/registry.h"
 
 namespace cortado {
@@ -39,12 +42,17 @@ class ConvKernel final : public Kernel {
       plain = {group, w.dim(0) / group, w.dim(1), w.dim(2), w.dim(3)};
       tag = Tag::goihw;
     }
-    k->weights_ = std::make_unique<PackedWeights>(w, memory::desc(plain, kF32, tag));
     k->hint_ = HintShape(info, 0);
     if (has_bias) k->bias_ = *c[2];
     k->has_z_ = info.input_dtypes.size() > 3 && info.input_dtypes[3] != DType::kUndefined;
     k->eltwise_ = eltwise;
     k->group_ = group;
+    if (k->channels_last_) k->winograd_ = Winograd::Create(w, k->bias_, k->has_z_, eltwise, attrs);
+    k->weights_plain_ = memory::desc(plain, kF32, tag);
+    if (k->winograd_ == nullptr) {
+      absl::MutexLock lock(&k->weights_mu_);
+      k->weights_ = std::make_unique<PackedWeights>(w, k->weights_plain_);
+    }
     return std::unique_ptr<Kernel>(std::move(k));
   }
 
@@ -61,11 +69,16 @@ class ConvKernel final : public Kernel {
                                                      weights_shape_[1] * group_));
     }
     const CoreShare share;
-    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(), [&] { return Build(nchw); }));
+    ASSIGN_OR_RETURN(auto entry, cache_.Get(nchw, share.threads(),
+                                            [&] { return Build(nchw, share.threads()); }));
     ASSIGN_OR_RETURN(Tensor * y, ctx.AllocateOutput(0, DType::kFloat32,
                                                     FromNchw(entry->out_nchw, channels_last_)));
     if (has_z_) RETURN_IF_ERROR(StartFromAddend("FusedConv: Z", ctx.input(3), y));
     return Guarded(share.threads(), [&] {
+      if (entry->run == nullptr) {
+        return winograd_->Run(x->data<float>(), nchw, entry->win, y->data<float>(),
+                              share.threads());
+      }
       return entry->run->Execute({x->raw_data(), y->raw_data()});
     });
   }
@@ -74,7 +87,8 @@ class ConvKernel final : public Kernel {
   absl::Status Prepare() override {
     if (!hint_ || hint_->size() != 4) return absl::OkStatus();
     const Shape nchw = ToNchw(*hint_, channels_last_);
-    return cache_.Get(nchw, IntraOpThreads(), [&] { return Build(nchw); }).status();
+    const int threads = IntraOpThreads();
+    return cache_.Get(nchw, threads, [&] { return Build(nchw, threads); }).status();
   }
 
   bool OwnsConstantInput(int i) const override { return i == 1; }
@@ -82,15 +96,19 @@ class ConvKernel final : public Kernel {
 
  private:
   struct Entry {
-    std::unique_ptr<const BoundPrimitive> run;
+    std::unique_ptr<const BoundPrimitive> run;  // nullptr: Winograd
     Shape out_nchw;
+    Window win;  // Winograd's
   };
 
-  absl::StatusOr<std::shared_ptr<const Entry>> Build(const Shape& nchw) const {
+  absl::StatusOr<std::shared_ptr<const Entry>> Build(const Shape& nchw, int threads) const {
     const std::vector<int64_t> kernel = {weights_shape_[2], weights_shape_[3]};
     ASSIGN_OR_RETURN(Window win, ComputeWindow({nchw[2], nchw[3]}, kernel, attrs_, false));
     const int64_t out_channels = weights_shape_[0];
     Shape out_nchw = {nchw[0], out_channels, win.out[0], win.out[1]};
+    if (winograd_ != nullptr && winograd_->Faster(nchw, threads)) {
+      return std::make_shared<const Entry>(Entry{nullptr, out_nchw, win});
+    }
     const Tag act_tag = channels_last_ ? Tag::nhwc : Tag::nchw;
     memory::desc src(Dims(nchw), kF32, act_tag), dst(Dims(out_nchw), kF32, act_tag);
     memory::dims wdims = {out_channels, weights_shape_[1], kernel[0], kernel[1]};
@@ -111,7 +129,8 @@ class ConvKernel final : public Kernel {
     dnnl::primitive_attr attr = UserScratchpad();
     attr.set_post_ops(post);
     dnnl::convolution_forward::primitive_desc pd(desc, attr, Engine());
-    std::unordered_map<int, memory> fixed = {{DNNL_ARG_WEIGHTS, weights_->As(pd.weights_desc())}};
+    ASSIGN_OR_RETURN(const PackedWeights* weights, DirectWeights());
+    std::unordered_map<int, memory> fixed = {{DNNL_ARG_WEIGHTS, weights->As(pd.weights_desc())}};
     if (bias_.defined()) {
       fixed.emplace(DNNL_ARG_BIAS, memory(b_md, Engine(), const_cast<void*>(bias_.raw_data())));
     }
@@ -122,16 +141,30 @@ class ConvKernel final : public Kernel {
     return std::shared_ptr<const Entry>(std::move(entry));
   }
 
+  // The direct convolution's weights: those of Create, or, where Winograd holds them (as U
+  // alone), made back from U when a shape first takes the direct convolution.
+  absl::StatusOr<const PackedWeights*> DirectWeights() const {
+    absl::MutexLock lock(&weights_mu_);
+    if (weights_ == nullptr) {
+      ASSIGN_OR_RETURN(Tensor w, winograd_->Weights());
+      weights_ = std::make_unique<PackedWeights>(std::move(w), weights_plain_);
+    }
+    return weights_.get();
+  }
+
   ConvKernel() = default;
   bool channels_last_ = false;
   AttributeMap attrs_;
   Shape weights_shape_;
-  std::unique_ptr<PackedWeights> weights_;
+  memory::desc weights_plain_;
+  mutable absl::Mutex weights_mu_;
+  mutable std::unique_ptr<PackedWeights> weights_ ABSL_GUARDED_BY(weights_mu_);  // DirectWeights
   Tensor bias_;  // shared with the plan's constants
   std::optional<Shape> hint_;
   bool has_z_ = false;
   std::optional<EltwiseOp> eltwise_;
   int64_t group_ = 1;
+  std::unique_ptr<const Winograd> winograd_;  // nullptr where Winograd does not apply
   PrimitiveCache<Entry> cache_;
 };
 
