@@ -187,8 +187,8 @@ std::unique_ptr<Winograd> Winograd::Create(const Tensor& w, const Tensor& bias, 
   static constexpr float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
   k->u_.assign(16 * ic * oc, 0.0f);
   const float* g = w.data<float>();
-  for (int64_t o = 0; o < oc; ++o) {
-    for (int64_t c = 0; c < ic; ++c) {
+  for (int64_t c = 0; c < ic; ++c) {  // o innermost: each plane of U is written in order
+    for (int64_t o = 0; o < oc; ++o) {
       const float* f = g + (o * ic + c) * 9;
       float gg[4][3];  // G g
       for (int i = 0; i < 4; ++i) {
