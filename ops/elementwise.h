@@ -228,58 +228,95 @@ inline float CopySign(float x, float s) { return std::copysign(x, s); }
 // the correctly rounded result over the whole float range, NaN and infinities included (math_test
 // sweeps them against libm in double). The polynomial coefficients were fitted by (reweighted)
 // least squares with numpy and rounded to float; the error bounds include that rounding.
+// V is float or a GCC vector of floats (backends/cpu/simd.h), whose lanes then each get what the
+// float version gives: the SIMD kernels call these on whole vectors.
 
-inline float Horner(float, float c) { return c; }
+// The int32 counterpart of V (a comparison of two vectors gives one).
+template <typename V>
+using Int32Of = std::conditional_t<std::is_same_v<V, float>, int32_t, decltype(V{} < V{})>;
+
+// The bits of x as a To of the same size.
+template <typename To, typename From>
+To BitCast(From x) {
+  static_assert(sizeof(To) == sizeof(From));
+  To y;
+  std::memcpy(&y, &x, sizeof(y));
+  return y;
+}
+
+#if defined(__GNUC__)
+// Fabs and CopySign of vectors, lane by lane, through the sign bit.
+template <typename V, typename = std::enable_if_t<!std::is_arithmetic_v<V>>>
+V Fabs(V x) {
+  return BitCast<V>(BitCast<Int32Of<V>>(x) & 0x7fffffff);
+}
+template <typename V, typename = std::enable_if_t<!std::is_arithmetic_v<V>>>
+V CopySign(V x, V s) {
+  const Int32Of<V> magnitude = BitCast<Int32Of<V>>(x) & 0x7fffffff;
+  return BitCast<V>(magnitude | (BitCast<Int32Of<V>>(s) & INT32_MIN));
+}
+#endif
+
+template <typename V>
+V Horner(V, float c) {
+  return V{} + c;
+}
 // c0 + s * (c1 + s * (c2 + ...)).
-template <typename... Rest>
-float Horner(float s, float c0, Rest... rest) {
+template <typename V, typename... Rest>
+V Horner(V s, float c0, Rest... rest) {
   return c0 + s * Horner(s, rest...);
 }
 
 // 2^n for n in [-126, 127], built from its exponent bits.
-inline float Pow2(int32_t n) {
-  const uint32_t bits = static_cast<uint32_t>(n + 127) << 23;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
+template <typename V>
+V Pow2(Int32Of<V> n) {
+  return BitCast<V>((n + 127) << 23);
 }
 
 // exp(x) = 2^n * exp(r) with n = round(x / ln2) and |r| <= ln2 / 2. ln2 is split in two (Cody and
 // Waite) so that r is accurate, and exp(r) is its Taylor series to r^7 (truncation < 1e-8
 // relative). 2^n is applied in two halves so that subnormal results and overflow come out right.
-inline float FastExp(float x) {
+template <typename V>
+V FastExp(V x) {
   // Beyond the clamp the result is 0 or inf; NaN is clamped too (so n stays an integer) and
   // restored at the end.
-  const float xc = !(x > -104.0f) ? -104.0f : (x > 89.0f ? 89.0f : x);
+  const V xc = !(x > -104.0f) ? -104.0f : (x > 89.0f ? 89.0f : x);
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float nf = (xc * 1.44269504088896341f + kRound) - kRound;
-  const float r = (xc - nf * 0.693359375f) + nf * 2.12194440e-4f;
-  const float p =
+  const V nf = (xc * 1.44269504088896341f + kRound) - kRound;
+  const V r = (xc - nf * 0.693359375f) + nf * 2.12194440e-4f;
+  const V p =
       Horner(r, 1.0f, 1.0f, 1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040);
-  const int32_t n = static_cast<int32_t>(nf);
-  const int32_t half = n >> 1;
-  const float y = p * Pow2(half) * Pow2(n - half);
+  Int32Of<V> n;  // nf, an integer
+  if constexpr (std::is_same_v<V, float>) {
+    n = static_cast<int32_t>(nf);
+  } else {
+    n = __builtin_convertvector(nf, Int32Of<V>);
+  }
+  const Int32Of<V> half = n >> 1;
+  const V y = p * Pow2<V>(half) * Pow2<V>(n - half);
   return x != x ? x : y;
 }
 
 // |x| < 0.625: x + x^3 * P(x^2), fitted on [0, 0.625]. Beyond: 1 - 2 / (exp(2|x|) + 1) with the
 // sign of x (exp's error costs at most ~1 ulp there), |x| capped at 9 where tanh rounds to 1.
-inline float FastTanh(float x) {
-  const float a = Fabs(x);
-  const float s = x * x;
-  const float small =
+template <typename V>
+V FastTanh(V x) {
+  const V a = Fabs(x);
+  const V s = x * x;
+  const V small =
       x + x * s *
               Horner(s, -0.333333283662796f, 0.13332770764827728f, -0.05385094881057739f,
                      0.020997347310185432f, -0.006096930243074894f);
-  const float e = FastExp(2.0f * (a < 9.0f ? a : 9.0f));
-  const float large = CopySign(1.0f - 2.0f / (e + 1.0f), x);
+  const V e = FastExp(2.0f * (a < 9.0f ? a : 9.0f));
+  const V large = CopySign(1.0f - 2.0f / (e + 1.0f), x);
   return !(a >= 0.625f) ? small : large;  // NaN takes the polynomial and stays NaN
 }
 
 // 1 / (1 + exp(-x)); e = exp(-|x|) never overflows: 1 / (1 + e) for x >= 0, e / (1 + e) below.
-inline float FastSigmoid(float x) {
-  const float e = FastExp(-Fabs(x));
-  const float r = 1.0f / (1.0f + e);
+template <typename V>
+V FastSigmoid(V x) {
+  const V e = FastExp(-Fabs(x));
+  const V r = 1.0f / (1.0f + e);
   return x >= 0.0f ? r : e * r;
 }
 

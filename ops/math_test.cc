@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "ops/elementwise.h"
 #include "ops/op_test_table.h"
 #include "ops/op_test_util.h"
 #include "ops/registry.h"
@@ -968,7 +969,7 @@ TEST(MathTest, LongVectorsMatchScalarLoops) {
 // float values spread over the whole range (every 4093rd bit pattern, plus specials) against
 // libm in double rounded to float. Allowed: 3e-7 relative (about 2.5 ulp), 1e-44 absolute for
 // subnormal results.
-TEST(MathTest, FastFloat32FunctionsMatchLibmEverywhere) {
+std::vector<float> SweepFloats() {
   std::vector<float> x;
   for (uint64_t bits = 0; bits <= 0xFFFFFFFFull; bits += 4093) {
     const uint32_t b = static_cast<uint32_t>(bits);
@@ -980,6 +981,11 @@ TEST(MathTest, FastFloat32FunctionsMatchLibmEverywhere) {
                   -1.0f, 4.0f,  -4.0f, 9.0f,  -9.0f, 88.72f, 88.73f,  -87.4f, -103.9f, -104.5f}) {
     x.push_back(f);
   }
+  return x;
+}
+
+TEST(MathTest, FastFloat32FunctionsMatchLibmEverywhere) {
+  const std::vector<float> x = SweepFloats();
   const int64_t n = static_cast<int64_t>(x.size());
   const Tensor input = F32({n}, x);
   struct Fn {
@@ -1015,6 +1021,46 @@ TEST(MathTest, FastFloat32FunctionsMatchLibmEverywhere) {
     }
     EXPECT_EQ(bad, 0) << "worst relative error " << worst << " at x = " << x[worst_i];
   }
+}
+
+// The SIMD kernels (backends/cpu/rnn.cc) call FastExp, FastTanh and FastSigmoid on GCC vectors:
+// every lane must be what the float function gives, bit for bit, over the same sweep.
+template <typename V>
+void ExpectVectorLanesMatchFloat(std::vector<float> x) {
+  constexpr int kLanes = sizeof(V) / sizeof(float);
+  x.resize((x.size() + kLanes - 1) / kLanes * kLanes, 0.0f);  // whole vectors
+  struct Fn {
+    const char* name;
+    float (*scalar)(float);
+    V (*vector)(V);
+  };
+  const Fn fns[] = {{"FastExp", FastExp<float>, FastExp<V>},
+                    {"FastTanh", FastTanh<float>, FastTanh<V>},
+                    {"FastSigmoid", FastSigmoid<float>, FastSigmoid<V>}};
+  for (const Fn& fn : fns) {
+    SCOPED_TRACE(fn.name);
+    int64_t bad = 0;
+    for (size_t i = 0; i < x.size(); i += kLanes) {
+      V v;
+      std::memcpy(&v, x.data() + i, sizeof(V));
+      const V got = fn.vector(v);
+      for (int l = 0; l < kLanes; ++l) {
+        const float want = fn.scalar(x[i + l]);
+        if (!(std::isnan(want) ? std::isnan(got[l]) : std::memcmp(&got[l], &want, 4) == 0)) {
+          if (++bad <= 3) ADD_FAILURE() << "x = " << x[i + l] << ": " << got[l] << " != " << want;
+        }
+      }
+    }
+    EXPECT_EQ(bad, 0);
+  }
+}
+
+TEST(MathTest, FastFunctionsOnVectorsMatchTheFloatOnes) {
+  typedef float F32x4 __attribute__((vector_size(16)));
+  typedef float F32x8 __attribute__((vector_size(32)));
+  const std::vector<float> x = SweepFloats();
+  ExpectVectorLanesMatchFloat<F32x4>(x);
+  ExpectVectorLanesMatchFloat<F32x8>(x);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@
 //   - per run and direction, the input projection of every time step (X * W^T + Wb + Rb) is one
 //     BlockedGemm (backends/cpu/gemm.h);
 //   - each step then adds H_prev * R^T block by block, in registers (a panel read once for up to
-//     three batch rows), and applies the cell (FastSigmoid, FastTanh of ops/elementwise.h) to the
-//     block's units while they are hot; the blocks split over the intra-op threads.
+//     three batch rows), and applies the cell (FastSigmoid, FastTanh of ops/elementwise.h, on
+//     whole vectors) to the block's units while they are hot; the blocks split over the intra-op threads.
 // The block is two SIMD vectors of hidden units per gate, for the ISA that simd::ActiveIsa()
 // (backends/cpu/simd.h) gives when the kernel is created. Kernels are immutable: thread-safe.
 #include <algorithm>
@@ -81,17 +81,22 @@ inline void BlockProduct(int64_t k, const float* __restrict h, int64_t ldh,
   }
 }
 
-// The LSTM cell on kU units of one row: g holds the pre-activations of gates i, o, f, c (kU
-// each); c is updated in place and h receives the new hidden state. The loop vectorizes.
-template <int kU>
+// The LSTM cell on the two vectors of units of one row: g holds the pre-activations of gates i, o,
+// f, c (two vectors each); c is updated in place and h receives the new hidden state.
+template <typename V>
 inline void LstmCell(const float* __restrict g, float* __restrict c, float* __restrict h) {
-  for (int u = 0; u < kU; ++u) {
-    const float i = FastSigmoid(g[u]);
-    const float o = FastSigmoid(g[kU + u]);
-    const float f = FastSigmoid(g[2 * kU + u]);
-    const float c_new = f * c[u] + i * FastTanh(g[3 * kU + u]);
-    c[u] = c_new;
-    h[u] = o * FastTanh(c_new);
+  constexpr int kLanes = sizeof(V) / sizeof(float), kU = 2 * kLanes;
+  for (int u = 0; u < kU; u += kLanes) {
+    V gi, go, gf, gc, cv;
+    std::memcpy(&gi, g + u, sizeof(V));
+    std::memcpy(&go, g + kU + u, sizeof(V));
+    std::memcpy(&gf, g + 2 * kU + u, sizeof(V));
+    std::memcpy(&gc, g + 3 * kU + u, sizeof(V));
+    std::memcpy(&cv, c + u, sizeof(V));
+    const V c_new = FastSigmoid(gf) * cv + FastSigmoid(gi) * FastTanh(gc);
+    const V h_new = FastSigmoid(go) * FastTanh(c_new);
+    std::memcpy(c + u, &c_new, sizeof(V));
+    std::memcpy(h + u, &h_new, sizeof(V));
   }
 }
 
@@ -123,7 +128,7 @@ inline void StepBody(const StepArgs& a, int64_t b0, int64_t b1) {
       }
       for (int64_t r = 0; r < n; ++r) {
         const int64_t at = (r0 + r) * a.ld + blk * kU;
-        LstmCell<kU>(gates + r * kGates * kU, a.c + at, a.h_next + at);
+        LstmCell<V>(gates + r * kGates * kU, a.c + at, a.h_next + at);
       }
     }
   }
