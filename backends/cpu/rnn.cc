@@ -10,7 +10,8 @@
 //     BlockedGemm (backends/cpu/gemm.h);
 //   - each step then adds H_prev * R^T block by block, in registers (a panel read once for up to
 //     three batch rows), and applies the cell (FastSigmoid, FastTanh of ops/elementwise.h, on
-//     whole vectors) to the block's units while they are hot; the blocks split over the intra-op threads.
+//     whole vectors) to the block's units while they are hot; the blocks split over the intra-op
+//     threads.
 // The block is two SIMD vectors of hidden units per gate, for the ISA that simd::ActiveIsa()
 // (backends/cpu/simd.h) gives when the kernel is created. Kernels are immutable: thread-safe.
 #include <algorithm>
@@ -48,8 +49,9 @@ struct StepArgs {
 };
 
 // out[r][n * lanes + l] = init[r * ld_init + ...] + sum over p < k of h[r * ldh + p] * w[p][...]
-// for kRows rows and kN vectors: the block's pre-activations, accumulated in registers.
-template <typename V, typename Bcast, int kRows, int kN>
+// for kRows rows and kN vectors, every kStride-th vector of a panel row (whose length is
+// kN * kStride vectors): pre-activations of a block, accumulated in registers.
+template <typename V, typename Bcast, int kRows, int kN, int kStride>
 inline void BlockProduct(int64_t k, const float* __restrict h, int64_t ldh,
                          const float* __restrict w, const float* __restrict init, int64_t ld_init,
                          float* __restrict out) {
@@ -59,7 +61,7 @@ inline void BlockProduct(int64_t k, const float* __restrict h, int64_t ldh,
   for (int r = 0; r < kRows; ++r) {
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j)
-      std::memcpy(&acc[r][j], init + r * ld_init + j * kLanes, sizeof(V));
+      std::memcpy(&acc[r][j], init + r * ld_init + j * kStride * kLanes, sizeof(V));
   }
   for (int64_t p = 0; p < k; ++p) {
     V hv[kRows];
@@ -68,11 +70,11 @@ inline void BlockProduct(int64_t k, const float* __restrict h, int64_t ldh,
 #pragma GCC unroll 8
     for (int j = 0; j < kN; ++j) {
       V wv;
-      std::memcpy(&wv, w + j * kLanes, sizeof(V));
+      std::memcpy(&wv, w + j * kStride * kLanes, sizeof(V));
 #pragma GCC unroll 4
       for (int r = 0; r < kRows; ++r) acc[r][j] += hv[r] * wv;
     }
-    w += kN * kLanes;
+    w += kN * kStride * kLanes;
   }
 #pragma GCC unroll 4
   for (int r = 0; r < kRows; ++r) {
@@ -81,11 +83,11 @@ inline void BlockProduct(int64_t k, const float* __restrict h, int64_t ldh,
   }
 }
 
-// The LSTM cell on the two vectors of units of one row: g holds the pre-activations of gates i, o,
-// f, c (two vectors each); c is updated in place and h receives the new hidden state.
-template <typename V>
+// The LSTM cell on kVecs vectors of units of one row: g holds the pre-activations of gates i, o,
+// f, c (kVecs vectors each); c is updated in place and h receives the new hidden state.
+template <typename V, int kVecs>
 inline void LstmCell(const float* __restrict g, float* __restrict c, float* __restrict h) {
-  constexpr int kLanes = sizeof(V) / sizeof(float), kU = 2 * kLanes;
+  constexpr int kLanes = sizeof(V) / sizeof(float), kU = kVecs * kLanes;
   for (int u = 0; u < kU; u += kLanes) {
     V gi, go, gf, gc, cv;
     std::memcpy(&gi, g + u, sizeof(V));
@@ -106,29 +108,34 @@ constexpr int BlockUnits() {
   return 2 * static_cast<int>(sizeof(V) / sizeof(float));
 }
 
-// One step for blocks [b0, b1): up to kMaxRows batch rows share each read of a panel.
-template <typename V, typename Bcast, int kMaxRows>
+// One step for blocks [b0, b1). A block is computed in kParts parts, part q being vector q of
+// each gate's two (the part's vectors are every kParts-th vector of a panel row), and up to
+// kMaxRows batch rows share each read of a part: kMaxRows * 8 / kParts accumulators.
+template <typename V, typename Bcast, int kMaxRows, int kParts>
 inline void StepBody(const StepArgs& a, int64_t b0, int64_t b1) {
-  constexpr int kU = BlockUnits<V>(), kN = kGates * 2;
-  float gates[kMaxRows * kGates * kU];
+  constexpr int kLanes = sizeof(V) / sizeof(float), kU = BlockUnits<V>();
+  constexpr int kVecs = 2 / kParts, kN = kGates * kVecs;  // per gate, per part
+  float gates[kMaxRows * kN * kLanes];
   for (int64_t blk = b0; blk < b1; ++blk) {
-    const float* w = a.r + blk * a.hidden * kGates * kU;
-    for (int64_t r0 = 0; r0 < a.rows; r0 += kMaxRows) {
-      const int64_t n = std::min<int64_t>(kMaxRows, a.rows - r0);
-      const float* h = a.h_prev + r0 * a.ld;
-      const float* init = a.xw + r0 * a.ld_xw + blk * kGates * kU;
-      if (kMaxRows >= 3 && n == 3) {
-        BlockProduct<V, Bcast, (kMaxRows >= 3 ? 3 : 1), kN>(a.hidden, h, a.ld, w, init, a.ld_xw,
-                                                            gates);
-      } else if (kMaxRows >= 2 && n == 2) {
-        BlockProduct<V, Bcast, (kMaxRows >= 2 ? 2 : 1), kN>(a.hidden, h, a.ld, w, init, a.ld_xw,
-                                                            gates);
-      } else {
-        BlockProduct<V, Bcast, 1, kN>(a.hidden, h, a.ld, w, init, a.ld_xw, gates);
-      }
-      for (int64_t r = 0; r < n; ++r) {
-        const int64_t at = (r0 + r) * a.ld + blk * kU;
-        LstmCell<V>(gates + r * kGates * kU, a.c + at, a.h_next + at);
+    for (int q = 0; q < kParts; ++q) {
+      const float* w = a.r + blk * a.hidden * kGates * kU + q * kLanes;
+      for (int64_t r0 = 0; r0 < a.rows; r0 += kMaxRows) {
+        const int64_t n = std::min<int64_t>(kMaxRows, a.rows - r0);
+        const float* h = a.h_prev + r0 * a.ld;
+        const float* init = a.xw + r0 * a.ld_xw + blk * kGates * kU + q * kLanes;
+        if (kMaxRows >= 3 && n == 3) {
+          BlockProduct<V, Bcast, (kMaxRows >= 3 ? 3 : 1), kN, kParts>(a.hidden, h, a.ld, w, init,
+                                                                      a.ld_xw, gates);
+        } else if (kMaxRows >= 2 && n == 2) {
+          BlockProduct<V, Bcast, (kMaxRows >= 2 ? 2 : 1), kN, kParts>(a.hidden, h, a.ld, w, init,
+                                                                      a.ld_xw, gates);
+        } else {
+          BlockProduct<V, Bcast, 1, kN, kParts>(a.hidden, h, a.ld, w, init, a.ld_xw, gates);
+        }
+        for (int64_t r = 0; r < n; ++r) {
+          const int64_t at = (r0 + r) * a.ld + blk * kU + q * kLanes;
+          LstmCell<V, kVecs>(gates + r * kN * kLanes, a.c + at, a.h_next + at);
+        }
       }
     }
   }
@@ -136,20 +143,31 @@ inline void StepBody(const StepArgs& a, int64_t b0, int64_t b1) {
 
 using StepFn = void (*)(const StepArgs& a, int64_t b0, int64_t b1);
 
-// Baseline: 16 registers of 128 bits, one row at a time (8 accumulators).
+// 16 registers: one row reads a whole block (8 accumulators); more rows take a block in two
+// halves, three rows at a time (12 accumulators), so that a panel is read once per three rows.
+template <typename V, typename Bcast>
+inline void Step16Registers(const StepArgs& a, int64_t b0, int64_t b1) {
+  if (a.rows == 1) {
+    StepBody<V, Bcast, 1, 1>(a, b0, b1);
+  } else {
+    StepBody<V, Bcast, 3, 2>(a, b0, b1);
+  }
+}
+
+// Baseline: 16 registers of 128 bits.
 __attribute__((flatten)) void StepSse(const StepArgs& a, int64_t b0, int64_t b1) {
-  StepBody<F32x4, BcastLanes<F32x4>, 1>(a, b0, b1);
+  Step16Registers<F32x4, BcastLanes<F32x4>>(a, b0, b1);
 }
 #ifdef CORTADO_SIMD_X86
-// AVX2 + FMA: 16 registers of 256 bits, one row at a time.
+// AVX2 + FMA: 16 registers of 256 bits.
 __attribute__((target("avx2,fma"), flatten)) void StepAvx2(const StepArgs& a, int64_t b0,
                                                            int64_t b1) {
-  StepBody<F32x8, BcastAvx2, 1>(a, b0, b1);
+  Step16Registers<F32x8, BcastAvx2>(a, b0, b1);
 }
 // AVX-512: 32 registers of 512 bits, up to three rows (24 accumulators) per panel read.
 __attribute__((target("avx512f"), flatten)) void StepAvx512(const StepArgs& a, int64_t b0,
                                                             int64_t b1) {
-  StepBody<F32x16, BcastAvx512, 3>(a, b0, b1);
+  StepBody<F32x16, BcastAvx512, 3, 1>(a, b0, b1);
 }
 #endif
 

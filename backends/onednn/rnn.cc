@@ -2,9 +2,10 @@
 // bidirectional, time-major (layout 0), the default activations (RNN: Tanh, Relu or Sigmoid, the
 // same in both directions), constant weights and bias (gates reordered and packed once); no
 // sequence_lens, peepholes, clip, activation parameters or input_forget. An LSTM batch smaller
-// than 4 runs on cpu_opt's LSTM (backends/cpu/rnn.cc) where that kernel takes the node: at one
-// thread it measured 0.6x oneDNN's time at batch 1, 0.9x at 2, the same at 4 and 1.8x at 8
-// (bench/onednn_bench, a 256-unit layer over 32 steps).
+// than 4 runs on cpu_opt's LSTM (backends/cpu/rnn.cc) where that kernel takes the node
+// (bench/onednn_bench, a 256-unit layer over 32 steps, on an AVX2 Zen 1: cpu_opt's time against
+// oneDNN's was 0.75-0.85x at batch 1 and about 0.9x at 2 at two threads, 1.1-1.2x and 1.05x
+// at one thread; from batch 4 oneDNN was ahead, cpu_opt 1.3x at 4 and 1.15x at 8 at one thread).
 #include "backends/onednn/onednn_util.h"
 #include "ops/registry.h"
 
