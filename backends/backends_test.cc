@@ -221,13 +221,14 @@ std::vector<Case> Cases() {
   cases.push_back({"LSTM reverse, initial states", lstm("reverse", true, true, 41)});
   cases.push_back({"LSTM forward, no bias, initial states", lstm("forward", false, true, 42)});
   // cpu_opt's LSTM takes up to three batch rows per pass over a block of 16 to 32 units (by
-  // ISA), and oneDNN's LSTM hands it batches below 4: every row grouping, partial blocks, and
-  // batches that oneDNN keeps.
+  // ISA), and oneDNN's LSTM hands it batches of up to 8: every row grouping, partial blocks, and
+  // a batch that oneDNN keeps.
   cases.push_back({"LSTM batch 1, 40 units", lstm("forward", true, true, 43, 1, 40)});
   cases.push_back({"LSTM batch 2, 33 units, reverse", lstm("reverse", true, false, 44, 2, 33)});
   cases.push_back({"LSTM batch 5, 40 units, bidirectional, initial states",
                    lstm("bidirectional", true, true, 45, 5, 40)});
   cases.push_back({"LSTM batch 8, 64 units, no bias", lstm("forward", false, false, 46, 8, 64)});
+  cases.push_back({"LSTM batch 10, 24 units, reverse", lstm("reverse", true, false, 47, 10, 24)});
   auto softmax = [](int opset, Shape x, std::optional<int64_t> axis, uint32_t seed) {
     OpRun r;
     r.op_type = "Softmax";

@@ -1,11 +1,11 @@
 // ONNX LSTM, GRU (both linear_before_reset settings) and RNN on oneDNN: forward, reverse or
 // bidirectional, time-major (layout 0), the default activations (RNN: Tanh, Relu or Sigmoid, the
 // same in both directions), constant weights and bias (gates reordered and packed once); no
-// sequence_lens, peepholes, clip, activation parameters or input_forget. An LSTM batch smaller
-// than 4 runs on cpu_opt's LSTM (backends/cpu/rnn.cc) where that kernel takes the node
-// (bench/onednn_bench, a 256-unit layer over 32 steps, on an AVX2 Zen 1: cpu_opt's time against
-// oneDNN's was 0.75-0.85x at batch 1 and about 0.9x at 2 at two threads, 1.1-1.2x and 1.05x
-// at one thread; from batch 4 oneDNN was ahead, cpu_opt 1.3x at 4 and 1.15x at 8 at one thread).
+// sequence_lens, peepholes, clip, activation parameters or input_forget. An LSTM batch of at
+// most 8 runs on cpu_opt's LSTM (backends/cpu/rnn.cc) where that kernel takes the node: on
+// bench/model_bench's lstm (two layers of 256 units over 32 steps; both kernels in one process,
+// taking turns, on an AVX2 Zen 1 at one thread) cpu_opt took 18.8 ms at batch 8 to oneDNN's 22.5,
+// and 10.7 ms at batch 4 to its 10.6.
 #include "backends/onednn/onednn_util.h"
 #include "ops/registry.h"
 
@@ -110,7 +110,7 @@ class RnnKernel final : public Kernel {
                                                      input_, "], got ", ShapeToString(x->shape())));
     }
     const int64_t t = x->dim(0), n = x->dim(1), h = hidden_;
-    if (small_batch_ != nullptr && n < Threshold(4)) return small_batch_->Compute(ctx);
+    if (small_batch_ != nullptr && n < Threshold(9)) return small_batch_->Compute(ctx);
     const bool lstm = op == "LSTM";
     const Tensor* init[2] = {ctx.input(5), lstm ? ctx.input(6) : nullptr};
     for (const Tensor* s : init) {
@@ -280,7 +280,7 @@ class RnnKernel final : public Kernel {
   dnnl::algorithm activation_ = dnnl::algorithm::eltwise_tanh;  // RNN's
   std::unique_ptr<PackedWeights> weights_layer_, weights_iter_;
   Tensor bias_;  // in oneDNN's gate order
-  std::unique_ptr<Kernel> small_batch_;  // the batches below 4 of an LSTM, or null
+  std::unique_ptr<Kernel> small_batch_;  // an LSTM's batches of at most 8, or null
   PrimitiveCache<Entry> cache_;
 };
 
