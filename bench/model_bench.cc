@@ -7,13 +7,15 @@
 // (bench/setup_bench.sh: the current onnxruntime from PyPI, CPU execution provider, the same
 // intra-op threads, inter-op 1, ORT_ENABLE_ALL), one process per configuration, its peak RSS
 // being the largest of them. Both get the same input (the first B rows of the model's input.npy).
-// Times are medians. Every ratio is cortado / ONNX Runtime (time or RSS), so < 1 means cortado
+// The two take turns --rounds times per model (a cortado child, then the ORT processes, again),
+// so that both see the same spells of a noisy host: on shared cloud cores a vCPU's arithmetic
+// throughput can halve for seconds at a time. A time is the median of the rounds' medians. Every ratio is cortado / ONNX Runtime (time or RSS), so < 1 means cortado
 // is faster or smaller. max rel err is max|cortado - ORT| / max|ORT| over every configuration's
 // output; above 1e-4 it is flagged with '!'. A model cortado cannot load or run shows its error
 // and is left out of the geometric means.
 //
 //   bazel run //bench:model_bench -- [--models resnet18,mlp] [--runs 10] [--warmup 3]
-//       [--threads 1,2] [--batch 8] [--backends cpu] [--model_dir DIR] [--max_seconds 20]
+//       [--rounds 3] [--threads 1,2] [--batch 8] [--backends cpu] [--model_dir DIR] [--max_seconds 20]
 #include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -48,6 +50,9 @@
 ABSL_FLAG(std::string, models, "", "comma-separated models (default: all, in the table's order)");
 ABSL_FLAG(int, runs, 10, "timed runs per configuration (median reported)");
 ABSL_FLAG(int, warmup, 3, "untimed runs first");
+ABSL_FLAG(int, rounds, 3,
+          "turns per model: cortado's child, then ORT's processes, this many times; a time is the "
+          "median of the rounds' medians");
 ABSL_FLAG(std::string, threads, "1,2",
           "intra-op thread counts for batch-1 latency; the largest is also used for throughput");
 ABSL_FLAG(int, batch, 8, "batch size of the throughput configuration");
@@ -249,8 +254,9 @@ void ProfileSteps(const Predictor& predictor, const TensorMap& inputs, const std
 
 // The child's work: loads the model once, runs every config and reports on `out`, one line each:
 // `baseline MB`, `result CONFIG MEDIAN_MS RUNS`, `error MESSAGE`, `rss MB`.
+// --passes and --profile report in the first round only.
 void CortadoChild(const std::string& model_path, const std::vector<Config>& configs,
-                  const std::string& work, FILE* out) {
+                  const std::string& work, bool first_round, FILE* out) {
   std::fprintf(out, "baseline %f\n", PeakRssMb());
   PredictorOptions options;
   for (absl::string_view b :
@@ -265,7 +271,7 @@ void CortadoChild(const std::string& model_path, const std::vector<Config>& conf
     std::fprintf(out, "error load: %s\n", OneLine(predictor.status().ToString()).c_str());
     return;
   }
-  if (absl::GetFlag(FLAGS_passes)) {
+  if (first_round && absl::GetFlag(FLAGS_passes)) {
     for (const PassReport& r : (*predictor)->plan().pass_reports()) {
       std::fprintf(stderr, "  pass %-20s %5d nodes %8.2f ms\n", r.name.c_str(), r.nodes, r.ms);
     }
@@ -292,7 +298,7 @@ void CortadoChild(const std::string& model_path, const std::vector<Config>& conf
                    OneLine(m.status().ToString()).c_str());
       return;
     }
-    if (absl::GetFlag(FLAGS_profile)) ProfileSteps(**predictor, inputs, config.Name());
+    if (first_round && absl::GetFlag(FLAGS_profile)) ProfileSteps(**predictor, inputs, config.Name());
     std::fprintf(out, "result %s %f %d\n", config.Name().c_str(), m->median_ms, m->runs);
     std::fflush(out);
   }
@@ -300,7 +306,7 @@ void CortadoChild(const std::string& model_path, const std::vector<Config>& conf
 }
 
 void RunCortado(const std::string& model_path, const std::vector<Config>& configs,
-                const std::string& work, ModelResult& result) {
+                const std::string& work, bool first_round, ModelResult& result) {
   result.cortado.assign(configs.size(), {});
   int fds[2];
   if (pipe(fds) != 0) {
@@ -314,7 +320,7 @@ void RunCortado(const std::string& model_path, const std::vector<Config>& config
     close(fds[0]);
     alarm(absl::GetFlag(FLAGS_child_timeout_s));
     FILE* out = fdopen(fds[1], "w");
-    CortadoChild(model_path, configs, work, out);
+    CortadoChild(model_path, configs, work, first_round, out);
     std::fclose(out);
     _exit(0);
   }
@@ -405,6 +411,43 @@ void RunOrt(const std::string& python, const std::string& model_path,
     result.ort_rss_mb = std::max(result.ort_rss_mb, rss / 1024);
     result.ort_baseline_mb = std::max(result.ort_baseline_mb, baseline / 1024);
     ort_version = JsonString(json, "ort_version");
+  }
+}
+
+// ---- rounds ------------------------------------------------------------------------------------
+
+// --rounds turns of RunCortado and RunOrt into `result`: each configuration's median of the
+// rounds' medians and its runs in all, the largest peak RSS, and the first error, which ends them.
+void RunRounds(const std::string& python, const std::string& model_path,
+               const std::vector<Config>& configs, const std::string& work, ModelResult& result,
+               std::string& ort_version) {
+  std::vector<std::vector<double>> ours(configs.size()), theirs(configs.size());
+  for (int round = 0; round < std::max(1, absl::GetFlag(FLAGS_rounds)); ++round) {
+    ModelResult one;
+    RunCortado(model_path, configs, work, round == 0, one);
+    RunOrt(python, model_path, configs, work, one, ort_version);
+    if (round == 0) result = one;
+    if (!one.error.empty() || !one.ort_error.empty()) {
+      if (result.error.empty()) result.error = one.error;
+      if (result.ort_error.empty()) result.ort_error = one.ort_error;
+      break;
+    }
+    for (size_t i = 0; i < configs.size(); ++i) {
+      ours[i].push_back(one.cortado[i].median_ms);
+      theirs[i].push_back(one.ort[i].median_ms);
+      if (round > 0) {
+        result.cortado[i].runs += one.cortado[i].runs;
+        result.ort[i].runs += one.ort[i].runs;
+      }
+    }
+    result.cortado_rss_mb = std::max(result.cortado_rss_mb, one.cortado_rss_mb);
+    result.ort_rss_mb = std::max(result.ort_rss_mb, one.ort_rss_mb);
+    result.cortado_baseline_mb = std::max(result.cortado_baseline_mb, one.cortado_baseline_mb);
+    result.ort_baseline_mb = std::max(result.ort_baseline_mb, one.ort_baseline_mb);
+  }
+  for (size_t i = 0; i < configs.size(); ++i) {
+    if (!ours[i].empty()) result.cortado[i].median_ms = Median(ours[i]);
+    if (!theirs[i].empty()) result.ort[i].median_ms = Median(theirs[i]);
   }
 }
 
@@ -555,9 +598,11 @@ int Main() {
   }
 
   std::printf(
-      "cortado vs ONNX Runtime, %d warmup + %d timed runs (median), ratio = cortado / ORT "
-      "(time or peak RSS; < 1: cortado faster or smaller), backends: %s\n",
-      absl::GetFlag(FLAGS_warmup), absl::GetFlag(FLAGS_runs),
+      "cortado vs ONNX Runtime, %d rounds of %d warmup + %d timed runs (median of the rounds' "
+      "medians), ratio = cortado / ORT (time or peak RSS; < 1: cortado faster or smaller), "
+      "backends: %s\n",
+      std::max(1, absl::GetFlag(FLAGS_rounds)), absl::GetFlag(FLAGS_warmup),
+      absl::GetFlag(FLAGS_runs),
       absl::GetFlag(FLAGS_backends).empty()
           ? absl::StrCat("all registered (", absl::StrJoin(registered, ","), ")").c_str()
           : absl::GetFlag(FLAGS_backends).c_str());
@@ -585,8 +630,7 @@ int Main() {
       r.ort.assign(configs.size(), {});
     } else {
       std::fprintf(stderr, "model_bench: %s\n", model.c_str());
-      RunCortado(dir + "/model.onnx", configs, work, r);
-      RunOrt(python, dir + "/model.onnx", configs, work, r, ort_version);
+      RunRounds(python, dir + "/model.onnx", configs, work, r, ort_version);
       Compare(configs, work, r);
     }
     PrintRow(model, configs, r);
