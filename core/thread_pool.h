@@ -63,6 +63,11 @@ class CoreShare {
   int threads_;
 };
 
+// Elements per chunk that copies and elementwise loops give ParallelFor at least: a smaller
+// chunk gains less from a second thread than waking it costs (ops/elementwise.h,
+// GatherByTables in ops/tensor_util.h).
+constexpr int64_t kMinParallelElements = 32768;
+
 // Runs fn over [0, n) in chunks of at least min_chunk indices (see the contract above). n <= 0
 // calls nothing.
 void ParallelFor(int64_t n, int64_t min_chunk,

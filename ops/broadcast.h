@@ -1,22 +1,24 @@
 // Numpy-broadcast iteration shared by the elementwise kernels: for every element of the output
-// (row-major) it yields the matching flat offset in each input. Header-only; no state.
+// (row-major), or for a range of them, it yields the matching flat offset in each input. Header-only; no state.
 #ifndef CORTADO_OPS_BROADCAST_H_
 #define CORTADO_OPS_BROADCAST_H_
 
+#include <algorithm>
 #include <array>
+#include <utility>
 #include <vector>
 
 #include "core/shape.h"
 
 namespace cortado {
 
-// Calls f(out_offset, in_offsets) for each output element, with in_offsets an array of N
-// offsets. Every input shape must broadcast to `out` (checked by the caller).
+// Calls f(out_offset, in_offsets) for each output element in [begin, end), with in_offsets an
+// array of N offsets. Every input shape must broadcast to `out` (checked by the caller).
 template <size_t N, typename F>
-void ForEachBroadcast(const Shape& out, const std::array<const Shape*, N>& ins, F&& f) {
+void ForEachBroadcastIn(const Shape& out, const std::array<const Shape*, N>& ins, int64_t begin,
+                        int64_t end, F&& f) {
   const int rank = static_cast<int>(out.size());
-  const int64_t total = NumElements(out);
-  if (total == 0) return;
+  if (begin >= end) return;
   // Per-input strides aligned to the output's rank; 0 where the input broadcasts.
   std::array<std::vector<int64_t>, N> strides;
   bool all_same = true;
@@ -32,17 +34,23 @@ void ForEachBroadcast(const Shape& out, const std::array<const Shape*, N>& ins, 
   }
   std::array<int64_t, N> offsets{};
   if (all_same || rank == 0) {
-    for (int64_t i = 0; i < total; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
       offsets.fill(all_same ? i : 0);
       f(i, offsets);
     }
     return;
   }
+  // The multi-index of begin's row over all but the last dimension, and the inputs' offsets.
   const int64_t inner = out[rank - 1];
   std::vector<int64_t> index(rank, 0);
   std::array<int64_t, N> base{};
-  for (int64_t o = 0; o < total; o += inner) {
-    for (int64_t i = 0; i < inner; ++i) {
+  for (int64_t d = rank - 2, r = begin / inner; d >= 0; --d) {
+    index[d] = r % out[d];
+    r /= out[d];
+    for (size_t k = 0; k < N; ++k) base[k] += index[d] * strides[k][d];
+  }
+  for (int64_t o = begin - begin % inner; o < end; o += inner) {
+    for (int64_t i = std::max<int64_t>(0, begin - o); i < std::min(inner, end - o); ++i) {
       for (size_t k = 0; k < N; ++k) offsets[k] = base[k] + i * strides[k][rank - 1];
       f(o + i, offsets);
     }
@@ -55,6 +63,12 @@ void ForEachBroadcast(const Shape& out, const std::array<const Shape*, N>& ins, 
       index[d] = 0;
     }
   }
+}
+
+// ForEachBroadcastIn over every output element.
+template <size_t N, typename F>
+void ForEachBroadcast(const Shape& out, const std::array<const Shape*, N>& ins, F&& f) {
+  ForEachBroadcastIn<N>(out, ins, 0, NumElements(out), std::forward<F>(f));
 }
 
 }  // namespace cortado

@@ -47,9 +47,6 @@ namespace cortado {
 #pragma GCC optimize("tree-vectorize", "no-trapping-math")
 #endif
 
-// Elementwise loops shorter than this run on one thread (see core/thread_pool.h).
-constexpr int64_t kMinParallelElements = 32768;
-
 // ---------------------------------------------------------------------------------------------
 // Dtype sets, as bit masks usable in `if constexpr`.
 
@@ -379,38 +376,19 @@ void ForEachRow(const Shape& out, const std::array<const Shape*, N>& ins, Row&& 
     in_dims[k].pop_back();
   }
   merged.pop_back();
-  // Per input, the step of each outer dimension in elements (0 where it broadcasts).
-  const int outer_rank = static_cast<int>(merged.size());
-  std::array<std::vector<int64_t>, N> strides;
-  for (size_t k = 0; k < N; ++k) {
-    strides[k].assign(outer_rank, 0);
-    int64_t st = steps[k] ? n : 1;
-    for (int d = outer_rank - 1; d >= 0; --d) {
-      if (in_dims[k][d] == 1) continue;
-      strides[k][d] = st;
-      st *= in_dims[k][d];
-    }
-  }
+  std::array<const Shape*, N> outer_ins;
+  for (size_t k = 0; k < N; ++k) outer_ins[k] = &in_dims[k];
   // Rows split over the intra-op threads (many short rows: a per-channel operand of a
-  // channels-last image); each chunk starts its multi-index at its first row.
+  // channels-last image).
   ParallelFor(NumElements(merged), std::max<int64_t>(1, kMinParallelElements / n),
               [&](int64_t begin, int64_t end) {
-                std::vector<int64_t> idx(outer_rank);
-                std::array<int64_t, N> base{};
-                for (int64_t d = outer_rank - 1, r = begin; d >= 0; --d) {
-                  idx[d] = r % merged[d];
-                  r /= merged[d];
-                  for (size_t k = 0; k < N; ++k) base[k] += idx[d] * strides[k][d];
-                }
-                for (int64_t o = begin; o < end; ++o) {
-                  row(o * n, base, steps, n);
-                  for (int d = outer_rank - 1; d >= 0; --d) {
-                    for (size_t k = 0; k < N; ++k) base[k] += strides[k][d];
-                    if (++idx[d] < merged[d]) break;
-                    for (size_t k = 0; k < N; ++k) base[k] -= strides[k][d] * merged[d];
-                    idx[d] = 0;
-                  }
-                }
+                ForEachBroadcastIn<N>(merged, outer_ins, begin, end,
+                                      [&](int64_t o, const std::array<int64_t, N>& offsets) {
+                                        std::array<int64_t, N> base;
+                                        for (size_t k = 0; k < N; ++k)
+                                          base[k] = offsets[k] * (steps[k] ? n : 1);
+                                        row(o * n, base, steps, n);
+                                      });
               });
 }
 

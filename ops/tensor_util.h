@@ -206,10 +206,6 @@ inline Ints AffineTable(int64_t n, int64_t start, int64_t step) {
   return t;
 }
 
-// Output elements per chunk of the intra-op threads in GatherByTables (as kMinParallelElements
-// in ops/elementwise.h: a smaller copy gains less from a second thread than waking it costs).
-constexpr int64_t kMinParallelGather = 32768;
-
 template <typename T>
 void GatherByTables(const T* in, T* out, const Shape& out_shape, const OffsetTables& tables,
                     const T& fill) {
@@ -227,7 +223,7 @@ void GatherByTables(const T* in, T* out, const Shape& out_shape, const OffsetTab
   for (int64_t j = 1; contiguous && j < inner; ++j) contiguous = last[j] == last[0] + j;
   // Output rows (runs of `inner` elements) split over the intra-op threads; each chunk starts
   // its multi-index over the dimensions before the last at its first row.
-  ParallelFor(total / inner, std::max<int64_t>(1, kMinParallelGather / inner),
+  ParallelFor(total / inner, std::max<int64_t>(1, kMinParallelElements / inner),
               [&](int64_t begin, int64_t end) {
                 std::vector<int64_t> idx(rank - 1, 0);
                 for (int64_t d = rank - 2, r = begin; d >= 0; --d) {
